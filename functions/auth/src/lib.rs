@@ -1,0 +1,63 @@
+//! The `auth` function: sign-up, login, token refresh, logout and "who am I".
+//! Handlers only translate HTTP to calls of `shared::auth` and `shared::tenancy`.
+
+use axum::Json as JsonResponse;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use shared::AppState;
+use shared::auth::service::{self, Login, Me, RefreshRequest, TokenPair};
+use shared::http::principal::ClientIp;
+use shared::http::{ApiError, Json, Principal, Routes};
+use shared::tenancy::signup::{self, SignUp};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/signup", sign_up)
+        .post("/v1/auth/login", login)
+        .post("/v1/auth/refresh", refresh)
+        .post("/v1/auth/logout", logout)
+        .get("/v1/me", me)
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    Json(input): Json<SignUp>,
+) -> Result<impl IntoResponse, ApiError> {
+    let created = signup::sign_up(&state, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, "/v1/me")],
+        JsonResponse(created),
+    ))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(input): Json<Login>,
+) -> Result<JsonResponse<TokenPair>, ApiError> {
+    service::login(&state, input, ip).await.map(JsonResponse)
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    Json(input): Json<RefreshRequest>,
+) -> Result<JsonResponse<TokenPair>, ApiError> {
+    service::refresh(&state, input).await.map(JsonResponse)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Json(input): Json<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    service::logout(&state, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<Me>, ApiError> {
+    service::me(&state, &principal).await.map(JsonResponse)
+}

@@ -1,0 +1,6 @@
+//! The `auth` function on AWS Lambda.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(crm_auth::routes()).await
+}

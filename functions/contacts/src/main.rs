@@ -1,0 +1,6 @@
+//! The `contacts` function on AWS Lambda.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(crm_contacts::routes()).await
+}

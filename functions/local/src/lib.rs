@@ -1,0 +1,43 @@
+//! The local server: every function's routes in one axum app, on whichever twins the
+//! configuration names (embedded by default). It runs the very handlers Lambda runs.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::Method;
+use shared::AppState;
+use shared::http::Routes;
+
+/// Every route the product serves.
+pub fn routes(state: &AppState) -> Routes {
+    let mut routes = crm_auth::routes().merge(crm_contacts::routes());
+    if let Some(files) = &state.local_files {
+        // On AWS, S3 serves signed links itself; locally this server does.
+        routes = routes.mount(
+            Method::GET,
+            "/files/{*key}",
+            shared::blobs::fs::router(files.clone()),
+        );
+    }
+    routes
+}
+
+pub fn app(state: AppState) -> Router {
+    shared::http::app::finish(routes(&state), state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests
+/// in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,339 @@
+//! The sign-in flows: login (with throttling and tenant selection), refresh-token
+//! rotation with reuse detection, logout, and turning an access token into a `Principal`.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::sessions::{self, Session};
+use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
+use super::{passwords, tokens::Claims};
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::{ApiError, Principal};
+use crate::ids::TenantId;
+use crate::policy::Permissions;
+use crate::table::{Condition, TableError, Write, from_item, to_item};
+use crate::tenancy::{self, Status, User};
+use crate::validation::{Errors, normalize_email};
+
+/// Longest password accepted at login; bounds the hashing work an attacker can ask for.
+const MAX_LOGIN_PASSWORD: usize = 1024;
+/// The most tenants one email is looked up in at login.
+const MAX_TENANTS_PER_EMAIL: usize = 20;
+
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+/// A new session for `user_id`: the write that stores it and the tokens to hand out.
+pub fn start_session(
+    state: &AppState,
+    tenant: &TenantId,
+    user_id: &str,
+    now: OffsetDateTime,
+) -> Result<(Write, TokenPair), ApiError> {
+    let session_id = sessions::new_session_id();
+    let (secret, secret_hash) = sessions::new_secret();
+    let expires_at = now.unix_timestamp() + state.config.refresh_token_ttl.as_secs() as i64;
+    let session = Session {
+        id: session_id.clone(),
+        user_id: user_id.to_owned(),
+        secret_hash,
+        created_at: rfc3339(now),
+        last_used_at: rfc3339(now),
+        expires_at,
+        revoked: false,
+        version: 1,
+        ttl: expires_at + 7 * 86400,
+        gsi1pk: sessions::user_sessions_pk(tenant, user_id),
+        gsi1sk: session_id.clone(),
+    };
+    let item = to_item(&sessions::key(tenant, &session_id), &session)?;
+    let access = state.tokens.issue(tenant, user_id, &session_id, now)?;
+    Ok((
+        Write::Put {
+            item,
+            condition: Condition::NotExists,
+        },
+        TokenPair {
+            access_token: access.token,
+            refresh_token: sessions::refresh_token(tenant, &session_id, &secret),
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+    pub tenant_id: Option<String>,
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthenticated("The email or password is incorrect.".into())
+}
+
+pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<TokenPair, ApiError> {
+    let email = normalize_email(&input.email);
+    let mut errors = Errors::new();
+    errors.text("email", &email, 1, 254);
+    if input.password.is_empty() || input.password.len() > MAX_LOGIN_PASSWORD {
+        errors.add(
+            "password",
+            format!("must be 1 to {MAX_LOGIN_PASSWORD} bytes"),
+        );
+    }
+    let wanted = match input.tenant_id.as_deref() {
+        None => None,
+        Some(t) => match TenantId::parse(t) {
+            Some(t) => Some(t),
+            None => {
+                errors.add("tenant_id", "is not a tenant id");
+                None
+            }
+        },
+    };
+    errors.finish().map_err(ApiError::Validation)?;
+
+    let table = state.table.as_ref();
+    let now = state.clock.now();
+    let secs = now.unix_timestamp();
+    let by_address = format!("ip:{client}");
+    let by_account = format!("email:{email}");
+    throttle::check(table, &by_address, PER_ADDRESS, secs).await?;
+    throttle::check(table, &by_account, PER_ACCOUNT, secs).await?;
+
+    let mut entries = tenancy::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?;
+    if let Some(wanted) = &wanted {
+        entries.retain(|e| &e.tenant_id == wanted);
+    }
+    let mut matched: Vec<(TenantId, User)> = Vec::new();
+    if entries.is_empty() {
+        // Spend the same time as a wrong password, so unknown emails are not revealed.
+        passwords::verify(&input.password, None).await;
+    }
+    for entry in entries {
+        if let Some(user) = tenancy::get_user(table, &entry.tenant_id, &entry.user_id).await?
+            && passwords::verify(&input.password, Some(user.password_hash.clone())).await
+        {
+            matched.push((entry.tenant_id, user));
+        }
+    }
+    matched.retain(|(_, user)| user.status == Status::Active);
+    if matched.is_empty() {
+        throttle::record_failure(table, &by_address, PER_ADDRESS, secs).await?;
+        throttle::record_failure(table, &by_account, PER_ACCOUNT, secs).await?;
+        tracing::info!("login failed");
+        return Err(bad_credentials());
+    }
+    if matched.len() > 1 {
+        // The caller proved the password for each of these, so naming them leaks nothing.
+        let mut tenants = Vec::new();
+        for (tenant_id, _) in &matched {
+            let name = tenancy::get_tenant(table, tenant_id)
+                .await?
+                .map(|t| t.company_name)
+                .unwrap_or_default();
+            tenants.push(json!({ "tenant_id": tenant_id, "company_name": name }));
+        }
+        let mut extra = Map::new();
+        extra.insert("tenants".into(), Value::Array(tenants));
+        return Err(ApiError::Conflict {
+            kind: "tenant-selection-required",
+            detail: "This email has accounts in several companies; repeat the login with \
+                     one of these `tenant_id`s."
+                .into(),
+            extra,
+        });
+    }
+    let (tenant, user) = matched.remove(0);
+    match tenancy::get_tenant(table, &tenant).await? {
+        Some(t) if t.status == Status::Active => {}
+        _ => return Err(bad_credentials()),
+    }
+    let (write, tokens) = start_session(state, &tenant, &user.id, now)?;
+    state.table.transact(vec![write]).await?;
+    tracing::info!(tenant_id = %tenant, user_id = %user.id, "login succeeded");
+    Ok(tokens)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn bad_refresh() -> ApiError {
+    ApiError::Unauthenticated("The refresh token is invalid, expired or revoked.".into())
+}
+
+/// Loads the session a refresh token names, if the token is well formed.
+async fn load_session(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(TenantId, Session, String)>, ApiError> {
+    let Some((tenant, session_id, secret)) = sessions::parse_refresh_token(token) else {
+        return Ok(None);
+    };
+    let Some(item) = state
+        .table
+        .get(&sessions::key(&tenant, &session_id))
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((tenant, from_item(item)?, secret)))
+}
+
+/// Marks a session revoked (a no-op if it already is).
+async fn revoke(state: &AppState, tenant: &TenantId, mut session: Session) -> Result<(), ApiError> {
+    for _ in 0..5 {
+        if session.revoked {
+            return Ok(());
+        }
+        let expected = session.version;
+        session.revoked = true;
+        session.version += 1;
+        let item = to_item(&sessions::key(tenant, &session.id), &session)?;
+        match state.table.put(item, Condition::VersionIs(expected)).await {
+            Ok(()) => return Ok(()),
+            Err(TableError::ConditionFailed { .. }) => {
+                match state.table.get(&sessions::key(tenant, &session.id)).await? {
+                    Some(item) => session = from_item(item)?,
+                    None => return Ok(()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The session is being changed by another request; please retry.",
+    ))
+}
+
+pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPair, ApiError> {
+    let now = state.clock.now();
+    let Some((tenant, mut session, secret)) = load_session(state, &input.refresh_token).await?
+    else {
+        return Err(bad_refresh());
+    };
+    if session.revoked || session.expires_at <= now.unix_timestamp() {
+        return Err(bad_refresh());
+    }
+    if !sessions::secret_matches(&session, &secret) {
+        // An old token of this family was replayed: it leaked. End the whole family.
+        tracing::warn!(tenant_id = %tenant, session_id = %session.id, "refresh token reuse; session revoked");
+        revoke(state, &tenant, session).await?;
+        return Err(bad_refresh());
+    }
+    match tenancy::get_user(state.table.as_ref(), &tenant, &session.user_id).await? {
+        Some(user) if user.status == Status::Active => {}
+        _ => return Err(bad_refresh()),
+    }
+    let (new_secret, new_hash) = sessions::new_secret();
+    let expected = session.version;
+    session.secret_hash = new_hash;
+    session.last_used_at = rfc3339(now);
+    session.version += 1;
+    let item = to_item(&sessions::key(&tenant, &session.id), &session)?;
+    match state.table.put(item, Condition::VersionIs(expected)).await {
+        Ok(()) => {}
+        // Another refresh with the same token won the race: this one is a replay.
+        Err(TableError::ConditionFailed { .. }) => return Err(bad_refresh()),
+        Err(e) => return Err(e.into()),
+    }
+    let access = state
+        .tokens
+        .issue(&tenant, &session.user_id, &session.id, now)?;
+    Ok(TokenPair {
+        access_token: access.token,
+        refresh_token: sessions::refresh_token(&tenant, &session.id, &new_secret),
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+    })
+}
+
+/// Ends the session of a refresh token. Unknown tokens are ignored: logging out twice, or
+/// with a token that never existed, leaves the same state.
+pub async fn logout(state: &AppState, input: RefreshRequest) -> Result<(), ApiError> {
+    if let Some((tenant, session, _)) = load_session(state, &input.refresh_token).await? {
+        revoke(state, &tenant, session).await?;
+        tracing::info!(tenant_id = %tenant, "logged out");
+    }
+    Ok(())
+}
+
+/// The principal behind a verified access token: its user must be active, its session
+/// unrevoked; its permissions are read fresh, so role changes apply on the next request.
+pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal, ApiError> {
+    let denied = || ApiError::Unauthenticated("The access token is no longer valid.".into());
+    let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
+    let table = state.table.as_ref();
+    let session_key = sessions::key(&tenant, &claims.sid);
+    let (user, session, roles) = tokio::try_join!(
+        tenancy::get_user(table, &tenant, &claims.sub),
+        table.get(&session_key),
+        tenancy::list_roles(table, &tenant),
+    )?;
+    let user = user
+        .filter(|u| u.status == Status::Active)
+        .ok_or_else(denied)?;
+    let session: Session = from_item(session.ok_or_else(denied)?)?;
+    if session.revoked || session.user_id != user.id {
+        return Err(denied());
+    }
+    let permissions = Permissions::union(
+        roles
+            .iter()
+            .filter(|r| user.role_ids.contains(&r.id))
+            .map(|r| &r.permissions),
+    );
+    Ok(Principal {
+        tenant,
+        user_id: user.id,
+        session_id: session.id,
+        role_ids: user.role_ids,
+        permissions,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub user: Value,
+    pub tenant: Value,
+    pub permissions: Permissions,
+}
+
+pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError> {
+    let table = state.table.as_ref();
+    let (user, tenant) = tokio::try_join!(
+        tenancy::get_user(table, &principal.tenant, &principal.user_id),
+        tenancy::get_tenant(table, &principal.tenant),
+    )?;
+    let user =
+        user.ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+    let tenant =
+        tenant.ok_or_else(|| ApiError::Unauthenticated("The tenant no longer exists.".into()))?;
+    Ok(Me {
+        user: json!({
+            "id": user.id, "email": user.email, "name": user.name, "locale": user.locale,
+            "status": user.status, "role_ids": user.role_ids, "created_at": user.created_at,
+        }),
+        tenant: json!({
+            "id": tenant.id, "company_name": tenant.company_name, "locale": tenant.locale,
+            "status": tenant.status, "created_at": tenant.created_at,
+        }),
+        permissions: principal.permissions.clone(),
+    })
+}

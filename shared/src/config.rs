@@ -1,0 +1,320 @@
+//! Typed configuration, read once from the environment at start-up and validated there, so
+//! a misconfigured deployment fails to start instead of failing requests. Defaults make the
+//! local, embedded mode need no configuration at all.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+/// Which twins of the ports the process uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, files and a master key file under `data_dir`.
+    Embedded { data_dir: PathBuf },
+    /// DynamoDB, S3 and KMS; `endpoint_url` points all three at an emulator (moto).
+    Aws {
+        table: String,
+        bucket: String,
+        kms_key_id: String,
+        endpoint_url: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub backend: Backend,
+    /// Where the deployment secret comes from: `CRM_SECRET`, or a generated file.
+    pub secret_source: SecretSource,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub max_body_bytes: usize,
+    /// Base URL the local server is reached at (used in signed file links).
+    pub public_url: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone)]
+pub enum SecretSource {
+    Value(Zeroizing<Vec<u8>>),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("Config")
+            .field("backend", &self.backend)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest an access token may live: short, so a revoked user loses access quickly.
+pub const MAX_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads configuration from a map of variables (the environment, or a test's).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut errors = Vec::new();
+        let var = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
+            match var(name).map(str::parse::<u64>) {
+                None => default,
+                Some(Ok(n)) if (min..=max).contains(&n) => n,
+                _ => {
+                    errors.push(format!("{name} must be a whole number from {min} to {max}"));
+                    default
+                }
+            }
+        };
+        let access = number(
+            "CRM_ACCESS_TOKEN_TTL_SECS",
+            900,
+            30,
+            MAX_ACCESS_TOKEN_TTL.as_secs(),
+        );
+        let refresh = number("CRM_REFRESH_TOKEN_TTL_SECS", 30 * 86400, 3600, 90 * 86400);
+        let max_body = number("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024, 10 * 1024 * 1024);
+
+        let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or(".crm-data"));
+        let backend = match var("CRM_BACKEND").unwrap_or("embedded") {
+            "embedded" => Backend::Embedded {
+                data_dir: data_dir.clone(),
+            },
+            "aws" => {
+                let mut required = |name: &str| match var(name) {
+                    Some(v) => v.to_owned(),
+                    None => {
+                        errors.push(format!("{name} is required when CRM_BACKEND=aws"));
+                        String::new()
+                    }
+                };
+                Backend::Aws {
+                    table: required("CRM_TABLE_NAME"),
+                    bucket: required("CRM_BUCKET_NAME"),
+                    kms_key_id: required("CRM_KMS_KEY_ID"),
+                    endpoint_url: var("CRM_AWS_ENDPOINT_URL").map(str::to_owned),
+                }
+            }
+            other => {
+                errors.push(format!(
+                    "CRM_BACKEND must be `embedded` or `aws`, not `{other}`"
+                ));
+                Backend::Embedded {
+                    data_dir: data_dir.clone(),
+                }
+            }
+        };
+
+        let secret_source = match var("CRM_SECRET") {
+            Some(text) => match base64::engine::general_purpose::STANDARD.decode(text) {
+                Ok(bytes) if bytes.len() >= 32 => SecretSource::Value(Zeroizing::new(bytes)),
+                _ => {
+                    errors.push("CRM_SECRET must be base64 of at least 32 random bytes".into());
+                    SecretSource::Value(Zeroizing::new(vec![]))
+                }
+            },
+            None => match &backend {
+                Backend::Embedded { data_dir } => SecretSource::File(data_dir.join("secret.key")),
+                Backend::Aws { .. } => {
+                    errors.push(
+                        "CRM_SECRET is required when CRM_BACKEND=aws (the template passes it \
+                         from Secrets Manager)"
+                            .into(),
+                    );
+                    SecretSource::Value(Zeroizing::new(vec![]))
+                }
+            },
+        };
+
+        let log_format = match var("CRM_LOG_FORMAT") {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if var("AWS_LAMBDA_FUNCTION_NAME").is_some() => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => {
+                errors.push(format!(
+                    "CRM_LOG_FORMAT must be `json` or `pretty`, not `{other}`"
+                ));
+                LogFormat::Pretty
+            }
+        };
+
+        let public_url = var("CRM_PUBLIC_URL")
+            .unwrap_or("http://127.0.0.1:3000")
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            errors.push("CRM_PUBLIC_URL must be an http(s) URL".into());
+        }
+
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Self {
+            backend,
+            secret_source,
+            issuer: var("CRM_ISSUER").unwrap_or("crm").to_owned(),
+            audience: var("CRM_AUDIENCE").unwrap_or("crm-api").to_owned(),
+            access_token_ttl: Duration::from_secs(access),
+            refresh_token_ttl: Duration::from_secs(refresh),
+            max_body_bytes: max_body as usize,
+            public_url,
+            log_format,
+        })
+    }
+
+    /// Loads (or, for the file source, creates) the deployment secret.
+    pub fn load_secret(&self) -> std::io::Result<Secret> {
+        let bytes = match &self.secret_source {
+            SecretSource::Value(v) => v.clone(),
+            SecretSource::File(path) => read_or_create_secret(path, 32)?,
+        };
+        Ok(Secret(bytes))
+    }
+}
+
+/// The deployment secret. Every key the process signs with is derived from it for one
+/// purpose, so a key leaked from one use cannot forge another.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self(Zeroizing::new(bytes.to_vec()))
+    }
+
+    /// A 256-bit key for `purpose` (HMAC-SHA256 as a PRF, i.e. an HKDF-Expand step).
+    pub fn derive(&self, purpose: &str) -> Zeroizing<Vec<u8>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"crm/derive/v1/");
+        mac.update(purpose.as_bytes());
+        Zeroizing::new(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+/// Reads a secret file of `len` random bytes, creating it with mode 0600 on first use.
+pub fn read_or_create_secret(path: &Path, len: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::{Read, Write};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            let mut bytes = Zeroizing::new(vec![0u8; len]);
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            Ok(bytes)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mut bytes = Zeroizing::new(Vec::new());
+            std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+            if bytes.len() != len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("expected {len} bytes, found {}", bytes.len()),
+                ));
+            }
+            Ok(bytes)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn no_configuration_means_the_embedded_mode() {
+        let config = Config::from_vars(&vars(&[])).unwrap();
+        assert_eq!(
+            config.backend,
+            Backend::Embedded {
+                data_dir: ".crm-data".into()
+            }
+        );
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Config::from_vars(&vars(&[
+            ("CRM_BACKEND", "aws"),
+            ("CRM_ACCESS_TOKEN_TTL_SECS", "3600"),
+        ]))
+        .unwrap_err();
+        let text = err.to_string();
+        for expected in [
+            "CRM_TABLE_NAME",
+            "CRM_BUCKET_NAME",
+            "CRM_KMS_KEY_ID",
+            "CRM_SECRET",
+            "CRM_ACCESS_TOKEN_TTL_SECS",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn secret_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let first = read_or_create_secret(&path, 32).unwrap();
+        let again = read_or_create_secret(&path, 32).unwrap();
+        assert_eq!(*first, *again);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose() {
+        let secret = Secret::from_bytes(&[7u8; 32]);
+        assert_ne!(*secret.derive("jwt"), *secret.derive("cursor"));
+        assert_eq!(*secret.derive("jwt"), *secret.derive("jwt"));
+    }
+}

@@ -1,0 +1,350 @@
+//! Contacts: the people a business deals with. This module holds the record, the rules a
+//! write must satisfy, where contacts live in the table, and the service the HTTP
+//! function calls (permission and scope checks included).
+
+pub mod service;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::ids::TenantId;
+use crate::table::Key;
+use crate::validation::{Errors, normalize_email};
+
+pub const PREFIX: &str = "con";
+pub const MAX_EMAILS: usize = 10;
+pub const MAX_PHONES: usize = 10;
+pub const MAX_TAGS: usize = 50;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phone {
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleStage {
+    Subscriber,
+    #[default]
+    Lead,
+    MarketingQualified,
+    SalesQualified,
+    Opportunity,
+    Customer,
+    Evangelist,
+    Other,
+}
+
+/// A contact as stored and as returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub emails: Vec<Email>,
+    pub phones: Vec<Phone>,
+    pub company_name: Option<String>,
+    pub title: Option<String>,
+    pub address: Option<Address>,
+    pub tags: Vec<String>,
+    pub owner_id: String,
+    pub lifecycle_stage: LifecycleStage,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// The body of `POST /v1/contacts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    pub name: String,
+    #[serde(default)]
+    pub emails: Vec<Email>,
+    #[serde(default)]
+    pub phones: Vec<Phone>,
+    pub company_name: Option<String>,
+    pub title: Option<String>,
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub lifecycle_stage: LifecycleStage,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// The body of `PATCH /v1/contacts/{id}` (JSON merge patch): an absent field is left
+/// alone, `null` clears an optional field or empties a list, a value replaces.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub emails: Option<Option<Vec<Email>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub phones: Option<Option<Vec<Phone>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub company_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub address: Option<Option<Address>>,
+    #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub owner_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub lifecycle_stage: Option<Option<LifecycleStage>>,
+    #[serde(default, deserialize_with = "present")]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub notes: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl ContactPatch {
+    /// Applies the patch to `contact`; fields that cannot be cleared report an error.
+    pub fn apply(self, contact: &mut Contact, errors: &mut Errors) {
+        if let Some(name) = self.name {
+            match name {
+                Some(name) => contact.name = name,
+                None => errors.add("name", "cannot be removed"),
+            }
+        }
+        if let Some(v) = self.emails {
+            contact.emails = v.unwrap_or_default();
+        }
+        if let Some(v) = self.phones {
+            contact.phones = v.unwrap_or_default();
+        }
+        if let Some(v) = self.company_name {
+            contact.company_name = v;
+        }
+        if let Some(v) = self.title {
+            contact.title = v;
+        }
+        if let Some(v) = self.address {
+            contact.address = v;
+        }
+        if let Some(v) = self.tags {
+            contact.tags = v.unwrap_or_default();
+        }
+        if let Some(owner) = self.owner_id {
+            match owner {
+                Some(owner) => contact.owner_id = owner,
+                None => errors.add("owner_id", "cannot be removed"),
+            }
+        }
+        if let Some(stage) = self.lifecycle_stage {
+            contact.lifecycle_stage = stage.unwrap_or_default();
+        }
+        if let Some(v) = self.source {
+            contact.source = v;
+        }
+        if let Some(v) = self.notes {
+            contact.notes = v;
+        }
+    }
+}
+
+/// Normalizes what can be (trimmed text, lowercased emails, upper-case country) and
+/// reports every rule the contact breaks.
+pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
+    contact.name = contact.name.trim().to_owned();
+    errors.text("name", &contact.name, 1, 200);
+
+    if contact.emails.len() > MAX_EMAILS {
+        errors.add("emails", format!("at most {MAX_EMAILS} addresses"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, email) in contact.emails.iter_mut().enumerate() {
+        email.address = normalize_email(&email.address);
+        errors.email(&format!("emails[{i}].address"), &email.address);
+        errors.opt_text(&format!("emails[{i}].label"), email.label.as_deref(), 40);
+        if !seen.insert(email.address.clone()) {
+            errors.add(format!("emails[{i}].address"), "appears twice");
+        }
+    }
+
+    if contact.phones.len() > MAX_PHONES {
+        errors.add("phones", format!("at most {MAX_PHONES} numbers"));
+    }
+    for (i, phone) in contact.phones.iter_mut().enumerate() {
+        phone.number = phone.number.trim().to_owned();
+        errors.phone(&format!("phones[{i}].number"), &phone.number);
+        errors.opt_text(&format!("phones[{i}].label"), phone.label.as_deref(), 40);
+    }
+
+    trim_opt(&mut contact.company_name);
+    errors.opt_text("company_name", contact.company_name.as_deref(), 200);
+    trim_opt(&mut contact.title);
+    errors.opt_text("title", contact.title.as_deref(), 100);
+    trim_opt(&mut contact.source);
+    errors.opt_text("source", contact.source.as_deref(), 100);
+    errors.opt_text("notes", contact.notes.as_deref(), 10_000);
+
+    if let Some(address) = &mut contact.address {
+        for (field, value, max) in [
+            ("street", &mut address.street, 200),
+            ("city", &mut address.city, 100),
+            ("region", &mut address.region, 100),
+            ("postal_code", &mut address.postal_code, 20),
+        ] {
+            trim_opt(value);
+            errors.opt_text(&format!("address.{field}"), value.as_deref(), max);
+        }
+        if let Some(country) = &mut address.country {
+            *country = country.trim().to_ascii_uppercase();
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.add(
+                    "address.country",
+                    "must be an ISO 3166-1 alpha-2 code, like CN",
+                );
+            }
+        }
+        if *address == Address::default() {
+            contact.address = None;
+        }
+    }
+
+    if contact.tags.len() > MAX_TAGS {
+        errors.add("tags", format!("at most {MAX_TAGS} tags"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, tag) in contact.tags.iter_mut().enumerate() {
+        *tag = tag.trim().to_owned();
+        errors.text(&format!("tags[{i}]"), tag, 1, 50);
+        if !seen.insert(tag.to_lowercase()) {
+            errors.add(format!("tags[{i}]"), "appears twice");
+        }
+    }
+}
+
+fn trim_opt(value: &mut Option<String>) {
+    if let Some(v) = value {
+        *v = v.trim().to_owned();
+    }
+}
+
+pub fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(tenant.pk("contacts"), id)
+}
+
+/// The index-1 partition of one owner's contacts, for own-scope lists.
+pub fn owner_pk(tenant: &TenantId, owner_id: &str) -> String {
+    tenant.pk(&format!("contacts#owner#{owner_id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact() -> Contact {
+        Contact {
+            id: "con_1".into(),
+            name: "  Ada  ".into(),
+            emails: vec![Email {
+                address: " Ada@Example.COM ".into(),
+                label: None,
+            }],
+            phones: vec![],
+            company_name: None,
+            title: None,
+            address: Some(Address {
+                country: Some("cn".into()),
+                ..Address::default()
+            }),
+            tags: vec![],
+            owner_id: "usr_1".into(),
+            lifecycle_stage: LifecycleStage::Lead,
+            source: None,
+            notes: None,
+            created_by: "usr_1".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn normalizes_emails_names_and_countries() {
+        let mut c = contact();
+        let mut errors = Errors::new();
+        normalize_and_check(&mut c, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(c.name, "Ada");
+        assert_eq!(c.emails[0].address, "ada@example.com");
+        assert_eq!(c.address.unwrap().country.as_deref(), Some("CN"));
+    }
+
+    #[test]
+    fn duplicate_emails_and_tags_are_reported() {
+        let mut c = contact();
+        c.emails.push(Email {
+            address: "ada@example.com".into(),
+            label: None,
+        });
+        c.tags = vec!["VIP".into(), "vip".into()];
+        let mut errors = Errors::new();
+        normalize_and_check(&mut c, &mut errors);
+        let fields: Vec<_> = errors
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["emails[1].address", "tags[1]"]);
+    }
+
+    #[test]
+    fn a_patch_tells_null_from_absent() {
+        let mut c = contact();
+        c.title = Some("CTO".into());
+        c.company_name = Some("Acme".into());
+        let patch: ContactPatch =
+            serde_json::from_str(r#"{"title": null, "tags": ["a"]}"#).unwrap();
+        let mut errors = Errors::new();
+        patch.apply(&mut c, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(c.title, None);
+        assert_eq!(c.company_name.as_deref(), Some("Acme"));
+        assert_eq!(c.tags, ["a"]);
+    }
+}

@@ -1,0 +1,240 @@
+//! Contact operations as the API offers them. Each one checks the caller's permission
+//! first and confines itself to the caller's tenant and record scope: a contact out of
+//! scope, or of another tenant, is simply not found.
+
+use serde_json::Value;
+
+use super::{Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk};
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{is_id, new_id};
+use crate::policy::{Action, Scope};
+use crate::table::{Condition, Index, Item, Query, TableError, from_item, to_item};
+use crate::tenancy::{self, Status};
+use crate::validation::Errors;
+
+const RESOURCE: &str = "contacts";
+/// How often a write without `If-Match` re-reads and retries when it races another.
+const WRITE_ATTEMPTS: usize = 8;
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No contact with this id.".into())
+}
+
+/// Whether `scope` reaches a record owned by `owner_id`.
+fn in_scope(principal: &Principal, scope: Scope, owner_id: &str) -> bool {
+    // Teams arrive with tenant administration; until then team scope is own scope.
+    scope == Scope::All || owner_id == principal.user_id
+}
+
+fn to_stored(principal: &Principal, contact: &Contact) -> Result<Item, ApiError> {
+    let mut item = to_item(&key(&principal.tenant, &contact.id), contact)?;
+    item.insert(
+        "gsi1pk".into(),
+        Value::String(owner_pk(&principal.tenant, &contact.owner_id)),
+    );
+    item.insert("gsi1sk".into(), Value::String(contact.id.clone()));
+    Ok(item)
+}
+
+/// The owner must be an active user of the caller's tenant; naming someone else needs
+/// `assign`.
+async fn check_owner(
+    state: &AppState,
+    principal: &Principal,
+    owner_id: &str,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    if owner_id == principal.user_id {
+        return Ok(());
+    }
+    principal.require(RESOURCE, Action::Assign)?;
+    let active = is_id("usr", owner_id)
+        && tenancy::get_user(state.table.as_ref(), &principal.tenant, owner_id)
+            .await?
+            .is_some_and(|u| u.status == Status::Active);
+    if !active {
+        errors.add("owner_id", "is not an active user of this company");
+    }
+    Ok(())
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewContact,
+) -> Result<Contact, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    let now = rfc3339(state.clock.now());
+    let mut contact = Contact {
+        id: new_id(PREFIX),
+        name: input.name,
+        emails: input.emails,
+        phones: input.phones,
+        company_name: input.company_name,
+        title: input.title,
+        address: input.address,
+        tags: input.tags,
+        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
+        lifecycle_stage: input.lifecycle_stage,
+        source: input.source,
+        notes: input.notes,
+        created_by: principal.user_id.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+    };
+    let mut errors = Errors::new();
+    normalize_and_check(&mut contact, &mut errors);
+    check_owner(state, principal, &contact.owner_id, &mut errors).await?;
+    errors.finish().map_err(ApiError::Validation)?;
+    state
+        .table
+        .put(to_stored(principal, &contact)?, Condition::NotExists)
+        .await?;
+    Ok(contact)
+}
+
+/// The contact `id` if it exists in the caller's tenant and `scope`.
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Contact, ApiError> {
+    if !is_id(PREFIX, id) {
+        return Err(not_found());
+    }
+    let item = state
+        .table
+        .get(&key(&principal.tenant, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let contact: Contact = from_item(item)?;
+    if !in_scope(principal, scope, &contact.owner_id) {
+        return Err(not_found());
+    }
+    Ok(contact)
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Contact, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, scope, id).await
+}
+
+/// Contacts newest first, one page at a time.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    params: ListParams,
+) -> Result<ListPage<Contact>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let limit = params.limit()?;
+    let (query, list_id) = if scope == Scope::All {
+        (
+            Query::partition(principal.tenant.pk("contacts")),
+            format!("{}/contacts/all", principal.tenant),
+        )
+    } else {
+        (
+            Query::partition(owner_pk(&principal.tenant, &principal.user_id)).on(Index::Gsi1),
+            format!("{}/contacts/owner/{}", principal.tenant, principal.user_id),
+        )
+    };
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let page = state
+        .table
+        .query(&query.descending().limit(limit).start(start))
+        .await?;
+    let data = page
+        .items
+        .into_iter()
+        .map(from_item::<Contact>)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ListPage {
+        data,
+        next_cursor: page.next.map(|next| state.cursors.encode(&list_id, &next)),
+    })
+}
+
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: ContactPatch,
+) -> Result<Contact, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    // The patch is applied to a fresh read on every attempt, so a concurrent change is
+    // never overwritten: either both apply, or the client is told (412).
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = load(state, principal, scope, id).await?;
+        precondition.check(current.version)?;
+        let mut next = current.clone();
+        let mut errors = Errors::new();
+        patch.clone().apply(&mut next, &mut errors);
+        normalize_and_check(&mut next, &mut errors);
+        if next.owner_id != current.owner_id {
+            check_owner(state, principal, &next.owner_id, &mut errors).await?;
+        }
+        errors.finish().map_err(ApiError::Validation)?;
+        if next == current {
+            return Ok(current);
+        }
+        next.version = current.version + 1;
+        next.updated_at = rfc3339(state.clock.now());
+        match state
+            .table
+            .put(
+                to_stored(principal, &next)?,
+                Condition::VersionIs(current.version),
+            )
+            .await
+        {
+            Ok(()) => return Ok(next),
+            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
+            Err(TableError::ConditionFailed { .. }) => {
+                return Err(ApiError::PreconditionFailed(
+                    "The record changed while your update was applied; fetch it again.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The contact is being changed by many requests at once; please retry.",
+    ))
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    let scope = principal.require(RESOURCE, Action::Delete)?;
+    let current = load(state, principal, scope, id).await?;
+    precondition.check(current.version)?;
+    match state
+        .table
+        .delete(
+            &key(&principal.tenant, id),
+            Condition::VersionIs(current.version),
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(TableError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed(
+            "The contact changed while it was being deleted; fetch it again.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

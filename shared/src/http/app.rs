@@ -1,0 +1,102 @@
+//! What every app gets around its routes, in Lambda and locally alike: request ids, a
+//! tracing span per request, panics turned into problem+json, problem+json 404 and 405,
+//! and `no-store` caching for API answers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use super::problem::{ApiError, PROBLEM_JSON};
+use super::routes::Routes;
+use crate::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The finished app: routes, fallbacks and layers, bound to `state`.
+pub fn finish(routes: Routes, state: AppState) -> Router {
+    // The methods of each path, for the `Allow` header of a 405.
+    let mut allow: HashMap<&'static str, Vec<&str>> = HashMap::new();
+    for (method, path) in routes.table() {
+        allow.entry(path).or_default().push(method.as_str());
+    }
+    let allow: Arc<HashMap<&'static str, String>> = Arc::new(
+        allow
+            .into_iter()
+            .map(|(path, methods)| (path, methods.join(", ")))
+            .collect(),
+    );
+    routes
+        .into_router()
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(
+            move |req: Request<Body>, next: Next| {
+                let allow = allow.clone();
+                async move {
+                    let path = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_owned());
+                    let response = next.run(req).await;
+                    let methods = path.and_then(|p| allow.get(p.as_str()).cloned());
+                    harden(response, methods.unwrap_or_default())
+                }
+            },
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                let request_id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id,
+                    tenant_id = tracing::field::Empty,
+                    user_id = tracing::field::Empty,
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("No such route.".into())
+}
+
+/// Turns axum's own plain-text 405 into problem+json with an `Allow` header, and forbids
+/// caching of API answers.
+fn harden(mut response: Response<Body>, allow: String) -> Response<Body> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem {
+        response = ApiError::MethodNotAllowed { allow }.into_response();
+    }
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}

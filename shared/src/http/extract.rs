@@ -1,0 +1,261 @@
+//! Extractors that answer bad input with problem+json instead of axum's plain-text
+//! rejections: wrong content type -> 415, body too large -> 413, malformed JSON -> 400,
+//! well-formed JSON of the wrong shape (unknown or missing fields, wrong types) -> 422
+//! naming the field.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use super::problem::ApiError;
+use crate::AppState;
+use crate::validation::FieldError;
+
+/// A JSON request body of type `T`, bounded by the configured body limit.
+pub struct Json<T>(pub T);
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON text into `T`, classifying failures as 400 (not JSON) or 422 (wrong shape).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    let value = match result {
+        Ok(value) => value,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    ApiError::Validation(vec![field_error(&path, &inner.to_string())])
+                }
+                _ => ApiError::BadRequest(format!("The body is not valid JSON: {inner}.")),
+            });
+        }
+    };
+    Ok(value)
+}
+
+/// Turns serde's message into a field error that names the field itself.
+fn field_error(path: &str, message: &str) -> FieldError {
+    // serde's text ends with " at line L column C", which means nothing to an API client.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message, |(m, _)| m)
+        .to_owned();
+    let parent = if path == "." { "" } else { path };
+    let named = |label: &str| {
+        message
+            .strip_prefix(label)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let join = |name: String| {
+        if parent.is_empty() {
+            name
+        } else {
+            format!("{parent}.{name}")
+        }
+    };
+    if let Some(name) = named("missing field `") {
+        return FieldError {
+            field: join(name),
+            message: "is required".into(),
+        };
+    }
+    if let Some(name) = named("unknown field `") {
+        // serde_path_to_error already put the unknown key at the end of the path.
+        let field = if parent.ends_with(&name) {
+            parent.to_owned()
+        } else {
+            join(name)
+        };
+        return FieldError {
+            field,
+            message: "is not a known field".into(),
+        };
+    }
+    FieldError {
+        field: if parent.is_empty() {
+            "body".into()
+        } else {
+            parent.to_owned()
+        },
+        message,
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.config.max_body_bytes;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !is_json(content_type) {
+            return Err(ApiError::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
+        }
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|e| {
+                if is_length_limit(&e) {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::BadRequest("The request body could not be read.".into())
+                }
+            })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Whether reading a body failed because it was larger than the limit.
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Query parameters of type `T`; a bad parameter is a 422 naming it.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded_deserializer(query);
+        de.map(Query)
+    }
+}
+
+fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // axum's own Query extractor does the decoding; only its rejection is replaced.
+    let uri: axum::http::Uri = format!("/?{query}")
+        .parse()
+        .map_err(|_| ApiError::BadRequest("The query string is malformed.".into()))?;
+    axum::extract::Query::<T>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|e| {
+            let text = e.body_text();
+            let text = text
+                .strip_prefix("Failed to deserialize query string: ")
+                .unwrap_or(&text);
+            let field = text
+                .split(':')
+                .next()
+                .filter(|f| !f.contains(' ') && !f.is_empty());
+            match field {
+                Some(field) => {
+                    ApiError::validation(field, text.split_once(": ").map_or(text, |(_, m)| m))
+                }
+                None => ApiError::validation("query", text),
+            }
+        })
+}
+
+/// A path parameter; a missing or undecodable one is a 404 (the route does not exist).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|_| ApiError::NotFound("No such resource.".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"name\": "),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b"not json"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        assert_eq!(fields(parse_json::<Body>(b"{}").unwrap_err()), ["name"]);
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","colour":1}"#).unwrap_err()),
+            ["colour"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","inner":{"n":-1}}"#).unwrap_err()),
+            ["inner.n"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","inner":{}}"#).unwrap_err()),
+            ["inner.n"]
+        );
+        assert_eq!(fields(parse_json::<Body>(b"[]").unwrap_err()), ["body"]);
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
+}

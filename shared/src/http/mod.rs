@@ -1,0 +1,16 @@
+//! The HTTP edge shared by every function: problem+json errors, request extractors that
+//! turn bad input into clear errors, the authenticated `Principal`, signed list cursors,
+//! the route table and the layers every app gets.
+
+pub mod app;
+pub mod cursor;
+pub mod extract;
+pub mod principal;
+pub mod problem;
+pub mod routes;
+pub mod versions;
+
+pub use extract::{Json, Path, Query};
+pub use principal::Principal;
+pub use problem::ApiError;
+pub use routes::Routes;

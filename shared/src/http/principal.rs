@@ -1,0 +1,83 @@
+//! Who is calling: the `Principal` extractor verifies the bearer token and loads the
+//! caller's tenant, user, session and permissions; `ClientIp` is the caller's address.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{header, request::Parts};
+
+use super::problem::ApiError;
+use crate::AppState;
+use crate::ids::TenantId;
+use crate::policy::{Action, Permissions, Scope};
+
+/// An authenticated caller. Every tenant-scoped operation starts from one: its `tenant` is
+/// the only tenant its requests can reach.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub tenant: TenantId,
+    pub user_id: String,
+    pub session_id: String,
+    pub role_ids: Vec<String>,
+    pub permissions: Permissions,
+}
+
+impl Principal {
+    pub fn require(&self, resource: &str, action: Action) -> Result<Scope, ApiError> {
+        self.permissions.require(resource, action)
+    }
+}
+
+/// The bearer token of a request, if it carries one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "Send an access token: `Authorization: Bearer <token>`.".into(),
+            )
+        })?;
+        let claims = state.tokens.verify(token)?;
+        let principal = crate::auth::service::authenticate(state, claims).await?;
+        let span = tracing::Span::current();
+        span.record("tenant_id", principal.tenant.as_str());
+        span.record("user_id", principal.user_id.as_str());
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
+    }
+}
+
+/// The caller's IP address: from the API Gateway request context in Lambda (put there by
+/// `shared::lambda`), from the TCP peer locally. Forwarding headers are not trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        if let Some(ip) = parts.extensions.get::<ClientIp>() {
+            return Ok(*ip);
+        }
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}

@@ -1,0 +1,84 @@
+//! Optimistic concurrency on the wire: records carry a `version`, answered as a strong
+//! `ETag`; `If-Match` makes a write conditional on it (412 when it no longer matches).
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use super::problem::ApiError;
+
+/// The `ETag` of a record version.
+pub fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are valid")
+}
+
+/// What `If-Match` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` (or `*`): write whatever the current version is.
+    Any,
+    /// Write only if the current version is one of these.
+    OneOf(Vec<u64>),
+}
+
+impl Precondition {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let Some(value) = headers.get(header::IF_MATCH) else {
+            return Precondition::Any;
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Precondition::Any;
+        }
+        // Anything unparsable matches no version, so the write is refused, never forced.
+        Precondition::OneOf(
+            text.split(',')
+                .filter_map(|tag| {
+                    let tag = tag.trim();
+                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+                })
+                .collect(),
+        )
+    }
+
+    /// 412 unless `current` satisfies the precondition.
+    pub fn check(&self, current: u64) -> Result<(), ApiError> {
+        match self {
+            Precondition::OneOf(versions) if !versions.contains(&current) => {
+                Err(ApiError::PreconditionFailed(format!(
+                    "The record is at version {current} (ETag \"{current}\"); fetch it again and \
+                     reapply your change."
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn is_any(&self) -> bool {
+        *self == Precondition::Any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> Precondition {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
+        Precondition::from_headers(&h)
+    }
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(
+            Precondition::from_headers(&HeaderMap::new()),
+            Precondition::Any
+        );
+        assert_eq!(with("*"), Precondition::Any);
+        assert_eq!(with("\"3\""), Precondition::OneOf(vec![3]));
+        assert_eq!(with("W/\"3\", \"4\""), Precondition::OneOf(vec![3, 4]));
+        assert!(with("garbage").check(1).is_err());
+        assert!(with("\"2\"").check(3).is_err());
+        assert!(with("\"3\"").check(3).is_ok());
+    }
+}

@@ -1,0 +1,25 @@
+//! The library every CRM function links: domain types and rules, the services that apply
+//! them, the ports they talk to (`Table`, `Blobs`, `Keys`, `Clock`) with their AWS and
+//! embedded twins, and the HTTP edge (problem+json errors, extractors, route table).
+//!
+//! Features never touch an adapter directly: they receive an [`AppState`] whose ports were
+//! chosen once, from configuration, at start-up.
+
+pub mod auth;
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod contacts;
+pub mod crypto;
+pub mod http;
+pub mod ids;
+pub mod keys;
+pub mod lambda;
+pub mod policy;
+pub mod state;
+pub mod table;
+pub mod telemetry;
+pub mod tenancy;
+pub mod validation;
+
+pub use state::AppState;

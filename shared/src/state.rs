@@ -1,0 +1,131 @@
+//! The application state every handler receives: the ports (chosen once from
+//! configuration), the clock, the token and cursor keys.
+
+use std::sync::Arc;
+
+use crate::auth::tokens::Tokens;
+use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Backend, Config, Secret};
+use crate::http::cursor::Cursors;
+use crate::keys::{Keys, kms::KmsKeys, local::LocalKeys};
+use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub table: Arc<dyn Table>,
+    pub blobs: Arc<dyn Blobs>,
+    pub keys: Arc<dyn Keys>,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<Tokens>,
+    pub cursors: Cursors,
+    /// The filesystem blob store when embedded: the local server serves its signed URLs.
+    pub local_files: Option<Arc<FsBlobs>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start: {0}")]
+pub struct StartError(pub String);
+
+/// The AWS clients, pointed at `endpoint_url` (an emulator) when one is given.
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
+}
+
+impl AwsClients {
+    pub async fn new(endpoint_url: Option<&str>) -> Self {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+        let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
+        if let Some(url) = endpoint_url {
+            dynamodb = dynamodb.endpoint_url(url);
+            // Emulators serve buckets by path, not by virtual host.
+            s3 = s3.endpoint_url(url).force_path_style(true);
+            kms = kms.endpoint_url(url);
+        }
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
+        }
+    }
+}
+
+impl AppState {
+    /// Builds the state with the twins `config` names.
+    pub async fn from_config(config: Config) -> Result<Self, StartError> {
+        let secret = config
+            .load_secret()
+            .map_err(|e| StartError(format!("deployment secret: {e}")))?;
+        let (table, blobs, keys, local_files): (
+            Arc<dyn Table>,
+            Arc<dyn Blobs>,
+            Arc<dyn Keys>,
+            Option<Arc<FsBlobs>>,
+        ) = match &config.backend {
+            Backend::Embedded { data_dir } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StartError(format!("data directory {}: {e}", data_dir.display()))
+                })?;
+                let table = SqliteTable::open(&data_dir.join("crm.sqlite3"))
+                    .map_err(|e| StartError(e.to_string()))?;
+                let files = Arc::new(
+                    FsBlobs::new(
+                        &data_dir.join("files"),
+                        &config.public_url,
+                        &secret.derive("file-links"),
+                    )
+                    .map_err(|e| StartError(e.to_string()))?,
+                );
+                let keys = LocalKeys::open(&data_dir.join("master.key"))
+                    .map_err(|e| StartError(e.to_string()))?;
+                (Arc::new(table), files.clone(), Arc::new(keys), Some(files))
+            }
+            Backend::Aws {
+                table,
+                bucket,
+                kms_key_id,
+                endpoint_url,
+            } => {
+                let clients = AwsClients::new(endpoint_url.as_deref()).await;
+                (
+                    Arc::new(DynamoTable::new(clients.dynamodb, table)),
+                    Arc::new(S3Blobs::new(clients.s3, bucket)),
+                    Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
+                    None,
+                )
+            }
+        };
+        Ok(Self::new(config, &secret, table, blobs, keys, local_files))
+    }
+
+    pub fn new(
+        config: Config,
+        secret: &Secret,
+        table: Arc<dyn Table>,
+        blobs: Arc<dyn Blobs>,
+        keys: Arc<dyn Keys>,
+        local_files: Option<Arc<FsBlobs>>,
+    ) -> Self {
+        let tokens = Tokens::new(
+            &secret.derive("access-tokens"),
+            &config.issuer,
+            &config.audience,
+            config.access_token_ttl,
+        );
+        Self {
+            cursors: Cursors::new(secret.derive("cursors")),
+            tokens: Arc::new(tokens),
+            config: Arc::new(config),
+            table,
+            blobs,
+            keys,
+            clock: Arc::new(SystemClock),
+            local_files,
+        }
+    }
+}

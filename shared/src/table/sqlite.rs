@@ -1,0 +1,288 @@
+//! The embedded twin of the `Table` port: one SQLite file (WAL, full sync) holding the
+//! same items, keys and sparse indexes as the DynamoDB table.
+//!
+//! Strings compare by their UTF-8 bytes in SQLite's BINARY collation, as in DynamoDB, so
+//! queries return items in the same order on both twins.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value as SqlValue};
+
+use super::{
+    Condition, Index, Item, Key, Page, Query, SortKey, StartKey, Table, TableError, Write,
+    check_item, check_transaction,
+};
+
+#[derive(Clone)]
+pub struct SqliteTable {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk     TEXT NOT NULL,
+    sk     TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    gsi2pk TEXT,
+    gsi2sk TEXT,
+    body   TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL AND gsi1sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
+";
+
+fn unavailable(e: impl std::fmt::Display) -> TableError {
+    TableError::Unavailable(e.to_string())
+}
+
+impl SqliteTable {
+    /// Opens (creating if needed) the table file at `path`.
+    pub fn open(path: &Path) -> Result<Self, TableError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory table, for tests of code above the port.
+    pub fn in_memory() -> Result<Self, TableError> {
+        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, TableError> {
+        // WAL lets readers proceed during a write; FULL sync makes every committed
+        // transaction survive a power cut, not just a process crash.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(unavailable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection off the async runtime.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a half-applied transaction
+            // (SQLite rolls it back), so a poisoned lock is safe to reuse.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+fn read(conn: &Connection, key: &Key) -> Result<Option<Item>, TableError> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM items WHERE pk = ?1 AND sk = ?2",
+            [&key.pk, &key.sk],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    body.map(|b| parse(&b)).transpose()
+}
+
+fn parse(body: &str) -> Result<Item, TableError> {
+    serde_json::from_str(body).map_err(|e| TableError::Unavailable(format!("corrupt item: {e}")))
+}
+
+fn index_value(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_str()).map(str::to_owned)
+}
+
+fn write_item(conn: &Connection, item: &Item) -> Result<(), TableError> {
+    let key = Key::of(item)?;
+    let body = serde_json::to_string(item).map_err(|e| TableError::Invalid(e.to_string()))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            key.pk,
+            key.sk,
+            index_value(item, "gsi1pk"),
+            index_value(item, "gsi1sk"),
+            index_value(item, "gsi2pk"),
+            index_value(item, "gsi2sk"),
+            body
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn remove(conn: &Connection, key: &Key) -> Result<(), TableError> {
+    conn.execute(
+        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+        [&key.pk, &key.sk],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn check(
+    conn: &Connection,
+    key: &Key,
+    condition: &Condition,
+    index: Option<usize>,
+) -> Result<(), TableError> {
+    if *condition == Condition::None {
+        return Ok(());
+    }
+    if condition.holds(read(conn, key)?.as_ref()) {
+        Ok(())
+    } else {
+        Err(TableError::ConditionFailed { index })
+    }
+}
+
+#[async_trait]
+impl Table for SqliteTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        let key = key.clone();
+        self.with(move |conn| read(conn, &key)).await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
+        let key = check_item(&item)?;
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            check(&tx, &key, &condition, None)?;
+            write_item(&tx, &item)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+        let key = key.clone();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            check(&tx, &key, &condition, None)?;
+            remove(&tx, &key)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, TableError> {
+        query.check()?;
+        let query = query.clone();
+        self.with(move |conn| run_query(conn, &query)).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
+        check_transaction(&writes)?;
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            // Every condition is checked before anything is written, as in DynamoDB.
+            for (i, write) in writes.iter().enumerate() {
+                let (key, condition) = match write {
+                    Write::Put { item, condition } => (Key::of(item)?, condition),
+                    Write::Delete { key, condition } | Write::Check { key, condition } => {
+                        (key.clone(), condition)
+                    }
+                };
+                check(&tx, &key, condition, Some(i))?;
+            }
+            for write in &writes {
+                match write {
+                    Write::Put { item, .. } => write_item(&tx, item)?,
+                    Write::Delete { key, .. } => remove(&tx, key)?,
+                    Write::Check { .. } => {}
+                }
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+}
+
+fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
+    let (ipk, isk) = query.index.key_names();
+    let mut sql = format!("SELECT body FROM items WHERE {ipk} = ?");
+    let mut args: Vec<SqlValue> = vec![SqlValue::Text(query.pk.clone())];
+    if query.index != Index::Primary {
+        sql.push_str(&format!(" AND {isk} IS NOT NULL"));
+    }
+    match &query.sk {
+        SortKey::Any => {}
+        SortKey::BeginsWith(prefix) => {
+            // `substr` rather than LIKE: LIKE is case-insensitive and treats % and _ as
+            // wildcards, DynamoDB's begins_with does neither.
+            sql.push_str(&format!(" AND substr({isk}, 1, length(?)) = ?"));
+            args.push(SqlValue::Text(prefix.clone()));
+            args.push(SqlValue::Text(prefix.clone()));
+        }
+        SortKey::Between(low, high) => {
+            sql.push_str(&format!(" AND {isk} >= ? AND {isk} <= ?"));
+            args.push(SqlValue::Text(low.clone()));
+            args.push(SqlValue::Text(high.clone()));
+        }
+    }
+    // Ties on an index sort key are broken by the base key, so pages never overlap.
+    let order_cols: Vec<&str> = if query.index == Index::Primary {
+        vec!["sk"]
+    } else {
+        vec![isk, "pk", "sk"]
+    };
+    if let Some(start) = &query.start {
+        let cmp = if query.descending { "<" } else { ">" };
+        let mut placeholders = Vec::new();
+        for col in &order_cols {
+            let value = start
+                .get(col)
+                .ok_or_else(|| TableError::Invalid(format!("start key lacks `{col}`")))?;
+            args.push(SqlValue::Text(value.to_owned()));
+            placeholders.push("?");
+        }
+        sql.push_str(&format!(
+            " AND ({}) {cmp} ({})",
+            order_cols.join(", "),
+            placeholders.join(", ")
+        ));
+    }
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    let order: Vec<String> = order_cols.iter().map(|c| format!("{c} {dir}")).collect();
+    sql.push_str(&format!(" ORDER BY {} LIMIT ?", order.join(", ")));
+    args.push(SqlValue::Integer(query.limit as i64 + 1));
+
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let bodies = stmt
+        .query_map(params_from_iter(args), |row| row.get::<_, String>(0))
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    let mut items = bodies
+        .iter()
+        .map(|b| parse(b))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > query.limit {
+        items.truncate(query.limit);
+        items
+            .last()
+            .map(|last| StartKey::after(query.index, last))
+            .transpose()?
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}

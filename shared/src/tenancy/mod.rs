@@ -1,0 +1,167 @@
+//! Tenants, their users and roles: the records, where they live in the table, and
+//! sign-up, which creates a tenant with its admin and built-in roles in one transaction.
+
+pub mod signup;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::TenantId;
+use crate::policy::Permissions;
+use crate::table::{Item, Key, Query, SortKey, Table, TableError, from_item};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Suspended,
+    Deactivated,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub company_name: String,
+    pub status: Status,
+    pub locale: String,
+    /// The tenant's data key, wrapped by the key service (base64).
+    pub data_key: String,
+    pub created_at: String,
+    pub version: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub status: Status,
+    pub role_ids: Vec<String>,
+    pub locale: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub permissions: Permissions,
+    pub version: u64,
+}
+
+/// A sign-in directory entry: which tenants an email has an account in. Logins name no
+/// tenant yet, so this is the one record outside a tenant partition (`G#`); it holds only
+/// ids, and every read after it is tenant-scoped. See `docs/data-model.md`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub tenant_id: TenantId,
+    pub user_id: String,
+}
+
+pub fn tenant_key(tenant: &TenantId) -> Key {
+    Key::new(tenant.pk("tenant"), "profile")
+}
+
+pub fn user_key(tenant: &TenantId, user_id: &str) -> Key {
+    Key::new(tenant.pk("users"), user_id)
+}
+
+/// Marker that keeps emails unique within a tenant.
+pub fn user_email_key(tenant: &TenantId, email: &str) -> Key {
+    Key::new(tenant.pk("user-emails"), email)
+}
+
+pub fn role_key(tenant: &TenantId, role_id: &str) -> Key {
+    Key::new(tenant.pk("roles"), role_id)
+}
+
+pub fn directory_pk(email: &str) -> String {
+    format!("G#login#{email}")
+}
+
+pub fn directory_key(email: &str, tenant: &TenantId) -> Key {
+    Key::new(directory_pk(email), tenant.as_str())
+}
+
+async fn get_record<T: serde::de::DeserializeOwned>(
+    table: &dyn Table,
+    key: &Key,
+) -> Result<Option<T>, TableError> {
+    table.get(key).await?.map(from_item).transpose()
+}
+
+pub async fn get_tenant(
+    table: &dyn Table,
+    tenant: &TenantId,
+) -> Result<Option<Tenant>, TableError> {
+    get_record(table, &tenant_key(tenant)).await
+}
+
+pub async fn get_user(
+    table: &dyn Table,
+    tenant: &TenantId,
+    user_id: &str,
+) -> Result<Option<User>, TableError> {
+    get_record(table, &user_key(tenant, user_id)).await
+}
+
+/// The user with `email` (normalized) in `tenant`.
+pub async fn find_user_by_email(
+    table: &dyn Table,
+    tenant: &TenantId,
+    email: &str,
+) -> Result<Option<User>, TableError> {
+    let Some(marker) = table.get(&user_email_key(tenant, email)).await? else {
+        return Ok(None);
+    };
+    match marker.get("user_id").and_then(|v| v.as_str()) {
+        Some(user_id) => get_user(table, tenant, user_id).await,
+        None => Ok(None),
+    }
+}
+
+/// Every role of the tenant (tenants have a handful).
+pub async fn list_roles(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, TableError> {
+    let mut roles = Vec::new();
+    let mut start = None;
+    loop {
+        let page = table
+            .query(&Query::partition(tenant.pk("roles")).limit(200).start(start))
+            .await?;
+        for item in page.items {
+            roles.push(from_item(item)?);
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok(roles),
+        }
+    }
+}
+
+/// The tenants in which `email` has an account (at most `limit`).
+pub async fn directory_lookup(
+    table: &dyn Table,
+    email: &str,
+    limit: usize,
+) -> Result<Vec<DirectoryEntry>, TableError> {
+    let page = table
+        .query(
+            &Query::partition(directory_pk(email))
+                .sort_key(SortKey::BeginsWith("ten_".into()))
+                .limit(limit),
+        )
+        .await?;
+    page.items
+        .into_iter()
+        .map(from_item::<DirectoryEntry>)
+        .collect()
+}
+
+/// Stamps the next version on an item about to replace one at `version`.
+pub fn bump(item: &mut Item, version: u64) {
+    item.insert("version".into(), (version + 1).into());
+}

@@ -1,0 +1,158 @@
+//! Sign-up: a new tenant, its admin user, its built-in roles, its data key and the admin's
+//! first session, written in one transaction so a half-created tenant never exists.
+//!
+//! An email may hold accounts in several tenants (a bookkeeper working for several
+//! businesses): sign-up never refuses an email for being known elsewhere, which also keeps
+//! it from revealing which emails have accounts. Login then asks which tenant is meant.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DirectoryEntry, Role, Status, Tenant, User, directory_key, role_key, tenant_key,
+    user_email_key, user_key,
+};
+use crate::AppState;
+use crate::auth::passwords;
+use crate::auth::service::{TokenPair, start_session};
+use crate::clock::rfc3339;
+use crate::http::ApiError;
+use crate::ids::{TenantId, new_id};
+use crate::policy::templates;
+use crate::table::{Condition, Write, to_item};
+use crate::validation::{Errors, normalize_email};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub company_name: String,
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignedUp {
+    pub tenant_id: TenantId,
+    pub user_id: String,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+/// Whether `locale` looks like a BCP 47 tag (`en`, `zh-CN`, `zh-Hans-CN`).
+pub fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let lang_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    lang_ok
+        && locale.len() <= 35
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+pub async fn sign_up(state: &AppState, input: SignUp) -> Result<SignedUp, ApiError> {
+    let email = normalize_email(&input.email);
+    let mut errors = Errors::new();
+    errors.text("company_name", &input.company_name, 1, 200);
+    errors.email("email", &email);
+    errors.opt_text("name", input.name.as_deref(), 200);
+    if let Err(rule) = passwords::check_strength(&input.password, &email) {
+        errors.add("password", rule);
+    }
+    let locale = input.locale.clone().unwrap_or_else(|| "en".into());
+    if !valid_locale(&locale) {
+        errors.add("locale", "must be a language tag like `en` or `zh-CN`");
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+
+    let now = state.clock.now();
+    let created_at = rfc3339(now);
+    let tenant_id = TenantId::generate();
+    let user_id = new_id("usr");
+    let data_key = state.keys.generate_data_key(&tenant_id).await?;
+    let password_hash = passwords::hash(&input.password).await?;
+
+    let tenant = Tenant {
+        id: tenant_id.clone(),
+        company_name: input.company_name.trim().to_owned(),
+        status: Status::Active,
+        locale: locale.clone(),
+        data_key: base64::engine::general_purpose::STANDARD.encode(&data_key.wrapped),
+        created_at: created_at.clone(),
+        version: 1,
+    };
+    let user = User {
+        id: user_id.clone(),
+        name: input
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default())
+            .to_owned(),
+        email: email.clone(),
+        password_hash,
+        status: Status::Active,
+        role_ids: vec!["admin".into()],
+        locale,
+        created_at: created_at.clone(),
+        updated_at: created_at,
+        version: 1,
+    };
+
+    let new = |item| Write::Put {
+        item,
+        condition: Condition::NotExists,
+    };
+    let mut writes = vec![
+        new(to_item(&tenant_key(&tenant_id), &tenant)?),
+        new(to_item(&user_key(&tenant_id, &user_id), &user)?),
+        new(to_item(
+            &user_email_key(&tenant_id, &email),
+            &serde_json::json!({ "user_id": user_id }),
+        )?),
+        new(to_item(
+            &directory_key(&email, &tenant_id),
+            &DirectoryEntry {
+                tenant_id: tenant_id.clone(),
+                user_id: user_id.clone(),
+            },
+        )?),
+    ];
+    for template in templates() {
+        let role = Role {
+            id: template.id.into(),
+            name: template.name.into(),
+            description: template.description.into(),
+            builtin: true,
+            permissions: template.permissions,
+            version: 1,
+        };
+        writes.push(new(to_item(&role_key(&tenant_id, template.id), &role)?));
+    }
+    let (session_write, tokens) = start_session(state, &tenant_id, &user_id, now)?;
+    writes.push(session_write);
+    state.table.transact(writes).await?;
+    tracing::info!(tenant_id = %tenant_id, user_id = %user_id, "tenant signed up");
+    Ok(SignedUp {
+        tenant_id,
+        user_id,
+        tokens,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_locale;
+
+    #[test]
+    fn locales() {
+        for ok in ["en", "zh-CN", "zh-Hans-CN", "fil"] {
+            assert!(valid_locale(ok), "{ok}");
+        }
+        for bad in ["", "EN", "english", "zh_CN", "zh-", "en-x"] {
+            assert!(!valid_locale(bad), "{bad}");
+        }
+    }
+}

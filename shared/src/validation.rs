@@ -1,0 +1,127 @@
+//! Field-level validation: rules collect every problem of a request at once, each with the
+//! path of the offending field, and become one 422 problem at the HTTP edge.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Path of the field, e.g. `emails[0].address`.
+    pub field: String,
+    pub message: String,
+}
+
+/// Collects field errors; `finish` turns them into `Err` if there are any.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+
+    /// Text of `min..=max` characters (after trimming), no control characters.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let len = value.trim().chars().count();
+        if len < min {
+            if min == 1 {
+                self.add(field, "must not be empty");
+            } else {
+                self.add(field, format!("must be at least {min} characters"));
+            }
+        } else if len > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.add(field, "must not contain control characters");
+        }
+    }
+
+    /// An optional text: checked only when present.
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value {
+            self.text(field, v, 1, max);
+        }
+    }
+
+    /// An email address (RFC 5321 shape, at most 254 characters).
+    pub fn email(&mut self, field: &str, value: &str) {
+        if value.len() > 254
+            || !email_address::EmailAddress::is_valid(value)
+            || !value.contains('.')
+        {
+            self.add(
+                field,
+                "must be a valid email address, like name@example.com",
+            );
+        }
+    }
+
+    /// A phone number: digits with optional leading `+` and common separators, 5 to 20
+    /// digits (E.164 allows 15; extensions take a few more).
+    pub fn phone(&mut self, field: &str, value: &str) {
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        let allowed = value
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+        if !allowed || !(5..=20).contains(&digits) || value.len() > 32 {
+            self.add(
+                field,
+                "must be a phone number of 5 to 20 digits, like +86 21 5555 0100",
+            );
+        }
+    }
+}
+
+/// Trims and lowercases an email for storage and comparison.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error_with_its_field() {
+        let mut e = Errors::new();
+        e.text("name", "", 1, 10);
+        e.email("email", "not-an-email");
+        e.phone("phone", "12");
+        e.phone("ok", "+86 (21) 5555-0100");
+        e.email("fine", "a@example.com");
+        let errors = e.finish().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "email", "phone"]);
+    }
+
+    #[test]
+    fn text_counts_characters_not_bytes() {
+        let mut e = Errors::new();
+        e.text("name", "张三丰", 1, 3);
+        assert!(e.is_empty());
+        e.text("name", "张三丰李", 1, 3);
+        assert!(!e.is_empty());
+    }
+}
