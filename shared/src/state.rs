@@ -36,11 +36,16 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
+    /// Clients configured the standard AWS way (environment, profile, instance role).
     pub async fn new(endpoint_url: Option<&str>) -> Self {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
-        let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
+        Self::from_sdk(&sdk, endpoint_url)
+    }
+
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, endpoint_url: Option<&str>) -> Self {
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk);
+        let mut s3 = aws_sdk_s3::config::Builder::from(sdk);
+        let mut kms = aws_sdk_kms::config::Builder::from(sdk);
         if let Some(url) = endpoint_url {
             dynamodb = dynamodb.endpoint_url(url);
             // Emulators serve buckets by path, not by virtual host.
@@ -128,4 +133,110 @@ impl AppState {
             local_files,
         }
     }
+}
+
+/// Creates the table, bucket and KMS key (alias `alias/<table>`) if they do not exist, as
+/// `template.yaml` would, and returns the key id. For emulators and first local runs
+/// against AWS; a SAM deployment creates these itself.
+pub async fn bootstrap_aws(
+    clients: &AwsClients,
+    table: &str,
+    bucket: &str,
+) -> Result<String, StartError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let err = |what: &str, e: &dyn std::fmt::Debug| StartError(format!("{what}: {e:?}"));
+    let exists = clients
+        .dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok();
+    if !exists {
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("complete attribute definition")
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("complete key element")
+        };
+        let gsi = |n: u8| {
+            GlobalSecondaryIndex::builder()
+                .index_name(format!("gsi{n}"))
+                .key_schema(key(&format!("gsi{n}pk"), KeyType::Hash))
+                .key_schema(key(&format!("gsi{n}sk"), KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("complete index")
+        };
+        let mut request = clients
+            .dynamodb
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .global_secondary_indexes(gsi(1))
+            .global_secondary_indexes(gsi(2));
+        for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
+            request = request.attribute_definitions(attr(name));
+        }
+        request.send().await.map_err(|e| err("create table", &e))?;
+    }
+    if clients
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .is_err()
+    {
+        clients
+            .s3
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| err("create bucket", &e))?;
+    }
+    let alias = format!("alias/{table}");
+    if let Ok(found) = clients.kms.describe_key().key_id(&alias).send().await
+        && let Some(id) = found.key_metadata().map(|m| m.key_id())
+    {
+        return Ok(id.to_owned());
+    }
+    let created = clients
+        .kms
+        .create_key()
+        .description(format!("CRM data keys for {table}"))
+        .send()
+        .await
+        .map_err(|e| err("create key", &e))?;
+    let key_id = created
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .ok_or_else(|| StartError("KMS returned no key id".into()))?;
+    clients
+        .kms
+        .create_alias()
+        .alias_name(&alias)
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .map_err(|e| err("create alias", &e))?;
+    Ok(key_id)
 }
