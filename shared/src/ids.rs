@@ -2,16 +2,20 @@
 //! time, tell what they name, and can be checked for shape before any lookup.
 
 use std::fmt;
+use std::sync::Mutex;
 
 /// Length of the ULID part of an id.
 const ULID_LEN: usize = 26;
 
 /// A new id with `prefix` (e.g. `"con"`).
 pub fn new_id(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}",
-        ulid::Ulid::new().to_string().to_ascii_lowercase()
-    )
+    static LAST: Mutex<u128> = Mutex::new(0);
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    let fresh = ulid::Ulid::new().0;
+    // Within one millisecond (or if the clock steps back) count up from the last id.
+    *last = if fresh > *last { fresh } else { *last + 1 };
+    let id = ulid::Ulid(*last);
+    format!("{prefix}_{}", id.to_string().to_ascii_lowercase())
 }
 
 /// Whether `id` has the shape of an id with `prefix`.
@@ -82,6 +86,14 @@ mod tests {
         assert!(!is_id("usr", &id));
         assert!(!is_id("con", "con_"));
         assert!(!is_id("con", &id.to_ascii_uppercase()));
+    }
+
+    #[test]
+    fn ids_increase_within_a_millisecond() {
+        let ids: Vec<_> = (0..1000).map(|_| new_id("con")).collect();
+        for w in ids.windows(2) {
+            assert!(w[0] < w[1], "{} !< {}", w[0], w[1]);
+        }
     }
 
     #[test]

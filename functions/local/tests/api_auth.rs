@@ -1,0 +1,365 @@
+//! Sign-up, login, refresh, logout and token checks, through the HTTP API.
+
+mod support;
+
+use jsonwebtoken::Algorithm;
+use reqwest::Method;
+use serde_json::json;
+use support::{TestApp, forge_token, now, signing_key};
+
+#[tokio::test]
+async fn sign_up_creates_a_tenant_whose_admin_can_use_the_api() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme 有限公司").await;
+    assert!(tenant.tenant_id.starts_with("ten_"));
+    let me = app.get("/v1/me", &tenant.access_token).await;
+    let me = me.ok(200);
+    assert_eq!(me["tenant"]["company_name"], "Acme 有限公司");
+    assert_eq!(me["user"]["email"], tenant.email);
+    assert_eq!(me["user"]["role_ids"], json!(["admin"]));
+    assert!(me["user"].get("password_hash").is_none());
+    assert_eq!(me["permissions"]["contacts"]["scope"], "all");
+}
+
+#[tokio::test]
+async fn sign_up_explains_every_invalid_field() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "", "email": "nope", "password": "short", "locale": "xx_YY"}),
+        )
+        .await;
+    let mut fields = reply.invalid_fields();
+    fields.sort();
+    assert_eq!(fields, ["company_name", "email", "locale", "password"]);
+    let rule = reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "password")
+        .unwrap();
+    assert_eq!(rule["message"], "must be at least 10 characters");
+}
+
+#[tokio::test]
+async fn a_weak_password_is_refused_with_its_rule() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "A", "email": "zoe@example.com", "password": "Password123"}),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["password"]);
+    assert!(
+        reply.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too common")
+    );
+}
+
+#[tokio::test]
+async fn login_gives_tokens_and_one_generic_answer_for_bad_credentials() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    let ok = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": tenant.email.to_uppercase(), "password": tenant.password}),
+        )
+        .await;
+    let tokens = ok.ok(200);
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["expires_in"].as_u64().unwrap() <= 900);
+    app.get("/v1/me", tokens["access_token"].as_str().unwrap())
+        .await
+        .ok(200);
+
+    let wrong_password = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": tenant.email, "password": "not the password"}),
+        )
+        .await;
+    let unknown_user = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": "nobody@example.com", "password": "not the password"}),
+        )
+        .await;
+    wrong_password.problem(401, "unauthenticated");
+    unknown_user.problem(401, "unauthenticated");
+    assert_eq!(wrong_password.body["detail"], unknown_user.body["detail"]);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_429() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    for _ in 0..5 {
+        app.post(
+            "/v1/auth/login",
+            None,
+            json!({"email": tenant.email, "password": "guess guess guess"}),
+        )
+        .await
+        .problem(401, "unauthenticated");
+    }
+    // Even the right password is refused until the window ends.
+    let locked = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": tenant.email, "password": tenant.password}),
+        )
+        .await;
+    locked.problem(429, "rate-limited");
+    let retry: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry));
+    // Another account is not affected by this one's lock.
+    let other = app.sign_up("Other").await;
+    app.post(
+        "/v1/auth/login",
+        None,
+        json!({"email": other.email, "password": other.password}),
+    )
+    .await
+    .ok(200);
+}
+
+#[tokio::test]
+async fn an_email_in_two_tenants_must_choose_one() {
+    let app = TestApp::spawn().await;
+    let first = app.sign_up_as("First Co", "book@example.com").await;
+    let second = app.sign_up_as("Second Co", "book@example.com").await;
+    let ambiguous = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": "book@example.com", "password": first.password}),
+        )
+        .await;
+    ambiguous.problem(409, "tenant-selection-required");
+    let mut offered: Vec<_> = ambiguous.body["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant_id"].as_str().unwrap().to_owned())
+        .collect();
+    offered.sort();
+    let mut expected = vec![first.tenant_id.clone(), second.tenant_id.clone()];
+    expected.sort();
+    assert_eq!(offered, expected);
+    let chosen = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": "book@example.com", "password": first.password, "tenant_id": second.tenant_id}),
+        )
+        .await;
+    let token = chosen.ok(200)["access_token"].as_str().unwrap().to_owned();
+    let me = app.get("/v1/me", &token).await;
+    assert_eq!(me.ok(200)["tenant"]["id"], second.tenant_id);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_token_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    let first = app
+        .post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": tenant.refresh_token}),
+        )
+        .await;
+    let rotated = first.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated, tenant.refresh_token);
+    let access = first.body["access_token"].as_str().unwrap().to_owned();
+    app.get("/v1/me", &access).await.ok(200);
+
+    // The old token again: someone copied it. The whole session ends.
+    app.post(
+        "/v1/auth/refresh",
+        None,
+        json!({"refresh_token": tenant.refresh_token}),
+    )
+    .await
+    .problem(401, "unauthenticated");
+    app.post("/v1/auth/refresh", None, json!({"refresh_token": rotated}))
+        .await
+        .problem(401, "unauthenticated");
+    app.get("/v1/me", &access)
+        .await
+        .problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_its_access_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    let reply = app
+        .post(
+            "/v1/auth/logout",
+            None,
+            json!({"refresh_token": tenant.refresh_token}),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    app.get("/v1/me", &tenant.access_token)
+        .await
+        .problem(401, "unauthenticated");
+    app.post(
+        "/v1/auth/refresh",
+        None,
+        json!({"refresh_token": tenant.refresh_token}),
+    )
+    .await
+    .problem(401, "unauthenticated");
+    // Logging out again, or with junk, changes nothing and reveals nothing.
+    for token in [tenant.refresh_token.as_str(), "junk"] {
+        let again = app
+            .post("/v1/auth/logout", None, json!({"refresh_token": token}))
+            .await;
+        assert_eq!(again.status, 204);
+    }
+}
+
+#[tokio::test]
+async fn bad_access_tokens_are_refused_with_401() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    let claims = |iss: &str, aud: &str, nbf: i64, exp: i64| {
+        json!({
+            "iss": iss, "aud": aud, "sub": tenant.user_id, "tid": tenant.tenant_id,
+            "sid": "ses_00000000000000000000000000", "iat": now(), "nbf": nbf, "exp": exp,
+        })
+    };
+    // A genuine token's session id, so only the defect under test differs.
+    let genuine = tenant.access_token.split('.').nth(1).unwrap();
+    let genuine: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, genuine)
+            .unwrap(),
+    )
+    .unwrap();
+    let with_sid = |mut c: serde_json::Value| {
+        c["sid"] = genuine["sid"].clone();
+        c
+    };
+    let key = signing_key();
+    let good = forge_token(
+        with_sid(claims("crm", "crm-api", now() - 10, now() + 600)),
+        Algorithm::HS256,
+        &key,
+    );
+    app.get("/v1/me", &good).await.ok(200);
+
+    let header_none = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"alg":"none","typ":"JWT"}"#,
+    );
+    let payload = good.split('.').nth(1).unwrap();
+    let mut tampered_claims = with_sid(claims("crm", "crm-api", now() - 10, now() + 600));
+    tampered_claims["tid"] = json!("ten_00000000000000000000000000");
+    let tampered_payload = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&tampered_claims).unwrap(),
+    );
+    let signature = good.split('.').nth(2).unwrap();
+    let cases = [
+        (
+            "expired",
+            forge_token(
+                with_sid(claims("crm", "crm-api", now() - 1000, now() - 100)),
+                Algorithm::HS256,
+                &key,
+            ),
+        ),
+        (
+            "not yet valid",
+            forge_token(
+                with_sid(claims("crm", "crm-api", now() + 300, now() + 900)),
+                Algorithm::HS256,
+                &key,
+            ),
+        ),
+        (
+            "wrong audience",
+            forge_token(
+                with_sid(claims("crm", "other", now() - 10, now() + 600)),
+                Algorithm::HS256,
+                &key,
+            ),
+        ),
+        (
+            "wrong issuer",
+            forge_token(
+                with_sid(claims("evil", "crm-api", now() - 10, now() + 600)),
+                Algorithm::HS256,
+                &key,
+            ),
+        ),
+        (
+            "another key",
+            forge_token(
+                with_sid(claims("crm", "crm-api", now() - 10, now() + 600)),
+                Algorithm::HS256,
+                b"another key another key another k",
+            ),
+        ),
+        (
+            "HS512 instead of HS256",
+            forge_token(
+                with_sid(claims("crm", "crm-api", now() - 10, now() + 600)),
+                Algorithm::HS512,
+                &key,
+            ),
+        ),
+        ("alg none", format!("{header_none}.{payload}.")),
+        (
+            "tampered claims",
+            format!(
+                "{}.{tampered_payload}.{signature}",
+                good.split('.').next().unwrap()
+            ),
+        ),
+        (
+            "unknown session",
+            forge_token(
+                claims("crm", "crm-api", now() - 10, now() + 600),
+                Algorithm::HS256,
+                &key,
+            ),
+        ),
+        ("garbage", "not.a.token".to_owned()),
+    ];
+    for (what, token) in cases {
+        let reply = app.get("/v1/me", &token).await;
+        assert_eq!(reply.status, 401, "{what}: {}", reply.body);
+        reply.problem(401, "unauthenticated");
+        assert!(reply.headers.contains_key("www-authenticate"), "{what}");
+    }
+    let none = app.call(Method::GET, "/v1/me", None, None).await;
+    none.problem(401, "unauthenticated");
+    let basic = app
+        .call_with(
+            Method::GET,
+            "/v1/me",
+            None,
+            None,
+            &[("authorization", "Basic YTpi")],
+        )
+        .await;
+    basic.problem(401, "unauthenticated");
+}

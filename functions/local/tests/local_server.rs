@@ -1,0 +1,128 @@
+//! The local server as a deployment: data survives restarts, Ctrl-C stops it cleanly.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use support::TestApp;
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let contact = app
+        .create_contact(&t.access_token, json!({"name": "Ada"}))
+        .await;
+    let dir = app.stop().await;
+    let again = TestApp::spawn_in(dir, &[]).await;
+    let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
+    // The same deployment secret and master key: old tokens and data keys still work.
+    let read = again.get(&path, &t.access_token).await;
+    assert_eq!(read.ok(200)["name"], "Ada");
+    again
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": t.email, "password": t.password}),
+        )
+        .await
+        .ok(200);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_until_up(url: &str) {
+    for _ in 0..100 {
+        if reqwest::get(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server at {url} did not come up");
+}
+
+#[tokio::test]
+async fn the_crm_binary_creates_its_data_dir_and_stops_cleanly_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_crm"))
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .args(["--data-dir", data.to_str().unwrap()])
+            .env_remove("CRM_SECRET")
+            .env_remove("CRM_BACKEND")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = start();
+    wait_until_up(&format!("{base}/v1/me")).await;
+    let client = reqwest::Client::new();
+    let signup: serde_json::Value = client
+        .post(format!("{base}/v1/signup"))
+        .json(&json!({"company_name": "Acme", "email": "a@example.com", "password": "plum tree at dawn"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["access_token"].as_str().unwrap().to_owned();
+    let created = client
+        .post(format!("{base}/v1/contacts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "Ctrl-C should stop the server cleanly: {exit:?}"
+    );
+
+    #[cfg(unix)]
+    for file in ["secret.key", "master.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+
+    let mut child = start();
+    wait_until_up(&format!("{base}/v1/me")).await;
+    let listed: serde_json::Value = client
+        .get(format!("{base}/v1/contacts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0]["name"], "Ada");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+}

@@ -1,0 +1,316 @@
+//! Black-box test support: start the real app on a random port, sign up tenants, call the
+//! API over HTTP. `CRM_TEST_BACKEND=aws` runs the same tests on the AWS twins (moto).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::AppState;
+use shared::config::Config;
+
+/// The deployment secret of test apps, so tests can forge tokens with it.
+pub const SECRET: [u8; 32] = [42; 32];
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// A tenant made by sign-up, with its admin's tokens.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts the reply is an RFC 9457 problem of `status` and `type` suffix `kind`.
+    pub fn problem(&self, status: u16, kind: &str) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["type"],
+            format!("urn:crm:problem:{kind}"),
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string());
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        &self.body
+    }
+
+    /// The fields a 422 names.
+    pub fn invalid_fields(&self) -> Vec<String> {
+        self.problem(422, "validation-failed");
+        self.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        &self.body
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers["etag"].to_str().unwrap().to_owned()
+    }
+}
+
+pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("CRM_DATA_DIR".into(), data_dir.display().to_string()),
+        (
+            "CRM_SECRET".into(),
+            base64::engine::general_purpose::STANDARD.encode(SECRET),
+        ),
+    ]);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Config::from_vars(&vars).expect("valid test configuration")
+}
+
+/// The state for a test app on the backend CRM_TEST_BACKEND names (embedded by default).
+async fn test_state(config: Config) -> AppState {
+    match std::env::var("CRM_TEST_BACKEND").as_deref() {
+        Ok("aws") => {
+            let url = std::env::var("CRM_TEST_MOTO_URL")
+                .expect("CRM_TEST_BACKEND=aws needs CRM_TEST_MOTO_URL (see infra/test.sh)");
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "testing", "testing", None, None, "moto",
+                ))
+                .load()
+                .await;
+            let clients = shared::state::AwsClients::from_sdk(&sdk, Some(&url));
+            let name = format!("crm-{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+            let key_id = shared::state::bootstrap_aws(&clients, &name, &name)
+                .await
+                .unwrap();
+            let secret = shared::config::Secret::from_bytes(&SECRET);
+            AppState::new(
+                config,
+                &secret,
+                std::sync::Arc::new(shared::table::dynamo::DynamoTable::new(
+                    clients.dynamodb,
+                    name.clone(),
+                )),
+                std::sync::Arc::new(shared::blobs::s3::S3Blobs::new(clients.s3, name)),
+                std::sync::Arc::new(shared::keys::kms::KmsKeys::new(clients.kms, key_id)),
+                None,
+            )
+        }
+        _ => AppState::from_config(config).await.unwrap(),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// An app with extra configuration variables.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        Self::spawn_in(data_dir, extra).await
+    }
+
+    /// An app on an existing data directory (to test restarts).
+    pub async fn spawn_in(data_dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let mut extra = extra.to_vec();
+        extra.push(("CRM_PUBLIC_URL", &url));
+        let config = test_config(data_dir.path(), &extra);
+        let state = test_state(config).await;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server_state = state.clone();
+        let server = tokio::spawn(async move {
+            crm::serve(listener, server_state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            state,
+            data_dir,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server (finishing requests in flight) and hands back its data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        let Self { data_dir, .. } = self;
+        data_dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        into_reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs up a new tenant with a unique admin email.
+    pub async fn sign_up(&self, company: &str) -> Tenant {
+        let email = format!(
+            "admin-{}@example.com",
+            ulid::Ulid::new().to_string().to_ascii_lowercase()
+        );
+        self.sign_up_as(company, &email).await
+    }
+
+    pub async fn sign_up_as(&self, company: &str, email: &str) -> Tenant {
+        let password = "plum tree at dawn 42";
+        let reply = self
+            .post(
+                "/v1/signup",
+                None,
+                json!({"company_name": company, "email": email, "password": password}),
+            )
+            .await;
+        let body = reply.ok(201);
+        Tenant {
+            tenant_id: body["tenant_id"].as_str().unwrap().to_owned(),
+            user_id: body["user_id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates a contact and returns its body.
+    pub async fn create_contact(&self, token: &str, body: Value) -> Value {
+        self.post("/v1/contacts", Some(token), body)
+            .await
+            .ok(201)
+            .clone()
+    }
+}
+
+pub async fn into_reply(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A token signed with the app's key but carrying `claims` (to test claim checks).
+pub fn forge_token(claims: Value, alg: jsonwebtoken::Algorithm, key: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .unwrap()
+}
+
+/// The key the app signs access tokens with (derived from the test secret).
+pub fn signing_key() -> Vec<u8> {
+    shared::config::Secret::from_bytes(&SECRET)
+        .derive("access-tokens")
+        .to_vec()
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
