@@ -1,8 +1,8 @@
 //! Access policy: what a principal may do, decided in this one module and nowhere else.
 //!
 //! A role grants, per resource, a set of actions and a record scope. A user's permissions
-//! are the union of their roles' grants (widest scope wins). Services ask
-//! [`Permissions::require`] before acting and filter records by the returned [`Scope`].
+//! ([`Effective`]) are the union of their roles' grants, action by action. Services ask
+//! [`Effective::require`] before acting and filter records by the returned [`Scope`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,18 +91,24 @@ pub struct Grant {
 #[serde(transparent)]
 pub struct Permissions(pub BTreeMap<String, Grant>);
 
-impl Permissions {
-    /// The union of several roles' permissions: all actions, the widest scope.
-    pub fn union<'a>(all: impl IntoIterator<Item = &'a Permissions>) -> Self {
-        let mut out: BTreeMap<String, Grant> = BTreeMap::new();
-        for p in all {
-            for (resource, grant) in &p.0 {
-                out.entry(resource.clone())
-                    .and_modify(|g| {
-                        g.actions.extend(grant.actions.iter().copied());
-                        g.scope = g.scope.max(grant.scope);
-                    })
-                    .or_insert_with(|| grant.clone());
+/// What a user may do, after combining their roles: per resource, per action, the widest
+/// scope any role grants for that action. (Scopes combine per action, so a role that reads
+/// everything and one that edits only its own records never add up to editing everything.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Effective(pub BTreeMap<String, BTreeMap<Action, Scope>>);
+
+impl Effective {
+    /// The union of several roles' permissions.
+    pub fn union<'a>(roles: impl IntoIterator<Item = &'a Permissions>) -> Self {
+        let mut out: BTreeMap<String, BTreeMap<Action, Scope>> = BTreeMap::new();
+        for role in roles {
+            for (resource, grant) in &role.0 {
+                let actions = out.entry(resource.clone()).or_default();
+                for action in &grant.actions {
+                    let scope = actions.entry(*action).or_insert(grant.scope);
+                    *scope = (*scope).max(grant.scope);
+                }
             }
         }
         Self(out)
@@ -110,10 +116,7 @@ impl Permissions {
 
     /// The scope within which `action` is allowed on `resource`, if it is at all.
     pub fn allows(&self, resource: &str, action: Action) -> Option<Scope> {
-        self.0
-            .get(resource)
-            .filter(|g| g.actions.contains(&action))
-            .map(|g| g.scope)
+        self.0.get(resource)?.get(&action).copied()
     }
 
     /// Like [`allows`](Self::allows), but a refusal is the 403 the caller returns.
@@ -256,12 +259,20 @@ pub fn templates() -> Vec<Template> {
 mod tests {
     use super::*;
 
-    fn template(id: &str) -> Permissions {
-        templates()
+    fn template(id: &str) -> Effective {
+        Effective::union([&templates()
             .into_iter()
             .find(|t| t.id == id)
             .unwrap()
-            .permissions
+            .permissions])
+    }
+
+    fn templates_named(ids: &[&str]) -> Vec<Permissions> {
+        templates()
+            .into_iter()
+            .filter(|t| ids.contains(&t.id))
+            .map(|t| t.permissions)
+            .collect()
     }
 
     #[test]
@@ -273,8 +284,9 @@ mod tests {
     }
 
     #[test]
-    fn a_union_takes_every_action_and_the_widest_scope() {
-        let both = Permissions::union([&template("sales"), &template("read_only")]);
+    fn scopes_combine_per_action_so_roles_never_escalate() {
+        let roles = templates_named(&["sales", "read_only"]);
+        let both = Effective::union(&roles);
         assert_eq!(both.allows("contacts", Action::Read), Some(Scope::All));
         assert_eq!(both.allows("contacts", Action::Create), Some(Scope::Own));
     }

@@ -18,7 +18,8 @@ async fn sign_up_creates_a_tenant_whose_admin_can_use_the_api() {
     assert_eq!(me["user"]["email"], tenant.email);
     assert_eq!(me["user"]["role_ids"], json!(["admin"]));
     assert!(me["user"].get("password_hash").is_none());
-    assert_eq!(me["permissions"]["contacts"]["scope"], "all");
+    assert_eq!(me["permissions"]["contacts"]["read"], "all");
+    assert_eq!(me["permissions"]["audit"]["read"], "all");
 }
 
 #[tokio::test]

@@ -14,13 +14,15 @@ use crate::AppState;
 use crate::clock::rfc3339;
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
-use crate::policy::Permissions;
+use crate::policy::Effective;
 use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Status, User};
 use crate::validation::{Errors, normalize_email};
 
 /// Longest password accepted at login; bounds the hashing work an attacker can ask for.
 const MAX_LOGIN_PASSWORD: usize = 1024;
+/// Longest refresh token accepted (real ones are about 100 characters).
+const MAX_REFRESH_TOKEN: usize = 512;
 /// The most tenants one email is looked up in at login.
 const MAX_TENANTS_PER_EMAIL: usize = 20;
 
@@ -84,9 +86,9 @@ fn bad_credentials() -> ApiError {
 }
 
 pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<TokenPair, ApiError> {
-    let email = normalize_email(&input.email);
     let mut errors = Errors::new();
-    errors.text("email", &email, 1, 254);
+    errors.email("email", &input.email);
+    let email = normalize_email(&input.email);
     if input.password.is_empty() || input.password.len() > MAX_LOGIN_PASSWORD {
         errors.add(
             "password",
@@ -222,7 +224,21 @@ async fn revoke(state: &AppState, tenant: &TenantId, mut session: Session) -> Re
     ))
 }
 
+impl RefreshRequest {
+    fn check(&self) -> Result<(), ApiError> {
+        let len = self.refresh_token.len();
+        if !(1..=MAX_REFRESH_TOKEN).contains(&len) {
+            return Err(ApiError::validation(
+                "refresh_token",
+                format!("must be 1 to {MAX_REFRESH_TOKEN} characters"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPair, ApiError> {
+    input.check()?;
     let now = state.clock.now();
     let Some((tenant, mut session, secret)) = load_session(state, &input.refresh_token).await?
     else {
@@ -267,6 +283,7 @@ pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPai
 /// Ends the session of a refresh token. Unknown tokens are ignored: logging out twice, or
 /// with a token that never existed, leaves the same state.
 pub async fn logout(state: &AppState, input: RefreshRequest) -> Result<(), ApiError> {
+    input.check()?;
     if let Some((tenant, session, _)) = load_session(state, &input.refresh_token).await? {
         revoke(state, &tenant, session).await?;
         tracing::info!(tenant_id = %tenant, "logged out");
@@ -293,7 +310,7 @@ pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal,
     if session.revoked || session.user_id != user.id {
         return Err(denied());
     }
-    let permissions = Permissions::union(
+    let permissions = Effective::union(
         roles
             .iter()
             .filter(|r| user.role_ids.contains(&r.id))
@@ -312,7 +329,7 @@ pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal,
 pub struct Me {
     pub user: Value,
     pub tenant: Value,
-    pub permissions: Permissions,
+    pub permissions: Effective,
 }
 
 pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError> {

@@ -186,17 +186,20 @@ impl ContactPatch {
 
 /// Normalizes what can be (trimmed text, lowercased emails, upper-case country) and
 /// reports every rule the contact breaks.
+///
+/// Rules look at the text as sent; trimming comes after, so a value is judged exactly as
+/// `openapi.yaml` describes it.
 pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
-    contact.name = contact.name.trim().to_owned();
     errors.text("name", &contact.name, 1, 200);
+    contact.name = contact.name.trim().to_owned();
 
     if contact.emails.len() > MAX_EMAILS {
         errors.add("emails", format!("at most {MAX_EMAILS} addresses"));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, email) in contact.emails.iter_mut().enumerate() {
-        email.address = normalize_email(&email.address);
         errors.email(&format!("emails[{i}].address"), &email.address);
+        email.address = normalize_email(&email.address);
         errors.opt_text(&format!("emails[{i}].label"), email.label.as_deref(), 40);
         if !seen.insert(email.address.clone()) {
             errors.add(format!("emails[{i}].address"), "appears twice");
@@ -207,17 +210,16 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
         errors.add("phones", format!("at most {MAX_PHONES} numbers"));
     }
     for (i, phone) in contact.phones.iter_mut().enumerate() {
-        phone.number = phone.number.trim().to_owned();
         errors.phone(&format!("phones[{i}].number"), &phone.number);
         errors.opt_text(&format!("phones[{i}].label"), phone.label.as_deref(), 40);
     }
 
-    trim_opt(&mut contact.company_name);
     errors.opt_text("company_name", contact.company_name.as_deref(), 200);
-    trim_opt(&mut contact.title);
+    trim_opt(&mut contact.company_name);
     errors.opt_text("title", contact.title.as_deref(), 100);
-    trim_opt(&mut contact.source);
+    trim_opt(&mut contact.title);
     errors.opt_text("source", contact.source.as_deref(), 100);
+    trim_opt(&mut contact.source);
     errors.opt_text("notes", contact.notes.as_deref(), 10_000);
 
     if let Some(address) = &mut contact.address {
@@ -227,11 +229,11 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
             ("region", &mut address.region, 100),
             ("postal_code", &mut address.postal_code, 20),
         ] {
-            trim_opt(value);
             errors.opt_text(&format!("address.{field}"), value.as_deref(), max);
+            trim_opt(value);
         }
         if let Some(country) = &mut address.country {
-            *country = country.trim().to_ascii_uppercase();
+            *country = country.to_ascii_uppercase();
             if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
                 errors.add(
                     "address.country",
@@ -249,8 +251,8 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, tag) in contact.tags.iter_mut().enumerate() {
-        *tag = tag.trim().to_owned();
         errors.text(&format!("tags[{i}]"), tag, 1, 50);
+        *tag = tag.trim().to_owned();
         if !seen.insert(tag.to_lowercase()) {
             errors.add(format!("tags[{i}]"), "appears twice");
         }
@@ -281,7 +283,7 @@ mod tests {
             id: "con_1".into(),
             name: "  Ada  ".into(),
             emails: vec![Email {
-                address: " Ada@Example.COM ".into(),
+                address: "Ada@Example.COM".into(),
                 label: None,
             }],
             phones: vec![],

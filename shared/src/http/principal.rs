@@ -9,7 +9,7 @@ use axum::http::{header, request::Parts};
 use super::problem::ApiError;
 use crate::AppState;
 use crate::ids::TenantId;
-use crate::policy::{Action, Permissions, Scope};
+use crate::policy::{Action, Effective, Scope};
 
 /// An authenticated caller. Every tenant-scoped operation starts from one: its `tenant` is
 /// the only tenant its requests can reach.
@@ -19,7 +19,7 @@ pub struct Principal {
     pub user_id: String,
     pub session_id: String,
     pub role_ids: Vec<String>,
-    pub permissions: Permissions,
+    pub permissions: Effective,
 }
 
 impl Principal {

@@ -55,7 +55,7 @@ pub async fn sign_up(state: &AppState, input: SignUp) -> Result<SignedUp, ApiErr
     let email = normalize_email(&input.email);
     let mut errors = Errors::new();
     errors.text("company_name", &input.company_name, 1, 200);
-    errors.email("email", &email);
+    errors.email("email", &input.email);
     errors.opt_text("name", input.name.as_deref(), 200);
     if let Err(rule) = passwords::check_strength(&input.password, &email) {
         errors.add("password", rule);
