@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use support::TestApp;
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 fn spec() -> serde_norway::Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
@@ -67,16 +69,25 @@ fn every_operation_has_an_id_a_summary_and_documented_errors() {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let name = format!("{method} {}", path.as_str().unwrap());
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{name}: operationId"));
-            assert!(ids.insert(id.to_owned()), "{name}: duplicate operationId {id}");
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: operationId"));
+            assert!(
+                ids.insert(id.to_owned()),
+                "{name}: duplicate operationId {id}"
+            );
             assert!(op["summary"].as_str().is_some(), "{name}: summary");
             let responses = op["responses"].as_mapping().unwrap();
             assert!(
-                responses.keys().any(|k| k.as_str().is_some_and(|s| s.starts_with('2'))),
+                responses
+                    .keys()
+                    .any(|k| k.as_str().is_some_and(|s| s.starts_with('2'))),
                 "{name}: a success response"
             );
             assert!(
-                responses.keys().any(|k| k.as_str().is_some_and(|s| s.starts_with('4'))),
+                responses
+                    .keys()
+                    .any(|k| k.as_str().is_some_and(|s| s.starts_with('4'))),
                 "{name}: its client errors"
             );
         }

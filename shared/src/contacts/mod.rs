@@ -6,6 +6,7 @@ pub mod service;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::http::extract::from_object;
 use crate::ids::TenantId;
 use crate::table::Key;
 use crate::validation::{Errors, normalize_email};
@@ -16,7 +17,7 @@ pub const MAX_PHONES: usize = 10;
 pub const MAX_TAGS: usize = 50;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Email {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,7 +25,7 @@ pub struct Email {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Phone {
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,7 +33,7 @@ pub struct Phone {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
@@ -46,6 +47,23 @@ pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
+
+// Emails, phones and addresses are objects on the wire, never arrays of their fields.
+macro_rules! object_only {
+    ($($ty:ident),*) => {$(
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_object(d, $ty::deserialize)
+            }
+        }
+    )*};
+}
+object_only!(Email, Phone, Address);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,6 +351,27 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["emails[1].address", "tags[1]"]);
+    }
+
+    #[test]
+    fn nested_records_are_objects_never_arrays() {
+        assert!(
+            serde_json::from_str::<NewContact>(r#"{"name":"A","address":[null,null]}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<NewContact>(r#"{"name":"A","emails":[["a@b.co"]]}"#).is_err()
+        );
+        let ok: NewContact = serde_json::from_str(
+            r#"{"name":"A","address":{"city":"X"},"emails":[{"address":"a@b.co"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.address.unwrap().city.as_deref(), Some("X"));
+        let round = serde_json::to_value(Email {
+            address: "a@b.co".into(),
+            label: None,
+        })
+        .unwrap();
+        assert_eq!(round, serde_json::json!({"address": "a@b.co"}));
     }
 
     #[test]

@@ -176,7 +176,6 @@ pub async fn update(
     // never overwritten: either both apply, or the client is told (412).
     for _ in 0..WRITE_ATTEMPTS {
         let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
         let mut next = current.clone();
         let mut errors = Errors::new();
         patch.clone().apply(&mut next, &mut errors);
@@ -184,7 +183,10 @@ pub async fn update(
         if next.owner_id != current.owner_id {
             check_owner(state, principal, &next.owner_id, &mut errors).await?;
         }
+        // An invalid change is reported as such whatever the version; a valid one is
+        // applied only to the version the client saw.
         errors.finish().map_err(ApiError::Validation)?;
+        precondition.check(current.version)?;
         if next == current {
             return Ok(current);
         }

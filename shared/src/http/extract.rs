@@ -27,6 +27,17 @@ fn is_json(content_type: &str) -> bool {
 
 /// Parses JSON text into `T`, classifying failures as 400 (not JSON) or 422 (wrong shape).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object. serde would also build a struct from an array of its field
+    // values, which the API does not offer.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(ApiError::validation("body", "must be a JSON object")),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "The body is not valid JSON: {e}."
+            ))),
+        };
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     let value = match result {
@@ -43,6 +54,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     };
     Ok(value)
+}
+
+/// Deserializes a struct from a JSON object only: serde's derive would also accept an
+/// array of field values. Types opt in with `#[serde(remote = "Self")]` and a
+/// `Deserialize` impl that calls this with their generated inherent `deserialize`.
+pub fn from_object<'de, D, T>(
+    deserializer: D,
+    deserialize: impl FnOnce(serde_json::Value) -> Result<T, serde_json::Error>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+    deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
 }
 
 /// Turns serde's message into a field error that names the field itself.
@@ -248,6 +274,10 @@ mod tests {
             ["inner.n"]
         );
         assert_eq!(fields(parse_json::<Body>(b"[]").unwrap_err()), ["body"]);
+        assert_eq!(
+            fields(parse_json::<Body>(br#"["a", null]"#).unwrap_err()),
+            ["body"]
+        );
     }
 
     #[test]
