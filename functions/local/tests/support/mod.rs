@@ -98,7 +98,9 @@ pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config
 }
 
 /// The state for a test app on the backend CRM_TEST_BACKEND names (embedded by default).
-async fn test_state(config: Config) -> AppState {
+/// On AWS, the resources' name is kept in the data directory, so a restarted app finds
+/// its data again.
+async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
     match std::env::var("CRM_TEST_BACKEND").as_deref() {
         Ok("aws") => {
             let url = std::env::var("CRM_TEST_MOTO_URL")
@@ -111,7 +113,12 @@ async fn test_state(config: Config) -> AppState {
                 .load()
                 .await;
             let clients = shared::state::AwsClients::from_sdk(&sdk, Some(&url));
-            let name = format!("crm-{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+            let marker = data_dir.join("aws-resources");
+            let name = std::fs::read_to_string(&marker).unwrap_or_else(|_| {
+                let name = format!("crm-{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+                std::fs::write(&marker, &name).unwrap();
+                name
+            });
             let key_id = shared::state::bootstrap_aws(&clients, &name, &name)
                 .await
                 .unwrap();
@@ -151,7 +158,7 @@ impl TestApp {
         let mut extra = extra.to_vec();
         extra.push(("CRM_PUBLIC_URL", &url));
         let config = test_config(data_dir.path(), &extra);
-        let state = test_state(config).await;
+        let state = test_state(config, data_dir.path()).await;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_state = state.clone();
         let server = tokio::spawn(async move {

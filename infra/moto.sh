@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Starts moto server (the DynamoDB/S3/KMS emulator) on a free 127.0.0.1 port, waits until
+# it answers, and prints `<pid> <url>`. Stop it with `kill <pid>`.
+set -euo pipefail
+venv="$1"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log="${TMPDIR:-/tmp}/crm-moto-$port.log"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
+        echo "$pid http://127.0.0.1:$port"
+        exit 0
+    fi
+    sleep 0.2
+done
+echo "moto server did not start; see $log" >&2
+kill "$pid" 2>/dev/null || true
+exit 1
