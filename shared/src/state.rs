@@ -24,6 +24,14 @@ pub struct AppState {
     pub local_files: Option<Arc<FsBlobs>>,
 }
 
+/// The adapters a configuration selects.
+struct Ports {
+    table: Arc<dyn Table>,
+    blobs: Arc<dyn Blobs>,
+    keys: Arc<dyn Keys>,
+    local_files: Option<Arc<FsBlobs>>,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot start: {0}")]
 pub struct StartError(pub String);
@@ -66,12 +74,7 @@ impl AppState {
         let secret = config
             .load_secret()
             .map_err(|e| StartError(format!("deployment secret: {e}")))?;
-        let (table, blobs, keys, local_files): (
-            Arc<dyn Table>,
-            Arc<dyn Blobs>,
-            Arc<dyn Keys>,
-            Option<Arc<FsBlobs>>,
-        ) = match &config.backend {
+        let ports = match &config.backend {
             Backend::Embedded { data_dir } => {
                 std::fs::create_dir_all(data_dir).map_err(|e| {
                     StartError(format!("data directory {}: {e}", data_dir.display()))
@@ -88,7 +91,12 @@ impl AppState {
                 );
                 let keys = LocalKeys::open(&data_dir.join("master.key"))
                     .map_err(|e| StartError(e.to_string()))?;
-                (Arc::new(table), files.clone(), Arc::new(keys), Some(files))
+                Ports {
+                    table: Arc::new(table),
+                    blobs: files.clone(),
+                    keys: Arc::new(keys),
+                    local_files: Some(files),
+                }
             }
             Backend::Aws {
                 table,
@@ -97,15 +105,22 @@ impl AppState {
                 endpoint_url,
             } => {
                 let clients = AwsClients::new(endpoint_url.as_deref()).await;
-                (
-                    Arc::new(DynamoTable::new(clients.dynamodb, table)),
-                    Arc::new(S3Blobs::new(clients.s3, bucket)),
-                    Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
-                    None,
-                )
+                Ports {
+                    table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
+                    blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
+                    keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
+                    local_files: None,
+                }
             }
         };
-        Ok(Self::new(config, &secret, table, blobs, keys, local_files))
+        Ok(Self::new(
+            config,
+            &secret,
+            ports.table,
+            ports.blobs,
+            ports.keys,
+            ports.local_files,
+        ))
     }
 
     pub fn new(

@@ -18,6 +18,10 @@ struct Args {
     /// Directory for the embedded table, files and keys.
     #[arg(long, env = "CRM_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// With CRM_BACKEND=aws: create the table, bucket and KMS key (`alias/<table>`) if they
+    /// do not exist yet (for emulators and first trials; SAM creates them in a deployment).
+    #[arg(long)]
+    bootstrap_aws: bool,
 }
 
 #[tokio::main]
@@ -41,6 +45,26 @@ async fn main() -> std::process::ExitCode {
         Backend::Embedded { data_dir } => format!("embedded data in {}", data_dir.display()),
         Backend::Aws { table, bucket, .. } => format!("DynamoDB table {table}, S3 bucket {bucket}"),
     };
+    if args.bootstrap_aws {
+        let Backend::Aws {
+            table,
+            bucket,
+            endpoint_url,
+            ..
+        } = &config.backend
+        else {
+            eprintln!("crm: --bootstrap-aws needs CRM_BACKEND=aws");
+            return std::process::ExitCode::from(2);
+        };
+        let clients = shared::state::AwsClients::new(endpoint_url.as_deref()).await;
+        match shared::state::bootstrap_aws(&clients, table, bucket).await {
+            Ok(key_id) => tracing::info!(%table, %bucket, %key_id, "AWS resources ready"),
+            Err(e) => {
+                eprintln!("crm: {e}");
+                return std::process::ExitCode::from(1);
+            }
+        }
+    }
     let state = match AppState::from_config(config).await {
         Ok(state) => state,
         Err(e) => {

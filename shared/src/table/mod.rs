@@ -296,7 +296,7 @@ pub fn check_item(item: &Item) -> Result<Key, TableError> {
     for (pk, sk) in [Index::Gsi1.key_names(), Index::Gsi2.key_names()] {
         for name in [pk, sk] {
             if let Some(v) = item.get(name)
-                && !(v.is_string() && !v.as_str().unwrap_or_default().is_empty())
+                && v.as_str().is_none_or(str::is_empty)
             {
                 return Err(TableError::Invalid(format!(
                     "`{name}` must be a non-empty string"
