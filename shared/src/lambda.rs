@@ -16,8 +16,13 @@ pub async fn run(routes: Routes) -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     let state = AppState::from_config(config).await?;
-    let app = crate::http::app::finish(routes, state).layer(axum::middleware::from_fn(source_ip));
-    lambda_http::run(app).await
+    lambda_http::run(app(routes, state)).await
+}
+
+/// The app Lambda serves: the same routes and layers as locally, plus the caller's
+/// address taken from the API Gateway request context.
+pub fn app(routes: Routes, state: AppState) -> axum::Router {
+    crate::http::app::finish(routes, state).layer(axum::middleware::from_fn(source_ip))
 }
 
 /// Copies the caller's address from the API Gateway context, where Lambda puts it.

@@ -5,7 +5,6 @@ mod support;
 
 use std::collections::BTreeSet;
 
-
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
