@@ -222,36 +222,45 @@ impl Secret {
 }
 
 /// Reads a secret file of `len` random bytes, creating it with mode 0600 on first use.
+///
+/// A new secret is written to a temporary file first and then linked into place, which
+/// fails if another process got there first: a crash never leaves a short file behind,
+/// and two first starts never end up with different secrets.
 pub fn read_or_create_secret(path: &Path, len: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
     use std::io::{Read, Write};
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            let mut bytes = Zeroizing::new(vec![0u8; len]);
-            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            Ok(bytes)
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    if !path.exists() {
+        let tmp = dir.join(format!(".{}.tmp", ulid::Ulid::new()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        let mut bytes = Zeroizing::new(vec![0u8; len]);
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        let written = file.write_all(&bytes).and_then(|()| file.sync_all());
+        let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => return Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mut bytes = Zeroizing::new(Vec::new());
-            std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-            if bytes.len() != len {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("expected {len} bytes, found {}", bytes.len()),
-                ));
-            }
-            Ok(bytes)
-        }
-        Err(e) => Err(e),
     }
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    if bytes.len() != len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} holds {} bytes, not {len}: it is not a key this program made",
+                path.display(),
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -22,9 +22,10 @@ pub fn routes() -> Routes {
 
 async fn sign_up(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(input): Json<SignUp>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let created = signup::sign_up(&state, input).await?;
+    let created = signup::sign_up(&state, input, ip).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, "/v1/me")],

@@ -364,3 +364,87 @@ async fn bad_access_tokens_are_refused_with_401() {
         .await;
     basic.problem(401, "unauthenticated");
 }
+
+#[tokio::test]
+async fn parallel_password_guesses_cannot_pass_the_limit() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let tenant = app.sign_up("Acme").await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (app, email) = (app.clone(), tenant.email.clone());
+        tasks.push(tokio::spawn(async move {
+            app.post(
+                "/v1/auth/login",
+                None,
+                json!({"email": email, "password": "a guess a guess"}),
+            )
+            .await
+            .status
+            .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let guessed = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((guessed, refused), (5, 7), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_successful_login_does_not_count_against_the_account() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    for _ in 0..8 {
+        app.post(
+            "/v1/auth/login",
+            None,
+            json!({"email": tenant.email, "password": tenant.password}),
+        )
+        .await
+        .ok(200);
+    }
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_limited() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        app.sign_up(&format!("Company {i}")).await;
+    }
+    let reply = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "One too many", "email": "x@example.com", "password": "plum tree at dawn"}),
+        )
+        .await;
+    reply.problem(429, "rate-limited");
+    assert!(reply.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn knowing_a_session_id_is_not_enough_to_end_or_break_it() {
+    let app = TestApp::spawn().await;
+    let tenant = app.sign_up("Acme").await;
+    // Same tenant and session, a made-up secret.
+    let (prefix, _) = tenant.refresh_token.rsplit_once('.').unwrap();
+    let forged = format!("{prefix}.{}", "A".repeat(43));
+    let reply = app
+        .post("/v1/auth/logout", None, json!({"refresh_token": forged}))
+        .await;
+    assert_eq!(reply.status, 204);
+    app.post("/v1/auth/refresh", None, json!({"refresh_token": forged}))
+        .await
+        .problem(401, "unauthenticated");
+    // The real session goes on.
+    app.get("/v1/me", &tenant.access_token).await.ok(200);
+    app.post(
+        "/v1/auth/refresh",
+        None,
+        json!({"refresh_token": tenant.refresh_token}),
+    )
+    .await
+    .ok(200);
+}

@@ -9,6 +9,10 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use crate::http::ApiError;
 
 pub const MIN_LENGTH: usize = 10;
+
+/// Hashes running at once. Each takes 19 MiB and a core for tens of milliseconds; bounding
+/// them keeps a flood of logins from exhausting memory, it only makes them queue.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 pub const MAX_LENGTH: usize = 128;
 
 fn argon2() -> Argon2<'static> {
@@ -19,6 +23,10 @@ fn argon2() -> Argon2<'static> {
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) for `password`.
 pub async fn hash(password: &str) -> Result<String, ApiError> {
     let password = zeroize::Zeroizing::new(password.to_owned());
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         argon2()
@@ -34,6 +42,9 @@ pub async fn hash(password: &str) -> Result<String, ApiError> {
 /// hash and returns false, so an unknown account costs the same time as a wrong password.
 pub async fn verify(password: &str, phc: Option<String>) -> bool {
     let password = zeroize::Zeroizing::new(password.to_owned());
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::sessions::{self, Session};
+use super::sessions::{self, SecretIs, Session};
 use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
 use super::{passwords, tokens::Claims};
 use crate::AppState;
@@ -23,8 +23,9 @@ use crate::validation::{Errors, normalize_email};
 const MAX_LOGIN_PASSWORD: usize = 1024;
 /// Longest refresh token accepted (real ones are about 100 characters).
 const MAX_REFRESH_TOKEN: usize = 512;
-/// The most tenants one email is looked up in at login.
-const MAX_TENANTS_PER_EMAIL: usize = 20;
+/// The most tenants one email is looked up in at a login that names no tenant (each costs
+/// a password check); with more, the login must name its `tenant_id`.
+const MAX_TENANTS_PER_EMAIL: usize = 10;
 
 #[derive(Debug, Serialize)]
 pub struct TokenPair {
@@ -48,6 +49,7 @@ pub fn start_session(
         id: session_id.clone(),
         user_id: user_id.to_owned(),
         secret_hash,
+        previous_hashes: Vec::new(),
         created_at: rfc3339(now),
         last_used_at: rfc3339(now),
         expires_at,
@@ -112,13 +114,22 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
     let secs = now.unix_timestamp();
     let by_address = format!("ip:{client}");
     let by_account = format!("email:{email}");
-    throttle::check(table, &by_address, PER_ADDRESS, secs).await?;
-    throttle::check(table, &by_account, PER_ACCOUNT, secs).await?;
+    // Counted before the password is checked, so concurrent guesses cannot pass the limit
+    // together; a successful login gives its attempts back.
+    let locked = "Too many failed sign-in attempts; try again later.";
+    throttle::attempt(table, &by_address, PER_ADDRESS, secs, locked).await?;
+    throttle::attempt(table, &by_account, PER_ACCOUNT, secs, locked).await?;
 
-    let mut entries = tenancy::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?;
-    if let Some(wanted) = &wanted {
-        entries.retain(|e| &e.tenant_id == wanted);
-    }
+    let entries = match &wanted {
+        Some(tenant) => table
+            .get(&tenancy::directory_key(&email, tenant))
+            .await?
+            .map(from_item::<tenancy::DirectoryEntry>)
+            .transpose()?
+            .into_iter()
+            .collect(),
+        None => tenancy::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?,
+    };
     let mut matched: Vec<(TenantId, User)> = Vec::new();
     if entries.is_empty() {
         // Spend the same time as a wrong password, so unknown emails are not revealed.
@@ -133,11 +144,11 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
     }
     matched.retain(|(_, user)| user.status == Status::Active);
     if matched.is_empty() {
-        throttle::record_failure(table, &by_address, PER_ADDRESS, secs).await?;
-        throttle::record_failure(table, &by_account, PER_ACCOUNT, secs).await?;
         tracing::info!("login failed");
         return Err(bad_credentials());
     }
+    // The password was right: this was no guess.
+    throttle::forgive(table, &by_account, PER_ACCOUNT, secs).await?;
     if matched.len() > 1 {
         // The caller proved the password for each of these, so naming them leaks nothing.
         let mut tenants = Vec::new();
@@ -158,6 +169,7 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
             extra,
         });
     }
+    throttle::forgive(table, &by_address, PER_ADDRESS, secs).await?;
     let (tenant, user) = matched.remove(0);
     match tenancy::get_tenant(table, &tenant).await? {
         Some(t) if t.status == Status::Active => {}
@@ -247,19 +259,22 @@ pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPai
     if session.revoked || session.expires_at <= now.unix_timestamp() {
         return Err(bad_refresh());
     }
-    if !sessions::secret_matches(&session, &secret) {
-        // An old token of this family was replayed: it leaked. End the whole family.
-        tracing::warn!(tenant_id = %tenant, session_id = %session.id, "refresh token reuse; session revoked");
-        revoke(state, &tenant, session).await?;
-        return Err(bad_refresh());
+    match sessions::classify_secret(&session, &secret) {
+        SecretIs::Current => {}
+        SecretIs::Superseded => {
+            // An old token of this family was replayed: it leaked. End the whole family.
+            tracing::warn!(tenant_id = %tenant, "refresh token reuse; session revoked");
+            revoke(state, &tenant, session).await?;
+            return Err(bad_refresh());
+        }
+        SecretIs::Unknown => return Err(bad_refresh()),
     }
-    match tenancy::get_user(state.table.as_ref(), &tenant, &session.user_id).await? {
-        Some(user) if user.status == Status::Active => {}
-        _ => return Err(bad_refresh()),
+    if !account_is_active(state, &tenant, &session.user_id).await? {
+        return Err(bad_refresh());
     }
     let (new_secret, new_hash) = sessions::new_secret();
     let expected = session.version;
-    session.secret_hash = new_hash;
+    sessions::rotate(&mut session, new_hash);
     session.last_used_at = rfc3339(now);
     session.version += 1;
     let item = to_item(&sessions::key(&tenant, &session.id), &session)?;
@@ -284,28 +299,50 @@ pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPai
 /// with a token that never existed, leaves the same state.
 pub async fn logout(state: &AppState, input: RefreshRequest) -> Result<(), ApiError> {
     input.check()?;
-    if let Some((tenant, session, _)) = load_session(state, &input.refresh_token).await? {
+    if let Some((tenant, session, secret)) = load_session(state, &input.refresh_token).await?
+        // Only a token the session handed out ends it: knowing its id is not enough.
+        && sessions::classify_secret(&session, &secret) != SecretIs::Unknown
+    {
         revoke(state, &tenant, session).await?;
         tracing::info!(tenant_id = %tenant, "logged out");
     }
     Ok(())
 }
 
-/// The principal behind a verified access token: its user must be active, its session
-/// unrevoked; its permissions are read fresh, so role changes apply on the next request.
+/// Whether the user and their company are both active.
+async fn account_is_active(
+    state: &AppState,
+    tenant: &TenantId,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    let table = state.table.as_ref();
+    let (user, company) = tokio::try_join!(
+        tenancy::get_user(table, tenant, user_id),
+        tenancy::get_tenant(table, tenant),
+    )?;
+    Ok(user.is_some_and(|u| u.status == Status::Active)
+        && company.is_some_and(|t| t.status == Status::Active))
+}
+
+/// The principal behind a verified access token: its user and company must be active,
+/// its session unrevoked; its permissions are read fresh, so role changes apply on the next request.
 pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal, ApiError> {
     let denied = || ApiError::Unauthenticated("The access token is no longer valid.".into());
     let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
     let table = state.table.as_ref();
     let session_key = sessions::key(&tenant, &claims.sid);
-    let (user, session, roles) = tokio::try_join!(
+    let (user, company, session, roles) = tokio::try_join!(
         tenancy::get_user(table, &tenant, &claims.sub),
+        tenancy::get_tenant(table, &tenant),
         table.get(&session_key),
         tenancy::list_roles(table, &tenant),
     )?;
     let user = user
         .filter(|u| u.status == Status::Active)
         .ok_or_else(denied)?;
+    if !company.is_some_and(|t| t.status == Status::Active) {
+        return Err(denied());
+    }
     let session: Session = from_item(session.ok_or_else(denied)?)?;
     if session.revoked || session.user_id != user.id {
         return Err(denied());

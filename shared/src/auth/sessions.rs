@@ -21,6 +21,10 @@ pub struct Session {
     pub user_id: String,
     /// Hex SHA-256 of the current refresh secret.
     pub secret_hash: String,
+    /// Hashes of the secrets this session handed out before (newest last), so a replayed
+    /// old token is recognised as such, while a guessed one is merely refused.
+    #[serde(default)]
+    pub previous_hashes: Vec<String>,
     pub created_at: String,
     pub last_used_at: String,
     /// Unix seconds after which the refresh token no longer works.
@@ -62,12 +66,38 @@ pub fn hash_secret(secret: &str) -> String {
         .collect()
 }
 
-/// Whether `secret` is the session's current one (in constant time).
-pub fn secret_matches(session: &Session, secret: &str) -> bool {
-    hash_secret(secret)
-        .as_bytes()
-        .ct_eq(session.secret_hash.as_bytes())
-        .into()
+/// How many superseded secrets a session remembers.
+pub const REMEMBERED_SECRETS: usize = 16;
+
+/// What a presented refresh secret is to a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretIs {
+    Current,
+    /// One the session handed out before: the token was copied.
+    Superseded,
+    Unknown,
+}
+
+/// Compares `secret` with the session's secrets (in constant time).
+pub fn classify_secret(session: &Session, secret: &str) -> SecretIs {
+    let hash = hash_secret(secret);
+    let same = |h: &String| bool::from(hash.as_bytes().ct_eq(h.as_bytes()));
+    if same(&session.secret_hash) {
+        SecretIs::Current
+    } else if session.previous_hashes.iter().any(same) {
+        SecretIs::Superseded
+    } else {
+        SecretIs::Unknown
+    }
+}
+
+/// Replaces the session's secret with `new_hash`, remembering the old one.
+pub fn rotate(session: &mut Session, new_hash: String) {
+    let old = std::mem::replace(&mut session.secret_hash, new_hash);
+    session.previous_hashes.push(old);
+    if session.previous_hashes.len() > REMEMBERED_SECRETS {
+        session.previous_hashes.remove(0);
+    }
 }
 
 pub fn refresh_token(tenant: &TenantId, session_id: &str, secret: &str) -> String {

@@ -211,8 +211,11 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
     errors.text("name", &contact.name, 1, 200);
     contact.name = contact.name.trim().to_owned();
 
+    // An over-long list is one error; its items are not judged one by one (a body full of
+    // bad items would otherwise make an answer many times its size).
     if contact.emails.len() > MAX_EMAILS {
         errors.add("emails", format!("at most {MAX_EMAILS} addresses"));
+        contact.emails.clear();
     }
     let mut seen = std::collections::HashSet::new();
     for (i, email) in contact.emails.iter_mut().enumerate() {
@@ -226,6 +229,7 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
 
     if contact.phones.len() > MAX_PHONES {
         errors.add("phones", format!("at most {MAX_PHONES} numbers"));
+        contact.phones.clear();
     }
     for (i, phone) in contact.phones.iter_mut().enumerate() {
         errors.phone(&format!("phones[{i}].number"), &phone.number);
@@ -266,6 +270,7 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
 
     if contact.tags.len() > MAX_TAGS {
         errors.add("tags", format!("at most {MAX_TAGS} tags"));
+        contact.tags.clear();
     }
     let mut seen = std::collections::HashSet::new();
     for (i, tag) in contact.tags.iter_mut().enumerate() {

@@ -40,18 +40,18 @@ fn to_stored(principal: &Principal, contact: &Contact) -> Result<Item, ApiError>
     Ok(item)
 }
 
-/// The owner must be an active user of the caller's tenant; naming someone else needs
-/// `assign`.
+/// Giving a contact an owner (other than a creator keeping it) needs `assign`, and the
+/// owner must be an active user of the caller's tenant.
 async fn check_owner(
     state: &AppState,
     principal: &Principal,
     owner_id: &str,
     errors: &mut Errors,
 ) -> Result<(), ApiError> {
+    principal.require(RESOURCE, Action::Assign)?;
     if owner_id == principal.user_id {
         return Ok(());
     }
-    principal.require(RESOURCE, Action::Assign)?;
     let active = is_id("usr", owner_id)
         && tenancy::get_user(state.table.as_ref(), &principal.tenant, owner_id)
             .await?
@@ -89,7 +89,9 @@ pub async fn create(
     };
     let mut errors = Errors::new();
     normalize_and_check(&mut contact, &mut errors);
-    check_owner(state, principal, &contact.owner_id, &mut errors).await?;
+    if contact.owner_id != principal.user_id {
+        check_owner(state, principal, &contact.owner_id, &mut errors).await?;
+    }
     errors.finish().map_err(ApiError::Validation)?;
     state
         .table
@@ -223,20 +225,30 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), ApiError> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
-    let current = load(state, principal, scope, id).await?;
-    precondition.check(current.version)?;
-    match state
-        .table
-        .delete(
-            &key(&principal.tenant, id),
-            Condition::VersionIs(current.version),
-        )
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(TableError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed(
-            "The contact changed while it was being deleted; fetch it again.".into(),
-        )),
-        Err(e) => Err(e.into()),
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = load(state, principal, scope, id).await?;
+        precondition.check(current.version)?;
+        match state
+            .table
+            .delete(
+                &key(&principal.tenant, id),
+                Condition::VersionIs(current.version),
+            )
+            .await
+        {
+            Ok(()) => return Ok(()),
+            // Changed (or deleted) meanwhile: look again; the next read tells which.
+            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
+            Err(TableError::ConditionFailed { .. }) => {
+                return Err(ApiError::PreconditionFailed(
+                    "The contact changed while it was being deleted; fetch it again.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The contact is being changed by many requests at once; please retry.",
+    ))
 }

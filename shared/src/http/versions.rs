@@ -21,20 +21,26 @@ pub enum Precondition {
 
 impl Precondition {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let Some(value) = headers.get(header::IF_MATCH) else {
-            return Precondition::Any;
-        };
-        let text = value.to_str().unwrap_or_default().trim();
-        if text == "*" {
+        let values: Vec<&str> = headers
+            .get_all(header::IF_MATCH)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
+        if values.is_empty() || values.iter().any(|v| v.trim() == "*") {
             return Precondition::Any;
         }
-        // Anything unparsable matches no version, so the write is refused, never forced.
+        // If-Match compares strongly (RFC 9110): weak tags and anything unparsable match
+        // no version, so the write is refused, never forced.
         Precondition::OneOf(
-            text.split(',')
+            values
+                .iter()
+                .flat_map(|v| v.split(','))
                 .filter_map(|tag| {
-                    let tag = tag.trim();
-                    let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+                    tag.trim()
+                        .strip_prefix('"')?
+                        .strip_suffix('"')?
+                        .parse()
+                        .ok()
                 })
                 .collect(),
         )
@@ -76,7 +82,8 @@ mod tests {
         );
         assert_eq!(with("*"), Precondition::Any);
         assert_eq!(with("\"3\""), Precondition::OneOf(vec![3]));
-        assert_eq!(with("W/\"3\", \"4\""), Precondition::OneOf(vec![3, 4]));
+        assert_eq!(with("W/\"3\", \"4\""), Precondition::OneOf(vec![4]));
+        assert!(with("W/\"3\"").check(3).is_err());
         assert!(with("garbage").check(1).is_err());
         assert!(with("\"2\"").check(3).is_err());
         assert!(with("\"3\"").check(3).is_ok());

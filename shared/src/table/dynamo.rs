@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::{
@@ -98,28 +96,6 @@ impl DynamoTable {
             client,
             table: table.into(),
         }
-    }
-
-    /// Reads several items at once (used where a request needs a handful of records).
-    pub async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, TableError> {
-        let mut ka = KeysAndAttributes::builder().consistent_read(true);
-        for key in keys {
-            ka = ka.keys(key_attrs(key));
-        }
-        let ka = ka.build().map_err(|e| TableError::Invalid(e.to_string()))?;
-        let out = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, ka)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode)
-            .collect()
     }
 }
 

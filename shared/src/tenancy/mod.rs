@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::TenantId;
 use crate::policy::Permissions;
-use crate::table::{Item, Key, Query, SortKey, Table, TableError, from_item};
+use crate::table::{Key, Query, SortKey, Table, TableError, from_item};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -159,9 +159,4 @@ pub async fn directory_lookup(
         .into_iter()
         .map(from_item::<DirectoryEntry>)
         .collect()
-}
-
-/// Stamps the next version on an item about to replace one at `version`.
-pub fn bump(item: &mut Item, version: u64) {
-    item.insert("version".into(), (version + 1).into());
 }

@@ -15,6 +15,7 @@ use super::{
 use crate::AppState;
 use crate::auth::passwords;
 use crate::auth::service::{TokenPair, start_session};
+use crate::auth::throttle::{self, SIGN_UPS_PER_ADDRESS};
 use crate::clock::rfc3339;
 use crate::http::ApiError;
 use crate::ids::{TenantId, new_id};
@@ -51,7 +52,11 @@ pub fn valid_locale(locale: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-pub async fn sign_up(state: &AppState, input: SignUp) -> Result<SignedUp, ApiError> {
+pub async fn sign_up(
+    state: &AppState,
+    input: SignUp,
+    client: std::net::IpAddr,
+) -> Result<SignedUp, ApiError> {
     let email = normalize_email(&input.email);
     let mut errors = Errors::new();
     errors.text("company_name", &input.company_name, 1, 200);
@@ -67,6 +72,14 @@ pub async fn sign_up(state: &AppState, input: SignUp) -> Result<SignedUp, ApiErr
     errors.finish().map_err(ApiError::Validation)?;
 
     let now = state.clock.now();
+    throttle::attempt(
+        state.table.as_ref(),
+        &format!("signup-ip:{client}"),
+        SIGN_UPS_PER_ADDRESS,
+        now.unix_timestamp(),
+        "Too many sign-ups from your address; try again later.",
+    )
+    .await?;
     let created_at = rfc3339(now);
     let tenant_id = TenantId::generate();
     let user_id = new_id("usr");

@@ -1,0 +1,220 @@
+//! Record scope and permissions of the contact service, for roles the HTTP API cannot
+//! hand out yet (users and role assignment arrive with tenant administration).
+
+use std::sync::Arc;
+
+use serde_json::json;
+use shared::AppState;
+use shared::config::{Config, Secret};
+use shared::contacts::{ContactPatch, NewContact, service};
+use shared::http::cursor::ListParams;
+use shared::http::versions::Precondition;
+use shared::http::{ApiError, Principal};
+use shared::ids::{TenantId, new_id};
+use shared::policy::{Effective, templates};
+
+struct World {
+    state: AppState,
+    tenant: TenantId,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("CRM_DATA_DIR".to_owned(), dir.path().display().to_string())]
+        .into_iter()
+        .collect();
+    let config = Config::from_vars(&vars).unwrap();
+    let state = AppState::new(
+        config,
+        &Secret::from_bytes(&[1; 32]),
+        Arc::new(shared::table::sqlite::SqliteTable::in_memory().unwrap()),
+        Arc::new(
+            shared::blobs::fs::FsBlobs::new(&dir.path().join("files"), "http://x", &[2; 32])
+                .unwrap(),
+        ),
+        Arc::new(shared::keys::local::LocalKeys::from_bytes(&[3; 32]).unwrap()),
+        None,
+    );
+    World {
+        state,
+        tenant: TenantId::generate(),
+        _dir: dir,
+    }
+}
+
+fn as_role(world: &World, role: &str) -> Principal {
+    let template = templates().into_iter().find(|t| t.id == role).unwrap();
+    Principal {
+        tenant: world.tenant.clone(),
+        user_id: new_id("usr"),
+        session_id: new_id("ses"),
+        role_ids: vec![role.to_owned()],
+        permissions: Effective::union([&template.permissions]),
+    }
+}
+
+fn new_contact(name: &str) -> NewContact {
+    serde_json::from_value(json!({ "name": name })).unwrap()
+}
+
+fn patch(value: serde_json::Value) -> ContactPatch {
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn sales_see_only_their_own_contacts() {
+    let w = world();
+    let (alice, bob) = (as_role(&w, "sales"), as_role(&w, "sales"));
+    let hers = service::create(&w.state, &alice, new_contact("Hers"))
+        .await
+        .unwrap();
+    service::create(&w.state, &bob, new_contact("His"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        service::get(&w.state, &bob, &hers.id).await,
+        Err(ApiError::NotFound(_))
+    ));
+    assert!(matches!(
+        service::update(
+            &w.state,
+            &bob,
+            &hers.id,
+            Precondition::Any,
+            patch(json!({"title": "x"}))
+        )
+        .await,
+        Err(ApiError::NotFound(_))
+    ));
+    assert!(matches!(
+        service::delete(&w.state, &bob, &hers.id, Precondition::Any).await,
+        Err(ApiError::NotFound(_))
+    ));
+    let listed = service::list(&w.state, &bob, ListParams::default())
+        .await
+        .unwrap();
+    let names: Vec<_> = listed.data.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["His"]);
+    let admin = as_role(&w, "admin");
+    let all = service::list(&w.state, &admin, ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(all.data.len(), 2);
+}
+
+#[tokio::test]
+async fn taking_over_a_contact_needs_assign() {
+    let w = world();
+    let admin = as_role(&w, "admin");
+    let contact = service::create(&w.state, &admin, new_contact("Ada"))
+        .await
+        .unwrap();
+    // Support may update every contact, but not make it theirs.
+    let support = as_role(&w, "support");
+    let taken = service::update(
+        &w.state,
+        &support,
+        &contact.id,
+        Precondition::Any,
+        patch(json!({"owner_id": support.user_id})),
+    )
+    .await;
+    assert!(matches!(taken, Err(ApiError::Forbidden(_))), "{taken:?}");
+    service::update(
+        &w.state,
+        &support,
+        &contact.id,
+        Precondition::Any,
+        patch(json!({"title": "CTO"})),
+    )
+    .await
+    .unwrap();
+    // Sales may hand their own contact to a colleague; it then leaves their scope.
+    let sales = as_role(&w, "sales");
+    let theirs = service::create(&w.state, &sales, new_contact("Lead"))
+        .await
+        .unwrap();
+    let stranger = new_id("usr");
+    let handed = service::update(
+        &w.state,
+        &sales,
+        &theirs.id,
+        Precondition::Any,
+        patch(json!({"owner_id": stranger})),
+    )
+    .await;
+    let Err(ApiError::Validation(errors)) = handed else {
+        panic!("an owner who is not a user must be refused: {handed:?}");
+    };
+    assert_eq!(errors[0].field, "owner_id");
+    add_user(&w, &admin.user_id).await;
+    let handed = service::update(
+        &w.state,
+        &sales,
+        &theirs.id,
+        Precondition::Any,
+        patch(json!({"owner_id": admin.user_id})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(handed.owner_id, admin.user_id);
+    assert!(matches!(
+        service::get(&w.state, &sales, &theirs.id).await,
+        Err(ApiError::NotFound(_))
+    ));
+    service::get(&w.state, &admin, &theirs.id).await.unwrap();
+}
+
+/// Stores an active user record (users are invited through the API in a later issue).
+async fn add_user(w: &World, user_id: &str) {
+    let user = shared::tenancy::User {
+        id: user_id.to_owned(),
+        email: format!("{user_id}@example.com"),
+        name: "Colleague".into(),
+        password_hash: String::new(),
+        status: shared::tenancy::Status::Active,
+        role_ids: vec!["admin".into()],
+        locale: "en".into(),
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 1,
+    };
+    let item =
+        shared::table::to_item(&shared::tenancy::user_key(&w.tenant, user_id), &user).unwrap();
+    w.state
+        .table
+        .put(item, shared::table::Condition::NotExists)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn read_only_users_change_nothing() {
+    let w = world();
+    let admin = as_role(&w, "admin");
+    let contact = service::create(&w.state, &admin, new_contact("Ada"))
+        .await
+        .unwrap();
+    let reader = as_role(&w, "read_only");
+    service::get(&w.state, &reader, &contact.id).await.unwrap();
+    assert!(matches!(
+        service::create(&w.state, &reader, new_contact("X")).await,
+        Err(ApiError::Forbidden(_))
+    ));
+    assert!(matches!(
+        service::update(
+            &w.state,
+            &reader,
+            &contact.id,
+            Precondition::Any,
+            patch(json!({"title": "x"}))
+        )
+        .await,
+        Err(ApiError::Forbidden(_))
+    ));
+    assert!(matches!(
+        service::delete(&w.state, &reader, &contact.id, Precondition::Any).await,
+        Err(ApiError::Forbidden(_))
+    ));
+}
