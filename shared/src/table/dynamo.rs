@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, Trans
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::{
-    Condition, Index, Item, Key, Page, Query, SortKey, StartKey, Table, TableError, Write,
-    check_item, check_transaction,
+    Condition, Index, Item, Key, Page, Query, SortKey, Table, TableError, Write, check_item,
+    check_transaction,
 };
 
 #[derive(Clone)]
@@ -199,16 +199,7 @@ impl Table for DynamoTable {
                 _ => break,
             }
         }
-        let next = if items.len() > query.limit {
-            items.truncate(query.limit);
-            items
-                .last()
-                .map(|last| StartKey::after(query.index, last))
-                .transpose()?
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Page::from_overfetch(items, query)
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {

@@ -233,6 +233,23 @@ pub struct Page {
     pub next: Option<StartKey>,
 }
 
+impl Page {
+    /// A page from `items` read with a limit of one more than `query.limit`: the extra
+    /// item only tells that more follow, so `next` is never set on a last page.
+    pub fn from_overfetch(mut items: Vec<Item>, query: &Query) -> Result<Self, TableError> {
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items
+                .last()
+                .map(|last| StartKey::after(query.index, last))
+                .transpose()?
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
 /// One write of a transaction.
 #[derive(Clone, Debug)]
 pub enum Write {

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value as SqlValue};
 
 use super::{
-    Condition, Index, Item, Key, Page, Query, SortKey, StartKey, Table, TableError, Write,
-    check_item, check_transaction,
+    Condition, Index, Item, Key, Page, Query, SortKey, Table, TableError, Write, check_item,
+    check_transaction,
 };
 
 #[derive(Clone)]
@@ -271,18 +271,9 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    let mut items = bodies
+    let items = bodies
         .iter()
         .map(|b| parse(b))
         .collect::<Result<Vec<_>, _>>()?;
-    let next = if items.len() > query.limit {
-        items.truncate(query.limit);
-        items
-            .last()
-            .map(|last| StartKey::after(query.index, last))
-            .transpose()?
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Page::from_overfetch(items, query)
 }
