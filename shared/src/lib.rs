@@ -5,6 +5,7 @@
 //! Features never touch an adapter directly: they receive an [`AppState`] whose ports were
 //! chosen once, from configuration, at start-up.
 
+pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod clock;

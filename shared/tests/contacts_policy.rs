@@ -51,6 +51,7 @@ fn as_role(world: &World, role: &str) -> Principal {
         session_id: new_id("ses"),
         role_ids: vec![role.to_owned()],
         permissions: Effective::union([&template.permissions]),
+        request: Default::default(),
     }
 }
 
@@ -217,4 +218,26 @@ async fn read_only_users_change_nothing() {
         service::delete(&w.state, &reader, &contact.id, Precondition::Any).await,
         Err(ApiError::Forbidden(_))
     ));
+}
+
+#[tokio::test]
+async fn only_roles_with_audit_read_see_the_log() {
+    let w = world();
+    for role in ["manager", "sales", "support", "finance", "read_only"] {
+        let reader = as_role(&w, role);
+        let reply = shared::audit::list(&w.state, &reader, Default::default()).await;
+        assert!(
+            matches!(reply, Err(ApiError::Forbidden(_))),
+            "{role}: {reply:?}"
+        );
+    }
+    let admin = as_role(&w, "admin");
+    service::create(&w.state, &admin, new_contact("Ada"))
+        .await
+        .unwrap();
+    let log = shared::audit::list(&w.state, &admin, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(log.data.len(), 1);
+    assert_eq!(log.data[0].action, "contact.created");
 }

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use shared::AppState;
 use shared::auth::service::{self, Login, Me, RefreshRequest, TokenPair};
-use shared::http::principal::ClientIp;
+use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, Principal, Routes};
 use shared::tenancy::signup::{self, SignUp};
 
@@ -22,10 +22,10 @@ pub fn routes() -> Routes {
 
 async fn sign_up(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    request: RequestMeta,
     Json(input): Json<SignUp>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let created = signup::sign_up(&state, input, ip).await?;
+    let created = signup::sign_up(&state, input, &request).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, "/v1/me")],
@@ -35,24 +35,30 @@ async fn sign_up(
 
 async fn login(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    request: RequestMeta,
     Json(input): Json<Login>,
 ) -> Result<JsonResponse<TokenPair>, ApiError> {
-    service::login(&state, input, ip).await.map(JsonResponse)
+    service::login(&state, input, &request)
+        .await
+        .map(JsonResponse)
 }
 
 async fn refresh(
     State(state): State<AppState>,
+    request: RequestMeta,
     Json(input): Json<RefreshRequest>,
 ) -> Result<JsonResponse<TokenPair>, ApiError> {
-    service::refresh(&state, input).await.map(JsonResponse)
+    service::refresh(&state, input, &request)
+        .await
+        .map(JsonResponse)
 }
 
 async fn logout(
     State(state): State<AppState>,
+    request: RequestMeta,
     Json(input): Json<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
-    service::logout(&state, input).await?;
+    service::logout(&state, input, &request).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,7 +11,9 @@ use shared::http::Routes;
 
 /// Every route the product serves.
 pub fn routes(state: &AppState) -> Routes {
-    let mut routes = crm_auth::routes().merge(crm_contacts::routes());
+    let mut routes = crm_auth::routes()
+        .merge(crm_contacts::routes())
+        .merge(crm_audit::routes());
     if let Some(files) = &state.local_files {
         // On AWS, S3 serves signed links itself; locally this server does.
         routes = routes.mount(

@@ -1,8 +1,6 @@
 //! The sign-in flows: login (with throttling and tenant selection), refresh-token
 //! rotation with reuse detection, logout, and turning an access token into a `Principal`.
 
-use std::net::IpAddr;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -11,7 +9,9 @@ use super::sessions::{self, SecretIs, Session};
 use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
 use super::{passwords, tokens::Claims};
 use crate::AppState;
+use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
+use crate::http::principal::RequestMeta;
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
 use crate::policy::Effective;
@@ -87,7 +87,11 @@ fn bad_credentials() -> ApiError {
     ApiError::Unauthenticated("The email or password is incorrect.".into())
 }
 
-pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<TokenPair, ApiError> {
+pub async fn login(
+    state: &AppState,
+    input: Login,
+    request: &RequestMeta,
+) -> Result<TokenPair, ApiError> {
     let mut errors = Errors::new();
     errors.email("email", &input.email);
     let email = normalize_email(&input.email);
@@ -112,7 +116,7 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
     let table = state.table.as_ref();
     let now = state.clock.now();
     let secs = now.unix_timestamp();
-    let by_address = format!("ip:{client}");
+    let by_address = format!("ip:{}", request.ip);
     let by_account = format!("email:{email}");
     // Counted before the password is checked, so concurrent guesses cannot pass the limit
     // together; a successful login gives its attempts back.
@@ -131,19 +135,35 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
         None => tenancy::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?,
     };
     let mut matched: Vec<(TenantId, User)> = Vec::new();
+    let mut refused: Vec<(TenantId, User)> = Vec::new();
     if entries.is_empty() {
         // Spend the same time as a wrong password, so unknown emails are not revealed.
         passwords::verify(&input.password, None).await;
     }
     for entry in entries {
-        if let Some(user) = tenancy::get_user(table, &entry.tenant_id, &entry.user_id).await?
-            && passwords::verify(&input.password, Some(user.password_hash.clone())).await
-        {
-            matched.push((entry.tenant_id, user));
+        if let Some(user) = tenancy::get_user(table, &entry.tenant_id, &entry.user_id).await? {
+            if passwords::verify(&input.password, Some(user.password_hash.clone())).await
+                && user.status == Status::Active
+            {
+                matched.push((entry.tenant_id, user));
+            } else {
+                refused.push((entry.tenant_id, user));
+            }
         }
     }
-    matched.retain(|(_, user)| user.status == Status::Active);
     if matched.is_empty() {
+        // Each company whose account was tried learns of it in its audit log.
+        for (tenant, user) in &refused {
+            let entry = Entry::new(
+                now,
+                Actor::user(&user.id),
+                "auth.login_failed",
+                "auth",
+                Some(&user.id),
+                request,
+            );
+            state.table.transact(vec![entry.write(tenant)?]).await?;
+        }
         tracing::info!("login failed");
         return Err(bad_credentials());
     }
@@ -176,7 +196,18 @@ pub async fn login(state: &AppState, input: Login, client: IpAddr) -> Result<Tok
         _ => return Err(bad_credentials()),
     }
     let (write, tokens) = start_session(state, &tenant, &user.id, now)?;
-    state.table.transact(vec![write]).await?;
+    let entry = Entry::new(
+        now,
+        Actor::user(&user.id),
+        "auth.login_succeeded",
+        "auth",
+        Some(&user.id),
+        request,
+    );
+    state
+        .table
+        .transact(vec![write, entry.write(&tenant)?])
+        .await?;
     tracing::info!(tenant_id = %tenant, user_id = %user.id, "login succeeded");
     Ok(tokens)
 }
@@ -209,8 +240,14 @@ async fn load_session(
     Ok(Some((tenant, from_item(item)?, secret)))
 }
 
-/// Marks a session revoked (a no-op if it already is).
-async fn revoke(state: &AppState, tenant: &TenantId, mut session: Session) -> Result<(), ApiError> {
+/// Marks a session revoked (a no-op if it already is), recording `action` in the log.
+async fn revoke(
+    state: &AppState,
+    tenant: &TenantId,
+    mut session: Session,
+    action: &str,
+    request: &RequestMeta,
+) -> Result<(), ApiError> {
     for _ in 0..5 {
         if session.revoked {
             return Ok(());
@@ -219,7 +256,22 @@ async fn revoke(state: &AppState, tenant: &TenantId, mut session: Session) -> Re
         session.revoked = true;
         session.version += 1;
         let item = to_item(&sessions::key(tenant, &session.id), &session)?;
-        match state.table.put(item, Condition::VersionIs(expected)).await {
+        let entry = Entry::new(
+            state.clock.now(),
+            Actor::user(&session.user_id),
+            action,
+            "auth",
+            Some(&session.user_id),
+            request,
+        );
+        let writes = vec![
+            Write::Put {
+                item,
+                condition: Condition::VersionIs(expected),
+            },
+            entry.write(tenant)?,
+        ];
+        match state.table.transact(writes).await {
             Ok(()) => return Ok(()),
             Err(TableError::ConditionFailed { .. }) => {
                 match state.table.get(&sessions::key(tenant, &session.id)).await? {
@@ -249,7 +301,11 @@ impl RefreshRequest {
     }
 }
 
-pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPair, ApiError> {
+pub async fn refresh(
+    state: &AppState,
+    input: RefreshRequest,
+    request: &RequestMeta,
+) -> Result<TokenPair, ApiError> {
     input.check()?;
     let now = state.clock.now();
     let Some((tenant, mut session, secret)) = load_session(state, &input.refresh_token).await?
@@ -264,7 +320,14 @@ pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPai
         SecretIs::Superseded => {
             // An old token of this family was replayed: it leaked. End the whole family.
             tracing::warn!(tenant_id = %tenant, "refresh token reuse; session revoked");
-            revoke(state, &tenant, session).await?;
+            revoke(
+                state,
+                &tenant,
+                session,
+                "auth.refresh_token_reused",
+                request,
+            )
+            .await?;
             return Err(bad_refresh());
         }
         SecretIs::Unknown => return Err(bad_refresh()),
@@ -297,13 +360,17 @@ pub async fn refresh(state: &AppState, input: RefreshRequest) -> Result<TokenPai
 
 /// Ends the session of a refresh token. Unknown tokens are ignored: logging out twice, or
 /// with a token that never existed, leaves the same state.
-pub async fn logout(state: &AppState, input: RefreshRequest) -> Result<(), ApiError> {
+pub async fn logout(
+    state: &AppState,
+    input: RefreshRequest,
+    request: &RequestMeta,
+) -> Result<(), ApiError> {
     input.check()?;
     if let Some((tenant, session, secret)) = load_session(state, &input.refresh_token).await?
         // Only a token the session handed out ends it: knowing its id is not enough.
         && sessions::classify_secret(&session, &secret) != SecretIs::Unknown
     {
-        revoke(state, &tenant, session).await?;
+        revoke(state, &tenant, session, "auth.logout", request).await?;
         tracing::info!(tenant_id = %tenant, "logged out");
     }
     Ok(())
@@ -326,7 +393,11 @@ async fn account_is_active(
 
 /// The principal behind a verified access token: its user and company must be active,
 /// its session unrevoked; its permissions are read fresh, so role changes apply on the next request.
-pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    claims: Claims,
+    request: RequestMeta,
+) -> Result<Principal, ApiError> {
     let denied = || ApiError::Unauthenticated("The access token is no longer valid.".into());
     let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
     let table = state.table.as_ref();
@@ -359,6 +430,7 @@ pub async fn authenticate(state: &AppState, claims: Claims) -> Result<Principal,
         session_id: session.id,
         role_ids: user.role_ids,
         permissions,
+        request,
     })
 }
 

@@ -6,13 +6,14 @@ use serde_json::Value;
 
 use super::{Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk};
 use crate::AppState;
+use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
 use crate::policy::{Action, Scope};
-use crate::table::{Condition, Index, Item, Query, TableError, from_item, to_item};
+use crate::table::{Condition, Index, Item, Query, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Status};
 use crate::validation::Errors;
 
@@ -93,9 +94,23 @@ pub async fn create(
         check_owner(state, principal, &contact.owner_id, &mut errors).await?;
     }
     errors.finish().map_err(ApiError::Validation)?;
+    let entry = Entry::by(
+        principal,
+        state.clock.now(),
+        "contact.created",
+        RESOURCE,
+        Some(&contact.id),
+    )
+    .with_changes(None, Some(&contact));
     state
         .table
-        .put(to_stored(principal, &contact)?, Condition::NotExists)
+        .transact(vec![
+            Write::Put {
+                item: to_stored(principal, &contact)?,
+                condition: Condition::NotExists,
+            },
+            entry.write(&principal.tenant)?,
+        ])
         .await?;
     Ok(contact)
 }
@@ -192,14 +207,20 @@ pub async fn update(
         if next == current {
             return Ok(current);
         }
+        let now = state.clock.now();
         next.version = current.version + 1;
-        next.updated_at = rfc3339(state.clock.now());
+        next.updated_at = rfc3339(now);
+        let entry = Entry::by(principal, now, "contact.updated", RESOURCE, Some(id))
+            .with_changes(Some(&current), Some(&next));
         match state
             .table
-            .put(
-                to_stored(principal, &next)?,
-                Condition::VersionIs(current.version),
-            )
+            .transact(vec![
+                Write::Put {
+                    item: to_stored(principal, &next)?,
+                    condition: Condition::VersionIs(current.version),
+                },
+                entry.write(&principal.tenant)?,
+            ])
             .await
         {
             Ok(()) => return Ok(next),
@@ -228,12 +249,23 @@ pub async fn delete(
     for _ in 0..WRITE_ATTEMPTS {
         let current = load(state, principal, scope, id).await?;
         precondition.check(current.version)?;
+        let entry = Entry::by(
+            principal,
+            state.clock.now(),
+            "contact.deleted",
+            RESOURCE,
+            Some(id),
+        )
+        .with_changes(Some(&current), None);
         match state
             .table
-            .delete(
-                &key(&principal.tenant, id),
-                Condition::VersionIs(current.version),
-            )
+            .transact(vec![
+                Write::Delete {
+                    key: key(&principal.tenant, id),
+                    condition: Condition::VersionIs(current.version),
+                },
+                entry.write(&principal.tenant)?,
+            ])
             .await
         {
             Ok(()) => return Ok(()),

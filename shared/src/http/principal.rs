@@ -20,6 +20,8 @@ pub struct Principal {
     pub session_id: String,
     pub role_ids: Vec<String>,
     pub permissions: Effective,
+    /// Where the request came from, for the audit log.
+    pub request: RequestMeta,
 }
 
 impl Principal {
@@ -51,7 +53,8 @@ impl FromRequestParts<AppState> for Principal {
             )
         })?;
         let claims = state.tokens.verify(token)?;
-        let principal = crate::auth::service::authenticate(state, claims).await?;
+        let request = RequestMeta::from_request_parts(parts, state).await?;
+        let principal = crate::auth::service::authenticate(state, claims, request).await?;
         let span = tracing::Span::current();
         span.record("tenant_id", principal.tenant.as_str());
         span.record("user_id", principal.user_id.as_str());
@@ -79,5 +82,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .map(|c| c.0.ip())
                 .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
         ))
+    }
+}
+
+/// The request facts the audit log keeps: request id, caller address, user agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+/// Longest user agent kept (they are free text sent by the client).
+const MAX_USER_AGENT: usize = 256;
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let text = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(MAX_USER_AGENT).collect::<String>())
+        };
+        Ok(RequestMeta {
+            request_id: text("x-request-id"),
+            ip: ip.to_string(),
+            user_agent: text("user-agent"),
+        })
     }
 }

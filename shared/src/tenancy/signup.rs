@@ -13,11 +13,13 @@ use super::{
     user_email_key, user_key,
 };
 use crate::AppState;
+use crate::audit::{Actor, Entry};
 use crate::auth::passwords;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::throttle::{self, SIGN_UPS_PER_ADDRESS};
 use crate::clock::rfc3339;
 use crate::http::ApiError;
+use crate::http::principal::RequestMeta;
 use crate::ids::{TenantId, new_id};
 use crate::policy::templates;
 use crate::table::{Condition, Write, to_item};
@@ -55,7 +57,7 @@ pub fn valid_locale(locale: &str) -> bool {
 pub async fn sign_up(
     state: &AppState,
     input: SignUp,
-    client: std::net::IpAddr,
+    request: &RequestMeta,
 ) -> Result<SignedUp, ApiError> {
     let email = normalize_email(&input.email);
     let mut errors = Errors::new();
@@ -74,7 +76,7 @@ pub async fn sign_up(
     let now = state.clock.now();
     throttle::attempt(
         state.table.as_ref(),
-        &format!("signup-ip:{client}"),
+        &format!("signup-ip:{}", request.ip),
         SIGN_UPS_PER_ADDRESS,
         now.unix_timestamp(),
         "Too many sign-ups from your address; try again later.",
@@ -146,6 +148,22 @@ pub async fn sign_up(
     }
     let (session_write, tokens) = start_session(state, &tenant_id, &user_id, now)?;
     writes.push(session_write);
+    let entry = Entry::new(
+        now,
+        Actor::user(&user_id),
+        "tenant.created",
+        "tenant",
+        Some(tenant_id.as_str()),
+        request,
+    )
+    .with_changes(
+        None,
+        Some(&serde_json::json!({
+            "company_name": tenant.company_name, "locale": tenant.locale,
+            "admin_email": user.email,
+        })),
+    );
+    writes.push(entry.write(&tenant_id)?);
     state.table.transact(writes).await?;
     tracing::info!(tenant_id = %tenant_id, user_id = %user_id, "tenant signed up");
     Ok(SignedUp {

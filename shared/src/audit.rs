@@ -1,0 +1,359 @@
+//! The audit log: who did what, when, from where, to which record, with the before and
+//! after of each changed field. An entry is written in the same transaction as the change
+//! it records, so there is no change without its entry. No route changes or deletes
+//! entries.
+//!
+//! Entries never hold secrets: password hashes, token hashes and key material are left
+//! out of every diff (see [`SECRET_FIELDS`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::principal::RequestMeta;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::policy::Action;
+use crate::table::{Condition, Index, Key, Query, SortKey, StartKey, Write, from_item, to_item};
+
+pub const PREFIX: &str = "aud";
+
+/// Fields whose values never enter the log.
+pub const SECRET_FIELDS: &[&str] = &[
+    "password_hash",
+    "secret_hash",
+    "previous_hashes",
+    "data_key",
+];
+/// Bookkeeping fields that change with every write and say nothing by themselves.
+const NOISE_FIELDS: &[&str] = &[
+    "version",
+    "updated_at",
+    "pk",
+    "sk",
+    "gsi1pk",
+    "gsi1sk",
+    "gsi2pk",
+    "gsi2sk",
+];
+
+/// Who acted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// `user`, `api_key` or `anonymous`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+impl Actor {
+    pub fn user(id: &str) -> Self {
+        Self {
+            kind: "user".into(),
+            id: Some(id.to_owned()),
+        }
+    }
+}
+
+/// A field's value before and after a change (`null` where it did not exist).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub before: Value,
+    pub after: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub at: String,
+    pub actor: Actor,
+    /// What happened, e.g. `contact.created`, `auth.login_failed`.
+    pub action: String,
+    /// The kind of record, e.g. `contacts`.
+    pub resource: String,
+    pub resource_id: Option<String>,
+    pub changes: BTreeMap<String, Change>,
+    pub request_id: Option<String>,
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+impl Entry {
+    pub fn new(
+        at: OffsetDateTime,
+        actor: Actor,
+        action: &str,
+        resource: &str,
+        resource_id: Option<&str>,
+        request: &RequestMeta,
+    ) -> Self {
+        Self {
+            id: new_id(PREFIX),
+            at: rfc3339(at),
+            actor,
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            resource_id: resource_id.map(str::to_owned),
+            changes: BTreeMap::new(),
+            request_id: request.request_id.clone(),
+            ip: request.ip.clone(),
+            user_agent: request.user_agent.clone(),
+        }
+    }
+
+    /// An entry for an action of a signed-in user.
+    pub fn by(
+        principal: &Principal,
+        at: OffsetDateTime,
+        action: &str,
+        resource: &str,
+        resource_id: Option<&str>,
+    ) -> Self {
+        Self::new(
+            at,
+            Actor::user(&principal.user_id),
+            action,
+            resource,
+            resource_id,
+            &principal.request,
+        )
+    }
+
+    /// Records the fields that differ between two versions of a record.
+    pub fn with_changes<T: Serialize>(mut self, before: Option<&T>, after: Option<&T>) -> Self {
+        self.changes = diff(before, after);
+        self
+    }
+
+    /// The write that stores the entry in `tenant`'s log.
+    pub fn write(&self, tenant: &TenantId) -> Result<Write, ApiError> {
+        let mut item = to_item(&Key::new(log_pk(tenant), &self.id), self)?;
+        if let Some(actor) = &self.actor.id {
+            item.insert("gsi1pk".into(), actor_pk(tenant, actor).into());
+            item.insert("gsi1sk".into(), self.id.clone().into());
+        }
+        item.insert("gsi2pk".into(), resource_pk(tenant, &self.resource).into());
+        item.insert("gsi2sk".into(), self.id.clone().into());
+        Ok(Write::Put {
+            item,
+            condition: Condition::NotExists,
+        })
+    }
+}
+
+fn log_pk(tenant: &TenantId) -> String {
+    tenant.pk("audit")
+}
+
+fn actor_pk(tenant: &TenantId, actor: &str) -> String {
+    tenant.pk(&format!("audit#actor#{actor}"))
+}
+
+fn resource_pk(tenant: &TenantId, resource: &str) -> String {
+    tenant.pk(&format!("audit#resource#{resource}"))
+}
+
+/// The top-level fields that differ between `before` and `after`, secrets left out.
+pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> BTreeMap<String, Change> {
+    let object = |v: Option<&T>| match v.map(serde_json::to_value) {
+        Some(Ok(Value::Object(map))) => map,
+        _ => Map::new(),
+    };
+    let (before, after) = (object(before), object(after));
+    let mut changes = BTreeMap::new();
+    for name in before.keys().chain(after.keys()) {
+        let ignored =
+            SECRET_FIELDS.contains(&name.as_str()) || NOISE_FIELDS.contains(&name.as_str());
+        let b = before.get(name).cloned().unwrap_or(Value::Null);
+        let a = after.get(name).cloned().unwrap_or(Value::Null);
+        if !ignored && b != a {
+            changes.insert(
+                name.clone(),
+                Change {
+                    before: b,
+                    after: a,
+                },
+            );
+        }
+    }
+    changes
+}
+
+/// `GET /v1/audit` filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub actor_id: Option<String>,
+    pub resource: Option<String>,
+    pub action: Option<String>,
+    /// RFC 3339; entries at or after.
+    pub from: Option<String>,
+    /// RFC 3339; entries at or before.
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The smallest and largest entry id of a millisecond, for time-range queries.
+fn id_bound(t: OffsetDateTime, upper: bool) -> String {
+    let ms = (t.unix_timestamp_nanos() / 1_000_000).clamp(0, (1i128 << 48) - 1) as u64;
+    let random = if upper { (1u128 << 80) - 1 } else { 0 };
+    let id = ulid::Ulid::from_parts(ms, random);
+    format!("{PREFIX}_{}", id.to_string().to_ascii_lowercase())
+}
+
+fn parse_time(field: &str, value: &Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
+    value
+        .as_deref()
+        .map(|v| {
+            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                ApiError::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
+            })
+        })
+        .transpose()
+}
+
+/// Reads of the log stop after this many table pages, even if filters left the page
+/// short (the cursor then resumes where reading stopped).
+const MAX_READS: usize = 10;
+
+/// Entries newest first, filtered.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    filter: Filter,
+) -> Result<ListPage<Entry>, ApiError> {
+    principal.require("audit", Action::Read)?;
+    let limit = ListParams {
+        limit: filter.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let from = parse_time("from", &filter.from)?;
+    let to = parse_time("to", &filter.to)?;
+    if let Some(actor) = &filter.actor_id
+        && !(is_id("usr", actor) || is_id("key", actor))
+    {
+        return Err(ApiError::validation(
+            "actor_id",
+            "is not a user or API key id",
+        ));
+    }
+    if let Some(resource) = &filter.resource
+        && !crate::policy::RESOURCES.contains(&resource.as_str())
+        && !["auth", "tenant"].contains(&resource.as_str())
+    {
+        return Err(ApiError::validation("resource", "is not a known resource"));
+    }
+    if let Some(action) = &filter.action
+        && (action.is_empty() || action.len() > 64)
+    {
+        return Err(ApiError::validation("action", "must be 1 to 64 characters"));
+    }
+    let tenant = &principal.tenant;
+    let (pk, index) = match (&filter.actor_id, &filter.resource) {
+        (Some(actor), _) => (actor_pk(tenant, actor), Index::Gsi1),
+        (None, Some(resource)) => (resource_pk(tenant, resource), Index::Gsi2),
+        (None, None) => (log_pk(tenant), Index::Primary),
+    };
+    let sort_key = match (from, to) {
+        (None, None) => SortKey::BeginsWith(format!("{PREFIX}_")),
+        (from, to) => SortKey::Between(
+            from.map_or(format!("{PREFIX}_"), |t| id_bound(t, false)),
+            to.map_or(format!("{PREFIX}_~"), |t| id_bound(t, true)),
+        ),
+    };
+    // The cursor is bound to the filters, so it cannot be replayed with others.
+    let list_id = format!(
+        "{tenant}/audit/{pk}/{:?}/{:?}/{:?}",
+        filter.resource, filter.action, sort_key
+    );
+    let mut start: Option<StartKey> = filter
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let keep = |e: &Entry| {
+        filter.resource.as_ref().is_none_or(|r| &e.resource == r)
+            && filter.action.as_ref().is_none_or(|a| &e.action == a)
+    };
+    let mut data: Vec<Entry> = Vec::new();
+    let mut next = None;
+    for _ in 0..MAX_READS {
+        let page = state
+            .table
+            .query(
+                &Query::partition(pk.clone())
+                    .on(index)
+                    .sort_key(sort_key.clone())
+                    .descending()
+                    .limit(limit)
+                    .start(start.take()),
+            )
+            .await?;
+        for item in page.items {
+            let entry: Entry = from_item(item.clone())?;
+            if keep(&entry) {
+                data.push(entry);
+                if data.len() == limit {
+                    next = Some(StartKey::after(index, &item)?);
+                    break;
+                }
+            }
+        }
+        if data.len() == limit {
+            break;
+        }
+        match page.next {
+            Some(more) => {
+                next = Some(more.clone());
+                start = Some(more);
+            }
+            None => {
+                next = None;
+                break;
+            }
+        }
+    }
+    Ok(ListPage {
+        data,
+        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_diff_names_changed_fields_and_never_secrets() {
+        let before = json!({"name": "A", "title": "CTO", "password_hash": "x", "version": 1});
+        let after =
+            json!({"name": "B", "title": "CTO", "password_hash": "y", "version": 2, "tags": ["v"]});
+        let changes = diff(Some(&before), Some(&after));
+        let names: Vec<_> = changes.keys().cloned().collect();
+        assert_eq!(names, ["name", "tags"]);
+        assert_eq!(changes["name"].before, json!("A"));
+        assert_eq!(changes["tags"].before, Value::Null);
+        let created = diff(None, Some(&after));
+        assert!(created.contains_key("name") && !created.contains_key("password_hash"));
+    }
+
+    #[test]
+    fn time_bounds_enclose_the_ids_of_their_millisecond() {
+        let t = OffsetDateTime::now_utc();
+        let id = format!(
+            "{PREFIX}_{}",
+            ulid::Ulid::from_parts((t.unix_timestamp_nanos() / 1_000_000) as u64, 12345)
+                .to_string()
+                .to_ascii_lowercase()
+        );
+        assert!(id_bound(t, false) <= id && id <= id_bound(t, true));
+    }
+}
