@@ -126,3 +126,72 @@ async fn the_crm_binary_creates_its_data_dir_and_stops_cleanly_on_ctrl_c() {
         .status();
     assert!(child.wait().unwrap().success());
 }
+
+#[tokio::test]
+async fn the_crm_binary_runs_on_the_aws_twins_by_configuration() {
+    let moto = std::env::var("CRM_TEST_MOTO_URL")
+        .expect("CRM_TEST_MOTO_URL is not set: run the tests with infra/test.sh");
+    let port = free_port();
+    let name = format!("crm-{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--bootstrap-aws"])
+        .env("CRM_BACKEND", "aws")
+        .env("CRM_AWS_ENDPOINT_URL", &moto)
+        .env("CRM_TABLE_NAME", &name)
+        .env("CRM_BUCKET_NAME", &name)
+        .env("CRM_KMS_KEY_ID", format!("alias/{name}"))
+        .env("CRM_SECRET", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_up(&format!("{base}/v1/me")).await;
+    let client = reqwest::Client::new();
+    let signup = client
+        .post(format!("{base}/v1/signup"))
+        .json(&json!({"company_name": "On AWS", "email": "a@example.com", "password": "plum tree at dawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+    let token = signup.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = client
+        .post(format!("{base}/v1/contacts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+
+    // The data is in DynamoDB: the table holds the tenant's items.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(&moto)
+        .load()
+        .await;
+    let items = aws_sdk_dynamodb::Client::new(&sdk)
+        .scan()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        items.count() > 5,
+        "sign-up and the contact were written to DynamoDB"
+    );
+}
