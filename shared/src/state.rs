@@ -50,6 +50,19 @@ impl AwsClients {
         Self::from_sdk(&sdk, endpoint_url)
     }
 
+    /// Clients for an emulator such as moto server at `url`: a fixed region and dummy
+    /// credentials, whatever the environment says.
+    pub async fn for_emulator(url: &str) -> Self {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing", "testing", None, None, "emulator",
+            ))
+            .load()
+            .await;
+        Self::from_sdk(&sdk, Some(url))
+    }
+
     pub fn from_sdk(sdk: &aws_config::SdkConfig, endpoint_url: Option<&str>) -> Self {
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk);
         let mut s3 = aws_sdk_s3::config::Builder::from(sdk);

@@ -55,33 +55,17 @@ async fn contact_changes_are_logged_with_before_and_after() {
 async fn sign_ins_are_logged_without_secrets() {
     let app = TestApp::spawn().await;
     let t = app.sign_up("Acme").await;
-    app.post(
-        "/v1/auth/login",
-        None,
-        json!({"email": t.email, "password": "wrong wrong wrong"}),
-    )
-    .await
-    .problem(401, "unauthenticated");
-    app.post(
-        "/v1/auth/login",
-        None,
-        json!({"email": t.email, "password": t.password}),
-    )
-    .await
-    .ok(200);
+    app.login(&t.email, "wrong wrong wrong")
+        .await
+        .problem(401, "unauthenticated");
+    app.login(&t.email, &t.password).await.ok(200);
     app.post(
         "/v1/auth/logout",
         None,
         json!({"refresh_token": t.refresh_token}),
     )
     .await;
-    let relogin = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": t.email, "password": t.password}),
-        )
-        .await;
+    let relogin = app.login(&t.email, &t.password).await;
     let token = relogin.ok(200)["access_token"].as_str().unwrap().to_owned();
     let log = app.get("/v1/audit", &token).await;
     let log = log.ok(200);

@@ -68,11 +68,7 @@ async fn login_gives_tokens_and_one_generic_answer_for_bad_credentials() {
     let app = TestApp::spawn().await;
     let tenant = app.sign_up("Acme").await;
     let ok = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": tenant.email.to_uppercase(), "password": tenant.password}),
-        )
+        .login(&tenant.email.to_uppercase(), &tenant.password)
         .await;
     let tokens = ok.ok(200);
     assert_eq!(tokens["token_type"], "Bearer");
@@ -81,20 +77,8 @@ async fn login_gives_tokens_and_one_generic_answer_for_bad_credentials() {
         .await
         .ok(200);
 
-    let wrong_password = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": tenant.email, "password": "not the password"}),
-        )
-        .await;
-    let unknown_user = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": "nobody@example.com", "password": "not the password"}),
-        )
-        .await;
+    let wrong_password = app.login(&tenant.email, "not the password").await;
+    let unknown_user = app.login("nobody@example.com", "not the password").await;
     wrong_password.problem(401, "unauthenticated");
     unknown_user.problem(401, "unauthenticated");
     assert_eq!(wrong_password.body["detail"], unknown_user.body["detail"]);
@@ -105,22 +89,12 @@ async fn repeated_failures_lock_the_account_with_429() {
     let app = TestApp::spawn().await;
     let tenant = app.sign_up("Acme").await;
     for _ in 0..5 {
-        app.post(
-            "/v1/auth/login",
-            None,
-            json!({"email": tenant.email, "password": "guess guess guess"}),
-        )
-        .await
-        .problem(401, "unauthenticated");
+        app.login(&tenant.email, "guess guess guess")
+            .await
+            .problem(401, "unauthenticated");
     }
     // Even the right password is refused until the window ends.
-    let locked = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": tenant.email, "password": tenant.password}),
-        )
-        .await;
+    let locked = app.login(&tenant.email, &tenant.password).await;
     locked.problem(429, "rate-limited");
     let retry: u64 = locked.headers["retry-after"]
         .to_str()
@@ -130,13 +104,7 @@ async fn repeated_failures_lock_the_account_with_429() {
     assert!((1..=900).contains(&retry));
     // Another account is not affected by this one's lock.
     let other = app.sign_up("Other").await;
-    app.post(
-        "/v1/auth/login",
-        None,
-        json!({"email": other.email, "password": other.password}),
-    )
-    .await
-    .ok(200);
+    app.login(&other.email, &other.password).await.ok(200);
 }
 
 #[tokio::test]
@@ -144,13 +112,7 @@ async fn an_email_in_two_tenants_must_choose_one() {
     let app = TestApp::spawn().await;
     let first = app.sign_up_as("First Co", "book@example.com").await;
     let second = app.sign_up_as("Second Co", "book@example.com").await;
-    let ambiguous = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": "book@example.com", "password": first.password}),
-        )
-        .await;
+    let ambiguous = app.login("book@example.com", &first.password).await;
     ambiguous.problem(409, "tenant-selection-required");
     let mut offered: Vec<_> = ambiguous.body["tenants"]
         .as_array()
@@ -373,14 +335,7 @@ async fn parallel_password_guesses_cannot_pass_the_limit() {
     for _ in 0..12 {
         let (app, email) = (app.clone(), tenant.email.clone());
         tasks.push(tokio::spawn(async move {
-            app.post(
-                "/v1/auth/login",
-                None,
-                json!({"email": email, "password": "a guess a guess"}),
-            )
-            .await
-            .status
-            .as_u16()
+            app.login(&email, "a guess a guess").await.status.as_u16()
         }));
     }
     let mut statuses = Vec::new();
@@ -397,13 +352,7 @@ async fn a_successful_login_does_not_count_against_the_account() {
     let app = TestApp::spawn().await;
     let tenant = app.sign_up("Acme").await;
     for _ in 0..8 {
-        app.post(
-            "/v1/auth/login",
-            None,
-            json!({"email": tenant.email, "password": tenant.password}),
-        )
-        .await
-        .ok(200);
+        app.login(&tenant.email, &tenant.password).await.ok(200);
     }
 }
 

@@ -176,15 +176,9 @@ async fn the_crm_binary_runs_on_the_aws_twins_by_configuration() {
     assert!(child.wait().unwrap().success());
 
     // The data is in DynamoDB: the table holds the tenant's items.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(&moto)
-        .load()
-        .await;
-    let items = aws_sdk_dynamodb::Client::new(&sdk)
+    let items = shared::state::AwsClients::for_emulator(&moto)
+        .await
+        .dynamodb
         .scan()
         .table_name(&name)
         .send()

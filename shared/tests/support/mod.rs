@@ -23,15 +23,7 @@ pub fn moto_url() -> String {
 }
 
 pub async fn moto_clients() -> AwsClients {
-    let url = moto_url();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .load()
-        .await;
-    AwsClients::from_sdk(&sdk, Some(&url))
+    AwsClients::for_emulator(&moto_url()).await
 }
 
 /// A name no other test uses (tables, buckets, keys are per test).

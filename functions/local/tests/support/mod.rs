@@ -105,14 +105,7 @@ async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
         Ok("aws") => {
             let url = std::env::var("CRM_TEST_MOTO_URL")
                 .expect("CRM_TEST_BACKEND=aws needs CRM_TEST_MOTO_URL (see infra/test.sh)");
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "testing", "testing", None, None, "moto",
-                ))
-                .load()
-                .await;
-            let clients = shared::state::AwsClients::from_sdk(&sdk, Some(&url));
+            let clients = shared::state::AwsClients::for_emulator(&url).await;
             let marker = data_dir.join("aws-resources");
             let name = std::fs::read_to_string(&marker).unwrap_or_else(|_| {
                 let name = format!("crm-{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
@@ -237,6 +230,16 @@ impl TestApp {
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(token), Some(body))
             .await
+    }
+
+    /// `POST /v1/auth/login`.
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
