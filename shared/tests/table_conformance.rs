@@ -437,6 +437,75 @@ async fn concurrent_updates_lose_nothing(table: Arc<dyn Table>) {
     assert_eq!(last["version"], 8);
 }
 
+async fn concurrent_transactions_lose_nothing(table: Arc<dyn Table>) {
+    // Other items in the table, as in real use (an emulator that copies the table per
+    // transaction then takes long enough for the races to show).
+    let filler = (0..100)
+        .map(|i| Write::Put {
+            item: item(
+                json!({"pk": "T#a#filler", "sk": format!("{i:03}"), "text": "x".repeat(500)}),
+            ),
+            condition: Condition::None,
+        })
+        .collect();
+    table.transact(filler).await.unwrap();
+    let key = Key::new("T#a#counter", "t");
+    table
+        .put(
+            item(json!({"pk": "T#a#counter", "sk": "t", "version": 0, "n": 0})),
+            Condition::None,
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..12 {
+        let table = table.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let current = table.get(&key).await.unwrap().unwrap();
+                let version = current["version"].as_u64().unwrap();
+                let mut next = current.clone();
+                next.insert("n".into(), (current["n"].as_u64().unwrap() + 1).into());
+                next.insert("version".into(), (version + 1).into());
+                // Each change writes a second, new item with it (as an audit entry does).
+                let log = item(json!({"pk": "T#a#log", "sk": format!("{task}-{attempt}")}));
+                let writes = vec![
+                    Write::Put {
+                        item: next,
+                        condition: Condition::VersionIs(version),
+                    },
+                    Write::Put {
+                        item: log,
+                        condition: Condition::NotExists,
+                    },
+                ];
+                match table.transact(writes).await {
+                    Ok(()) => break,
+                    Err(TableError::ConditionFailed { .. } | TableError::Conflict) => continue,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let last = table.get(&key).await.unwrap().unwrap();
+    assert_eq!(last["n"], 12, "no transaction's change was lost");
+    let logged = table
+        .query(&Query::partition("T#a#log").limit(1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.items.len(),
+        12,
+        "exactly the successful transactions left their item"
+    );
+}
+
 /// Declares every case for both twins, so each shows up by name in the test report.
 macro_rules! conformance {
     ($($case:ident),* ; $($shared_case:ident),*) => {
@@ -466,5 +535,6 @@ conformance!(
     a_transaction_is_all_or_nothing,
     malformed_requests_are_refused_alike,
     a_start_key_only_resumes_its_own_partition;
-    concurrent_updates_lose_nothing
+    concurrent_updates_lose_nothing,
+    concurrent_transactions_lose_nothing
 );
