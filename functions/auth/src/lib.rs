@@ -1,4 +1,5 @@
-//! The `auth` function: sign-up, login, token refresh, logout and "who am I".
+//! The `auth` function: sign-up, login, token refresh, logout, "who am I", and what users
+//! manage themselves (sessions, password).
 //! Handlers only translate HTTP to calls of `shared::auth` and `shared::tenancy`.
 
 use axum::Json as JsonResponse;
@@ -6,9 +7,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use shared::AppState;
+use shared::auth::account::{self, PasswordChange, SessionView};
 use shared::auth::service::{self, Login, Me, RefreshRequest, TokenPair};
+use shared::http::cursor::{ListPage, ListParams};
 use shared::http::principal::RequestMeta;
-use shared::http::{ApiError, Json, Principal, Routes};
+use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::tenancy::signup::{self, SignUp};
 
 pub fn routes() -> Routes {
@@ -18,6 +21,9 @@ pub fn routes() -> Routes {
         .post("/v1/auth/refresh", refresh)
         .post("/v1/auth/logout", logout)
         .get("/v1/me", me)
+        .post("/v1/me/password", change_password)
+        .get("/v1/sessions", list_sessions)
+        .delete("/v1/sessions/{id}", end_session)
 }
 
 async fn sign_up(
@@ -67,4 +73,32 @@ async fn me(
     principal: Principal,
 ) -> Result<JsonResponse<Me>, ApiError> {
     service::me(&state, &principal).await.map(JsonResponse)
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    account::change_password(&state, &principal, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<SessionView>>, ApiError> {
+    account::list_sessions(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    account::end_session(&state, &principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

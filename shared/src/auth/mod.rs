@@ -1,6 +1,8 @@
 //! Identity: password hashing, access tokens (JWT), refresh-token sessions, login
-//! throttling, and the sign-in flows that use them.
+//! throttling, the sign-in flows that use them, and what users manage themselves
+//! (their sessions and password).
 
+pub mod account;
 pub mod passwords;
 pub mod service;
 pub mod sessions;

@@ -240,12 +240,13 @@ async fn load_session(
     Ok(Some((tenant, from_item(item)?, secret)))
 }
 
-/// Marks a session revoked (a no-op if it already is), recording `action` in the log.
-async fn revoke(
+/// Marks a session revoked (a no-op if it already is), recording `action` in the log
+/// when one is given.
+pub(crate) async fn revoke(
     state: &AppState,
     tenant: &TenantId,
     mut session: Session,
-    action: &str,
+    action: Option<&str>,
     request: &RequestMeta,
 ) -> Result<(), ApiError> {
     for _ in 0..5 {
@@ -255,22 +256,21 @@ async fn revoke(
         let expected = session.version;
         session.revoked = true;
         session.version += 1;
-        let item = to_item(&sessions::key(tenant, &session.id), &session)?;
-        let entry = Entry::new(
-            state.clock.now(),
-            Actor::user(&session.user_id),
-            action,
-            "auth",
-            Some(&session.user_id),
-            request,
-        );
-        let writes = vec![
-            Write::Put {
-                item,
-                condition: Condition::VersionIs(expected),
-            },
-            entry.write(tenant)?,
-        ];
+        let mut writes = vec![Write::Put {
+            item: to_item(&sessions::key(tenant, &session.id), &session)?,
+            condition: Condition::VersionIs(expected),
+        }];
+        if let Some(action) = action {
+            let entry = Entry::new(
+                state.clock.now(),
+                Actor::user(&session.user_id),
+                action,
+                "auth",
+                Some(&session.user_id),
+                request,
+            );
+            writes.push(entry.write(tenant)?);
+        }
         match state.table.transact(writes).await {
             Ok(()) => return Ok(()),
             Err(TableError::ConditionFailed { .. }) => {
@@ -324,7 +324,7 @@ pub async fn refresh(
                 state,
                 &tenant,
                 session,
-                "auth.refresh_token_reused",
+                Some("auth.refresh_token_reused"),
                 request,
             )
             .await?;
@@ -370,7 +370,7 @@ pub async fn logout(
         // Only a token the session handed out ends it: knowing its id is not enough.
         && sessions::classify_secret(&session, &secret) != SecretIs::Unknown
     {
-        revoke(state, &tenant, session, "auth.logout", request).await?;
+        revoke(state, &tenant, session, Some("auth.logout"), request).await?;
         tracing::info!(tenant_id = %tenant, "logged out");
     }
     Ok(())

@@ -1,0 +1,217 @@
+//! What signed-in users manage themselves: their sessions (list, end one) and their
+//! password (change it, which ends every other session).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::passwords;
+use super::service::revoke;
+use super::sessions::{self, Session};
+use super::throttle::{self, PER_ACCOUNT};
+use crate::AppState;
+use crate::audit::Entry;
+use crate::clock::rfc3339;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::{ApiError, Principal};
+use crate::ids::is_id;
+use crate::table::{Condition, Index, Query, TableError, Write, from_item, to_item};
+use crate::tenancy::{self, User};
+
+/// A session as its user sees it.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub expires_at: String,
+    /// Whether this is the session of the request itself.
+    pub current: bool,
+}
+
+fn live(session: &Session, now: OffsetDateTime) -> bool {
+    !session.revoked && session.expires_at > now.unix_timestamp()
+}
+
+/// The caller's live sessions, newest first.
+pub async fn list_sessions(
+    state: &AppState,
+    principal: &Principal,
+    params: ListParams,
+) -> Result<ListPage<SessionView>, ApiError> {
+    let limit = params.limit()?;
+    let pk = sessions::user_sessions_pk(&principal.tenant, &principal.user_id);
+    let list_id = format!("{}/sessions/{}", principal.tenant, principal.user_id);
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let page = state
+        .table
+        .query(
+            &Query::partition(pk)
+                .on(Index::Gsi1)
+                .descending()
+                .limit(limit)
+                .start(start),
+        )
+        .await?;
+    let now = state.clock.now();
+    let mut data = Vec::new();
+    for item in page.items {
+        let session: Session = from_item(item)?;
+        if live(&session, now) {
+            let expires = OffsetDateTime::from_unix_timestamp(session.expires_at)
+                .map(rfc3339)
+                .unwrap_or_default();
+            data.push(SessionView {
+                current: session.id == principal.session_id,
+                id: session.id,
+                created_at: session.created_at,
+                last_used_at: session.last_used_at,
+                expires_at: expires,
+            });
+        }
+    }
+    Ok(ListPage {
+        data,
+        next_cursor: page.next.map(|n| state.cursors.encode(&list_id, &n)),
+    })
+}
+
+/// Ends one of the caller's sessions; any other id is not found.
+pub async fn end_session(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ApiError> {
+    let not_found = || ApiError::NotFound("No session with this id.".into());
+    if !is_id(sessions::PREFIX, id) {
+        return Err(not_found());
+    }
+    let item = state
+        .table
+        .get(&sessions::key(&principal.tenant, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let session: Session = from_item(item)?;
+    if session.user_id != principal.user_id || !live(&session, state.clock.now()) {
+        return Err(not_found());
+    }
+    revoke(
+        state,
+        &principal.tenant,
+        session,
+        Some("auth.session_ended"),
+        &principal.request,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password after checking the current one; every other session of
+/// the user ends (the one making the change goes on).
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    input: PasswordChange,
+) -> Result<(), ApiError> {
+    let table = state.table.as_ref();
+    let now = state.clock.now();
+    if input.current_password.is_empty() || input.current_password.len() > 1024 {
+        return Err(ApiError::validation(
+            "current_password",
+            "must be 1 to 1024 bytes",
+        ));
+    }
+    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+    if let Err(rule) = passwords::check_strength(&input.new_password, &user.email) {
+        return Err(ApiError::validation("new_password", rule));
+    }
+    // The current password is a secret worth guessing: the same limit as login applies.
+    let subject = format!("email:{}", user.email);
+    throttle::attempt(
+        table,
+        &subject,
+        PER_ACCOUNT,
+        now.unix_timestamp(),
+        "Too many wrong passwords; try again later.",
+    )
+    .await?;
+    if !passwords::verify(&input.current_password, Some(user.password_hash.clone())).await {
+        return Err(ApiError::validation("current_password", "is not correct"));
+    }
+    throttle::forgive(table, &subject, PER_ACCOUNT, now.unix_timestamp()).await?;
+
+    let new_hash = passwords::hash(&input.new_password).await?;
+    let expected = user.version;
+    let changed = User {
+        password_hash: new_hash,
+        updated_at: rfc3339(now),
+        version: user.version + 1,
+        ..user
+    };
+    let entry = Entry::by(
+        principal,
+        now,
+        "auth.password_changed",
+        "auth",
+        Some(&principal.user_id),
+    );
+    let writes = vec![
+        Write::Put {
+            item: to_item(
+                &tenancy::user_key(&principal.tenant, &principal.user_id),
+                &changed,
+            )?,
+            condition: Condition::VersionIs(expected),
+        },
+        entry.write(&principal.tenant)?,
+    ];
+    match table.transact(writes).await {
+        Ok(()) => {}
+        Err(TableError::ConditionFailed { .. }) => {
+            return Err(ApiError::conflict(
+                "concurrent-modification",
+                "Your account changed meanwhile; please try again.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    end_other_sessions(state, principal).await
+}
+
+/// Revokes every session of the caller but the current one.
+async fn end_other_sessions(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    let pk = sessions::user_sessions_pk(&principal.tenant, &principal.user_id);
+    let mut start = None;
+    loop {
+        let page = state
+            .table
+            .query(
+                &Query::partition(pk.clone())
+                    .on(Index::Gsi1)
+                    .limit(200)
+                    .start(start),
+            )
+            .await?;
+        for item in page.items {
+            let session: Session = from_item(item)?;
+            if session.id != principal.session_id && !session.revoked {
+                revoke(state, &principal.tenant, session, None, &principal.request).await?;
+            }
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
