@@ -19,7 +19,7 @@ use crate::http::principal::RequestMeta;
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
-use crate::table::{Condition, Index, Key, Query, SortKey, StartKey, Write, from_item, to_item};
+use crate::table::{Condition, Index, Key, Query, SortKey, Write, query_filtered, to_item};
 
 pub const PREFIX: &str = "aud";
 
@@ -273,53 +273,28 @@ pub async fn list(
         "{tenant}/audit/{pk}/{:?}/{:?}/{:?}",
         filter.resource, filter.action, sort_key
     );
-    let mut start: Option<StartKey> = filter
+    let start = filter
         .cursor
         .as_deref()
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
-    let keep = |e: &Entry| {
-        filter.resource.as_ref().is_none_or(|r| &e.resource == r)
-            && filter.action.as_ref().is_none_or(|a| &e.action == a)
-    };
-    let mut data: Vec<Entry> = Vec::new();
-    let mut next = None;
-    for _ in 0..MAX_READS {
-        let page = state
-            .table
-            .query(
-                &Query::partition(pk.clone())
-                    .on(index)
-                    .sort_key(sort_key.clone())
-                    .descending()
-                    .limit(limit)
-                    .start(start.take()),
-            )
-            .await?;
-        for item in page.items {
-            let entry: Entry = from_item(item.clone())?;
-            if keep(&entry) {
-                data.push(entry);
-                if data.len() == limit {
-                    next = Some(StartKey::after(index, &item)?);
-                    break;
-                }
-            }
-        }
-        if data.len() == limit {
-            break;
-        }
-        match page.next {
-            Some(more) => {
-                next = Some(more.clone());
-                start = Some(more);
-            }
-            None => {
-                next = None;
-                break;
-            }
-        }
-    }
+    let query = Query::partition(pk)
+        .on(index)
+        .sort_key(sort_key)
+        .descending()
+        .limit(limit)
+        .start(start);
+    let (data, next) = query_filtered(
+        state.table.as_ref(),
+        query,
+        limit,
+        MAX_READS,
+        |e: &Entry| {
+            filter.resource.as_ref().is_none_or(|r| &e.resource == r)
+                && filter.action.as_ref().is_none_or(|a| &e.action == a)
+        },
+    )
+    .await?;
     Ok(ListPage {
         data,
         next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),

@@ -14,7 +14,9 @@ use crate::clock::rfc3339;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::{ApiError, Principal};
 use crate::ids::is_id;
-use crate::table::{Condition, Index, Query, TableError, Write, from_item, to_item};
+use crate::table::{
+    Condition, Index, Query, TableError, Write, from_item, query_filtered, to_item,
+};
 use crate::tenancy::{self, User};
 
 /// A session as its user sees it.
@@ -46,36 +48,32 @@ pub async fn list_sessions(
         .as_deref()
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
-    let page = state
-        .table
-        .query(
-            &Query::partition(pk)
-                .on(Index::Gsi1)
-                .descending()
-                .limit(limit)
-                .start(start),
-        )
-        .await?;
     let now = state.clock.now();
-    let mut data = Vec::new();
-    for item in page.items {
-        let session: Session = from_item(item)?;
-        if live(&session, now) {
-            let expires = OffsetDateTime::from_unix_timestamp(session.expires_at)
+    let query = Query::partition(pk)
+        .on(Index::Gsi1)
+        .descending()
+        .limit(limit)
+        .start(start);
+    // Ended sessions stay until their expiry; they are skipped, not listed.
+    let (sessions, next) = query_filtered(state.table.as_ref(), query, limit, 10, |s: &Session| {
+        live(s, now)
+    })
+    .await?;
+    let data = sessions
+        .into_iter()
+        .map(|session| SessionView {
+            current: session.id == principal.session_id,
+            expires_at: OffsetDateTime::from_unix_timestamp(session.expires_at)
                 .map(rfc3339)
-                .unwrap_or_default();
-            data.push(SessionView {
-                current: session.id == principal.session_id,
-                id: session.id,
-                created_at: session.created_at,
-                last_used_at: session.last_used_at,
-                expires_at: expires,
-            });
-        }
-    }
+                .unwrap_or_default(),
+            id: session.id,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+        })
+        .collect();
     Ok(ListPage {
         data,
-        next_cursor: page.next.map(|n| state.cursors.encode(&list_id, &n)),
+        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
     })
 }
 

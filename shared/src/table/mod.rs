@@ -358,6 +358,45 @@ pub fn check_transaction(writes: &[Write]) -> Result<(), TableError> {
     Ok(())
 }
 
+/// Reads `query` page after page and keeps the records `keep` accepts, until `limit` are
+/// kept, the partition ends, or `max_reads` pages were read (so a filter that matches little
+/// cannot make one request read a whole partition). Returns the kept records and where to
+/// resume, `None` once the partition is exhausted.
+pub async fn query_filtered<T: serde::de::DeserializeOwned>(
+    table: &dyn Table,
+    query: Query,
+    limit: usize,
+    max_reads: usize,
+    keep: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, Option<StartKey>), TableError> {
+    let mut kept = Vec::new();
+    let mut start = query.start.clone();
+    for _ in 0..max_reads {
+        let page = table.query(&query.clone().start(start.take())).await?;
+        let count = page.items.len();
+        for (i, item) in page.items.into_iter().enumerate() {
+            let record: T = from_item(item.clone())?;
+            if keep(&record) {
+                kept.push(record);
+                if kept.len() == limit {
+                    let at_end = i + 1 == count && page.next.is_none();
+                    let next = if at_end {
+                        None
+                    } else {
+                        Some(StartKey::after(query.index, &item)?)
+                    };
+                    return Ok((kept, next));
+                }
+            }
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok((kept, None)),
+        }
+    }
+    Ok((kept, start))
+}
+
 /// An item holding `record`'s fields under `key`.
 pub fn to_item<T: serde::Serialize>(key: &Key, record: &T) -> Result<Item, TableError> {
     let mut item = match serde_json::to_value(record) {
@@ -374,4 +413,54 @@ pub fn to_item<T: serde::Serialize>(key: &Key, record: &T) -> Result<Item, Table
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, TableError> {
     serde_json::from_value(Value::Object(item))
         .map_err(|e| TableError::Unavailable(format!("stored item has an unexpected shape: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(serde::Deserialize)]
+    struct Row {
+        n: u64,
+    }
+
+    #[tokio::test]
+    async fn filtered_queries_fill_pages_and_end_without_an_empty_one() {
+        let table = sqlite::SqliteTable::in_memory().unwrap();
+        for n in 0..11u64 {
+            let item = json!({"pk": "T#a#rows", "sk": format!("{n:02}"), "n": n});
+            table
+                .put(item.as_object().cloned().unwrap(), Condition::None)
+                .await
+                .unwrap();
+        }
+        let even = |r: &Row| r.n % 2 == 0;
+        let mut seen = Vec::new();
+        let mut start = None;
+        let mut pages = 0;
+        loop {
+            let query = Query::partition("T#a#rows").limit(2).start(start);
+            let (rows, next) = query_filtered(&table, query, 2, 10, even).await.unwrap();
+            pages += 1;
+            seen.extend(rows.iter().map(|r| r.n));
+            match next {
+                Some(n) => start = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen, [0, 2, 4, 6, 8, 10]);
+        assert_eq!(
+            pages, 3,
+            "the page ending at the last item is the last page"
+        );
+        // A read budget stops a sparse filter early, with a cursor to go on from.
+        let none = |_: &Row| false;
+        let (rows, next) =
+            query_filtered(&table, Query::partition("T#a#rows").limit(2), 2, 2, none)
+                .await
+                .unwrap();
+        assert!(rows.is_empty());
+        assert_eq!(next.unwrap().get("sk"), Some("03"));
+    }
 }
