@@ -435,7 +435,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let even = |r: &Row| r.n % 2 == 0;
+        let even = |r: &Row| r.n.is_multiple_of(2);
         let mut seen = Vec::new();
         let mut start = None;
         let mut pages = 0;
