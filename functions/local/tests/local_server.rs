@@ -49,6 +49,31 @@ async fn wait_until_up(url: &str) {
     panic!("the server at {url} did not come up");
 }
 
+/// Signs up a company on the server at `base` and creates the contact "Ada"; returns the
+/// admin's access token.
+async fn sign_up_and_add_ada(client: &reqwest::Client, base: &str) -> String {
+    let signup = client
+        .post(format!("{base}/v1/signup"))
+        .json(&json!({"company_name": "Acme", "email": "a@example.com", "password": "plum tree at dawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+    let token = signup.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = client
+        .post(format!("{base}/v1/contacts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    token
+}
+
 #[tokio::test]
 async fn the_crm_binary_creates_its_data_dir_and_stops_cleanly_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,24 +94,7 @@ async fn the_crm_binary_creates_its_data_dir_and_stops_cleanly_on_ctrl_c() {
     let mut child = start();
     wait_until_up(&format!("{base}/v1/me")).await;
     let client = reqwest::Client::new();
-    let signup: serde_json::Value = client
-        .post(format!("{base}/v1/signup"))
-        .json(&json!({"company_name": "Acme", "email": "a@example.com", "password": "plum tree at dawn"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["access_token"].as_str().unwrap().to_owned();
-    let created = client
-        .post(format!("{base}/v1/contacts"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Ada"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let token = sign_up_and_add_ada(&client, &base).await;
 
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -150,26 +158,7 @@ async fn the_crm_binary_runs_on_the_aws_twins_by_configuration() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     wait_until_up(&format!("{base}/v1/me")).await;
-    let client = reqwest::Client::new();
-    let signup = client
-        .post(format!("{base}/v1/signup"))
-        .json(&json!({"company_name": "On AWS", "email": "a@example.com", "password": "plum tree at dawn"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status(), 201);
-    let token = signup.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let created = client
-        .post(format!("{base}/v1/contacts"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Ada"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    sign_up_and_add_ada(&reqwest::Client::new(), &base).await;
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
