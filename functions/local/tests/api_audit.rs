@@ -59,12 +59,7 @@ async fn sign_ins_are_logged_without_secrets() {
         .await
         .problem(401, "unauthenticated");
     app.login(&t.email, &t.password).await.ok(200);
-    app.post(
-        "/v1/auth/logout",
-        None,
-        json!({"refresh_token": t.refresh_token}),
-    )
-    .await;
+    app.logout(&t.refresh_token).await;
     let relogin = app.login(&t.email, &t.password).await;
     let token = relogin.ok(200)["access_token"].as_str().unwrap().to_owned();
     let log = app.get("/v1/audit", &token).await;

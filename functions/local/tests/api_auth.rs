@@ -140,29 +140,17 @@ async fn an_email_in_two_tenants_must_choose_one() {
 async fn refresh_rotates_and_a_reused_token_revokes_the_session() {
     let app = TestApp::spawn().await;
     let tenant = app.sign_up("Acme").await;
-    let first = app
-        .post(
-            "/v1/auth/refresh",
-            None,
-            json!({"refresh_token": tenant.refresh_token}),
-        )
-        .await;
+    let first = app.refresh(&tenant.refresh_token).await;
     let rotated = first.ok(200)["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rotated, tenant.refresh_token);
     let access = first.body["access_token"].as_str().unwrap().to_owned();
     app.get("/v1/me", &access).await.ok(200);
 
     // The old token again: someone copied it. The whole session ends.
-    app.post(
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": tenant.refresh_token}),
-    )
-    .await
-    .problem(401, "unauthenticated");
-    app.post("/v1/auth/refresh", None, json!({"refresh_token": rotated}))
+    app.refresh(&tenant.refresh_token)
         .await
         .problem(401, "unauthenticated");
+    app.refresh(&rotated).await.problem(401, "unauthenticated");
     app.get("/v1/me", &access)
         .await
         .problem(401, "unauthenticated");
@@ -172,29 +160,17 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_session() {
 async fn logout_revokes_the_session_and_its_access_tokens() {
     let app = TestApp::spawn().await;
     let tenant = app.sign_up("Acme").await;
-    let reply = app
-        .post(
-            "/v1/auth/logout",
-            None,
-            json!({"refresh_token": tenant.refresh_token}),
-        )
-        .await;
+    let reply = app.logout(&tenant.refresh_token).await;
     assert_eq!(reply.status, 204);
     app.get("/v1/me", &tenant.access_token)
         .await
         .problem(401, "unauthenticated");
-    app.post(
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": tenant.refresh_token}),
-    )
-    .await
-    .problem(401, "unauthenticated");
+    app.refresh(&tenant.refresh_token)
+        .await
+        .problem(401, "unauthenticated");
     // Logging out again, or with junk, changes nothing and reveals nothing.
     for token in [tenant.refresh_token.as_str(), "junk"] {
-        let again = app
-            .post("/v1/auth/logout", None, json!({"refresh_token": token}))
-            .await;
+        let again = app.logout(token).await;
         assert_eq!(again.status, 204);
     }
 }
@@ -380,20 +356,10 @@ async fn knowing_a_session_id_is_not_enough_to_end_or_break_it() {
     // Same tenant and session, a made-up secret.
     let (prefix, _) = tenant.refresh_token.rsplit_once('.').unwrap();
     let forged = format!("{prefix}.{}", "A".repeat(43));
-    let reply = app
-        .post("/v1/auth/logout", None, json!({"refresh_token": forged}))
-        .await;
+    let reply = app.logout(&forged).await;
     assert_eq!(reply.status, 204);
-    app.post("/v1/auth/refresh", None, json!({"refresh_token": forged}))
-        .await
-        .problem(401, "unauthenticated");
+    app.refresh(&forged).await.problem(401, "unauthenticated");
     // The real session goes on.
     app.get("/v1/me", &tenant.access_token).await.ok(200);
-    app.post(
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": tenant.refresh_token}),
-    )
-    .await
-    .ok(200);
+    app.refresh(&tenant.refresh_token).await.ok(200);
 }

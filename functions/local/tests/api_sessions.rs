@@ -49,13 +49,9 @@ async fn users_see_their_sessions_and_end_one() {
     app.get("/v1/me", &phone_token)
         .await
         .problem(401, "unauthenticated");
-    app.post(
-        "/v1/auth/refresh",
-        None,
-        json!({"refresh_token": phone_refresh}),
-    )
-    .await
-    .problem(401, "unauthenticated");
+    app.refresh(&phone_refresh)
+        .await
+        .problem(401, "unauthenticated");
     let after = app.get("/v1/sessions", &t.access_token).await;
     assert_eq!(ids(after.ok(200)).len(), 1);
     app.delete(&format!("/v1/sessions/{other}"), &t.access_token)

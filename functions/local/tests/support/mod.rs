@@ -242,6 +242,26 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// `POST /v1/auth/logout`.
+    pub async fn logout(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/v1/auth/logout",
+            None,
+            json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.call(Method::DELETE, path, Some(token), None).await
     }
