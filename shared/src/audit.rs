@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::clock::rfc3339;
 use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::RequestMeta;
+use crate::http::principal::{Caller, RequestMeta};
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
@@ -58,6 +58,18 @@ impl Actor {
             id: Some(id.to_owned()),
         }
     }
+
+    /// The user or API key behind `principal`.
+    pub fn of(principal: &Principal) -> Self {
+        let kind = match principal.caller {
+            Caller::User => "user",
+            Caller::ApiKey => "api_key",
+        };
+        Self {
+            kind: kind.into(),
+            id: Some(principal.user_id.clone()),
+        }
+    }
 }
 
 /// A field's value before and after a change (`null` where it did not exist).
@@ -78,6 +90,9 @@ pub struct Entry {
     pub resource: String,
     pub resource_id: Option<String>,
     pub changes: BTreeMap<String, Change>,
+    /// Fields an action concerned without changing them (e.g. those a reveal showed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
     pub request_id: Option<String>,
     pub ip: String,
     pub user_agent: Option<String>,
@@ -100,6 +115,7 @@ impl Entry {
             resource: resource.to_owned(),
             resource_id: resource_id.map(str::to_owned),
             changes: BTreeMap::new(),
+            fields: Vec::new(),
             request_id: request.request_id.clone(),
             ip: request.ip.clone(),
             user_agent: request.user_agent.clone(),
@@ -116,7 +132,7 @@ impl Entry {
     ) -> Self {
         Self::new(
             at,
-            Actor::user(&principal.user_id),
+            Actor::of(principal),
             action,
             resource,
             resource_id,
@@ -127,6 +143,12 @@ impl Entry {
     /// Records the fields that differ between two versions of a record.
     pub fn with_changes<T: Serialize>(mut self, before: Option<&T>, after: Option<&T>) -> Self {
         self.changes = diff(before, after);
+        self
+    }
+
+    /// Names the fields the action concerned (their values are never logged).
+    pub fn with_fields(mut self, fields: &[&str]) -> Self {
+        self.fields = fields.iter().map(|f| (*f).to_owned()).collect();
         self
     }
 

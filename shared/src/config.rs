@@ -44,6 +44,22 @@ pub struct Config {
     /// Base URL the local server is reached at (used in signed file links).
     pub public_url: String,
     pub log_format: LogFormat,
+    pub mail: MailConfig,
+}
+
+/// Where the product's own emails go, and from which address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailConfig {
+    pub from: String,
+    pub transport: MailTransport,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailTransport {
+    /// One JSON file per message in this directory (the embedded default).
+    File(PathBuf),
+    /// Amazon SES (the AWS default); the sender must be a verified identity.
+    Ses,
 }
 
 #[derive(Clone)]
@@ -176,6 +192,22 @@ impl Config {
             errors.push("CRM_PUBLIC_URL must be an http(s) URL".into());
         }
 
+        let mail_from = var("CRM_MAIL_FROM")
+            .unwrap_or("no-reply@localhost")
+            .to_owned();
+        if !crate::validation::is_email(&mail_from) && !mail_from.ends_with("@localhost") {
+            errors.push("CRM_MAIL_FROM must be an email address".into());
+        }
+        let mail_dir = var("CRM_MAIL_DIR").map_or_else(|| data_dir.join("mail"), PathBuf::from);
+        let transport = match (var("CRM_MAIL"), &backend) {
+            (Some("file"), _) | (None, Backend::Embedded { .. }) => MailTransport::File(mail_dir),
+            (Some("ses"), _) | (None, Backend::Aws { .. }) => MailTransport::Ses,
+            (Some(other), _) => {
+                errors.push(format!("CRM_MAIL must be `file` or `ses`, not `{other}`"));
+                MailTransport::File(mail_dir)
+            }
+        };
+
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -189,6 +221,10 @@ impl Config {
             max_body_bytes: max_body as usize,
             public_url,
             log_format,
+            mail: MailConfig {
+                from: mail_from,
+                transport,
+            },
         })
     }
 

@@ -1,5 +1,5 @@
 //! The library every CRM function links: domain types and rules, the services that apply
-//! them, the ports they talk to (`Table`, `Blobs`, `Keys`, `Clock`) with their AWS and
+//! them, the ports they talk to (`Table`, `Blobs`, `Keys`, `Mailer`, `Clock`) with their AWS and
 //! embedded twins, and the HTTP edge (problem+json errors, extractors, route table).
 //!
 //! Features never touch an adapter directly: they receive an [`AppState`] whose ports were
@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod lambda;
+pub mod mail;
 pub mod policy;
 pub mod state;
 pub mod table;

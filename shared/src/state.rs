@@ -6,9 +6,10 @@ use std::sync::Arc;
 use crate::auth::tokens::Tokens;
 use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Backend, Config, Secret};
+use crate::config::{Backend, Config, MailTransport, Secret};
 use crate::http::cursor::Cursors;
 use crate::keys::{Keys, kms::KmsKeys, local::LocalKeys};
+use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
 use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
 
 #[derive(Clone)]
@@ -17,6 +18,7 @@ pub struct AppState {
     pub table: Arc<dyn Table>,
     pub blobs: Arc<dyn Blobs>,
     pub keys: Arc<dyn Keys>,
+    pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<Tokens>,
     pub cursors: Cursors,
@@ -24,12 +26,14 @@ pub struct AppState {
     pub local_files: Option<Arc<FsBlobs>>,
 }
 
-/// The adapters a configuration selects.
-struct Ports {
-    table: Arc<dyn Table>,
-    blobs: Arc<dyn Blobs>,
-    keys: Arc<dyn Keys>,
-    local_files: Option<Arc<FsBlobs>>,
+/// The adapters a state runs on.
+pub struct Ports {
+    pub table: Arc<dyn Table>,
+    pub blobs: Arc<dyn Blobs>,
+    pub keys: Arc<dyn Keys>,
+    pub mailer: Arc<dyn Mailer>,
+    /// The filesystem blob store when embedded: the local server serves its signed URLs.
+    pub local_files: Option<Arc<FsBlobs>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    pub ses: aws_sdk_sesv2::Client,
 }
 
 impl AwsClients {
@@ -67,7 +72,9 @@ impl AwsClients {
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk);
         let mut s3 = aws_sdk_s3::config::Builder::from(sdk);
         let mut kms = aws_sdk_kms::config::Builder::from(sdk);
+        let mut ses = aws_sdk_sesv2::config::Builder::from(sdk);
         if let Some(url) = endpoint_url {
+            ses = ses.endpoint_url(url);
             dynamodb = dynamodb.endpoint_url(url);
             // Emulators serve buckets by path, not by virtual host.
             s3 = s3.endpoint_url(url).force_path_style(true);
@@ -77,6 +84,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            ses: aws_sdk_sesv2::Client::from_conf(ses.build()),
         }
     }
 }
@@ -108,6 +116,7 @@ impl AppState {
                     table: Arc::new(table),
                     blobs: files.clone(),
                     keys: Arc::new(keys),
+                    mailer: mailer(&config, None).await,
                     local_files: Some(files),
                 }
             }
@@ -119,6 +128,7 @@ impl AppState {
             } => {
                 let clients = AwsClients::new(endpoint_url.as_deref()).await;
                 Ports {
+                    mailer: mailer(&config, Some(clients.ses)).await,
                     table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
                     blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
                     keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
@@ -126,24 +136,10 @@ impl AppState {
                 }
             }
         };
-        Ok(Self::new(
-            config,
-            &secret,
-            ports.table,
-            ports.blobs,
-            ports.keys,
-            ports.local_files,
-        ))
+        Ok(Self::new(config, &secret, ports))
     }
 
-    pub fn new(
-        config: Config,
-        secret: &Secret,
-        table: Arc<dyn Table>,
-        blobs: Arc<dyn Blobs>,
-        keys: Arc<dyn Keys>,
-        local_files: Option<Arc<FsBlobs>>,
-    ) -> Self {
+    pub fn new(config: Config, secret: &Secret, ports: Ports) -> Self {
         let tokens = Tokens::new(
             &secret.derive("access-tokens"),
             &config.issuer,
@@ -154,22 +150,40 @@ impl AppState {
             cursors: Cursors::new(secret.derive("cursors")),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
-            table,
-            blobs,
-            keys,
+            table: ports.table,
+            blobs: ports.blobs,
+            keys: ports.keys,
+            mailer: ports.mailer,
             clock: Arc::new(SystemClock),
-            local_files,
+            local_files: ports.local_files,
         }
     }
 }
 
-/// Creates the table, bucket and KMS key (alias `alias/<table>`) if they do not exist, as
-/// `template.yaml` would, and returns the key id. For emulators and first local runs
+/// The mailer `config` names. The transport is chosen on its own, so an install on the AWS
+/// twins may still drop mail in a directory, and an embedded one may send through SES.
+async fn mailer(config: &Config, ses: Option<aws_sdk_sesv2::Client>) -> Arc<dyn Mailer> {
+    let from = &config.mail.from;
+    match &config.mail.transport {
+        MailTransport::File(dir) => Arc::new(FileMailer::new(dir, from)),
+        MailTransport::Ses => {
+            let client = match ses {
+                Some(client) => client,
+                None => AwsClients::new(None).await.ses,
+            };
+            Arc::new(SesMailer::new(client, from))
+        }
+    }
+}
+
+/// Creates the table, bucket, KMS key (alias `alias/<table>`) and SES sender identity if
+/// they do not exist, as `template.yaml` would, and returns the key id. For emulators and first local runs
 /// against AWS; a SAM deployment creates these itself.
 pub async fn bootstrap_aws(
     clients: &AwsClients,
     table: &str,
     bucket: &str,
+    mail_from: Option<&str>,
 ) -> Result<String, StartError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
@@ -240,6 +254,24 @@ pub async fn bootstrap_aws(
             .send()
             .await
             .map_err(|e| err("create bucket", &e))?;
+    }
+    if let Some(from) = mail_from
+        && clients
+            .ses
+            .get_email_identity()
+            .email_identity(from)
+            .send()
+            .await
+            .is_err()
+    {
+        // On AWS this starts verification of the sender; emulators accept it at once.
+        clients
+            .ses
+            .create_email_identity()
+            .email_identity(from)
+            .send()
+            .await
+            .map_err(|e| err("create email identity", &e))?;
     }
     let alias = format!("alias/{table}");
     if let Ok(found) = clients.kms.describe_key().key_id(&alias).send().await

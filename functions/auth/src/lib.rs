@@ -1,5 +1,5 @@
-//! The `auth` function: sign-up, login, token refresh, logout, "who am I", and what users
-//! manage themselves (sessions, password).
+//! The `auth` function: sign-up, login, token refresh, logout, joining by invitation,
+//! "who am I", and what users manage themselves (sessions, password).
 //! Handlers only translate HTTP to calls of `shared::auth` and `shared::tenancy`.
 
 use axum::Json as JsonResponse;
@@ -13,6 +13,7 @@ use shared::http::cursor::{ListPage, ListParams};
 use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::tenancy::signup::{self, SignUp};
+use shared::tenancy::users::{self, AcceptInvitation};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -20,6 +21,7 @@ pub fn routes() -> Routes {
         .post("/v1/auth/login", login)
         .post("/v1/auth/refresh", refresh)
         .post("/v1/auth/logout", logout)
+        .post("/v1/invitations/accept", accept_invitation)
         .get("/v1/me", me)
         .post("/v1/me/password", change_password)
         .get("/v1/sessions", list_sessions)
@@ -66,6 +68,16 @@ async fn logout(
 ) -> Result<StatusCode, ApiError> {
     service::logout(&state, input, &request).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    request: RequestMeta,
+    Json(input): Json<AcceptInvitation>,
+) -> Result<JsonResponse<TokenPair>, ApiError> {
+    users::accept(&state, input, &request)
+        .await
+        .map(JsonResponse)
 }
 
 async fn me(

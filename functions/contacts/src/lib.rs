@@ -7,10 +7,20 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
 use shared::contacts::service;
-use shared::contacts::{Contact, ContactPatch, NewContact};
+use shared::contacts::{ContactPatch, NewContact};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::policy::View;
+
+/// Options of `GET /v1/contacts/{id}`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetOptions {
+    /// Show masked fields in clear (needs `reveal`; audited).
+    #[serde(default)]
+    reveal: bool,
+}
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -22,11 +32,12 @@ pub fn routes() -> Routes {
 }
 
 /// A contact with its `ETag`.
-fn with_etag(status: StatusCode, contact: Contact) -> Response {
+fn with_etag(status: StatusCode, contact: View) -> Response {
     let tag = etag(contact.version);
+    let location = HeaderValue::from_str(&format!("/v1/contacts/{}", contact.id()));
     let mut response = (status, [(header::ETAG, tag)], JsonResponse(&contact)).into_response();
     if status == StatusCode::CREATED
-        && let Ok(location) = HeaderValue::from_str(&format!("/v1/contacts/{}", contact.id))
+        && let Ok(location) = location
     {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -46,7 +57,7 @@ async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(params): Query<ListParams>,
-) -> Result<JsonResponse<ListPage<Contact>>, ApiError> {
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
     service::list(&state, &principal, params)
         .await
         .map(JsonResponse)
@@ -56,8 +67,9 @@ async fn get(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    Query(options): Query<GetOptions>,
 ) -> Result<Response, ApiError> {
-    let contact = service::get(&state, &principal, &id).await?;
+    let contact = service::get(&state, &principal, &id, options.reveal).await?;
     Ok(with_etag(StatusCode::OK, contact))
 }
 

@@ -12,6 +12,7 @@ use shared::http::Routes;
 /// Every route the product serves.
 pub fn routes(state: &AppState) -> Routes {
     let mut routes = crm_auth::routes()
+        .merge(crm_admin::routes())
         .merge(crm_contacts::routes())
         .merge(crm_audit::routes());
     if let Some(files) = &state.local_files {

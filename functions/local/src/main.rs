@@ -57,7 +57,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         };
         let clients = shared::state::AwsClients::new(endpoint_url.as_deref()).await;
-        match shared::state::bootstrap_aws(&clients, table, bucket).await {
+        let sender = (config.mail.transport == shared::config::MailTransport::Ses)
+            .then_some(config.mail.from.as_str());
+        match shared::state::bootstrap_aws(&clients, table, bucket, sender).await {
             Ok(key_id) => tracing::info!(%table, %bucket, %key_id, "AWS resources ready"),
             Err(e) => {
                 eprintln!("crm: {e}");

@@ -40,6 +40,7 @@ pub async fn list_sessions(
     principal: &Principal,
     params: ListParams,
 ) -> Result<ListPage<SessionView>, ApiError> {
+    let current = principal.session()?;
     let limit = params.limit()?;
     let pk = sessions::user_sessions_pk(&principal.tenant, &principal.user_id);
     let list_id = format!("{}/sessions/{}", principal.tenant, principal.user_id);
@@ -62,7 +63,7 @@ pub async fn list_sessions(
     let data = sessions
         .into_iter()
         .map(|session| SessionView {
-            current: session.id == principal.session_id,
+            current: session.id == current,
             expires_at: OffsetDateTime::from_unix_timestamp(session.expires_at)
                 .map(rfc3339)
                 .unwrap_or_default(),
@@ -83,6 +84,7 @@ pub async fn end_session(
     principal: &Principal,
     id: &str,
 ) -> Result<(), ApiError> {
+    principal.session()?;
     let not_found = || ApiError::NotFound("No session with this id.".into());
     if !is_id(sessions::PREFIX, id) {
         return Err(not_found());
@@ -120,6 +122,7 @@ pub async fn change_password(
     principal: &Principal,
     input: PasswordChange,
 ) -> Result<(), ApiError> {
+    principal.session()?;
     let table = state.table.as_ref();
     let now = state.clock.now();
     if input.current_password.is_empty() || input.current_password.len() > 1024 {
@@ -203,7 +206,7 @@ async fn end_other_sessions(state: &AppState, principal: &Principal) -> Result<(
             .await?;
         for item in page.items {
             let session: Session = from_item(item)?;
-            if session.id != principal.session_id && !session.revoked {
+            if Some(&session.id) != principal.session_id.as_ref() && !session.revoked {
                 revoke(state, &principal.tenant, session, None, &principal.request).await?;
             }
         }

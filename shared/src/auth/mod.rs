@@ -3,7 +3,9 @@
 //! (their sessions and password).
 
 pub mod account;
+pub mod api_keys;
 pub mod passwords;
+pub mod secrets;
 pub mod service;
 pub mod sessions;
 pub mod throttle;

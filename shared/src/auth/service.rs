@@ -11,7 +11,7 @@ use super::{passwords, tokens::Claims};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
-use crate::http::principal::RequestMeta;
+use crate::http::principal::{Caller, RequestMeta};
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
 use crate::policy::Effective;
@@ -402,11 +402,12 @@ pub async fn authenticate(
     let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
     let table = state.table.as_ref();
     let session_key = sessions::key(&tenant, &claims.sid);
-    let (user, company, session, roles) = tokio::try_join!(
+    let (user, company, session, roles, teams) = tokio::try_join!(
         tenancy::get_user(table, &tenant, &claims.sub),
         tenancy::get_tenant(table, &tenant),
         table.get(&session_key),
         tenancy::list_roles(table, &tenant),
+        tenancy::teams::all(table, &tenant),
     )?;
     let user = user
         .filter(|u| u.status == Status::Active)
@@ -426,8 +427,10 @@ pub async fn authenticate(
     );
     Ok(Principal {
         tenant,
+        team_members: tenancy::teams::teammates(&teams, &user.id),
         user_id: user.id,
-        session_id: session.id,
+        caller: Caller::User,
+        session_id: Some(session.id),
         role_ids: user.role_ids,
         permissions,
         request,
@@ -438,10 +441,14 @@ pub async fn authenticate(
 pub struct Me {
     pub user: Value,
     pub tenant: Value,
-    pub permissions: Effective,
+    /// Per resource, per action, the widest scope.
+    pub permissions: Value,
+    /// Per resource, the fields the caller's roles restrict.
+    pub field_rules: Value,
 }
 
 pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError> {
+    principal.session()?;
     let table = state.table.as_ref();
     let (user, tenant) = tokio::try_join!(
         tenancy::get_user(table, &principal.tenant, &principal.user_id),
@@ -460,6 +467,7 @@ pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError>
             "id": tenant.id, "company_name": tenant.company_name, "locale": tenant.locale,
             "status": tenant.status, "created_at": tenant.created_at,
         }),
-        permissions: principal.permissions.clone(),
+        permissions: json!(principal.permissions.actions()),
+        field_rules: json!(principal.permissions.field_rules()),
     })
 }

@@ -3,14 +3,11 @@
 //! rotates the secret; presenting a superseded secret means the token was copied, so the
 //! whole family is revoked.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use crate::ids::{TenantId, is_id, new_id};
+pub use super::secrets::new_secret;
+use super::secrets::{compose, matches, parse};
+use crate::ids::{TenantId, new_id};
 use crate::table::Key;
 
 pub const PREFIX: &str = "ses";
@@ -50,22 +47,6 @@ pub fn new_session_id() -> String {
     new_id(PREFIX)
 }
 
-/// A fresh refresh secret and the hash to store.
-pub fn new_secret() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_secret(&secret);
-    (secret, hash)
-}
-
-pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// How many superseded secrets a session remembers.
 pub const REMEMBERED_SECRETS: usize = 16;
 
@@ -80,8 +61,7 @@ pub enum SecretIs {
 
 /// Compares `secret` with the session's secrets (in constant time).
 pub fn classify_secret(session: &Session, secret: &str) -> SecretIs {
-    let hash = hash_secret(secret);
-    let same = |h: &String| bool::from(hash.as_bytes().ct_eq(h.as_bytes()));
+    let same = |h: &String| matches(h, secret);
     if same(&session.secret_hash) {
         SecretIs::Current
     } else if session.previous_hashes.iter().any(same) {
@@ -101,24 +81,12 @@ pub fn rotate(session: &mut Session, new_hash: String) {
 }
 
 pub fn refresh_token(tenant: &TenantId, session_id: &str, secret: &str) -> String {
-    format!("crt.{tenant}.{session_id}.{secret}")
+    compose("crt", tenant, session_id, secret)
 }
 
 /// The parts of a refresh token, if it has the right shape.
 pub fn parse_refresh_token(token: &str) -> Option<(TenantId, String, String)> {
-    let mut parts = token.split('.');
-    let (Some("crt"), Some(tenant), Some(session), Some(secret), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let tenant = TenantId::parse(tenant)?;
-    (is_id(PREFIX, session) && (40..=50).contains(&secret.len()))
-        .then(|| (tenant, session.to_owned(), secret.to_owned()))
+    parse("crt", PREFIX, token)
 }
 
 #[cfg(test)]

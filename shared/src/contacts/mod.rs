@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::http::extract::from_object;
 use crate::ids::TenantId;
+use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::{Errors, normalize_email};
 
@@ -15,6 +16,54 @@ pub const PREFIX: &str = "con";
 pub const MAX_EMAILS: usize = 10;
 pub const MAX_PHONES: usize = 10;
 pub const MAX_TAGS: usize = 50;
+
+/// The fields role rules can restrict (identity and bookkeeping fields cannot be).
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "name",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "emails",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "phones",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "company_name",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "title",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "address",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "tags",
+        maskable: false,
+    },
+    FieldSpec {
+        name: "owner_id",
+        maskable: false,
+    },
+    FieldSpec {
+        name: "lifecycle_stage",
+        maskable: false,
+    },
+    FieldSpec {
+        name: "source",
+        maskable: true,
+    },
+    FieldSpec {
+        name: "notes",
+        maskable: true,
+    },
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
@@ -100,6 +149,16 @@ pub struct Contact {
     pub version: u64,
 }
 
+/// The names of the [`FIELDS`] flagged in `flags` (given in the order of `FIELDS`).
+fn sent(flags: [bool; FIELDS.len()]) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .zip(flags)
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f.name)
+        .collect()
+}
+
 /// The body of `POST /v1/contacts`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,10 +174,28 @@ pub struct NewContact {
     #[serde(default)]
     pub tags: Vec<String>,
     pub owner_id: Option<String>,
-    #[serde(default)]
-    pub lifecycle_stage: LifecycleStage,
+    pub lifecycle_stage: Option<LifecycleStage>,
     pub source: Option<String>,
     pub notes: Option<String>,
+}
+
+impl NewContact {
+    /// The fields this body sets (for role field rules).
+    pub fn fields_sent(&self) -> Vec<&'static str> {
+        sent([
+            true,
+            !self.emails.is_empty(),
+            !self.phones.is_empty(),
+            self.company_name.is_some(),
+            self.title.is_some(),
+            self.address.is_some(),
+            !self.tags.is_empty(),
+            self.owner_id.is_some(),
+            self.lifecycle_stage.is_some(),
+            self.source.is_some(),
+            self.notes.is_some(),
+        ])
+    }
 }
 
 /// The body of `PATCH /v1/contacts/{id}` (JSON merge patch): an absent field is left
@@ -158,6 +235,23 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 impl ContactPatch {
+    /// The fields this patch touches (for role field rules).
+    pub fn fields_sent(&self) -> Vec<&'static str> {
+        sent([
+            self.name.is_some(),
+            self.emails.is_some(),
+            self.phones.is_some(),
+            self.company_name.is_some(),
+            self.title.is_some(),
+            self.address.is_some(),
+            self.tags.is_some(),
+            self.owner_id.is_some(),
+            self.lifecycle_stage.is_some(),
+            self.source.is_some(),
+            self.notes.is_some(),
+        ])
+    }
+
     /// Applies the patch to `contact`; fields that cannot be cleared report an error.
     pub fn apply(self, contact: &mut Contact, errors: &mut Errors) {
         if let Some(name) = self.name {

@@ -12,23 +12,21 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
-use crate::policy::{Action, Scope};
-use crate::table::{Condition, Index, Item, Query, TableError, Write, from_item, to_item};
+use crate::policy::{Action, Scope, View};
+use crate::table::{
+    Condition, Index, Item, Query, TableError, Write, from_item, query_filtered, to_item,
+};
 use crate::tenancy::{self, Status};
 use crate::validation::Errors;
 
 const RESOURCE: &str = "contacts";
 /// How often a write without `If-Match` re-reads and retries when it races another.
 const WRITE_ATTEMPTS: usize = 8;
+/// Most table pages one list request reads while filtering by team.
+const MAX_LIST_READS: usize = 10;
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No contact with this id.".into())
-}
-
-/// Whether `scope` reaches a record owned by `owner_id`.
-fn in_scope(principal: &Principal, scope: Scope, owner_id: &str) -> bool {
-    // Teams arrive with tenant administration; until then team scope is own scope.
-    scope == Scope::All || owner_id == principal.user_id
 }
 
 fn to_stored(principal: &Principal, contact: &Contact) -> Result<Item, ApiError> {
@@ -67,8 +65,9 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewContact,
-) -> Result<Contact, ApiError> {
+) -> Result<View, ApiError> {
     principal.require(RESOURCE, Action::Create)?;
+    principal.check_writable(RESOURCE, &input.fields_sent())?;
     let now = rfc3339(state.clock.now());
     let mut contact = Contact {
         id: new_id(PREFIX),
@@ -80,7 +79,7 @@ pub async fn create(
         address: input.address,
         tags: input.tags,
         owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        lifecycle_stage: input.lifecycle_stage,
+        lifecycle_stage: input.lifecycle_stage.unwrap_or_default(),
         source: input.source,
         notes: input.notes,
         created_by: principal.user_id.clone(),
@@ -112,7 +111,7 @@ pub async fn create(
             entry.write(&principal.tenant)?,
         ])
         .await?;
-    Ok(contact)
+    principal.view(RESOURCE, &contact, false)
 }
 
 /// The contact `id` if it exists in the caller's tenant and `scope`.
@@ -131,15 +130,52 @@ async fn load(
         .await?
         .ok_or_else(not_found)?;
     let contact: Contact = from_item(item)?;
-    if !in_scope(principal, scope, &contact.owner_id) {
+    if !principal.reaches(scope, &contact.owner_id) {
         return Err(not_found());
     }
     Ok(contact)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Contact, ApiError> {
+/// The contact `id`; with `reveal`, masked fields in clear (needs `reveal`, audited).
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    reveal: bool,
+) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
-    load(state, principal, scope, id).await
+    if reveal {
+        principal.require(RESOURCE, Action::Reveal)?;
+    }
+    let contact = load(state, principal, scope, id).await?;
+    let masked = principal.permissions.masked_fields(RESOURCE);
+    if reveal && !masked.is_empty() {
+        let fields: Vec<&str> = masked
+            .into_iter()
+            .filter(|f| contact_has(&contact, f))
+            .collect();
+        let entry = Entry::by(
+            principal,
+            state.clock.now(),
+            "contact.revealed",
+            RESOURCE,
+            Some(id),
+        )
+        .with_fields(&fields);
+        state
+            .table
+            .transact(vec![entry.write(&principal.tenant)?])
+            .await?;
+    }
+    principal.view(RESOURCE, &contact, reveal)
+}
+
+/// Whether `field` of `contact` holds a value (only those are revealed).
+fn contact_has(contact: &Contact, field: &str) -> bool {
+    serde_json::to_value(contact)
+        .ok()
+        .and_then(|v| v.get(field).cloned())
+        .is_some_and(|v| !(v.is_null() || v == Value::Array(vec![])))
 }
 
 /// Contacts newest first, one page at a time.
@@ -147,37 +183,41 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<Contact>, ApiError> {
+) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let limit = params.limit()?;
-    let (query, list_id) = if scope == Scope::All {
-        (
+    let (query, list_id) = match scope {
+        // Team members' contacts are spread over the partition: read it, keep theirs.
+        Scope::All | Scope::Team => (
             Query::partition(principal.tenant.pk("contacts")),
             format!("{}/contacts/all", principal.tenant),
-        )
-    } else {
-        (
+        ),
+        Scope::Own => (
             Query::partition(owner_pk(&principal.tenant, &principal.user_id)).on(Index::Gsi1),
             format!("{}/contacts/owner/{}", principal.tenant, principal.user_id),
-        )
+        ),
     };
     let start = params
         .cursor
         .as_deref()
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
-    let page = state
-        .table
-        .query(&query.descending().limit(limit).start(start))
-        .await?;
-    let data = page
-        .items
-        .into_iter()
-        .map(from_item::<Contact>)
+    let query = query.descending().limit(limit).start(start);
+    let (contacts, next) = query_filtered(
+        state.table.as_ref(),
+        query,
+        limit,
+        MAX_LIST_READS,
+        |c: &Contact| principal.reaches(scope, &c.owner_id),
+    )
+    .await?;
+    let data = contacts
+        .iter()
+        .map(|c| principal.view(RESOURCE, c, false))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ListPage {
         data,
-        next_cursor: page.next.map(|next| state.cursors.encode(&list_id, &next)),
+        next_cursor: next.map(|next| state.cursors.encode(&list_id, &next)),
     })
 }
 
@@ -187,8 +227,9 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: ContactPatch,
-) -> Result<Contact, ApiError> {
+) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Update)?;
+    principal.check_writable(RESOURCE, &patch.fields_sent())?;
     // The patch is applied to a fresh read on every attempt, so a concurrent change is
     // never overwritten: either both apply, or the client is told (412).
     for _ in 0..WRITE_ATTEMPTS {
@@ -205,7 +246,7 @@ pub async fn update(
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
         if next == current {
-            return Ok(current);
+            return principal.view(RESOURCE, &current, false);
         }
         let now = state.clock.now();
         next.version = current.version + 1;
@@ -223,7 +264,7 @@ pub async fn update(
             ])
             .await
         {
-            Ok(()) => return Ok(next),
+            Ok(()) => return principal.view(RESOURCE, &next, false),
             Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
             Err(TableError::ConditionFailed { .. }) => {
                 return Err(ApiError::PreconditionFailed(

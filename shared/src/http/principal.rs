@@ -1,6 +1,7 @@
 //! Who is calling: the `Principal` extractor verifies the bearer token and loads the
 //! caller's tenant, user, session and permissions; `ClientIp` is the caller's address.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -9,24 +10,67 @@ use axum::http::{header, request::Parts};
 use super::problem::ApiError;
 use crate::AppState;
 use crate::ids::TenantId;
-use crate::policy::{Action, Effective, Scope};
+use crate::policy::{Action, Effective, Scope, View};
 
 /// An authenticated caller. Every tenant-scoped operation starts from one: its `tenant` is
 /// the only tenant its requests can reach.
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub tenant: TenantId,
+    /// The user, or for an API key the key's id (it owns what it creates).
     pub user_id: String,
-    pub session_id: String,
+    pub caller: Caller,
+    /// The session of a signed-in user; API keys have none.
+    pub session_id: Option<String>,
     pub role_ids: Vec<String>,
+    /// Who shares a team with the caller (the caller included): what `team` scope reaches.
+    pub team_members: BTreeSet<String>,
     pub permissions: Effective,
     /// Where the request came from, for the audit log.
     pub request: RequestMeta,
 }
 
+/// What kind of credential a request carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    User,
+    ApiKey,
+}
+
 impl Principal {
+    /// The caller's session: only people have one; API keys get a 403.
+    pub fn session(&self) -> Result<&str, ApiError> {
+        self.session_id.as_deref().ok_or_else(|| {
+            ApiError::Forbidden("API keys have no user account; sign in as a person.".into())
+        })
+    }
+
+    /// Whether `scope` reaches a record owned by `owner_id`.
+    pub fn reaches(&self, scope: Scope, owner_id: &str) -> bool {
+        match scope {
+            Scope::All => true,
+            Scope::Team => self.team_members.contains(owner_id),
+            Scope::Own => owner_id == self.user_id,
+        }
+    }
+
     pub fn require(&self, resource: &str, action: Action) -> Result<Scope, ApiError> {
         self.permissions.require(resource, action)
+    }
+
+    /// See [`Effective::check_writable`].
+    pub fn check_writable(&self, resource: &str, fields: &[&str]) -> Result<(), ApiError> {
+        self.permissions.check_writable(resource, fields)
+    }
+
+    /// See [`Effective::view`].
+    pub fn view<T: serde::Serialize>(
+        &self,
+        resource: &str,
+        record: &T,
+        reveal: bool,
+    ) -> Result<View, ApiError> {
+        self.permissions.view(resource, record, reveal)
     }
 }
 
@@ -47,14 +91,18 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let token = bearer(parts).ok_or_else(|| {
+        let token = bearer(parts).map(str::to_owned).ok_or_else(|| {
             ApiError::Unauthenticated(
                 "Send an access token: `Authorization: Bearer <token>`.".into(),
             )
         })?;
-        let claims = state.tokens.verify(token)?;
         let request = RequestMeta::from_request_parts(parts, state).await?;
-        let principal = crate::auth::service::authenticate(state, claims, request).await?;
+        let principal = if token.starts_with(crate::auth::api_keys::TOKEN_KIND) {
+            crate::auth::api_keys::authenticate(state, &token, request).await?
+        } else {
+            let claims = state.tokens.verify(&token)?;
+            crate::auth::service::authenticate(state, claims, request).await?
+        };
         let span = tracing::Span::current();
         span.record("tenant_id", principal.tenant.as_str());
         span.record("user_id", principal.user_id.as_str());

@@ -17,6 +17,9 @@ pub enum ApiError {
     Unauthenticated(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A write touched fields the caller's role may not change (403, each field named).
+    #[error("read-only fields")]
+    ReadOnlyFields(Vec<FieldError>),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -67,7 +70,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -87,6 +90,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "malformed-request",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::ReadOnlyFields(_) => "read-only-field",
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::Conflict { kind, .. } => kind,
@@ -104,7 +108,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "Malformed request",
             ApiError::Unauthenticated(_) => "Authentication required",
-            ApiError::Forbidden(_) => "Not allowed",
+            ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) => "Not allowed",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
@@ -138,6 +142,10 @@ impl ApiError {
                 let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Some fields are invalid: {}.", fields.join(", "))
             }
+            ApiError::ReadOnlyFields(errors) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Your role may not change: {}.", fields.join(", "))
+            }
             ApiError::Unavailable(_) => {
                 "A backing service is unavailable; please retry shortly.".into()
             }
@@ -156,7 +164,7 @@ impl ApiError {
         });
         let obj = body.as_object_mut().expect("a JSON object");
         match self {
-            ApiError::Validation(errors) => {
+            ApiError::Validation(errors) | ApiError::ReadOnlyFields(errors) => {
                 obj.insert("errors".into(), json!(errors));
             }
             ApiError::Conflict { extra, .. } => {

@@ -1,7 +1,10 @@
 //! Tenants, their users and roles: the records, where they live in the table, and
 //! sign-up, which creates a tenant with its admin and built-in roles in one transaction.
 
+pub mod roles;
 pub mod signup;
+pub mod teams;
+pub mod users;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +15,8 @@ use crate::table::{Key, Query, SortKey, Table, TableError, from_item};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Invited, not yet joined (users only).
+    Invited,
     Active,
     Suspended,
     Deactivated,
@@ -29,7 +34,7 @@ pub struct Tenant {
     pub version: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -50,6 +55,10 @@ pub struct Role {
     pub description: String,
     pub builtin: bool,
     pub permissions: Permissions,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
     pub version: u64,
 }
 
@@ -73,6 +82,13 @@ pub fn user_key(tenant: &TenantId, user_id: &str) -> Key {
 /// Marker that keeps emails unique within a tenant.
 pub fn user_email_key(tenant: &TenantId, email: &str) -> Key {
     Key::new(tenant.pk("user-emails"), email)
+}
+
+/// The marker listing the tenant's active admins. Every change that makes or unmakes an
+/// admin rewrites it on its version, so two concurrent demotions cannot both pass the
+/// "not the last admin" check.
+pub fn admins_key(tenant: &TenantId) -> Key {
+    Key::new(tenant.pk("tenant"), "admins")
 }
 
 pub fn role_key(tenant: &TenantId, role_id: &str) -> Key {
@@ -124,22 +140,35 @@ pub async fn find_user_by_email(
     }
 }
 
-/// Every role of the tenant (tenants have a handful).
-pub async fn list_roles(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, TableError> {
-    let mut roles = Vec::new();
+/// Every record of a small partition (roles, teams, users: bounded per tenant).
+pub async fn read_partition<T: serde::de::DeserializeOwned>(
+    table: &dyn Table,
+    pk: String,
+) -> Result<Vec<T>, TableError> {
+    let mut records = Vec::new();
     let mut start = None;
     loop {
         let page = table
-            .query(&Query::partition(tenant.pk("roles")).limit(200).start(start))
+            .query(&Query::partition(pk.clone()).limit(200).start(start))
             .await?;
         for item in page.items {
-            roles.push(from_item(item)?);
+            records.push(from_item(item)?);
         }
         match page.next {
             Some(next) => start = Some(next),
-            None => return Ok(roles),
+            None => return Ok(records),
         }
     }
+}
+
+/// Every role of the tenant (at most [`roles::MAX_ROLES`]).
+pub async fn list_roles(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, TableError> {
+    read_partition(table, tenant.pk("roles")).await
+}
+
+/// Every user of the tenant (at most [`users::MAX_USERS`]).
+pub async fn list_users(table: &dyn Table, tenant: &TenantId) -> Result<Vec<User>, TableError> {
+    read_partition(table, tenant.pk("users")).await
 }
 
 /// The tenants in which `email` has an account (at most `limit`).

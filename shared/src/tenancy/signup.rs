@@ -112,7 +112,7 @@ pub async fn sign_up(
         role_ids: vec!["admin".into()],
         locale,
         created_at: created_at.clone(),
-        updated_at: created_at,
+        updated_at: created_at.clone(),
         version: 1,
     };
 
@@ -135,6 +135,7 @@ pub async fn sign_up(
             },
         )?),
     ];
+    writes.push(super::users::first_admin_write(&tenant_id, &user_id)?);
     for template in templates() {
         let role = Role {
             id: template.id.into(),
@@ -142,6 +143,8 @@ pub async fn sign_up(
             description: template.description.into(),
             builtin: true,
             permissions: template.permissions,
+            created_at: created_at.clone(),
+            updated_at: created_at.clone(),
             version: 1,
         };
         writes.push(new(to_item(&role_key(&tenant_id, template.id), &role)?));

@@ -26,6 +26,9 @@ pub async fn moto_clients() -> AwsClients {
     AwsClients::for_emulator(&moto_url()).await
 }
 
+/// The sender of test mail (a verified identity on moto).
+pub const MAIL_FROM: &str = "no-reply@example.com";
+
 /// A name no other test uses (tables, buckets, keys are per test).
 pub fn unique(prefix: &str) -> String {
     format!(
@@ -39,7 +42,7 @@ pub async fn moto_resources() -> (AwsClients, String, String, String) {
     let clients = moto_clients().await;
     let table = unique("crm");
     let bucket = unique("crm");
-    let key_id = bootstrap_aws(&clients, &table, &bucket)
+    let key_id = bootstrap_aws(&clients, &table, &bucket, Some(MAIL_FROM))
         .await
         .expect("moto accepts the resources");
     (clients, table, bucket, key_id)

@@ -5,12 +5,16 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::config::Config;
+
+/// The sender of the test apps' mail (a verified identity on moto).
+pub const MAIL_FROM: &str = "no-reply@example.com";
 
 /// The deployment secret of test apps, so tests can forge tokens with it.
 pub const SECRET: [u8; 32] = [42; 32];
@@ -33,6 +37,27 @@ pub struct Tenant {
     pub password: String,
     pub access_token: String,
     pub refresh_token: String,
+}
+
+/// A user who joined a tenant by invitation, signed in.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The password test users choose.
+pub const PASSWORD: &str = "plum tree at dawn 42";
+
+/// An email no other test uses.
+pub fn unique_email(who: &str) -> String {
+    format!(
+        "{who}-{}@example.com",
+        ulid::Ulid::new().to_string().to_ascii_lowercase()
+    )
 }
 
 pub struct Reply {
@@ -112,21 +137,21 @@ async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
                 std::fs::write(&marker, &name).unwrap();
                 name
             });
-            let key_id = shared::state::bootstrap_aws(&clients, &name, &name)
+            let key_id = shared::state::bootstrap_aws(&clients, &name, &name, Some(MAIL_FROM))
                 .await
                 .unwrap();
             let secret = shared::config::Secret::from_bytes(&SECRET);
-            AppState::new(
-                config,
-                &secret,
-                std::sync::Arc::new(shared::table::dynamo::DynamoTable::new(
+            let ports = shared::state::Ports {
+                table: Arc::new(shared::table::dynamo::DynamoTable::new(
                     clients.dynamodb,
                     name.clone(),
                 )),
-                std::sync::Arc::new(shared::blobs::s3::S3Blobs::new(clients.s3, name)),
-                std::sync::Arc::new(shared::keys::kms::KmsKeys::new(clients.kms, key_id)),
-                None,
-            )
+                blobs: Arc::new(shared::blobs::s3::S3Blobs::new(clients.s3, name)),
+                keys: Arc::new(shared::keys::kms::KmsKeys::new(clients.kms, key_id)),
+                mailer: Arc::new(shared::mail::ses::SesMailer::new(clients.ses, MAIL_FROM)),
+                local_files: None,
+            };
+            AppState::new(config, &secret, ports)
         }
         _ => AppState::from_config(config).await.unwrap(),
     }
@@ -276,7 +301,7 @@ impl TestApp {
     }
 
     pub async fn sign_up_as(&self, company: &str, email: &str) -> Tenant {
-        let password = "plum tree at dawn 42";
+        let password = PASSWORD;
         let reply = self
             .post(
                 "/v1/signup",
@@ -293,6 +318,112 @@ impl TestApp {
             access_token: body["access_token"].as_str().unwrap().to_owned(),
             refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// The mail sent to `to` so far, oldest first: read from the drop directory when
+    /// embedded, from moto's record of what SES sent on AWS.
+    pub async fn mail_to(&self, to: &str) -> Vec<shared::mail::Mail> {
+        let all: Vec<shared::mail::Mail> = match std::env::var("CRM_TEST_BACKEND").as_deref() {
+            Ok("aws") => {
+                let url = std::env::var("CRM_TEST_MOTO_URL").unwrap();
+                let data: Value = reqwest::get(format!("{url}/moto-api/data.json"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                data["ses"]["Message"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .flat_map(|m| {
+                        m["destinations"]["ToAddresses"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|to| shared::mail::Mail {
+                                to: to.as_str().unwrap_or_default().to_owned(),
+                                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                                text: m["body"].as_str().unwrap_or_default().to_owned(),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            }
+            _ => shared::mail::file::FileMailer::read_all(&self.data_dir.path().join("mail"))
+                .unwrap()
+                .into_iter()
+                .map(|d| d.mail)
+                .collect(),
+        };
+        all.into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// The last link in the latest mail to `to` that carries a `token=` parameter: the
+    /// token itself.
+    pub async fn token_mailed_to(&self, to: &str) -> String {
+        let mail = self.mail_to(to).await;
+        let last = mail.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        let at = last.text.rfind("token=").expect("a token link") + "token=".len();
+        last.text[at..]
+            .split(|c: char| c.is_whitespace())
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn put(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::PUT, path, Some(token), None).await
+    }
+
+    /// Invites a new user with `role_ids` (as `admin_token`), accepts the mailed
+    /// invitation and returns the signed-in member.
+    pub async fn add_user(&self, admin_token: &str, role_ids: &[&str]) -> Member {
+        let email = unique_email(&role_ids.join("-").replace('_', "-"));
+        let invited = self
+            .post(
+                "/v1/users",
+                Some(admin_token),
+                json!({ "email": email, "role_ids": role_ids }),
+            )
+            .await;
+        invited.ok(201);
+        let token = self.token_mailed_to(&email).await;
+        let joined = self.accept_invitation(&token).await;
+        let body = joined.ok(200);
+        Member {
+            user_id: invited.body["id"].as_str().unwrap().to_owned(),
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `POST /v1/invitations/accept` with the test password.
+    pub async fn accept_invitation(&self, token: &str) -> Reply {
+        self.post(
+            "/v1/invitations/accept",
+            None,
+            json!({ "token": token, "password": PASSWORD }),
+        )
+        .await
+    }
+
+    /// Creates a role (as `admin_token`) with `permissions` and returns its id.
+    pub async fn create_role(&self, admin_token: &str, name: &str, permissions: Value) -> String {
+        self.post(
+            "/v1/roles",
+            Some(admin_token),
+            json!({ "name": name, "permissions": permissions }),
+        )
+        .await
+        .ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a contact and returns its body.

@@ -1,0 +1,297 @@
+//! The `admin` function: what tenant admins manage (users and their invitations, teams,
+//! roles, API keys). Handlers only translate HTTP to calls of `shared::tenancy` and
+//! `shared::auth::api_keys`.
+
+use axum::Json as JsonResponse;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use shared::AppState;
+use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey};
+use shared::http::cursor::{ListPage, ListParams};
+use shared::http::versions::{Precondition, etag};
+use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::policy::View;
+use shared::tenancy::Role;
+use shared::tenancy::roles::{self, NewRole, RolePatch};
+use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
+use shared::tenancy::users::{self, NewUser, UserPatch};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/users", list_users)
+        .post("/v1/users", invite_user)
+        .get("/v1/users/{id}", get_user)
+        .patch("/v1/users/{id}", update_user)
+        .post("/v1/users/{id}/invitation", resend_invitation)
+        .get("/v1/roles", list_roles)
+        .post("/v1/roles", create_role)
+        .get("/v1/roles/{id}", get_role)
+        .patch("/v1/roles/{id}", update_role)
+        .delete("/v1/roles/{id}", delete_role)
+        .get("/v1/teams", list_teams)
+        .post("/v1/teams", create_team)
+        .get("/v1/teams/{id}", get_team)
+        .patch("/v1/teams/{id}", rename_team)
+        .delete("/v1/teams/{id}", delete_team)
+        .put("/v1/teams/{id}/members/{user_id}", add_member)
+        .delete("/v1/teams/{id}/members/{user_id}", remove_member)
+        .get("/v1/api-keys", list_keys)
+        .post("/v1/api-keys", create_key)
+        .get("/v1/api-keys/{id}", get_key)
+        .delete("/v1/api-keys/{id}", revoke_key)
+}
+
+/// A record with its `ETag` (and `Location` when just created under `collection`).
+fn record<T: Serialize>(
+    status: StatusCode,
+    version: u64,
+    collection: &str,
+    id: &str,
+    body: &T,
+) -> Response {
+    let mut response =
+        (status, [(header::ETAG, etag(version))], JsonResponse(body)).into_response();
+    if status == StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&format!("{collection}/{id}"))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn view(status: StatusCode, collection: &str, v: View) -> Response {
+    record(status, v.version, collection, v.id(), &v)
+}
+
+// Users
+
+async fn list_users(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    users::list(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn invite_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewUser>,
+) -> Result<Response, ApiError> {
+    let user = users::invite(&state, &principal, input).await?;
+    Ok(view(StatusCode::CREATED, "/v1/users", user))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let user = users::get(&state, &principal, &id).await?;
+    Ok(view(StatusCode::OK, "/v1/users", user))
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<UserPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let user = users::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(view(StatusCode::OK, "/v1/users", user))
+}
+
+async fn resend_invitation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    users::resend_invitation(&state, &principal, &id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+// Roles
+
+fn role(status: StatusCode, role: &Role) -> Response {
+    record(status, role.version, "/v1/roles", &role.id, role)
+}
+
+async fn list_roles(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<ListPage<Role>>, ApiError> {
+    roles::list(&state, &principal).await.map(JsonResponse)
+}
+
+async fn create_role(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewRole>,
+) -> Result<Response, ApiError> {
+    let created = roles::create(&state, &principal, input).await?;
+    Ok(role(StatusCode::CREATED, &created))
+}
+
+async fn get_role(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = roles::get(&state, &principal, &id).await?;
+    Ok(role(StatusCode::OK, &found))
+}
+
+async fn update_role(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<RolePatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let changed = roles::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(role(StatusCode::OK, &changed))
+}
+
+async fn delete_role(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    roles::delete(
+        &state,
+        &principal,
+        &id,
+        Precondition::from_headers(&headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Teams
+
+fn team(status: StatusCode, team: &Team) -> Response {
+    record(status, team.version, "/v1/teams", &team.id, team)
+}
+
+async fn list_teams(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<ListPage<Team>>, ApiError> {
+    teams::list(&state, &principal).await.map(JsonResponse)
+}
+
+async fn create_team(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewTeam>,
+) -> Result<Response, ApiError> {
+    let created = teams::create(&state, &principal, input).await?;
+    Ok(team(StatusCode::CREATED, &created))
+}
+
+async fn get_team(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = teams::get(&state, &principal, &id).await?;
+    Ok(team(StatusCode::OK, &found))
+}
+
+async fn rename_team(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<TeamPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let changed = teams::rename(&state, &principal, &id, precondition, patch).await?;
+    Ok(team(StatusCode::OK, &changed))
+}
+
+async fn delete_team(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    teams::delete(
+        &state,
+        &principal,
+        &id,
+        Precondition::from_headers(&headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let changed = teams::add_member(&state, &principal, &id, &user_id).await?;
+    Ok(team(StatusCode::OK, &changed))
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let changed = teams::remove_member(&state, &principal, &id, &user_id).await?;
+    Ok(team(StatusCode::OK, &changed))
+}
+
+// API keys
+
+async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<ListPage<ApiKeyView>>, ApiError> {
+    api_keys::list(&state, &principal).await.map(JsonResponse)
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewApiKey>,
+) -> Result<Response, ApiError> {
+    let created: CreatedKey = api_keys::create(&state, &principal, input).await?;
+    let (version, id) = (created.key.version, created.key.id.clone());
+    Ok(record(
+        StatusCode::CREATED,
+        version,
+        "/v1/api-keys",
+        &id,
+        &created,
+    ))
+}
+
+async fn get_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<ApiKeyView>, ApiError> {
+    api_keys::get(&state, &principal, &id)
+        .await
+        .map(JsonResponse)
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    api_keys::revoke(&state, &principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

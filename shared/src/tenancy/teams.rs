@@ -1,0 +1,344 @@
+//! Teams: named groups of users. A user may be in several. A role with `team` scope
+//! reaches the records owned by anyone who shares a team with the caller.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Status, get_user, read_partition};
+use crate::AppState;
+use crate::audit::Entry;
+use crate::clock::rfc3339;
+use crate::http::cursor::ListPage;
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::policy::Action;
+use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
+use crate::validation::Errors;
+
+pub const PREFIX: &str = "tea";
+/// Most teams a tenant may have.
+pub const MAX_TEAMS: usize = 100;
+/// Most members one team may have.
+pub const MAX_MEMBERS: usize = 500;
+/// How often a membership change re-reads and retries when it races another.
+const WRITE_ATTEMPTS: usize = 8;
+const RESOURCE: &str = "teams";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    pub name: String,
+    #[serde(default)]
+    pub member_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamPatch {
+    pub name: Option<String>,
+}
+
+pub fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(tenant.pk("teams"), id)
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No team with this id.".into())
+}
+
+/// Every team of the tenant.
+pub async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Team>, TableError> {
+    read_partition(table, tenant.pk("teams")).await
+}
+
+/// The users who share at least one team with `user_id` (`user_id` included).
+pub fn teammates(teams: &[Team], user_id: &str) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = teams
+        .iter()
+        .filter(|t| t.member_ids.iter().any(|m| m == user_id))
+        .flat_map(|t| t.member_ids.iter().cloned())
+        .collect();
+    out.insert(user_id.to_owned());
+    out
+}
+
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Team>, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    Ok(ListPage {
+        data: all(state.table.as_ref(), &principal.tenant).await?,
+        next_cursor: None,
+    })
+}
+
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Team, ApiError> {
+    if !is_id(PREFIX, id) {
+        return Err(not_found());
+    }
+    let item = state
+        .table
+        .get(&key(&principal.tenant, id))
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(from_item(item)?)
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Team, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, id).await
+}
+
+/// Whether `user_id` is a (not deactivated) user of the caller's tenant.
+async fn is_member_candidate(
+    state: &AppState,
+    principal: &Principal,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(is_id(super::users::PREFIX, user_id)
+        && get_user(state.table.as_ref(), &principal.tenant, user_id)
+            .await?
+            .is_some_and(|u| u.status != Status::Deactivated))
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewTeam,
+) -> Result<Team, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    let mut errors = Errors::new();
+    errors.text("name", &input.name, 1, 100);
+    if input.member_ids.len() > MAX_MEMBERS {
+        errors.add("member_ids", format!("at most {MAX_MEMBERS} members"));
+    } else {
+        for (i, id) in input.member_ids.iter().enumerate() {
+            if input.member_ids[..i].contains(id) {
+                errors.add(format!("member_ids[{i}]"), "appears twice");
+            } else if !is_member_candidate(state, principal, id).await? {
+                errors.add(
+                    format!("member_ids[{i}]"),
+                    "is not an active user of this company",
+                );
+            }
+        }
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    if all(state.table.as_ref(), &principal.tenant).await?.len() >= MAX_TEAMS {
+        return Err(ApiError::conflict(
+            "too-many-teams",
+            format!("A company can have at most {MAX_TEAMS} teams."),
+        ));
+    }
+    let now = rfc3339(state.clock.now());
+    let team = Team {
+        id: new_id(PREFIX),
+        name: input.name.trim().to_owned(),
+        member_ids: input.member_ids,
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+    };
+    let entry = Entry::by(
+        principal,
+        state.clock.now(),
+        "team.created",
+        RESOURCE,
+        Some(&team.id),
+    )
+    .with_changes(None, Some(&team));
+    state
+        .table
+        .transact(vec![
+            Write::Put {
+                item: to_item(&key(&principal.tenant, &team.id), &team)?,
+                condition: Condition::NotExists,
+            },
+            entry.write(&principal.tenant)?,
+        ])
+        .await?;
+    Ok(team)
+}
+
+/// Applies `change` to a fresh read of the team until it is stored on the version it
+/// was read at (or `precondition` fails); `None` from `change` means nothing to do.
+async fn change(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    action: &str,
+    change: impl Fn(&Team) -> Result<Option<Team>, ApiError>,
+) -> Result<Team, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = load(state, principal, id).await?;
+        let Some(mut next) = change(&current)? else {
+            precondition.check(current.version)?;
+            return Ok(current);
+        };
+        precondition.check(current.version)?;
+        let now = state.clock.now();
+        next.version = current.version + 1;
+        next.updated_at = rfc3339(now);
+        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
+            .with_changes(Some(&current), Some(&next));
+        match state
+            .table
+            .transact(vec![
+                Write::Put {
+                    item: to_item(&key(&principal.tenant, id), &next)?,
+                    condition: Condition::VersionIs(current.version),
+                },
+                entry.write(&principal.tenant)?,
+            ])
+            .await
+        {
+            Ok(()) => return Ok(next),
+            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
+            Err(TableError::ConditionFailed { .. }) => {
+                return Err(ApiError::PreconditionFailed(
+                    "The team changed meanwhile; fetch it again.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The team is being changed by many requests at once; please retry.",
+    ))
+}
+
+pub async fn rename(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: TeamPatch,
+) -> Result<Team, ApiError> {
+    if let Some(name) = &patch.name {
+        let mut errors = Errors::new();
+        errors.text("name", name, 1, 100);
+        errors.finish().map_err(ApiError::Validation)?;
+    }
+    change(state, principal, id, precondition, "team.updated", |t| {
+        Ok(match &patch.name {
+            Some(name) if name.trim() != t.name => Some(Team {
+                name: name.trim().to_owned(),
+                ..t.clone()
+            }),
+            _ => None,
+        })
+    })
+    .await
+}
+
+/// Adds `user_id` to the team (a no-op if they are in it).
+pub async fn add_member(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    user_id: &str,
+) -> Result<Team, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    load(state, principal, id).await?;
+    if !is_member_candidate(state, principal, user_id).await? {
+        return Err(ApiError::NotFound(
+            "No active user with this id in your company.".into(),
+        ));
+    }
+    change(
+        state,
+        principal,
+        id,
+        Precondition::Any,
+        "team.member_added",
+        |t| {
+            if t.member_ids.iter().any(|m| m == user_id) {
+                return Ok(None);
+            }
+            if t.member_ids.len() >= MAX_MEMBERS {
+                return Err(ApiError::conflict(
+                    "team-full",
+                    format!("A team can have at most {MAX_MEMBERS} members."),
+                ));
+            }
+            let mut next = t.clone();
+            next.member_ids.push(user_id.to_owned());
+            Ok(Some(next))
+        },
+    )
+    .await
+}
+
+/// Removes `user_id` from the team (a no-op if they are not in it).
+pub async fn remove_member(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    user_id: &str,
+) -> Result<Team, ApiError> {
+    change(
+        state,
+        principal,
+        id,
+        Precondition::Any,
+        "team.member_removed",
+        |t| {
+            if !t.member_ids.iter().any(|m| m == user_id) {
+                return Ok(None);
+            }
+            let mut next = t.clone();
+            next.member_ids.retain(|m| m != user_id);
+            Ok(Some(next))
+        },
+    )
+    .await
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    principal.require(RESOURCE, Action::Delete)?;
+    let current = load(state, principal, id).await?;
+    precondition.check(current.version)?;
+    let entry = Entry::by(
+        principal,
+        state.clock.now(),
+        "team.deleted",
+        RESOURCE,
+        Some(id),
+    )
+    .with_changes(Some(&current), None);
+    match state
+        .table
+        .transact(vec![
+            Write::Delete {
+                key: key(&principal.tenant, id),
+                condition: Condition::VersionIs(current.version),
+            },
+            entry.write(&principal.tenant)?,
+        ])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(TableError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed(
+            "The team changed meanwhile; fetch it again.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
