@@ -29,6 +29,7 @@ pub const SECRET_FIELDS: &[&str] = &[
     "secret_hash",
     "previous_hashes",
     "data_key",
+    "mfa",
 ];
 /// Bookkeeping fields that change with every write and say nothing by themselves.
 const NOISE_FIELDS: &[&str] = &[

@@ -56,6 +56,7 @@ fn as_role(world: &World, role: &str) -> Principal {
         team_members: [user_id.clone()].into_iter().collect(),
         user_id,
         caller: Caller::User,
+        must_enrol_mfa: false,
         session_id: Some(new_id("ses")),
         role_ids: vec![role.to_owned()],
         permissions: Effective::union([&template.permissions]),
@@ -123,8 +124,13 @@ async fn taking_over_a_contact_needs_assign() {
     let contact = service::create(&w.state, &admin, new_contact("Ada"))
         .await
         .unwrap();
-    // Support may update every contact, but not make it theirs.
-    let support = as_role(&w, "support");
+    // An editor may update every contact, but not make it theirs without `assign`.
+    let mut support = as_role(&w, "support");
+    let editor: shared::policy::Permissions = serde_json::from_value(
+        json!({"contacts": {"actions": ["read", "update"], "scope": "all"}}),
+    )
+    .unwrap();
+    support.permissions = Effective::union([&editor]);
     let taken = service::update(
         &w.state,
         &support,
@@ -181,7 +187,8 @@ async fn taking_over_a_contact_needs_assign() {
         .unwrap();
 }
 
-/// Stores an active user record (users are invited through the API in a later issue).
+/// Stores an active user record directly (this suite tests the service below HTTP; the
+/// black-box suites invite users through the API).
 async fn add_user(w: &World, user_id: &str) {
     let user = shared::tenancy::User {
         id: user_id.to_owned(),
@@ -191,6 +198,7 @@ async fn add_user(w: &World, user_id: &str) {
         status: shared::tenancy::Status::Active,
         role_ids: vec!["admin".into()],
         locale: "en".into(),
+        mfa: None,
         created_at: String::new(),
         updated_at: String::new(),
         version: 1,

@@ -9,12 +9,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shared::AppState;
 use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey};
+use shared::auth::mfa;
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
 use shared::tenancy::Role;
 use shared::tenancy::roles::{self, NewRole, RolePatch};
+use shared::tenancy::settings::{self, Security, SecurityPatch};
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::tenancy::users::{self, NewUser, UserPatch};
 
@@ -25,6 +27,9 @@ pub fn routes() -> Routes {
         .get("/v1/users/{id}", get_user)
         .patch("/v1/users/{id}", update_user)
         .post("/v1/users/{id}/invitation", resend_invitation)
+        .delete("/v1/users/{id}/mfa", reset_mfa)
+        .get("/v1/settings/security", security)
+        .patch("/v1/settings/security", update_security)
         .get("/v1/roles", list_roles)
         .post("/v1/roles", create_role)
         .get("/v1/roles/{id}", get_role)
@@ -114,6 +119,36 @@ async fn resend_invitation(
 ) -> Result<StatusCode, ApiError> {
     users::resend_invitation(&state, &principal, &id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+async fn reset_mfa(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    mfa::reset(&state, &principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Settings
+
+async fn security(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<Security>, ApiError> {
+    settings::security(&state, &principal)
+        .await
+        .map(JsonResponse)
+}
+
+async fn update_security(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(patch): Json<SecurityPatch>,
+) -> Result<JsonResponse<Security>, ApiError> {
+    settings::update_security(&state, &principal, patch)
+        .await
+        .map(JsonResponse)
 }
 
 // Roles

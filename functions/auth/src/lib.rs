@@ -8,7 +8,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use shared::AppState;
 use shared::auth::account::{self, PasswordChange, SessionView};
-use shared::auth::service::{self, Login, Me, RefreshRequest, TokenPair};
+use shared::auth::mfa::{self, Code, Enrolment, MfaLogin, RecoveryCodes};
+use shared::auth::reset::{self, ResetConfirm, ResetRequest};
+use shared::auth::service::{self, Login, LoginReply, Me, RefreshRequest, TokenPair};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
@@ -21,9 +23,15 @@ pub fn routes() -> Routes {
         .post("/v1/auth/login", login)
         .post("/v1/auth/refresh", refresh)
         .post("/v1/auth/logout", logout)
+        .post("/v1/auth/mfa", login_mfa)
+        .post("/v1/auth/password-reset", request_reset)
+        .post("/v1/auth/password-reset/confirm", confirm_reset)
         .post("/v1/invitations/accept", accept_invitation)
         .get("/v1/me", me)
         .post("/v1/me/password", change_password)
+        .post("/v1/me/mfa/totp", begin_mfa)
+        .post("/v1/me/mfa/totp/confirm", confirm_mfa)
+        .post("/v1/me/mfa/disable", disable_mfa)
         .get("/v1/sessions", list_sessions)
         .delete("/v1/sessions/{id}", end_session)
 }
@@ -45,10 +53,64 @@ async fn login(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<Login>,
-) -> Result<JsonResponse<TokenPair>, ApiError> {
+) -> Result<JsonResponse<LoginReply>, ApiError> {
     service::login(&state, input, &request)
         .await
         .map(JsonResponse)
+}
+
+async fn login_mfa(
+    State(state): State<AppState>,
+    request: RequestMeta,
+    Json(input): Json<MfaLogin>,
+) -> Result<JsonResponse<TokenPair>, ApiError> {
+    mfa::complete_login(&state, input, &request)
+        .await
+        .map(JsonResponse)
+}
+
+async fn request_reset(
+    State(state): State<AppState>,
+    request: RequestMeta,
+    Json(input): Json<ResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    reset::request(&state, input, &request).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn confirm_reset(
+    State(state): State<AppState>,
+    request: RequestMeta,
+    Json(input): Json<ResetConfirm>,
+) -> Result<StatusCode, ApiError> {
+    reset::confirm(&state, input, &request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn begin_mfa(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<Enrolment>, ApiError> {
+    mfa::begin(&state, &principal).await.map(JsonResponse)
+}
+
+async fn confirm_mfa(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<Code>,
+) -> Result<JsonResponse<RecoveryCodes>, ApiError> {
+    mfa::confirm(&state, &principal, input)
+        .await
+        .map(JsonResponse)
+}
+
+async fn disable_mfa(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<Code>,
+) -> Result<StatusCode, ApiError> {
+    mfa::disable(&state, &principal, input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn refresh(

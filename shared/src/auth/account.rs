@@ -12,7 +12,9 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::http::cursor::{ListPage, ListParams};
+use crate::http::principal::RequestMeta;
 use crate::http::{ApiError, Principal};
+use crate::ids::TenantId;
 use crate::ids::is_id;
 use crate::table::{
     Condition, Index, Query, TableError, Write, from_item, query_filtered, to_item,
@@ -187,12 +189,25 @@ pub async fn change_password(
         }
         Err(e) => return Err(e.into()),
     }
-    end_other_sessions(state, principal).await
+    end_sessions(
+        state,
+        &principal.tenant,
+        &principal.user_id,
+        principal.session_id.as_deref(),
+        &principal.request,
+    )
+    .await
 }
 
-/// Revokes every session of the caller but the current one.
-async fn end_other_sessions(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    let pk = sessions::user_sessions_pk(&principal.tenant, &principal.user_id);
+/// Revokes every session of `user_id` but `except`.
+pub(crate) async fn end_sessions(
+    state: &AppState,
+    tenant: &TenantId,
+    user_id: &str,
+    except: Option<&str>,
+    request: &RequestMeta,
+) -> Result<(), ApiError> {
+    let pk = sessions::user_sessions_pk(tenant, user_id);
     let mut start = None;
     loop {
         let page = state
@@ -206,8 +221,8 @@ async fn end_other_sessions(state: &AppState, principal: &Principal) -> Result<(
             .await?;
         for item in page.items {
             let session: Session = from_item(item)?;
-            if Some(&session.id) != principal.session_id.as_ref() && !session.revoked {
-                revoke(state, &principal.tenant, session, None, &principal.request).await?;
+            if Some(session.id.as_str()) != except && !session.revoked {
+                revoke(state, tenant, session, None, request).await?;
             }
         }
         match page.next {

@@ -350,6 +350,7 @@ pub async fn authenticate(
         session_id: None,
         role_ids: record.role_id.into_iter().collect(),
         team_members: [record.id].into_iter().collect(),
+        must_enrol_mfa: false,
         permissions,
         request,
     })

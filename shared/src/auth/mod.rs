@@ -4,7 +4,9 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod mfa;
 pub mod passwords;
+pub mod reset;
 pub mod secrets;
 pub mod service;
 pub mod sessions;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use super::mfa::{self, MfaChallenge};
 use super::sessions::{self, SecretIs, Session};
 use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
 use super::{passwords, tokens::Claims};
@@ -33,6 +34,18 @@ pub struct TokenPair {
     pub refresh_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+    /// The company requires a second factor the user has not set up: until they enrol
+    /// (`POST /v1/me/mfa/totp`), other routes answer 403 `mfa-enrolment-required`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_enrolment_required: bool,
+}
+
+/// What a correct password gets: tokens, or the second step when the user has MFA.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum LoginReply {
+    Tokens(TokenPair),
+    Mfa(MfaChallenge),
 }
 
 /// A new session for `user_id`: the write that stores it and the tokens to hand out.
@@ -71,6 +84,7 @@ pub fn start_session(
             refresh_token: sessions::refresh_token(tenant, &session_id, &secret),
             token_type: "Bearer",
             expires_in: access.expires_in,
+            mfa_enrolment_required: false,
         },
     ))
 }
@@ -91,7 +105,7 @@ pub async fn login(
     state: &AppState,
     input: Login,
     request: &RequestMeta,
-) -> Result<TokenPair, ApiError> {
+) -> Result<LoginReply, ApiError> {
     let mut errors = Errors::new();
     errors.email("email", &input.email);
     let email = normalize_email(&input.email);
@@ -191,11 +205,17 @@ pub async fn login(
     }
     throttle::forgive(table, &by_address, PER_ADDRESS, secs).await?;
     let (tenant, user) = matched.remove(0);
-    match tenancy::get_tenant(table, &tenant).await? {
-        Some(t) if t.status == Status::Active => {}
+    let company = match tenancy::get_tenant(table, &tenant).await? {
+        Some(t) if t.status == Status::Active => t,
         _ => return Err(bad_credentials()),
+    };
+    if user.has_mfa() {
+        let (write, challenge) = mfa::challenge(state, &tenant, &user)?;
+        state.table.transact(vec![write]).await?;
+        return Ok(LoginReply::Mfa(challenge));
     }
-    let (write, tokens) = start_session(state, &tenant, &user.id, now)?;
+    let (write, mut tokens) = start_session(state, &tenant, &user.id, now)?;
+    tokens.mfa_enrolment_required = company.require_mfa;
     let entry = Entry::new(
         now,
         Actor::user(&user.id),
@@ -209,7 +229,7 @@ pub async fn login(
         .transact(vec![write, entry.write(&tenant)?])
         .await?;
     tracing::info!(tenant_id = %tenant, user_id = %user.id, "login succeeded");
-    Ok(tokens)
+    Ok(LoginReply::Tokens(tokens))
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,6 +375,7 @@ pub async fn refresh(
         refresh_token: sessions::refresh_token(&tenant, &session.id, &new_secret),
         token_type: "Bearer",
         expires_in: access.expires_in,
+        mfa_enrolment_required: false,
     })
 }
 
@@ -412,9 +433,10 @@ pub async fn authenticate(
     let user = user
         .filter(|u| u.status == Status::Active)
         .ok_or_else(denied)?;
-    if !company.is_some_and(|t| t.status == Status::Active) {
-        return Err(denied());
-    }
+    let company = company
+        .filter(|t| t.status == Status::Active)
+        .ok_or_else(denied)?;
+    let company_requires_mfa = company.require_mfa;
     let session: Session = from_item(session.ok_or_else(denied)?)?;
     if session.revoked || session.user_id != user.id {
         return Err(denied());
@@ -427,6 +449,7 @@ pub async fn authenticate(
     );
     Ok(Principal {
         tenant,
+        must_enrol_mfa: company_requires_mfa && !user.has_mfa(),
         team_members: tenancy::teams::teammates(&teams, &user.id),
         user_id: user.id,
         caller: Caller::User,
@@ -462,6 +485,7 @@ pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError>
         user: json!({
             "id": user.id, "email": user.email, "name": user.name, "locale": user.locale,
             "status": user.status, "role_ids": user.role_ids, "created_at": user.created_at,
+            "mfa_enabled": user.has_mfa(),
         }),
         tenant: json!({
             "id": tenant.id, "company_name": tenant.company_name, "locale": tenant.locale,

@@ -26,6 +26,11 @@ pub const PER_ADDRESS: Limit = Limit {
     max: 30,
     window_secs: 15 * 60,
 };
+/// Password-reset emails per account (email) and hour.
+pub const RESETS_PER_ACCOUNT: Limit = Limit {
+    max: 5,
+    window_secs: 3600,
+};
 /// Sign-ups allowed per client address.
 pub const SIGN_UPS_PER_ADDRESS: Limit = Limit {
     max: 20,

@@ -25,10 +25,21 @@ pub struct Principal {
     pub role_ids: Vec<String>,
     /// Who shares a team with the caller (the caller included): what `team` scope reaches.
     pub team_members: BTreeSet<String>,
+    /// The company requires a second factor this user has not set up yet: only the
+    /// routes of [`ENROLMENT_ROUTES`] serve them until they do.
+    pub must_enrol_mfa: bool,
     pub permissions: Effective,
     /// Where the request came from, for the audit log.
     pub request: RequestMeta,
 }
+
+/// What a user who must enrol a second factor may still do.
+pub const ENROLMENT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/me"),
+    ("POST", "/v1/me/mfa/totp"),
+    ("POST", "/v1/me/mfa/totp/confirm"),
+    ("POST", "/v1/me/password"),
+];
 
 /// What kind of credential a request carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +114,10 @@ impl FromRequestParts<AppState> for Principal {
             let claims = state.tokens.verify(&token)?;
             crate::auth::service::authenticate(state, claims, request).await?
         };
+        let route = (parts.method.as_str(), parts.uri.path());
+        if principal.must_enrol_mfa && !ENROLMENT_ROUTES.contains(&route) {
+            return Err(ApiError::MfaEnrolmentRequired);
+        }
         let span = tracing::Span::current();
         span.record("tenant_id", principal.tenant.as_str());
         span.record("user_id", principal.user_id.as_str());

@@ -17,6 +17,9 @@ pub enum ApiError {
     Unauthenticated(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The company requires a second factor the caller has not set up.
+    #[error("MFA enrolment required")]
+    MfaEnrolmentRequired,
     /// A write touched fields the caller's role may not change (403, each field named).
     #[error("read-only fields")]
     ReadOnlyFields(Vec<FieldError>),
@@ -70,7 +73,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_)
+            | ApiError::ReadOnlyFields(_)
+            | ApiError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -91,6 +96,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::ReadOnlyFields(_) => "read-only-field",
+            ApiError::MfaEnrolmentRequired => "mfa-enrolment-required",
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::Conflict { kind, .. } => kind,
@@ -109,6 +115,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "Malformed request",
             ApiError::Unauthenticated(_) => "Authentication required",
             ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) => "Not allowed",
+            ApiError::MfaEnrolmentRequired => "Two-factor sign-in required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
@@ -146,6 +153,9 @@ impl ApiError {
                 let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Your role may not change: {}.", fields.join(", "))
             }
+            ApiError::MfaEnrolmentRequired => "Your company requires two-factor sign-in: set it \
+                up first (POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm)."
+                .into(),
             ApiError::Unavailable(_) => {
                 "A backing service is unavailable; please retry shortly.".into()
             }

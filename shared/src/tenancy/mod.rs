@@ -2,12 +2,14 @@
 //! sign-up, which creates a tenant with its admin and built-in roles in one transaction.
 
 pub mod roles;
+pub mod settings;
 pub mod signup;
 pub mod teams;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::mfa::MfaState;
 use crate::ids::TenantId;
 use crate::policy::Permissions;
 use crate::table::{Key, Query, SortKey, Table, TableError, from_item};
@@ -30,6 +32,9 @@ pub struct Tenant {
     pub locale: String,
     /// The tenant's data key, wrapped by the key service (base64).
     pub data_key: String,
+    /// Whether every user must sign in with a second factor.
+    #[serde(default)]
+    pub require_mfa: bool,
     pub created_at: String,
     pub version: u64,
 }
@@ -43,9 +48,19 @@ pub struct User {
     pub status: Status,
     pub role_ids: Vec<String>,
     pub locale: String,
+    /// The user's second factor, once they start enrolling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaState>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+impl User {
+    /// Whether sign-in asks this user for a second factor.
+    pub fn has_mfa(&self) -> bool {
+        self.mfa.as_ref().is_some_and(|m| m.confirmed)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -94,6 +94,7 @@ pub async fn sign_up(
         status: Status::Active,
         locale: locale.clone(),
         data_key: base64::engine::general_purpose::STANDARD.encode(&data_key.wrapped),
+        require_mfa: false,
         created_at: created_at.clone(),
         version: 1,
     };
@@ -111,6 +112,7 @@ pub async fn sign_up(
         status: Status::Active,
         role_ids: vec!["admin".into()],
         locale,
+        mfa: None,
         created_at: created_at.clone(),
         updated_at: created_at.clone(),
         version: 1,
