@@ -267,6 +267,25 @@ async fn bad_access_tokens_are_refused_with_401() {
         ),
         ("alg none", format!("{header_none}.{payload}.")),
         (
+            // The HS/RS confusion: a token claiming RS256, "signed" with the HMAC key
+            // (as an attacker would with a public key taken for a secret).
+            "RS256 header over an HMAC signature",
+            {
+                let header = base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    br#"{"alg":"RS256","typ":"JWT"}"#,
+                );
+                let message = format!("{header}.{payload}");
+                let signature = jsonwebtoken::crypto::sign(
+                    message.as_bytes(),
+                    &jsonwebtoken::EncodingKey::from_secret(&key),
+                    Algorithm::HS256,
+                )
+                .unwrap();
+                format!("{message}.{signature}")
+            },
+        ),
+        (
             "tampered claims",
             format!(
                 "{}.{tampered_payload}.{signature}",
@@ -362,4 +381,49 @@ async fn knowing_a_session_id_is_not_enough_to_end_or_break_it() {
     // The real session goes on.
     app.get("/v1/me", &tenant.access_token).await.ok(200);
     app.refresh(&tenant.refresh_token).await.ok(200);
+}
+
+/// The median time of `runs` calls of `login`.
+async fn median_login(app: &TestApp, logins: &[(String, String)]) -> std::time::Duration {
+    let mut times = Vec::new();
+    for (email, password) in logins {
+        let started = std::time::Instant::now();
+        let reply = app.login(email, password).await;
+        times.push(started.elapsed());
+        reply.problem(401, "unauthenticated");
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::test]
+async fn unknown_emails_and_wrong_passwords_take_alike() {
+    // Both answers must cost a password hash check, or response times would tell which
+    // emails have accounts. Generous bounds: this guards against a missing hash (a tenth
+    // of the time or less), not against jitter.
+    let app = TestApp::spawn().await;
+    let mut wrong = Vec::new();
+    for _ in 0..3 {
+        let tenant = app.sign_up("Timing").await;
+        for _ in 0..3 {
+            wrong.push((tenant.email.clone(), "wrong password here".to_owned()));
+        }
+    }
+    let unknown: Vec<_> = (0..9)
+        .map(|i| {
+            (
+                format!("nobody-{i}-{}", support::unique_email("t")),
+                "wrong password here".to_owned(),
+            )
+        })
+        .collect();
+    // Warm up both paths once.
+    median_login(&app, &unknown[..1]).await;
+    let known = median_login(&app, &wrong).await;
+    let unknown = median_login(&app, &unknown[1..]).await;
+    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+    assert!(
+        (0.3..3.0).contains(&ratio),
+        "unknown email {unknown:?} vs wrong password {known:?}"
+    );
 }

@@ -1,0 +1,401 @@
+//! The access matrix: every route the server serves, called by a user of each built-in
+//! role in two companies, on records of their own company (in and out of their scope) and
+//! on records of the other company. Each cell's status is asserted. A route missing from
+//! the matrix, or a matrix row for a route that is not served, fails the test.
+//!
+//! Cells: the status for the caller's own company. On the other company's records every
+//! route answers 404 to a role that may do the action at all (the record does not exist
+//! for them), and the same 403 as at home to a role that may not (which says nothing
+//! about the record either).
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Member, Tenant, TestApp, unique_email};
+
+const ROLES: [&str; 6] = [
+    "admin",
+    "manager",
+    "sales",
+    "support",
+    "finance",
+    "read_only",
+];
+
+/// What a route answers.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Needs no credentials: the status for the probe request, whoever calls.
+    Public(u16),
+    /// Per role, in the order of [`ROLES`].
+    Roles([u16; 6]),
+}
+use Access::*;
+
+const ADMIN_ONLY: [u16; 6] = [200, 403, 403, 403, 403, 403];
+const ADMIN_AND_MANAGER: [u16; 6] = [200, 200, 403, 403, 403, 403];
+const EVERYONE: [u16; 6] = [200; 6];
+
+/// The matrix: every route with what each role gets. Keep it in route-table order.
+fn matrix() -> Vec<(&'static str, &'static str, Access)> {
+    vec![
+        ("POST", "/v1/signup", Public(422)),
+        ("POST", "/v1/auth/login", Public(422)),
+        ("POST", "/v1/auth/refresh", Public(422)),
+        ("POST", "/v1/auth/logout", Public(422)),
+        ("POST", "/v1/auth/mfa", Public(422)),
+        ("POST", "/v1/auth/password-reset", Public(422)),
+        ("POST", "/v1/auth/password-reset/confirm", Public(422)),
+        ("POST", "/v1/invitations/accept", Public(422)),
+        ("GET", "/v1/me", Roles(EVERYONE)),
+        ("POST", "/v1/me/password", Roles([422; 6])),
+        ("POST", "/v1/me/mfa/totp", Roles(EVERYONE)),
+        ("POST", "/v1/me/mfa/totp/confirm", Roles([422; 6])),
+        ("POST", "/v1/me/mfa/disable", Roles([409; 6])),
+        ("GET", "/v1/sessions", Roles(EVERYONE)),
+        ("DELETE", "/v1/sessions/{id}", Roles([204; 6])),
+        ("GET", "/v1/users", Roles(ADMIN_AND_MANAGER)),
+        ("POST", "/v1/users", Roles([201, 403, 403, 403, 403, 403])),
+        ("GET", "/v1/users/{id}", Roles(ADMIN_AND_MANAGER)),
+        ("PATCH", "/v1/users/{id}", Roles(ADMIN_ONLY)),
+        (
+            "POST",
+            "/v1/users/{id}/invitation",
+            Roles([202, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/users/{id}/mfa",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/settings/security", Roles(ADMIN_ONLY)),
+        ("PATCH", "/v1/settings/security", Roles(ADMIN_ONLY)),
+        ("GET", "/v1/roles", Roles(ADMIN_AND_MANAGER)),
+        ("POST", "/v1/roles", Roles([201, 403, 403, 403, 403, 403])),
+        ("GET", "/v1/roles/{id}", Roles(ADMIN_AND_MANAGER)),
+        ("PATCH", "/v1/roles/{id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/roles/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/teams", Roles(ADMIN_AND_MANAGER)),
+        ("POST", "/v1/teams", Roles([201, 403, 403, 403, 403, 403])),
+        ("GET", "/v1/teams/{id}", Roles(ADMIN_AND_MANAGER)),
+        ("PATCH", "/v1/teams/{id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/teams/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("PUT", "/v1/teams/{id}/members/{user_id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/teams/{id}/members/{user_id}",
+            Roles(ADMIN_ONLY),
+        ),
+        ("GET", "/v1/api-keys", Roles(ADMIN_ONLY)),
+        (
+            "POST",
+            "/v1/api-keys",
+            Roles([201, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/api-keys/{id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/api-keys/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        // Contacts owned by the admin: out of scope for manager (not in a team with the
+        // admin) and sales (own records), hence 404 for them.
+        (
+            "POST",
+            "/v1/contacts",
+            Roles([201, 201, 201, 403, 403, 403]),
+        ),
+        ("GET", "/v1/contacts", Roles(EVERYONE)),
+        (
+            "GET",
+            "/v1/contacts/{id}",
+            Roles([200, 404, 404, 200, 200, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/contacts/{id}",
+            Roles([200, 404, 404, 200, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/contacts/{id}",
+            Roles([204, 404, 404, 403, 403, 403]),
+        ),
+        ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
+        // Local file links are signed; an unsigned one is refused.
+        ("GET", "/files/{*key}", Public(403)),
+    ]
+}
+
+/// A company with a user of every built-in role.
+struct Company {
+    admin: Tenant,
+    members: Vec<Member>,
+}
+
+impl Company {
+    async fn new(app: &TestApp, name: &str) -> Self {
+        let admin = app.sign_up(name).await;
+        let mut members = Vec::new();
+        for role in &ROLES[1..] {
+            members.push(app.add_user(&admin.access_token, &[role]).await);
+        }
+        Self { admin, members }
+    }
+
+    /// The access token of the user with `ROLES[i]`.
+    fn token(&self, i: usize) -> &str {
+        if i == 0 {
+            &self.admin.access_token
+        } else {
+            &self.members[i - 1].access_token
+        }
+    }
+
+    fn admin_token(&self) -> &str {
+        &self.admin.access_token
+    }
+}
+
+fn id_of(reply: &support::Reply) -> String {
+    assert!(reply.status.is_success(), "fixture: {}", reply.body);
+    reply.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Fresh records of `owner` for the path's ids (made by its admin), and the body to send.
+/// `caller` is the user (in `ROLES` order) the request will be sent as; for routes about
+/// the caller's own things (sessions), the thing is theirs when `owner` is their company.
+async fn request(
+    app: &TestApp,
+    owner: &Company,
+    caller: Option<&Member>,
+    method: &str,
+    path: &str,
+) -> (String, Option<Value>) {
+    let admin = owner.admin_token();
+    let unique = ulid::Ulid::new().to_string().to_ascii_lowercase();
+    let new_user = || async {
+        let reply = app
+            .post(
+                "/v1/users",
+                Some(admin),
+                json!({"email": unique_email("fixture"), "role_ids": ["read_only"]}),
+            )
+            .await;
+        id_of(&reply)
+    };
+    let new_role = || async {
+        let reply = app
+            .post(
+                "/v1/roles",
+                Some(admin),
+                json!({"name": format!("Role {}", ulid::Ulid::new()), "copy_from": "read_only"}),
+            )
+            .await;
+        id_of(&reply)
+    };
+    let new_team = || async {
+        id_of(
+            &app.post("/v1/teams", Some(admin), json!({"name": "Fixture"}))
+                .await,
+        )
+    };
+    let body = |v: Value| Some(v);
+    match (method, path) {
+        ("DELETE", "/v1/sessions/{id}") => {
+            // A second session of the caller (or of the other company's admin).
+            let (email, password) = match caller {
+                Some(m) => (m.email.clone(), m.password.clone()),
+                None => (owner.admin.email.clone(), owner.admin.password.clone()),
+            };
+            let login = app.login(&email, &password).await;
+            let refresh = login.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+            let session = refresh.split('.').nth(2).unwrap().to_owned();
+            (format!("/v1/sessions/{session}"), None)
+        }
+        ("POST", "/v1/me/password") => (
+            path.into(),
+            body(
+                json!({"current_password": "not the password 1", "new_password": "a brand new tune 9"}),
+            ),
+        ),
+        ("POST", "/v1/me/mfa/totp/confirm") | ("POST", "/v1/me/mfa/disable") => {
+            (path.into(), body(json!({"code": "000000"})))
+        }
+        ("POST", "/v1/users") => (
+            path.into(),
+            body(json!({"email": unique_email("matrix"), "role_ids": ["read_only"]})),
+        ),
+        ("PATCH", "/v1/users/{id}") => (
+            format!("/v1/users/{}", new_user().await),
+            body(json!({"name": "Renamed"})),
+        ),
+        (_, "/v1/users/{id}") => (format!("/v1/users/{}", new_user().await), None),
+        (_, "/v1/users/{id}/invitation") => (
+            format!("/v1/users/{}/invitation", new_user().await),
+            body(json!({})),
+        ),
+        (_, "/v1/users/{id}/mfa") => (format!("/v1/users/{}/mfa", new_user().await), None),
+        ("PATCH", "/v1/settings/security") => (path.into(), body(json!({"require_mfa": false}))),
+        ("POST", "/v1/roles") => (
+            path.into(),
+            body(json!({"name": format!("Matrix {unique}"), "copy_from": "read_only"})),
+        ),
+        ("PATCH", "/v1/roles/{id}") => (
+            format!("/v1/roles/{}", new_role().await),
+            body(json!({"description": "changed"})),
+        ),
+        (_, "/v1/roles/{id}") => (format!("/v1/roles/{}", new_role().await), None),
+        ("POST", "/v1/teams") => (path.into(), body(json!({"name": "Matrix"}))),
+        ("PATCH", "/v1/teams/{id}") => (
+            format!("/v1/teams/{}", new_team().await),
+            body(json!({"name": "Renamed"})),
+        ),
+        (_, "/v1/teams/{id}") => (format!("/v1/teams/{}", new_team().await), None),
+        (_, "/v1/teams/{id}/members/{user_id}") => (
+            format!(
+                "/v1/teams/{}/members/{}",
+                new_team().await,
+                new_user().await
+            ),
+            None,
+        ),
+        ("POST", "/v1/api-keys") => (
+            path.into(),
+            body(json!({"name": "Matrix", "role_id": "read_only"})),
+        ),
+        (_, "/v1/api-keys/{id}") => {
+            let key = app
+                .post(
+                    "/v1/api-keys",
+                    Some(admin),
+                    json!({"name": "Fixture", "role_id": "read_only"}),
+                )
+                .await;
+            (format!("/v1/api-keys/{}", id_of(&key)), None)
+        }
+        ("POST", "/v1/contacts") => (path.into(), body(json!({"name": "Matrix"}))),
+        (_, "/v1/contacts/{id}") => {
+            let contact = app
+                .create_contact(admin, json!({"name": "Owned by admin"}))
+                .await;
+            let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
+            let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
+            (path, body)
+        }
+        ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),
+        ("POST", _) => (path.into(), body(json!({}))),
+        _ => (path.into(), None),
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> support::Reply {
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    app.call(method, path, token, body).await
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_the_matrix_says() {
+    let app = TestApp::spawn().await;
+    let served: BTreeSet<(String, String)> = crm::routes(&app.state)
+        .table()
+        .iter()
+        .map(|(m, p)| (m.to_string(), (*p).to_owned()))
+        .collect();
+    let matrix = matrix();
+    let listed: BTreeSet<(String, String)> = matrix
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the security matrix: {missing:?}"
+    );
+    // The file route exists on the embedded twins only.
+    let stale: Vec<_> = listed
+        .difference(&served)
+        .filter(|(_, p)| !p.starts_with("/files/"))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes not served: {stale:?}"
+    );
+
+    let companies = [
+        Company::new(&app, "Acme").await,
+        Company::new(&app, "Globex").await,
+    ];
+    let mut failures = Vec::new();
+    for (method, path, access) in matrix {
+        if !served.contains(&(method.to_owned(), path.to_owned())) {
+            continue;
+        }
+        match access {
+            Public(expected) => {
+                let (target, body) = request(&app, &companies[0], None, method, path).await;
+                let reply = send(&app, method, &target, None, body).await;
+                if reply.status.as_u16() != expected {
+                    failures.push(format!(
+                        "{method} {path} (public): {} {}",
+                        reply.status, reply.body
+                    ));
+                }
+            }
+            Roles(expected) => {
+                for (home, away) in [(0, 1), (1, 0)] {
+                    let company = &companies[home];
+                    for (i, role) in ROLES.iter().enumerate() {
+                        let caller = (i > 0).then(|| &company.members[i - 1]);
+                        let token = company.token(i);
+                        // At home.
+                        let (target, body) = request(&app, company, caller, method, path).await;
+                        let reply = send(&app, method, &target, Some(token), body).await;
+                        if reply.status.as_u16() != expected[i] {
+                            failures.push(format!(
+                                "{method} {path} as {role} of company {home}: expected {}, got {} {}",
+                                expected[i], reply.status, reply.body
+                            ));
+                        }
+                        // On the other company's records (only routes that name one).
+                        if path.contains('{') {
+                            let other = if expected[i] == 403 { 403 } else { 404 };
+                            let (target, body) =
+                                request(&app, &companies[away], None, method, path).await;
+                            let reply = send(&app, method, &target, Some(token), body).await;
+                            if reply.status.as_u16() != other {
+                                failures.push(format!(
+                                    "{method} {path} as {role} of company {home} on the other company's record: expected {other}, got {} {}",
+                                    reply.status, reply.body
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
