@@ -1,0 +1,70 @@
+//! The docs are true: every problem `type` the code can answer is listed in
+//! `docs/errors.md`.
+
+use std::path::Path;
+
+/// The string literals that follow `needle` in `text` (after optional white space).
+fn literals_after<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(needle) {
+        rest = &rest[at + needle.len()..];
+        let trimmed = rest.trim_start();
+        if let Some(body) = trimmed.strip_prefix('"')
+            && let Some(end) = body.find('"')
+        {
+            out.push(&body[..end]);
+        }
+    }
+    out
+}
+
+fn sources(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "tests") {
+                continue;
+            }
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+#[test]
+fn every_problem_type_is_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+    let mut texts = Vec::new();
+    sources(&root.join("shared/src"), &mut texts);
+    sources(&root.join("functions"), &mut texts);
+    let mut kinds = Vec::new();
+    for text in &texts {
+        // `ApiError::conflict("kind", ...)`, `Conflict { kind: "...", .. }` and the fixed
+        // kinds of `ApiError::kind`.
+        kinds.extend(literals_after(text, "ApiError::conflict("));
+        kinds.extend(
+            literals_after(text, "kind: ").into_iter().filter(|k| {
+                k.contains('-') && k.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            }),
+        );
+        if text.contains("pub fn kind(&self)") {
+            let body = &text[text.find("pub fn kind(&self)").unwrap()..];
+            let body = &body[..body.find("\n    }\n").unwrap()];
+            kinds.extend(literals_after(body, "=> "));
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    assert!(kinds.len() > 20, "found only {kinds:?}");
+    let missing: Vec<_> = kinds
+        .iter()
+        .filter(|k| !docs.contains(&format!("`{k}`")) && !docs.contains(&format!(":{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "problem types missing from docs/errors.md: {missing:?}"
+    );
+}
