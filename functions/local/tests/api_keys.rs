@@ -178,3 +178,27 @@ async fn keys_are_refused_when_malformed_forged_or_wider_than_their_creator() {
         .problem(404, "not-found");
     app.get("/v1/contacts", real).await.ok(200);
 }
+
+#[tokio::test]
+async fn an_expired_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let soon = soon
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let created = create_key(
+        &app,
+        &acme.access_token,
+        json!({"name": "Short-lived", "role_id": "read_only", "expires_at": soon}),
+    )
+    .await;
+    let key = created["key"].as_str().unwrap();
+    app.get("/v1/contacts", key).await.ok(200);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    app.get("/v1/contacts", key)
+        .await
+        .problem(401, "unauthenticated");
+}

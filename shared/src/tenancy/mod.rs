@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::mfa::MfaState;
 use crate::ids::TenantId;
-use crate::policy::Permissions;
+use crate::policy::{ADMIN_ROLE, Permissions, templates};
 use crate::table::{Key, Query, SortKey, Table, TableError, from_item};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -178,7 +178,21 @@ pub async fn read_partition<T: serde::de::DeserializeOwned>(
 
 /// Every role of the tenant (at most [`roles::MAX_ROLES`]).
 pub async fn list_roles(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, TableError> {
-    read_partition(table, tenant.pk("roles")).await
+    let roles: Vec<Role> = read_partition(table, tenant.pk("roles")).await?;
+    Ok(roles.into_iter().map(Role::in_force).collect())
+}
+
+impl Role {
+    /// The role as it applies now. The locked `admin` role always grants everything the
+    /// product has, including resources added after the tenant signed up.
+    pub fn in_force(mut self) -> Self {
+        if self.id == ADMIN_ROLE
+            && let Some(admin) = templates().into_iter().find(|t| t.id == ADMIN_ROLE)
+        {
+            self.permissions = admin.permissions;
+        }
+        self
+    }
 }
 
 /// Every user of the tenant (at most [`users::MAX_USERS`]).
@@ -203,4 +217,32 @@ pub async fn directory_lookup(
         .into_iter()
         .map(from_item::<DirectoryEntry>)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Action, Effective, Scope};
+
+    #[test]
+    fn the_admin_role_grants_resources_added_after_sign_up() {
+        // An admin role stored before `teams` existed.
+        let mut stored = templates()
+            .into_iter()
+            .find(|t| t.id == ADMIN_ROLE)
+            .unwrap();
+        stored.permissions.0.remove("teams");
+        let role = Role {
+            id: ADMIN_ROLE.into(),
+            name: stored.name.into(),
+            description: String::new(),
+            builtin: true,
+            permissions: stored.permissions,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        };
+        let effective = Effective::union([&role.in_force().permissions]);
+        assert_eq!(effective.allows("teams", Action::Create), Some(Scope::All));
+    }
 }

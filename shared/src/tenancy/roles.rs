@@ -84,7 +84,7 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Role,
         .get(&role_key(&principal.tenant, id))
         .await?
         .ok_or_else(not_found)?;
-    Ok(from_item(item)?)
+    Ok(from_item::<Role>(item)?.in_force())
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Role, ApiError> {
