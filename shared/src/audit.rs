@@ -19,7 +19,9 @@ use crate::http::principal::{Caller, RequestMeta};
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
-use crate::table::{Condition, Index, Key, Query, SortKey, Write, query_filtered, to_item};
+use crate::table::{
+    Condition, Index, Key, Query, SortKey, Table, TableError, Write, query_filtered, to_item,
+};
 
 pub const PREFIX: &str = "aud";
 
@@ -153,8 +155,18 @@ impl Entry {
         self
     }
 
+    /// Stores `change` and this entry in one transaction: no change without its entry.
+    pub async fn commit(
+        &self,
+        table: &dyn Table,
+        tenant: &TenantId,
+        change: Write,
+    ) -> Result<(), TableError> {
+        table.transact(vec![change, self.write(tenant)?]).await
+    }
+
     /// The write that stores the entry in `tenant`'s log.
-    pub fn write(&self, tenant: &TenantId) -> Result<Write, ApiError> {
+    pub fn write(&self, tenant: &TenantId) -> Result<Write, TableError> {
         let mut item = to_item(&Key::new(log_pk(tenant), &self.id), self)?;
         if let Some(actor) = &self.actor.id {
             item.insert("gsi1pk".into(), actor_pk(tenant, actor).into());

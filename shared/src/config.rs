@@ -41,6 +41,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_body_bytes: usize,
+    /// The least time a failed login or a password-reset request takes, so that the
+    /// answer's timing tells nothing about whether the account exists.
+    pub auth_answer_floor: Duration,
     /// Base URL the local server is reached at (used in signed file links).
     pub public_url: String,
     pub log_format: LogFormat,
@@ -119,6 +122,7 @@ impl Config {
         );
         let refresh = number("CRM_REFRESH_TOKEN_TTL_SECS", 30 * 86400, 3600, 90 * 86400);
         let max_body = number("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024, 10 * 1024 * 1024);
+        let floor = number("CRM_AUTH_ANSWER_FLOOR_MS", 1000, 0, 10_000);
 
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or(".crm-data"));
         let backend = match var("CRM_BACKEND").unwrap_or("embedded") {
@@ -219,6 +223,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(access),
             refresh_token_ttl: Duration::from_secs(refresh),
             max_body_bytes: max_body as usize,
+            auth_answer_floor: Duration::from_millis(floor),
             public_url,
             log_format,
             mail: MailConfig {

@@ -215,15 +215,15 @@ pub async fn create(
         Some(&record.id),
     )
     .with_changes(None, Some(&view));
-    state
-        .table
-        .transact(vec![
+    entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Put {
                 item: to_item(&key(&principal.tenant, &record.id), &record)?,
                 condition: Condition::NotExists,
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await?;
     Ok(CreatedKey { key: view, token })
 }
@@ -278,15 +278,15 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str) -> Result
             Some(&ApiKeyView::from(&current)),
             Some(&ApiKeyView::from(&next)),
         );
-        match state
-            .table
-            .transact(vec![
+        match entry
+            .commit(
+                state.table.as_ref(),
+                &principal.tenant,
                 Write::Put {
                     item: to_item(&key(&principal.tenant, id), &next)?,
                     condition: Condition::VersionIs(current.version),
                 },
-                entry.write(&principal.tenant)?,
-            ])
+            )
             .await
         {
             Ok(()) => return Ok(()),

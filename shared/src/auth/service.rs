@@ -101,7 +101,28 @@ fn bad_credentials() -> ApiError {
     ApiError::Unauthenticated("The email or password is incorrect.".into())
 }
 
+/// Holds an answer until `floor` has passed since `started`: work that differs between
+/// existing and unknown accounts (reads, audit writes, mail) then cannot be timed.
+pub async fn pad(started: tokio::time::Instant, floor: std::time::Duration) {
+    tokio::time::sleep_until(started + floor).await;
+}
+
+/// Signs in with email and password. Every wrong answer takes at least the configured
+/// floor (`CRM_AUTH_ANSWER_FLOOR_MS`), whether or not the email has an account.
 pub async fn login(
+    state: &AppState,
+    input: Login,
+    request: &RequestMeta,
+) -> Result<LoginReply, ApiError> {
+    let started = tokio::time::Instant::now();
+    let reply = check_login(state, input, request).await;
+    if matches!(reply, Err(ApiError::Unauthenticated(_))) {
+        pad(started, state.config.auth_answer_floor).await;
+    }
+    reply
+}
+
+async fn check_login(
     state: &AppState,
     input: Login,
     request: &RequestMeta,

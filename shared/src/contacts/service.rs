@@ -101,15 +101,15 @@ pub async fn create(
         Some(&contact.id),
     )
     .with_changes(None, Some(&contact));
-    state
-        .table
-        .transact(vec![
+    entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Put {
                 item: to_stored(principal, &contact)?,
                 condition: Condition::NotExists,
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await?;
     principal.view(RESOURCE, &contact, false)
 }
@@ -253,15 +253,15 @@ pub async fn update(
         next.updated_at = rfc3339(now);
         let entry = Entry::by(principal, now, "contact.updated", RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        match state
-            .table
-            .transact(vec![
+        match entry
+            .commit(
+                state.table.as_ref(),
+                &principal.tenant,
                 Write::Put {
                     item: to_stored(principal, &next)?,
                     condition: Condition::VersionIs(current.version),
                 },
-                entry.write(&principal.tenant)?,
-            ])
+            )
             .await
         {
             Ok(()) => return principal.view(RESOURCE, &next, false),
@@ -298,15 +298,15 @@ pub async fn delete(
             Some(id),
         )
         .with_changes(Some(&current), None);
-        match state
-            .table
-            .transact(vec![
+        match entry
+            .commit(
+                state.table.as_ref(),
+                &principal.tenant,
                 Write::Delete {
                     key: key(&principal.tenant, id),
                     condition: Condition::VersionIs(current.version),
                 },
-                entry.write(&principal.tenant)?,
-            ])
+            )
             .await
         {
             Ok(()) => return Ok(()),

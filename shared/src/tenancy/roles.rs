@@ -170,15 +170,15 @@ pub async fn create(
         Some(&role.id),
     )
     .with_changes(None, Some(&role));
-    state
-        .table
-        .transact(vec![
+    entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Put {
                 item: to_item(&role_key(&principal.tenant, &role.id), &role)?,
                 condition: Condition::NotExists,
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await?;
     Ok(role)
 }
@@ -237,15 +237,15 @@ pub async fn update(
     next.updated_at = rfc3339(now);
     let entry = Entry::by(principal, now, "role.updated", RESOURCE, Some(id))
         .with_changes(Some(&current), Some(&next));
-    match state
-        .table
-        .transact(vec![
+    match entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Put {
                 item: to_item(&role_key(&principal.tenant, id), &next)?,
                 condition: Condition::VersionIs(current.version),
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await
     {
         Ok(()) => Ok(next),
@@ -290,15 +290,15 @@ pub async fn delete(
         Some(id),
     )
     .with_changes(Some(&current), None);
-    match state
-        .table
-        .transact(vec![
+    match entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Delete {
                 key: role_key(&principal.tenant, id),
                 condition: Condition::VersionIs(current.version),
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await
     {
         Ok(()) => Ok(()),

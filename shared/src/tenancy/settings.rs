@@ -82,15 +82,15 @@ pub async fn update_security(
             Some("security"),
         )
         .with_changes(Some(&of(&current)), Some(&of(&next)));
-        match state
-            .table
-            .transact(vec![
+        match entry
+            .commit(
+                state.table.as_ref(),
+                &principal.tenant,
                 Write::Put {
                     item: to_item(&tenant_key(&principal.tenant), &next)?,
                     condition: Condition::VersionIs(current.version),
                 },
-                entry.write(&principal.tenant)?,
-            ])
+            )
             .await
         {
             Ok(()) => return Ok(of(&next)),

@@ -157,15 +157,15 @@ pub async fn create(
         Some(&team.id),
     )
     .with_changes(None, Some(&team));
-    state
-        .table
-        .transact(vec![
+    entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Put {
                 item: to_item(&key(&principal.tenant, &team.id), &team)?,
                 condition: Condition::NotExists,
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await?;
     Ok(team)
 }
@@ -193,15 +193,15 @@ async fn change(
         next.updated_at = rfc3339(now);
         let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        match state
-            .table
-            .transact(vec![
+        match entry
+            .commit(
+                state.table.as_ref(),
+                &principal.tenant,
                 Write::Put {
                     item: to_item(&key(&principal.tenant, id), &next)?,
                     condition: Condition::VersionIs(current.version),
                 },
-                entry.write(&principal.tenant)?,
-            ])
+            )
             .await
         {
             Ok(()) => return Ok(next),
@@ -324,15 +324,15 @@ pub async fn delete(
         Some(id),
     )
     .with_changes(Some(&current), None);
-    match state
-        .table
-        .transact(vec![
+    match entry
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
             Write::Delete {
                 key: key(&principal.tenant, id),
                 condition: Condition::VersionIs(current.version),
             },
-            entry.write(&principal.tenant)?,
-        ])
+        )
         .await
     {
         Ok(()) => Ok(()),

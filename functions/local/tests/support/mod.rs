@@ -115,6 +115,8 @@ pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config
             "CRM_SECRET".into(),
             base64::engine::general_purpose::STANDARD.encode(SECRET),
         ),
+        // Failed logins answer at once in tests; the timing test sets the floor itself.
+        ("CRM_AUTH_ANSWER_FLOOR_MS".into(), "0".into()),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
