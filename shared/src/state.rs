@@ -8,7 +8,7 @@ use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Backend, Config, MailTransport, Secret};
 use crate::http::cursor::Cursors;
-use crate::keys::{Keys, kms::KmsKeys, local::LocalKeys};
+use crate::keys::{Keys, cache::DataKeyCache, kms::KmsKeys, local::LocalKeys};
 use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
 use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
 
@@ -19,6 +19,8 @@ pub struct AppState {
     pub blobs: Arc<dyn Blobs>,
     pub keys: Arc<dyn Keys>,
     pub mailer: Arc<dyn Mailer>,
+    /// Unwrapped tenant data keys, reused for a few minutes.
+    pub data_keys: Arc<DataKeyCache>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<Tokens>,
     pub cursors: Cursors,
@@ -154,6 +156,7 @@ impl AppState {
             blobs: ports.blobs,
             keys: ports.keys,
             mailer: ports.mailer,
+            data_keys: Arc::new(DataKeyCache::default()),
             clock: Arc::new(SystemClock),
             local_files: ports.local_files,
         }

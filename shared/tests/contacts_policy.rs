@@ -7,7 +7,6 @@ use serde_json::json;
 use shared::AppState;
 use shared::config::{Config, Secret};
 use shared::contacts::{ContactPatch, NewContact, service};
-use shared::http::cursor::ListParams;
 use shared::http::principal::Caller;
 use shared::http::versions::Precondition;
 use shared::http::{ApiError, Principal};
@@ -101,7 +100,7 @@ async fn sales_see_only_their_own_contacts() {
         service::delete(&w.state, &bob, hers.id(), Precondition::Any).await,
         Err(ApiError::NotFound(_))
     ));
-    let listed = service::list(&w.state, &bob, ListParams::default())
+    let listed = service::list(&w.state, &bob, Default::default())
         .await
         .unwrap();
     let names: Vec<_> = listed
@@ -111,7 +110,7 @@ async fn sales_see_only_their_own_contacts() {
         .collect();
     assert_eq!(names, ["His"]);
     let admin = as_role(&w, "admin");
-    let all = service::list(&w.state, &admin, ListParams::default())
+    let all = service::list(&w.state, &admin, Default::default())
         .await
         .unwrap();
     assert_eq!(all.data.len(), 2);

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
-use shared::contacts::service;
+use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
-use shared::http::cursor::{ListPage, ListParams};
+use shared::http::cursor::ListPage;
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
@@ -56,7 +56,7 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ContactQuery>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
     service::list(&state, &principal, params)
         .await

@@ -119,23 +119,12 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, ApiError> {
     .map_err(|e| ApiError::Internal(format!("TOTP: {e}")))
 }
 
-/// The tenant's data key, unwrapped.
-async fn data_key(state: &AppState, tenant: &TenantId) -> Result<Zeroizing<[u8; 32]>, ApiError> {
-    let record = tenancy::get_tenant(state.table.as_ref(), tenant)
-        .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The company no longer exists.".into()))?;
-    let wrapped = base64::engine::general_purpose::STANDARD
-        .decode(&record.data_key)
-        .map_err(|e| ApiError::Internal(format!("stored data key: {e}")))?;
-    Ok(state.keys.unwrap_data_key(tenant, &wrapped).await?)
-}
-
 async fn secret_of(
     state: &AppState,
     tenant: &TenantId,
     mfa: &MfaState,
 ) -> Result<Zeroizing<Vec<u8>>, ApiError> {
-    let key = data_key(state, tenant).await?;
+    let key = state.data_key(tenant).await?;
     let base32 = Zeroizing::new(
         open(&key, tenant, &mfa.sealed_secret)
             .map_err(|_| ApiError::Internal("the TOTP secret does not open".into()))?,
@@ -279,7 +268,7 @@ pub async fn begin(state: &AppState, principal: &Principal) -> Result<Enrolment,
     rand::rng().fill_bytes(&mut raw);
     let totp = totp(raw.to_vec(), &user.email)?;
     let secret = Zeroizing::new(totp.get_secret_base32());
-    let key = data_key(state, &principal.tenant).await?;
+    let key = state.data_key(&principal.tenant).await?;
     let mfa = MfaState {
         sealed_secret: seal(&key, &principal.tenant, &secret),
         confirmed: false,

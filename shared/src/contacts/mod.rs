@@ -2,6 +2,7 @@
 //! write must satisfy, where contacts live in the table, and the service the HTTP
 //! function calls (permission and scope checks included).
 
+pub mod sensitive;
 pub mod service;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -19,50 +20,21 @@ pub const MAX_TAGS: usize = 50;
 
 /// The fields role rules can restrict (identity and bookkeeping fields cannot be).
 pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "name",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "emails",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "phones",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "company_name",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "title",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "address",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "tags",
-        maskable: false,
-    },
-    FieldSpec {
-        name: "owner_id",
-        maskable: false,
-    },
-    FieldSpec {
-        name: "lifecycle_stage",
-        maskable: false,
-    },
-    FieldSpec {
-        name: "source",
-        maskable: true,
-    },
-    FieldSpec {
-        name: "notes",
-        maskable: true,
-    },
+    FieldSpec::text("name"),
+    FieldSpec::text("emails"),
+    FieldSpec::text("phones"),
+    FieldSpec::text("company_name"),
+    FieldSpec::text("title"),
+    FieldSpec::text("address"),
+    FieldSpec::other("tags"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("lifecycle_stage"),
+    FieldSpec::text("source"),
+    FieldSpec::text("notes"),
+    FieldSpec::sensitive("national_id"),
+    FieldSpec::sensitive("card_number"),
+    FieldSpec::sensitive("bank_account"),
+    FieldSpec::sensitive("date_of_birth"),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +115,16 @@ pub struct Contact {
     pub lifecycle_stage: LifecycleStage,
     pub source: Option<String>,
     pub notes: Option<String>,
+    /// Sensitive (stored sealed, shown masked): see [`sensitive`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -157,6 +139,16 @@ fn sent(flags: [bool; FIELDS.len()]) -> Vec<&'static str> {
         .filter(|(_, set)| *set)
         .map(|(f, _)| f.name)
         .collect()
+}
+
+impl Contact {
+    /// Whether the contact holds any sensitive value (which needs the data key).
+    pub fn has_sensitive(&self) -> bool {
+        self.national_id.is_some()
+            || self.card_number.is_some()
+            || self.bank_account.is_some()
+            || self.date_of_birth.is_some()
+    }
 }
 
 /// The body of `POST /v1/contacts`.
@@ -177,6 +169,10 @@ pub struct NewContact {
     pub lifecycle_stage: Option<LifecycleStage>,
     pub source: Option<String>,
     pub notes: Option<String>,
+    pub national_id: Option<String>,
+    pub card_number: Option<String>,
+    pub bank_account: Option<String>,
+    pub date_of_birth: Option<String>,
 }
 
 impl NewContact {
@@ -194,6 +190,10 @@ impl NewContact {
             self.lifecycle_stage.is_some(),
             self.source.is_some(),
             self.notes.is_some(),
+            self.national_id.is_some(),
+            self.card_number.is_some(),
+            self.bank_account.is_some(),
+            self.date_of_birth.is_some(),
         ])
     }
 }
@@ -225,6 +225,14 @@ pub struct ContactPatch {
     pub source: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub national_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub card_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub bank_account: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub date_of_birth: Option<Option<String>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
@@ -249,6 +257,10 @@ impl ContactPatch {
             self.lifecycle_stage.is_some(),
             self.source.is_some(),
             self.notes.is_some(),
+            self.national_id.is_some(),
+            self.card_number.is_some(),
+            self.bank_account.is_some(),
+            self.date_of_birth.is_some(),
         ])
     }
 
@@ -293,6 +305,18 @@ impl ContactPatch {
         if let Some(v) = self.notes {
             contact.notes = v;
         }
+        if let Some(v) = self.national_id {
+            contact.national_id = v;
+        }
+        if let Some(v) = self.card_number {
+            contact.card_number = v;
+        }
+        if let Some(v) = self.bank_account {
+            contact.bank_account = v;
+        }
+        if let Some(v) = self.date_of_birth {
+            contact.date_of_birth = v;
+        }
     }
 }
 
@@ -301,7 +325,7 @@ impl ContactPatch {
 ///
 /// Rules look at the text as sent; trimming comes after, so a value is judged exactly as
 /// `openapi.yaml` describes it.
-pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
+pub fn normalize_and_check(contact: &mut Contact, today: time::Date, errors: &mut Errors) {
     errors.text("name", &contact.name, 1, 200);
     contact.name = contact.name.trim().to_owned();
 
@@ -374,6 +398,14 @@ pub fn normalize_and_check(contact: &mut Contact, errors: &mut Errors) {
             errors.add(format!("tags[{i}]"), "appears twice");
         }
     }
+    sensitive::check(
+        &mut contact.national_id,
+        &mut contact.card_number,
+        &mut contact.bank_account,
+        &contact.date_of_birth,
+        today,
+        errors,
+    );
 }
 
 fn trim_opt(value: &mut Option<String>) {
@@ -415,6 +447,10 @@ mod tests {
             lifecycle_stage: LifecycleStage::Lead,
             source: None,
             notes: None,
+            national_id: None,
+            card_number: None,
+            bank_account: None,
+            date_of_birth: None,
             created_by: "usr_1".into(),
             created_at: String::new(),
             updated_at: String::new(),
@@ -426,7 +462,7 @@ mod tests {
     fn normalizes_emails_names_and_countries() {
         let mut c = contact();
         let mut errors = Errors::new();
-        normalize_and_check(&mut c, &mut errors);
+        normalize_and_check(&mut c, time::macros::date!(2026 - 11 - 23), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(c.name, "Ada");
         assert_eq!(c.emails[0].address, "ada@example.com");
@@ -442,7 +478,7 @@ mod tests {
         });
         c.tags = vec!["VIP".into(), "vip".into()];
         let mut errors = Errors::new();
-        normalize_and_check(&mut c, &mut errors);
+        normalize_and_check(&mut c, time::macros::date!(2026 - 11 - 23), &mut errors);
         let fields: Vec<_> = errors
             .finish()
             .unwrap_err()

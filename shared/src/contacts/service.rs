@@ -4,7 +4,11 @@
 
 use serde_json::Value;
 
-use super::{Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk};
+use zeroize::Zeroizing;
+
+use super::{
+    Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk, sensitive,
+};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
@@ -12,9 +16,9 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
-use crate::policy::{Action, Scope, View};
+use crate::policy::{Action, FieldRule, Scope, View};
 use crate::table::{
-    Condition, Index, Item, Query, TableError, Write, from_item, query_filtered, to_item,
+    Condition, Index, Item, Query, SortKey, TableError, Write, from_item, query_filtered, to_item,
 };
 use crate::tenancy::{self, Status};
 use crate::validation::Errors;
@@ -29,8 +33,80 @@ fn not_found() -> ApiError {
     ApiError::NotFound("No contact with this id.".into())
 }
 
-fn to_stored(principal: &Principal, contact: &Contact) -> Result<Item, ApiError> {
+/// The tenant's data key when `contact` holds sensitive values; no key-service call
+/// otherwise.
+async fn key_for(
+    state: &AppState,
+    principal: &Principal,
+    contacts: &[&Contact],
+) -> Result<Option<Zeroizing<[u8; 32]>>, ApiError> {
+    if contacts.iter().any(|c| c.has_sensitive()) {
+        Ok(Some(state.data_key(&principal.tenant).await?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// A stored item back as a contact, its sealed values opened.
+async fn from_stored(
+    state: &AppState,
+    principal: &Principal,
+    mut item: Item,
+) -> Result<Contact, ApiError> {
+    if sensitive::present(&item) {
+        let key = state.data_key(&principal.tenant).await?;
+        sensitive::open_item(&key, &principal.tenant, &mut item)?;
+    }
+    Ok(from_item(item)?)
+}
+
+/// A contact as the audit log keeps it: sensitive values as keyed fingerprints.
+fn audited(key: Option<&Zeroizing<[u8; 32]>>, contact: &Contact) -> Value {
+    let value = serde_json::to_value(contact).unwrap_or(Value::Null);
+    sensitive::redact(key.map(|k| &**k), value)
+}
+
+/// The national-id lookup markers to drop and add when `before` becomes `after`.
+fn lookup_writes(
+    principal: &Principal,
+    key: Option<&Zeroizing<[u8; 32]>>,
+    before: Option<&Contact>,
+    after: Option<&Contact>,
+) -> Result<Vec<Write>, ApiError> {
+    let old = before.and_then(|c| c.national_id.as_deref());
+    let new = after.and_then(|c| c.national_id.as_deref());
+    let (Some(key), true) = (key, old != new) else {
+        return Ok(Vec::new());
+    };
+    let id = before.or(after).map(|c| c.id.as_str()).unwrap_or_default();
+    let mut writes = Vec::new();
+    if let Some(old) = old {
+        let token = sensitive::lookup_token(key, old);
+        writes.push(Write::Delete {
+            key: sensitive::lookup_key(&principal.tenant, &token, id),
+            condition: Condition::None,
+        });
+    }
+    if let Some(new) = new {
+        let token = sensitive::lookup_token(key, new);
+        let marker = sensitive::lookup_key(&principal.tenant, &token, id);
+        writes.push(Write::Put {
+            item: to_item(&marker, &serde_json::json!({ "contact_id": id }))?,
+            condition: Condition::None,
+        });
+    }
+    Ok(writes)
+}
+
+fn to_stored(
+    principal: &Principal,
+    contact: &Contact,
+    data_key: Option<&Zeroizing<[u8; 32]>>,
+) -> Result<Item, ApiError> {
     let mut item = to_item(&key(&principal.tenant, &contact.id), contact)?;
+    if let Some(data_key) = data_key {
+        sensitive::seal_item(data_key, &principal.tenant, &mut item);
+    }
     item.insert(
         "gsi1pk".into(),
         Value::String(owner_pk(&principal.tenant, &contact.owner_id)),
@@ -82,17 +158,22 @@ pub async fn create(
         lifecycle_stage: input.lifecycle_stage.unwrap_or_default(),
         source: input.source,
         notes: input.notes,
+        national_id: input.national_id,
+        card_number: input.card_number,
+        bank_account: input.bank_account,
+        date_of_birth: input.date_of_birth,
         created_by: principal.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,
         version: 1,
     };
     let mut errors = Errors::new();
-    normalize_and_check(&mut contact, &mut errors);
+    normalize_and_check(&mut contact, state.clock.now().date(), &mut errors);
     if contact.owner_id != principal.user_id {
         check_owner(state, principal, &contact.owner_id, &mut errors).await?;
     }
     errors.finish().map_err(ApiError::Validation)?;
+    let data_key = key_for(state, principal, &[&contact]).await?;
     let entry = Entry::by(
         principal,
         state.clock.now(),
@@ -100,17 +181,19 @@ pub async fn create(
         RESOURCE,
         Some(&contact.id),
     )
-    .with_changes(None, Some(&contact));
-    entry
-        .commit(
-            state.table.as_ref(),
-            &principal.tenant,
-            Write::Put {
-                item: to_stored(principal, &contact)?,
-                condition: Condition::NotExists,
-            },
-        )
-        .await?;
+    .with_changes(None, Some(&audited(data_key.as_ref(), &contact)));
+    let mut writes = vec![Write::Put {
+        item: to_stored(principal, &contact, data_key.as_ref())?,
+        condition: Condition::NotExists,
+    }];
+    writes.extend(lookup_writes(
+        principal,
+        data_key.as_ref(),
+        None,
+        Some(&contact),
+    )?);
+    writes.push(entry.write(&principal.tenant)?);
+    state.table.transact(writes).await?;
     principal.view(RESOURCE, &contact, false)
 }
 
@@ -129,7 +212,7 @@ async fn load(
         .get(&key(&principal.tenant, id))
         .await?
         .ok_or_else(not_found)?;
-    let contact: Contact = from_item(item)?;
+    let contact = from_stored(state, principal, item).await?;
     if !principal.reaches(scope, &contact.owner_id) {
         return Err(not_found());
     }
@@ -149,11 +232,12 @@ pub async fn get(
     }
     let contact = load(state, principal, scope, id).await?;
     let masked = principal.permissions.masked_fields(RESOURCE);
-    if reveal && !masked.is_empty() {
-        let fields: Vec<&str> = masked
-            .into_iter()
-            .filter(|f| contact_has(&contact, f))
-            .collect();
+    let fields: Vec<&str> = masked
+        .iter()
+        .map(String::as_str)
+        .filter(|f| contact_has(&contact, f))
+        .collect();
+    if reveal && !fields.is_empty() {
         let entry = Entry::by(
             principal,
             state.clock.now(),
@@ -178,14 +262,31 @@ fn contact_has(contact: &Contact, field: &str) -> bool {
         .is_some_and(|v| !(v.is_null() || v == Value::Array(vec![])))
 }
 
-/// Contacts newest first, one page at a time.
+/// `GET /v1/contacts` parameters: a page, or an exact lookup by national id.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// Finds the contacts with this national id (through its keyed hash).
+    pub national_id: Option<String>,
+}
+
+/// Contacts newest first, one page at a time; or those with a national id.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
-    params: ListParams,
+    query: ContactQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
     let limit = params.limit()?;
+    if let Some(national_id) = query.national_id {
+        return find_by_national_id(state, principal, scope, &national_id, limit).await;
+    }
     let (query, list_id) = match scope {
         // Team members' contacts are spread over the partition: read it, keep theirs.
         Scope::All | Scope::Team => (
@@ -203,21 +304,72 @@ pub async fn list(
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
     let query = query.descending().limit(limit).start(start);
-    let (contacts, next) = query_filtered(
+    let (items, next) = query_filtered(
         state.table.as_ref(),
         query,
         limit,
         MAX_LIST_READS,
-        |c: &Contact| principal.reaches(scope, &c.owner_id),
+        |item: &Item| {
+            let owner = item.get("owner_id").and_then(Value::as_str);
+            owner.is_some_and(|o| principal.reaches(scope, o))
+        },
     )
     .await?;
-    let data = contacts
-        .iter()
-        .map(|c| principal.view(RESOURCE, c, false))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut data = Vec::with_capacity(items.len());
+    for item in items {
+        let contact = from_stored(state, principal, item).await?;
+        data.push(principal.view(RESOURCE, &contact, false)?);
+    }
     Ok(ListPage {
         data,
         next_cursor: next.map(|next| state.cursors.encode(&list_id, &next)),
+    })
+}
+
+async fn find_by_national_id(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    raw: &str,
+    limit: usize,
+) -> Result<ListPage<View>, ApiError> {
+    let national_id = raw.to_ascii_uppercase();
+    if !sensitive::national_id_ok(&national_id) {
+        return Err(ApiError::validation(
+            "national_id",
+            "is not a valid national id",
+        ));
+    }
+    // A field hidden from the caller is not searchable by them either.
+    if principal.permissions.field_rule(RESOURCE, "national_id") == Some(FieldRule::Hidden) {
+        return Err(ApiError::Forbidden(
+            "Your role cannot see national ids, so it cannot search by them.".into(),
+        ));
+    }
+    let data_key = state.data_key(&principal.tenant).await?;
+    let token = sensitive::lookup_token(&data_key, &national_id);
+    let markers = state
+        .table
+        .query(
+            &Query::partition(principal.tenant.pk("contact-national-ids"))
+                .sort_key(SortKey::BeginsWith(format!("{token}#")))
+                .limit(limit),
+        )
+        .await?;
+    let mut data = Vec::new();
+    for marker in markers.items {
+        let Some(id) = marker.get("contact_id").and_then(Value::as_str) else {
+            continue;
+        };
+        match load(state, principal, scope, id).await {
+            Ok(contact) => data.push(principal.view(RESOURCE, &contact, false)?),
+            Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ListPage {
+        data,
+        next_cursor: None,
     })
 }
 
@@ -237,7 +389,7 @@ pub async fn update(
         let mut next = current.clone();
         let mut errors = Errors::new();
         patch.clone().apply(&mut next, &mut errors);
-        normalize_and_check(&mut next, &mut errors);
+        normalize_and_check(&mut next, state.clock.now().date(), &mut errors);
         if next.owner_id != current.owner_id {
             check_owner(state, principal, &next.owner_id, &mut errors).await?;
         }
@@ -251,19 +403,23 @@ pub async fn update(
         let now = state.clock.now();
         next.version = current.version + 1;
         next.updated_at = rfc3339(now);
-        let entry = Entry::by(principal, now, "contact.updated", RESOURCE, Some(id))
-            .with_changes(Some(&current), Some(&next));
-        match entry
-            .commit(
-                state.table.as_ref(),
-                &principal.tenant,
-                Write::Put {
-                    item: to_stored(principal, &next)?,
-                    condition: Condition::VersionIs(current.version),
-                },
-            )
-            .await
-        {
+        let data_key = key_for(state, principal, &[&current, &next]).await?;
+        let entry = Entry::by(principal, now, "contact.updated", RESOURCE, Some(id)).with_changes(
+            Some(&audited(data_key.as_ref(), &current)),
+            Some(&audited(data_key.as_ref(), &next)),
+        );
+        let mut writes = vec![Write::Put {
+            item: to_stored(principal, &next, data_key.as_ref())?,
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(lookup_writes(
+            principal,
+            data_key.as_ref(),
+            Some(&current),
+            Some(&next),
+        )?);
+        writes.push(entry.write(&principal.tenant)?);
+        match state.table.transact(writes).await {
             Ok(()) => return principal.view(RESOURCE, &next, false),
             Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
             Err(TableError::ConditionFailed { .. }) => {
@@ -290,6 +446,7 @@ pub async fn delete(
     for _ in 0..WRITE_ATTEMPTS {
         let current = load(state, principal, scope, id).await?;
         precondition.check(current.version)?;
+        let data_key = key_for(state, principal, &[&current]).await?;
         let entry = Entry::by(
             principal,
             state.clock.now(),
@@ -297,18 +454,19 @@ pub async fn delete(
             RESOURCE,
             Some(id),
         )
-        .with_changes(Some(&current), None);
-        match entry
-            .commit(
-                state.table.as_ref(),
-                &principal.tenant,
-                Write::Delete {
-                    key: key(&principal.tenant, id),
-                    condition: Condition::VersionIs(current.version),
-                },
-            )
-            .await
-        {
+        .with_changes(Some(&audited(data_key.as_ref(), &current)), None);
+        let mut writes = vec![Write::Delete {
+            key: key(&principal.tenant, id),
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(lookup_writes(
+            principal,
+            data_key.as_ref(),
+            Some(&current),
+            None,
+        )?);
+        writes.push(entry.write(&principal.tenant)?);
+        match state.table.transact(writes).await {
             Ok(()) => return Ok(()),
             // Changed (or deleted) meanwhile: look again; the next read tells which.
             Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,

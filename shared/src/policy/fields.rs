@@ -22,6 +22,38 @@ pub struct FieldSpec {
     pub name: &'static str,
     /// Whether the field is text (or a list or object of texts) a mask can stand in for.
     pub maskable: bool,
+    /// Sensitive fields are masked for everyone (unless revealed), whatever the role says;
+    /// a role may still hide them or make them read-only.
+    pub sensitive: bool,
+}
+
+impl FieldSpec {
+    /// A text field (or a list or object of texts): it can be masked.
+    pub const fn text(name: &'static str) -> Self {
+        Self {
+            name,
+            maskable: true,
+            sensitive: false,
+        }
+    }
+
+    /// A field a mask cannot stand in for (ids, enums, tags): hide it or make it read-only.
+    pub const fn other(name: &'static str) -> Self {
+        Self {
+            name,
+            maskable: false,
+            sensitive: false,
+        }
+    }
+
+    /// A sensitive text field: stored encrypted, masked for everyone unless revealed.
+    pub const fn sensitive(name: &'static str) -> Self {
+        Self {
+            name,
+            maskable: true,
+            sensitive: true,
+        }
+    }
 }
 
 /// The fields of `resource` that rules can name; empty for resources without any yet.

@@ -277,33 +277,46 @@ impl Effective {
             return Err(ApiError::Internal("a record is not an object".into()));
         };
         let version = body.get("version").and_then(Value::as_u64).unwrap_or(0);
-        if let Some(access) = self.0.get(resource) {
-            for (field, rule) in &access.fields {
-                match rule {
-                    FieldRule::Hidden => {
-                        body.remove(field);
-                    }
-                    FieldRule::Masked if !reveal => {
-                        if let Some(value) = body.get_mut(field) {
-                            *value = mask(value);
-                        }
-                    }
-                    FieldRule::Masked | FieldRule::ReadOnly => {}
+        for (field, rule) in self.display_rules(resource) {
+            match rule {
+                FieldRule::Hidden => {
+                    body.remove(&field);
                 }
+                FieldRule::Masked if !reveal => {
+                    if let Some(value) = body.get_mut(&field) {
+                        *value = mask(value);
+                    }
+                }
+                FieldRule::Masked | FieldRule::ReadOnly => {}
             }
         }
         Ok(View { body, version })
     }
 
+    /// How each field of `resource` is shown: the role's rules, with sensitive fields
+    /// masked at least.
+    fn display_rules(&self, resource: &str) -> BTreeMap<String, FieldRule> {
+        let mut rules = self
+            .0
+            .get(resource)
+            .map(|a| a.fields.clone())
+            .unwrap_or_default();
+        for spec in fields_of(resource).iter().filter(|f| f.sensitive) {
+            let rule = rules
+                .entry(spec.name.to_owned())
+                .or_insert(FieldRule::Masked);
+            *rule = (*rule).max(FieldRule::Masked);
+        }
+        rules
+    }
+
     /// The masked fields of `resource` a reveal would show.
-    pub fn masked_fields(&self, resource: &str) -> Vec<&str> {
-        self.0.get(resource).map_or_else(Vec::new, |a| {
-            a.fields
-                .iter()
-                .filter(|(_, r)| **r == FieldRule::Masked)
-                .map(|(f, _)| f.as_str())
-                .collect()
-        })
+    pub fn masked_fields(&self, resource: &str) -> Vec<String> {
+        self.display_rules(resource)
+            .into_iter()
+            .filter(|(_, r)| *r == FieldRule::Masked)
+            .map(|(f, _)| f)
+            .collect()
     }
 
     /// Refuses (403, naming the excess) permissions wider than the caller's own, so no one
