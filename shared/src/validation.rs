@@ -30,6 +30,11 @@ impl Errors {
         self.0.is_empty()
     }
 
+    /// How many errors were reported so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
         if self.0.is_empty() {
             Ok(())
@@ -96,6 +101,23 @@ impl Errors {
 }
 
 /// See [`Errors::email`].
+/// `number` in E.164 (`+8613800138000`), read as a number of `region` (ISO 3166-1
+/// alpha-2) unless it starts with `+` and a country code; `None` if it is not a valid
+/// number (by libphonenumber's metadata).
+pub fn to_e164(number: &str, region: &str) -> Option<String> {
+    let country = region.parse::<phonenumber::country::Id>().ok();
+    let parsed = phonenumber::parse(country, number).ok()?;
+    phonenumber::is_valid(&parsed)
+        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Whether `code` is a region phone numbers can be read in (`CN`, `GB`, ...).
+pub fn is_region(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && code.parse::<phonenumber::country::Id>().is_ok()
+}
+
 pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
@@ -152,5 +174,24 @@ mod tests {
         assert!(e.is_empty());
         e.text("name", "张三丰李", 1, 3);
         assert!(!e.is_empty());
+    }
+
+    #[test]
+    fn phone_numbers_become_e164_in_the_default_region_unless_they_name_theirs() {
+        assert_eq!(
+            to_e164("138 0013 8000", "CN").as_deref(),
+            Some("+8613800138000")
+        );
+        assert_eq!(
+            to_e164("+86 138-0013-8000", "GB").as_deref(),
+            Some("+8613800138000")
+        );
+        assert_eq!(
+            to_e164("020 7946 0000", "GB").as_deref(),
+            Some("+442079460000")
+        );
+        assert_eq!(to_e164("12345", "CN"), None);
+        assert!(is_region("CN") && is_region("GB"));
+        assert!(!is_region("cn") && !is_region("XX") && !is_region("CHN"));
     }
 }

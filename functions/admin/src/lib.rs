@@ -16,7 +16,7 @@ use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
 use shared::tenancy::Role;
 use shared::tenancy::roles::{self, NewRole, RolePatch};
-use shared::tenancy::settings::{self, Security, SecurityPatch};
+use shared::tenancy::settings::{self, General, GeneralPatch, Security, SecurityPatch};
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::tenancy::users::{self, NewUser, UserPatch};
 
@@ -28,6 +28,8 @@ pub fn routes() -> Routes {
         .patch("/v1/users/{id}", update_user)
         .post("/v1/users/{id}/invitation", resend_invitation)
         .delete("/v1/users/{id}/mfa", reset_mfa)
+        .get("/v1/settings/general", general)
+        .patch("/v1/settings/general", update_general)
         .get("/v1/settings/security", security)
         .patch("/v1/settings/security", update_security)
         .get("/v1/roles", list_roles)
@@ -131,6 +133,25 @@ async fn reset_mfa(
 }
 
 // Settings
+
+async fn general(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<General>, ApiError> {
+    settings::general(&state, &principal)
+        .await
+        .map(JsonResponse)
+}
+
+async fn update_general(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(patch): Json<GeneralPatch>,
+) -> Result<JsonResponse<General>, ApiError> {
+    settings::update_general(&state, &principal, patch)
+        .await
+        .map(JsonResponse)
+}
 
 async fn security(
     State(state): State<AppState>,

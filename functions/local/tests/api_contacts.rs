@@ -205,7 +205,7 @@ async fn concurrent_patches_never_lose_an_update() {
         json!({"source": "referral"}),
         json!({"notes": "Prefers email."}),
         json!({"lifecycle_stage": "customer"}),
-        json!({"phones": [{"number": "+44 20 7946 0000"}]}),
+        json!({"phones": [{"number": "+442079460000"}]}),
         json!({"address": {"city": "London", "country": "GB"}}),
         json!({"tags": ["math"]}),
     ];

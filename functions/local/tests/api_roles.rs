@@ -297,7 +297,7 @@ async fn field_rules_hide_mask_and_protect_contact_fields() {
     let revealed = app
         .get(&format!("{path}?reveal=true"), &auditor.access_token)
         .await;
-    assert_eq!(revealed.ok(200)["phones"][0]["number"], "+86 138 0013 8000");
+    assert_eq!(revealed.ok(200)["phones"][0]["number"], "+8613800138000");
     assert!(revealed.body.get("notes").is_none(), "hidden stays hidden");
     let log = app
         .get(

@@ -71,6 +71,8 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/users/{id}/mfa",
             Roles([204, 403, 403, 403, 403, 403]),
         ),
+        ("GET", "/v1/settings/general", Roles(ADMIN_ONLY)),
+        ("PATCH", "/v1/settings/general", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/security", Roles(ADMIN_ONLY)),
         ("PATCH", "/v1/settings/security", Roles(ADMIN_ONLY)),
         ("GET", "/v1/roles", Roles(ADMIN_AND_MANAGER)),
@@ -248,6 +250,7 @@ async fn request(
         ),
         (_, "/v1/users/{id}/mfa") => (format!("/v1/users/{}/mfa", new_user().await), None),
         ("PATCH", "/v1/settings/security") => (path.into(), body(json!({"require_mfa": false}))),
+        ("PATCH", "/v1/settings/general") => (path.into(), body(json!({"default_region": "CN"}))),
         ("POST", "/v1/roles") => (
             path.into(),
             body(json!({"name": format!("Matrix {unique}"), "copy_from": "read_only"})),

@@ -11,7 +11,7 @@ use crate::http::extract::from_object;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
-use crate::validation::{Errors, normalize_email};
+use crate::validation::{Errors, normalize_email, to_e164};
 
 pub const PREFIX: &str = "con";
 pub const MAX_EMAILS: usize = 10;
@@ -325,7 +325,12 @@ impl ContactPatch {
 ///
 /// Rules look at the text as sent; trimming comes after, so a value is judged exactly as
 /// `openapi.yaml` describes it.
-pub fn normalize_and_check(contact: &mut Contact, today: time::Date, errors: &mut Errors) {
+pub fn normalize_and_check(
+    contact: &mut Contact,
+    today: time::Date,
+    region: &str,
+    errors: &mut Errors,
+) {
     errors.text("name", &contact.name, 1, 200);
     contact.name = contact.name.trim().to_owned();
 
@@ -350,7 +355,21 @@ pub fn normalize_and_check(contact: &mut Contact, today: time::Date, errors: &mu
         contact.phones.clear();
     }
     for (i, phone) in contact.phones.iter_mut().enumerate() {
-        errors.phone(&format!("phones[{i}].number"), &phone.number);
+        let field = format!("phones[{i}].number");
+        let before = errors.len();
+        errors.phone(&field, &phone.number);
+        if errors.len() == before {
+            match to_e164(&phone.number, region) {
+                Some(e164) => phone.number = e164,
+                None => errors.add(
+                    field,
+                    format!(
+                        "is not a valid phone number in {region}; for another country, start \
+                         with + and its code"
+                    ),
+                ),
+            }
+        }
         errors.opt_text(&format!("phones[{i}].label"), phone.label.as_deref(), 40);
     }
 
@@ -462,7 +481,12 @@ mod tests {
     fn normalizes_emails_names_and_countries() {
         let mut c = contact();
         let mut errors = Errors::new();
-        normalize_and_check(&mut c, time::macros::date!(2026 - 11 - 23), &mut errors);
+        normalize_and_check(
+            &mut c,
+            time::macros::date!(2026 - 11 - 23),
+            "CN",
+            &mut errors,
+        );
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(c.name, "Ada");
         assert_eq!(c.emails[0].address, "ada@example.com");
@@ -478,7 +502,12 @@ mod tests {
         });
         c.tags = vec!["VIP".into(), "vip".into()];
         let mut errors = Errors::new();
-        normalize_and_check(&mut c, time::macros::date!(2026 - 11 - 23), &mut errors);
+        normalize_and_check(
+            &mut c,
+            time::macros::date!(2026 - 11 - 23),
+            "CN",
+            &mut errors,
+        );
         let fields: Vec<_> = errors
             .finish()
             .unwrap_err()

@@ -12,7 +12,7 @@ use time::macros::format_description;
 use crate::crypto::{open, seal};
 use crate::http::ApiError;
 use crate::ids::TenantId;
-use crate::table::{Item, Key};
+use crate::table::Item;
 use crate::validation::Errors;
 
 /// The sensitive fields of a contact, as named on the wire and in storage.
@@ -168,14 +168,6 @@ fn keyed(data_key: &[u8; 32], purpose: &str, value: &str) -> String {
 /// The keyed hash a national id is looked up by (never the id itself).
 pub fn lookup_token(data_key: &[u8; 32], national_id: &str) -> String {
     keyed(data_key, "contacts:national_id:lookup", national_id)
-}
-
-/// The marker that finds a contact by the token of its national id.
-pub fn lookup_key(tenant: &TenantId, token: &str, contact_id: &str) -> Key {
-    Key::new(
-        tenant.pk("contact-national-ids"),
-        format!("{token}#{contact_id}"),
-    )
 }
 
 /// `record` (a serialized contact) with its sensitive values replaced by keyed

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use std::collections::BTreeSet;
+
 use zeroize::Zeroizing;
 
 use super::{
@@ -18,10 +20,11 @@ use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
 use crate::policy::{Action, FieldRule, Scope, View};
 use crate::table::{
-    Condition, Index, Item, Query, SortKey, TableError, Write, from_item, query_filtered, to_item,
+    Condition, Index, Item, Key, Query, SortKey, TableError, Write, from_item, query_filtered,
+    to_item,
 };
 use crate::tenancy::{self, Status};
-use crate::validation::Errors;
+use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
 const RESOURCE: &str = "contacts";
 /// How often a write without `If-Match` re-reads and retries when it races another.
@@ -66,36 +69,69 @@ fn audited(key: Option<&Zeroizing<[u8; 32]>>, contact: &Contact) -> Value {
     sensitive::redact(key.map(|k| &**k), value)
 }
 
-/// The national-id lookup markers to drop and add when `before` becomes `after`.
+/// Where exact lookups find a contact: each email, each phone (E.164) and the keyed
+/// hash of its national id, as `(partition, value)`.
+fn lookups(
+    contact: &Contact,
+    data_key: Option<&Zeroizing<[u8; 32]>>,
+) -> BTreeSet<(&'static str, String)> {
+    let mut out = BTreeSet::new();
+    for email in &contact.emails {
+        out.insert((BY_EMAIL, email.address.clone()));
+    }
+    for phone in &contact.phones {
+        out.insert((BY_PHONE, phone.number.clone()));
+    }
+    if let (Some(id), Some(key)) = (&contact.national_id, data_key) {
+        out.insert((BY_NATIONAL_ID, sensitive::lookup_token(key, id)));
+    }
+    out
+}
+
+const BY_EMAIL: &str = "contact-emails";
+const BY_PHONE: &str = "contact-phones";
+const BY_NATIONAL_ID: &str = "contact-national-ids";
+
+/// The marker under which `value` finds contact `id`.
+fn lookup_key(principal: &Principal, partition: &str, value: &str, id: &str) -> Key {
+    Key::new(principal.tenant.pk(partition), format!("{value}#{id}"))
+}
+
+/// The lookup markers to drop and add when `before` becomes `after`, so lookups change in
+/// the same transaction as the contact.
 fn lookup_writes(
     principal: &Principal,
-    key: Option<&Zeroizing<[u8; 32]>>,
+    data_key: Option<&Zeroizing<[u8; 32]>>,
     before: Option<&Contact>,
     after: Option<&Contact>,
 ) -> Result<Vec<Write>, ApiError> {
-    let old = before.and_then(|c| c.national_id.as_deref());
-    let new = after.and_then(|c| c.national_id.as_deref());
-    let (Some(key), true) = (key, old != new) else {
-        return Ok(Vec::new());
-    };
+    let old = before.map(|c| lookups(c, data_key)).unwrap_or_default();
+    let new = after.map(|c| lookups(c, data_key)).unwrap_or_default();
     let id = before.or(after).map(|c| c.id.as_str()).unwrap_or_default();
     let mut writes = Vec::new();
-    if let Some(old) = old {
-        let token = sensitive::lookup_token(key, old);
+    for (partition, value) in old.difference(&new) {
         writes.push(Write::Delete {
-            key: sensitive::lookup_key(&principal.tenant, &token, id),
+            key: lookup_key(principal, partition, value, id),
             condition: Condition::None,
         });
     }
-    if let Some(new) = new {
-        let token = sensitive::lookup_token(key, new);
-        let marker = sensitive::lookup_key(&principal.tenant, &token, id);
+    for (partition, value) in new.difference(&old) {
         writes.push(Write::Put {
-            item: to_item(&marker, &serde_json::json!({ "contact_id": id }))?,
+            item: to_item(
+                &lookup_key(principal, partition, value, id),
+                &serde_json::json!({ "contact_id": id }),
+            )?,
             condition: Condition::None,
         });
     }
     Ok(writes)
+}
+
+/// The region the caller's company reads phone numbers in.
+async fn region(state: &AppState, principal: &Principal) -> Result<String, ApiError> {
+    Ok(tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
+        .await?
+        .map_or_else(tenancy::default_region, |t| t.default_region))
 }
 
 fn to_stored(
@@ -168,7 +204,8 @@ pub async fn create(
         version: 1,
     };
     let mut errors = Errors::new();
-    normalize_and_check(&mut contact, state.clock.now().date(), &mut errors);
+    let region = region(state, principal).await?;
+    normalize_and_check(&mut contact, state.clock.now().date(), &region, &mut errors);
     if contact.owner_id != principal.user_id {
         check_owner(state, principal, &contact.owner_id, &mut errors).await?;
     }
@@ -268,6 +305,10 @@ fn contact_has(contact: &Contact, field: &str) -> bool {
 pub struct ContactQuery {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Finds the contacts with this email (compared in lower case).
+    pub email: Option<String>,
+    /// Finds the contacts with this phone number (compared in E.164).
+    pub phone: Option<String>,
     /// Finds the contacts with this national id (through its keyed hash).
     pub national_id: Option<String>,
 }
@@ -284,8 +325,20 @@ pub async fn list(
         cursor: query.cursor,
     };
     let limit = params.limit()?;
-    if let Some(national_id) = query.national_id {
-        return find_by_national_id(state, principal, scope, &national_id, limit).await;
+    let lookup = match (query.email, query.phone, query.national_id) {
+        (None, None, None) => None,
+        (Some(email), None, None) => Some(("emails", email)),
+        (None, Some(phone), None) => Some(("phones", phone)),
+        (None, None, Some(id)) => Some(("national_id", id)),
+        _ => {
+            return Err(ApiError::validation(
+                "email",
+                "look up by one of `email`, `phone` or `national_id` at a time",
+            ));
+        }
+    };
+    if let Some((field, value)) = lookup {
+        return find_by(state, principal, scope, field, &value, limit).await;
     }
     let (query, list_id) = match scope {
         // Team members' contacts are spread over the partition: read it, keep theirs.
@@ -326,33 +379,54 @@ pub async fn list(
     })
 }
 
-async fn find_by_national_id(
+/// The contacts (in the caller's scope) whose `field` is exactly `raw`.
+async fn find_by(
     state: &AppState,
     principal: &Principal,
     scope: Scope,
+    field: &str,
     raw: &str,
     limit: usize,
 ) -> Result<ListPage<View>, ApiError> {
-    let national_id = raw.to_ascii_uppercase();
-    if !sensitive::national_id_ok(&national_id) {
-        return Err(ApiError::validation(
-            "national_id",
-            "is not a valid national id",
-        ));
-    }
     // A field hidden from the caller is not searchable by them either.
-    if principal.permissions.field_rule(RESOURCE, "national_id") == Some(FieldRule::Hidden) {
-        return Err(ApiError::Forbidden(
-            "Your role cannot see national ids, so it cannot search by them.".into(),
-        ));
+    if principal.permissions.field_rule(RESOURCE, field) == Some(FieldRule::Hidden) {
+        return Err(ApiError::Forbidden(format!(
+            "Your role cannot see {field}, so it cannot look contacts up by it."
+        )));
     }
-    let data_key = state.data_key(&principal.tenant).await?;
-    let token = sensitive::lookup_token(&data_key, &national_id);
+    let (partition, value) = match field {
+        "emails" => {
+            if !is_email(raw) {
+                return Err(ApiError::validation("email", "is not an email address"));
+            }
+            (BY_EMAIL, normalize_email(raw))
+        }
+        "phones" => {
+            let region = region(state, principal).await?;
+            let e164 = to_e164(raw, &region)
+                .ok_or_else(|| ApiError::validation("phone", "is not a valid phone number"))?;
+            (BY_PHONE, e164)
+        }
+        _ => {
+            let national_id = raw.to_ascii_uppercase();
+            if !sensitive::national_id_ok(&national_id) {
+                return Err(ApiError::validation(
+                    "national_id",
+                    "is not a valid national id",
+                ));
+            }
+            let data_key = state.data_key(&principal.tenant).await?;
+            (
+                BY_NATIONAL_ID,
+                sensitive::lookup_token(&data_key, &national_id),
+            )
+        }
+    };
     let markers = state
         .table
         .query(
-            &Query::partition(principal.tenant.pk("contact-national-ids"))
-                .sort_key(SortKey::BeginsWith(format!("{token}#")))
+            &Query::partition(principal.tenant.pk(partition))
+                .sort_key(SortKey::BeginsWith(format!("{value}#")))
                 .limit(limit),
         )
         .await?;
@@ -382,6 +456,7 @@ pub async fn update(
 ) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
+    let region = region(state, principal).await?;
     // The patch is applied to a fresh read on every attempt, so a concurrent change is
     // never overwritten: either both apply, or the client is told (412).
     for _ in 0..WRITE_ATTEMPTS {
@@ -389,7 +464,7 @@ pub async fn update(
         let mut next = current.clone();
         let mut errors = Errors::new();
         patch.clone().apply(&mut next, &mut errors);
-        normalize_and_check(&mut next, state.clock.now().date(), &mut errors);
+        normalize_and_check(&mut next, state.clock.now().date(), &region, &mut errors);
         if next.owner_id != current.owner_id {
             check_owner(state, principal, &next.owner_id, &mut errors).await?;
         }

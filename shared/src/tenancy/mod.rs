@@ -35,6 +35,9 @@ pub struct Tenant {
     /// Whether every user must sign in with a second factor.
     #[serde(default)]
     pub require_mfa: bool,
+    /// The region phone numbers without a country code are read in (ISO 3166-1 alpha-2).
+    #[serde(default = "default_region")]
+    pub default_region: String,
     pub created_at: String,
     pub version: u64,
 }
@@ -84,6 +87,20 @@ pub struct Role {
 pub struct DirectoryEntry {
     pub tenant_id: TenantId,
     pub user_id: String,
+}
+
+/// The region of tenants that never chose one.
+pub fn default_region() -> String {
+    "CN".into()
+}
+
+/// The region a locale names (`zh-CN` → `CN`), if it names a known one.
+pub fn region_of_locale(locale: &str) -> Option<String> {
+    locale
+        .split('-')
+        .skip(1)
+        .find(|part| crate::validation::is_region(part))
+        .map(str::to_owned)
 }
 
 pub fn tenant_key(tenant: &TenantId) -> Key {

@@ -1,16 +1,35 @@
-//! Company-wide settings the admin changes. For now: security (whether every user must
-//! sign in with a second factor).
+//! Company-wide settings the admin changes: general ones (name, locale, the region phone
+//! numbers are read in) and security (whether every user must sign in with a second
+//! factor). Both live on the tenant record and change on its version.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Tenant, get_tenant, tenant_key};
+use super::{Tenant, get_tenant, signup::valid_locale, tenant_key};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::http::{ApiError, Principal};
 use crate::policy::Action;
 use crate::table::{Condition, TableError, Write, to_item};
+use crate::validation::{Errors, is_region};
 
 const RESOURCE: &str = "settings";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct General {
+    pub company_name: String,
+    pub locale: String,
+    /// Phone numbers without a country code are read as numbers of this region.
+    pub default_region: String,
+    pub version: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneralPatch {
+    pub company_name: Option<String>,
+    pub locale: Option<String>,
+    pub default_region: Option<String>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Security {
@@ -25,11 +44,115 @@ pub struct SecurityPatch {
     pub require_mfa: Option<bool>,
 }
 
-fn of(tenant: &Tenant) -> Security {
+fn general_of(tenant: &Tenant) -> General {
+    General {
+        company_name: tenant.company_name.clone(),
+        locale: tenant.locale.clone(),
+        default_region: tenant.default_region.clone(),
+        version: tenant.version,
+    }
+}
+
+fn security_of(tenant: &Tenant) -> Security {
     Security {
         require_mfa: tenant.require_mfa,
         version: tenant.version,
     }
+}
+
+async fn load(state: &AppState, principal: &Principal) -> Result<Tenant, ApiError> {
+    get_tenant(state.table.as_ref(), &principal.tenant)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("The company no longer exists.".into()))
+}
+
+pub async fn general(state: &AppState, principal: &Principal) -> Result<General, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    Ok(general_of(&load(state, principal).await?))
+}
+
+pub async fn security(state: &AppState, principal: &Principal) -> Result<Security, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    Ok(security_of(&load(state, principal).await?))
+}
+
+pub async fn update_general(
+    state: &AppState,
+    principal: &Principal,
+    patch: GeneralPatch,
+) -> Result<General, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    let mut errors = Errors::new();
+    if let Some(name) = &patch.company_name {
+        errors.text("company_name", name, 1, 200);
+    }
+    if let Some(locale) = &patch.locale
+        && !valid_locale(locale)
+    {
+        errors.add("locale", "must be a language tag like `en` or `zh-CN`");
+    }
+    if let Some(region) = &patch.default_region
+        && !is_region(region)
+    {
+        errors.add(
+            "default_region",
+            "must be an ISO 3166-1 alpha-2 code, like CN",
+        );
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let changed = change(
+        state,
+        principal,
+        "settings.general_updated",
+        general_of,
+        |t| {
+            if let Some(name) = &patch.company_name {
+                t.company_name = name.trim().to_owned();
+            }
+            if let Some(locale) = &patch.locale {
+                t.locale = locale.clone();
+            }
+            if let Some(region) = &patch.default_region {
+                t.default_region = region.clone();
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(general_of(&changed))
+}
+
+pub async fn update_security(
+    state: &AppState,
+    principal: &Principal,
+    patch: SecurityPatch,
+) -> Result<Security, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    let turning_on = patch.require_mfa == Some(true);
+    if turning_on && !caller_has_mfa(state, principal).await? {
+        let current = load(state, principal).await?;
+        if !current.require_mfa {
+            return Err(ApiError::conflict(
+                "mfa-not-enabled",
+                "Set up two-factor sign-in for yourself first, so the requirement does not \
+                 lock you out.",
+            ));
+        }
+    }
+    let changed = change(
+        state,
+        principal,
+        "settings.security_updated",
+        security_of,
+        |t| {
+            if let Some(required) = patch.require_mfa {
+                t.require_mfa = required;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(security_of(&changed))
 }
 
 async fn caller_has_mfa(state: &AppState, principal: &Principal) -> Result<bool, ApiError> {
@@ -40,48 +163,31 @@ async fn caller_has_mfa(state: &AppState, principal: &Principal) -> Result<bool,
     )
 }
 
-async fn load(state: &AppState, principal: &Principal) -> Result<Tenant, ApiError> {
-    get_tenant(state.table.as_ref(), &principal.tenant)
-        .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The company no longer exists.".into()))
-}
-
-pub async fn security(state: &AppState, principal: &Principal) -> Result<Security, ApiError> {
-    principal.require(RESOURCE, Action::Read)?;
-    Ok(of(&load(state, principal).await?))
-}
-
-pub async fn update_security(
+/// Applies `edit` to a fresh read of the tenant and stores it on the version read (with
+/// an audit entry of what `view` shows), retrying when another change got in first.
+async fn change<T: Serialize + PartialEq>(
     state: &AppState,
     principal: &Principal,
-    patch: SecurityPatch,
-) -> Result<Security, ApiError> {
-    principal.require(RESOURCE, Action::Update)?;
+    action: &str,
+    view: fn(&Tenant) -> T,
+    edit: impl Fn(&mut Tenant) -> Result<(), ApiError>,
+) -> Result<Tenant, ApiError> {
     for _ in 0..5 {
         let current = load(state, principal).await?;
         let mut next = current.clone();
-        if let Some(required) = patch.require_mfa {
-            next.require_mfa = required;
+        edit(&mut next)?;
+        if view(&next) == view(&current) {
+            return Ok(current);
         }
-        if next.require_mfa == current.require_mfa {
-            return Ok(of(&current));
-        }
-        if next.require_mfa && !caller_has_mfa(state, principal).await? {
-            return Err(ApiError::conflict(
-                "mfa-not-enabled",
-                "Set up two-factor sign-in for yourself first, so the requirement does not \
-                 lock you out.",
-            ));
-        }
-        next.version += 1;
+        next.version = current.version + 1;
         let entry = Entry::by(
             principal,
             state.clock.now(),
-            "settings.security_updated",
+            action,
             RESOURCE,
-            Some("security"),
+            Some(&principal.tenant.to_string()),
         )
-        .with_changes(Some(&of(&current)), Some(&of(&next)));
+        .with_changes(Some(&view(&current)), Some(&view(&next)));
         match entry
             .commit(
                 state.table.as_ref(),
@@ -93,7 +199,7 @@ pub async fn update_security(
             )
             .await
         {
-            Ok(()) => return Ok(of(&next)),
+            Ok(()) => return Ok(next),
             Err(TableError::ConditionFailed { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
