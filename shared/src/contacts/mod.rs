@@ -2,12 +2,18 @@
 //! write must satisfy, where contacts live in the table, and the service the HTTP
 //! function calls (permission and scope checks included).
 
+pub mod preferences;
 pub mod sensitive;
 pub mod service;
+
+pub use preferences::{Channel, Consent, ConsentInput, Preferences};
+use preferences::{apply_consent, check_preferences};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::http::extract::from_object;
+use std::collections::BTreeMap;
+
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
@@ -35,6 +41,8 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::sensitive("card_number"),
     FieldSpec::sensitive("bank_account"),
     FieldSpec::sensitive("date_of_birth"),
+    FieldSpec::other("preferences"),
+    FieldSpec::other("consent"),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +133,11 @@ pub struct Contact {
     /// `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
+    #[serde(default)]
+    pub preferences: Preferences,
+    /// Marketing consent per channel.
+    #[serde(default)]
+    pub consent: BTreeMap<Channel, Consent>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -173,6 +186,8 @@ pub struct NewContact {
     pub card_number: Option<String>,
     pub bank_account: Option<String>,
     pub date_of_birth: Option<String>,
+    pub preferences: Option<Preferences>,
+    pub consent: Option<BTreeMap<Channel, ConsentInput>>,
 }
 
 impl NewContact {
@@ -194,6 +209,8 @@ impl NewContact {
             self.card_number.is_some(),
             self.bank_account.is_some(),
             self.date_of_birth.is_some(),
+            self.preferences.is_some(),
+            self.consent.is_some(),
         ])
     }
 }
@@ -233,6 +250,13 @@ pub struct ContactPatch {
     pub bank_account: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub date_of_birth: Option<Option<String>>,
+    /// Replaces the preferences (`null` clears them).
+    #[serde(default, deserialize_with = "present")]
+    pub preferences: Option<Option<Preferences>>,
+    /// Changes consent channel by channel (`null` for a channel forgets it; `null` for
+    /// the whole clears every channel).
+    #[serde(default, deserialize_with = "present")]
+    pub consent: Option<Option<BTreeMap<Channel, Option<ConsentInput>>>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
@@ -261,11 +285,14 @@ impl ContactPatch {
             self.card_number.is_some(),
             self.bank_account.is_some(),
             self.date_of_birth.is_some(),
+            self.preferences.is_some(),
+            self.consent.is_some(),
         ])
     }
 
-    /// Applies the patch to `contact`; fields that cannot be cleared report an error.
-    pub fn apply(self, contact: &mut Contact, errors: &mut Errors) {
+    /// Applies the patch to `contact` (consent changes stamped `now`); fields that cannot
+    /// be cleared report an error.
+    pub fn apply(self, contact: &mut Contact, now: &str, errors: &mut Errors) {
         if let Some(name) = self.name {
             match name {
                 Some(name) => contact.name = name,
@@ -316,6 +343,14 @@ impl ContactPatch {
         }
         if let Some(v) = self.date_of_birth {
             contact.date_of_birth = v;
+        }
+        if let Some(v) = self.preferences {
+            contact.preferences = v.unwrap_or_default();
+        }
+        match self.consent {
+            None => {}
+            Some(None) => contact.consent.clear(),
+            Some(Some(changes)) => apply_consent(&mut contact.consent, changes, now, errors),
         }
     }
 }
@@ -417,6 +452,7 @@ pub fn normalize_and_check(
             errors.add(format!("tags[{i}]"), "appears twice");
         }
     }
+    check_preferences(&contact.preferences, errors);
     sensitive::check(
         &mut contact.national_id,
         &mut contact.card_number,
@@ -470,6 +506,8 @@ mod tests {
             card_number: None,
             bank_account: None,
             date_of_birth: None,
+            preferences: Preferences::default(),
+            consent: BTreeMap::new(),
             created_by: "usr_1".into(),
             created_at: String::new(),
             updated_at: String::new(),
@@ -546,7 +584,7 @@ mod tests {
         let patch: ContactPatch =
             serde_json::from_str(r#"{"title": null, "tags": ["a"]}"#).unwrap();
         let mut errors = Errors::new();
-        patch.apply(&mut c, &mut errors);
+        patch.apply(&mut c, "now", &mut errors);
         assert!(errors.is_empty());
         assert_eq!(c.title, None);
         assert_eq!(c.company_name.as_deref(), Some("Acme"));

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use zeroize::Zeroizing;
 
+use super::preferences::apply_consent;
 use super::{
     Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk, sensitive,
 };
@@ -198,12 +199,23 @@ pub async fn create(
         card_number: input.card_number,
         bank_account: input.bank_account,
         date_of_birth: input.date_of_birth,
+        preferences: input.preferences.unwrap_or_default(),
+        consent: Default::default(),
         created_by: principal.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,
         version: 1,
     };
     let mut errors = Errors::new();
+    if let Some(consent) = input.consent {
+        let changes = consent.into_iter().map(|(c, v)| (c, Some(v))).collect();
+        apply_consent(
+            &mut contact.consent,
+            changes,
+            &contact.created_at,
+            &mut errors,
+        );
+    }
     let region = region(state, principal).await?;
     normalize_and_check(&mut contact, state.clock.now().date(), &region, &mut errors);
     if contact.owner_id != principal.user_id {
@@ -463,7 +475,9 @@ pub async fn update(
         let current = load(state, principal, scope, id).await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
-        patch.clone().apply(&mut next, &mut errors);
+        patch
+            .clone()
+            .apply(&mut next, &rfc3339(state.clock.now()), &mut errors);
         normalize_and_check(&mut next, state.clock.now().date(), &region, &mut errors);
         if next.owner_id != current.owner_id {
             check_owner(state, principal, &next.owner_id, &mut errors).await?;
