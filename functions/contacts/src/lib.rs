@@ -1,14 +1,17 @@
-//! The `contacts` function: create, read, list, update and delete contacts.
-//! Handlers only translate HTTP to calls of `shared::contacts::service`.
+//! The `contacts` function, the customer records: contacts and companies (create, read,
+//! list, update, delete; a company's contacts). Handlers only translate HTTP to calls of
+//! `shared::contacts::service` and `shared::companies::service`.
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
+use shared::companies::service as companies;
+use shared::companies::{CompanyPatch, NewCompany};
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
-use shared::http::cursor::ListPage;
+use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
@@ -29,12 +32,22 @@ pub fn routes() -> Routes {
         .get("/v1/contacts/{id}", get)
         .patch("/v1/contacts/{id}", update)
         .delete("/v1/contacts/{id}", delete)
+        .post("/v1/companies", create_company)
+        .get("/v1/companies", list_companies)
+        .get("/v1/companies/{id}", get_company)
+        .patch("/v1/companies/{id}", update_company)
+        .delete("/v1/companies/{id}", delete_company)
+        .get("/v1/companies/{id}/contacts", company_contacts)
 }
 
-/// A contact with its `ETag`.
+/// A record with its `ETag` (and `Location` under `collection` when just created).
 fn with_etag(status: StatusCode, contact: View) -> Response {
+    record(status, "/v1/contacts", contact)
+}
+
+fn record(status: StatusCode, collection: &str, contact: View) -> Response {
     let tag = etag(contact.version);
-    let location = HeaderValue::from_str(&format!("/v1/contacts/{}", contact.id()));
+    let location = HeaderValue::from_str(&format!("{collection}/{}", contact.id()));
     let mut response = (status, [(header::ETAG, tag)], JsonResponse(&contact)).into_response();
     if status == StatusCode::CREATED
         && let Ok(location) = location
@@ -99,4 +112,71 @@ async fn delete(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_company(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewCompany>,
+) -> Result<Response, ApiError> {
+    let company = companies::create(&state, &principal, input).await?;
+    Ok(record(StatusCode::CREATED, "/v1/companies", company))
+}
+
+async fn list_companies(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    companies::list(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_company(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let company = companies::get(&state, &principal, &id).await?;
+    Ok(record(StatusCode::OK, "/v1/companies", company))
+}
+
+async fn update_company(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<CompanyPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let company = companies::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(record(StatusCode::OK, "/v1/companies", company))
+}
+
+async fn delete_company(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    companies::delete(
+        &state,
+        &principal,
+        &id,
+        Precondition::from_headers(&headers),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn company_contacts(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    companies::contacts(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
 }

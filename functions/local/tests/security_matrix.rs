@@ -134,6 +134,33 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/contacts/{id}",
             Roles([204, 404, 404, 403, 403, 403]),
         ),
+        // Companies owned by the admin: as contacts, but support and finance only read.
+        (
+            "POST",
+            "/v1/companies",
+            Roles([201, 201, 201, 403, 403, 403]),
+        ),
+        ("GET", "/v1/companies", Roles(EVERYONE)),
+        (
+            "GET",
+            "/v1/companies/{id}",
+            Roles([200, 404, 404, 200, 200, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/companies/{id}",
+            Roles([200, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/companies/{id}",
+            Roles([204, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/companies/{id}/contacts",
+            Roles([200, 404, 404, 200, 200, 200]),
+        ),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -295,6 +322,19 @@ async fn request(
                 .await;
             let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
             let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
+            (path, body)
+        }
+        ("POST", "/v1/companies") => (path.into(), body(json!({"name": "Matrix Ltd"}))),
+        (_, "/v1/companies/{id}") | (_, "/v1/companies/{id}/contacts") => {
+            let company = app
+                .post(
+                    "/v1/companies",
+                    Some(admin),
+                    json!({"name": "Owned by admin"}),
+                )
+                .await;
+            let path = path.replace("{id}", &id_of(&company));
+            let body = (method == "PATCH").then(|| json!({"industry": "Retail"}));
             (path, body)
         }
         ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),

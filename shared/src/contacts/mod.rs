@@ -43,6 +43,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::sensitive("date_of_birth"),
     FieldSpec::other("preferences"),
     FieldSpec::other("consent"),
+    FieldSpec::other("company_id"),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +117,9 @@ pub struct Contact {
     pub emails: Vec<Email>,
     pub phones: Vec<Phone>,
     pub company_name: Option<String>,
+    /// The company the contact belongs to, if any.
+    #[serde(default)]
+    pub company_id: Option<String>,
     pub title: Option<String>,
     pub address: Option<Address>,
     pub tags: Vec<String>,
@@ -188,6 +192,7 @@ pub struct NewContact {
     pub date_of_birth: Option<String>,
     pub preferences: Option<Preferences>,
     pub consent: Option<BTreeMap<Channel, ConsentInput>>,
+    pub company_id: Option<String>,
 }
 
 impl NewContact {
@@ -211,6 +216,7 @@ impl NewContact {
             self.date_of_birth.is_some(),
             self.preferences.is_some(),
             self.consent.is_some(),
+            self.company_id.is_some(),
         ])
     }
 }
@@ -257,6 +263,9 @@ pub struct ContactPatch {
     /// the whole clears every channel).
     #[serde(default, deserialize_with = "present")]
     pub consent: Option<Option<BTreeMap<Channel, Option<ConsentInput>>>>,
+    /// Links the contact to a company (`null` unlinks it).
+    #[serde(default, deserialize_with = "present")]
+    pub company_id: Option<Option<String>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
@@ -287,6 +296,7 @@ impl ContactPatch {
             self.date_of_birth.is_some(),
             self.preferences.is_some(),
             self.consent.is_some(),
+            self.company_id.is_some(),
         ])
     }
 
@@ -346,6 +356,9 @@ impl ContactPatch {
         }
         if let Some(v) = self.preferences {
             contact.preferences = v.unwrap_or_default();
+        }
+        if let Some(v) = self.company_id {
+            contact.company_id = v;
         }
         match self.consent {
             None => {}
@@ -473,9 +486,9 @@ pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(tenant.pk("contacts"), id)
 }
 
-/// The index-1 partition of one owner's contacts, for own-scope lists.
-pub fn owner_pk(tenant: &TenantId, owner_id: &str) -> String {
-    tenant.pk(&format!("contacts#owner#{owner_id}"))
+/// The index-2 partition of one company's contacts.
+pub fn company_pk(tenant: &TenantId, company_id: &str) -> String {
+    tenant.pk(&format!("contacts#company#{company_id}"))
 }
 
 #[cfg(test)]
@@ -492,6 +505,7 @@ mod tests {
             }],
             phones: vec![],
             company_name: None,
+            company_id: None,
             title: None,
             address: Some(Address {
                 country: Some("cn".into()),

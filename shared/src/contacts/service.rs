@@ -10,28 +10,22 @@ use zeroize::Zeroizing;
 
 use super::preferences::apply_consent;
 use super::{
-    Contact, ContactPatch, NewContact, PREFIX, key, normalize_and_check, owner_pk, sensitive,
+    Contact, ContactPatch, NewContact, PREFIX, company_pk, key, normalize_and_check, sensitive,
 };
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::companies;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
 use crate::policy::{Action, FieldRule, Scope, View};
-use crate::table::{
-    Condition, Index, Item, Key, Query, SortKey, TableError, Write, from_item, query_filtered,
-    to_item,
-};
-use crate::tenancy::{self, Status};
+use crate::records::{self, check_owner, phone_region, write_on_version};
+use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
 const RESOURCE: &str = "contacts";
-/// How often a write without `If-Match` re-reads and retries when it races another.
-const WRITE_ATTEMPTS: usize = 8;
-/// Most table pages one list request reads while filtering by team.
-const MAX_LIST_READS: usize = 10;
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No contact with this id.".into())
@@ -128,11 +122,24 @@ fn lookup_writes(
     Ok(writes)
 }
 
-/// The region the caller's company reads phone numbers in.
-async fn region(state: &AppState, principal: &Principal) -> Result<String, ApiError> {
-    Ok(tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
-        .await?
-        .map_or_else(tenancy::default_region, |t| t.default_region))
+/// A contact may only be linked to a company of the caller's tenant.
+async fn check_company(
+    state: &AppState,
+    principal: &Principal,
+    before: Option<&Contact>,
+    after: &Contact,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    let Some(company) = &after.company_id else {
+        return Ok(());
+    };
+    if before.and_then(|c| c.company_id.as_ref()) == Some(company) {
+        return Ok(());
+    }
+    if !companies::service::exists(state.table.as_ref(), &principal.tenant, company).await? {
+        errors.add("company_id", "is not a company of this account");
+    }
+    Ok(())
 }
 
 fn to_stored(
@@ -144,34 +151,21 @@ fn to_stored(
     if let Some(data_key) = data_key {
         sensitive::seal_item(data_key, &principal.tenant, &mut item);
     }
-    item.insert(
-        "gsi1pk".into(),
-        Value::String(owner_pk(&principal.tenant, &contact.owner_id)),
+    records::index_by_owner(
+        &mut item,
+        &principal.tenant,
+        RESOURCE,
+        &contact.owner_id,
+        &contact.id,
     );
-    item.insert("gsi1sk".into(), Value::String(contact.id.clone()));
+    if let Some(company) = &contact.company_id {
+        item.insert(
+            "gsi2pk".into(),
+            Value::String(company_pk(&principal.tenant, company)),
+        );
+        item.insert("gsi2sk".into(), Value::String(contact.id.clone()));
+    }
     Ok(item)
-}
-
-/// Giving a contact an owner (other than a creator keeping it) needs `assign`, and the
-/// owner must be an active user of the caller's tenant.
-async fn check_owner(
-    state: &AppState,
-    principal: &Principal,
-    owner_id: &str,
-    errors: &mut Errors,
-) -> Result<(), ApiError> {
-    principal.require(RESOURCE, Action::Assign)?;
-    if owner_id == principal.user_id {
-        return Ok(());
-    }
-    let active = is_id("usr", owner_id)
-        && tenancy::get_user(state.table.as_ref(), &principal.tenant, owner_id)
-            .await?
-            .is_some_and(|u| u.status == Status::Active);
-    if !active {
-        errors.add("owner_id", "is not an active user of this company");
-    }
-    Ok(())
 }
 
 pub async fn create(
@@ -188,6 +182,7 @@ pub async fn create(
         emails: input.emails,
         phones: input.phones,
         company_name: input.company_name,
+        company_id: input.company_id,
         title: input.title,
         address: input.address,
         tags: input.tags,
@@ -216,11 +211,12 @@ pub async fn create(
             &mut errors,
         );
     }
-    let region = region(state, principal).await?;
+    let region = phone_region(state, principal).await?;
     normalize_and_check(&mut contact, state.clock.now().date(), &region, &mut errors);
     if contact.owner_id != principal.user_id {
-        check_owner(state, principal, &contact.owner_id, &mut errors).await?;
+        check_owner(state, principal, RESOURCE, &contact.owner_id, &mut errors).await?;
     }
+    check_company(state, principal, None, &contact, &mut errors).await?;
     errors.finish().map_err(ApiError::Validation)?;
     let data_key = key_for(state, principal, &[&contact]).await?;
     let entry = Entry::by(
@@ -352,43 +348,39 @@ pub async fn list(
     if let Some((field, value)) = lookup {
         return find_by(state, principal, scope, field, &value, limit).await;
     }
-    let (query, list_id) = match scope {
-        // Team members' contacts are spread over the partition: read it, keep theirs.
-        Scope::All | Scope::Team => (
-            Query::partition(principal.tenant.pk("contacts")),
-            format!("{}/contacts/all", principal.tenant),
-        ),
-        Scope::Own => (
-            Query::partition(owner_pk(&principal.tenant, &principal.user_id)).on(Index::Gsi1),
-            format!("{}/contacts/owner/{}", principal.tenant, principal.user_id),
-        ),
-    };
-    let start = params
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&list_id, c))
-        .transpose()?;
-    let query = query.descending().limit(limit).start(start);
-    let (items, next) = query_filtered(
-        state.table.as_ref(),
-        query,
-        limit,
-        MAX_LIST_READS,
-        |item: &Item| {
-            let owner = item.get("owner_id").and_then(Value::as_str);
-            owner.is_some_and(|o| principal.reaches(scope, o))
-        },
-    )
-    .await?;
+    let (items, next_cursor) =
+        records::list_in_scope(state, principal, RESOURCE, scope, &params).await?;
+    views(state, principal, items, next_cursor).await
+}
+
+/// Stored items as the caller may see them, with the cursor of the next page.
+async fn views(
+    state: &AppState,
+    principal: &Principal,
+    items: Vec<Item>,
+    next_cursor: Option<String>,
+) -> Result<ListPage<View>, ApiError> {
     let mut data = Vec::with_capacity(items.len());
     for item in items {
         let contact = from_stored(state, principal, item).await?;
         data.push(principal.view(RESOURCE, &contact, false)?);
     }
-    Ok(ListPage {
-        data,
-        next_cursor: next.map(|next| state.cursors.encode(&list_id, &next)),
-    })
+    Ok(ListPage { data, next_cursor })
+}
+
+/// The contacts of company `company_id` the caller may see, newest first.
+pub async fn of_company(
+    state: &AppState,
+    principal: &Principal,
+    company_id: &str,
+    params: ListParams,
+) -> Result<ListPage<View>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let query = Query::partition(company_pk(&principal.tenant, company_id)).on(Index::Gsi2);
+    let list_id = format!("{}/contacts/company/{company_id}", principal.tenant);
+    let (items, next_cursor) =
+        records::list_query(state, principal, query, &list_id, scope, &params).await?;
+    views(state, principal, items, next_cursor).await
 }
 
 /// The contacts (in the caller's scope) whose `field` is exactly `raw`.
@@ -414,7 +406,7 @@ async fn find_by(
             (BY_EMAIL, normalize_email(raw))
         }
         "phones" => {
-            let region = region(state, principal).await?;
+            let region = phone_region(state, principal).await?;
             let e164 = to_e164(raw, &region)
                 .ok_or_else(|| ApiError::validation("phone", "is not a valid phone number"))?;
             (BY_PHONE, e164)
@@ -468,10 +460,10 @@ pub async fn update(
 ) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
-    let region = region(state, principal).await?;
+    let region = phone_region(state, principal).await?;
     // The patch is applied to a fresh read on every attempt, so a concurrent change is
     // never overwritten: either both apply, or the client is told (412).
-    for _ in 0..WRITE_ATTEMPTS {
+    let contact = write_on_version(&precondition, "contact", || async {
         let current = load(state, principal, scope, id).await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
@@ -480,14 +472,15 @@ pub async fn update(
             .apply(&mut next, &rfc3339(state.clock.now()), &mut errors);
         normalize_and_check(&mut next, state.clock.now().date(), &region, &mut errors);
         if next.owner_id != current.owner_id {
-            check_owner(state, principal, &next.owner_id, &mut errors).await?;
+            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
         }
+        check_company(state, principal, Some(&current), &next, &mut errors).await?;
         // An invalid change is reported as such whatever the version; a valid one is
         // applied only to the version the client saw.
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
         if next == current {
-            return principal.view(RESOURCE, &current, false);
+            return Ok(Ok(current));
         }
         let now = state.clock.now();
         next.version = current.version + 1;
@@ -508,21 +501,10 @@ pub async fn update(
             Some(&next),
         )?);
         writes.push(entry.write(&principal.tenant)?);
-        match state.table.transact(writes).await {
-            Ok(()) => return principal.view(RESOURCE, &next, false),
-            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
-            Err(TableError::ConditionFailed { .. }) => {
-                return Err(ApiError::PreconditionFailed(
-                    "The record changed while your update was applied; fetch it again.".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent-modification",
-        "The contact is being changed by many requests at once; please retry.",
-    ))
+        Ok(state.table.transact(writes).await.map(|()| next))
+    })
+    .await?;
+    principal.view(RESOURCE, &contact, false)
 }
 
 pub async fn delete(
@@ -532,7 +514,8 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), ApiError> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
-    for _ in 0..WRITE_ATTEMPTS {
+    // Changed (or deleted) meanwhile: look again; the next read tells which.
+    write_on_version(&precondition, "contact", || async {
         let current = load(state, principal, scope, id).await?;
         precondition.check(current.version)?;
         let data_key = key_for(state, principal, &[&current]).await?;
@@ -555,20 +538,7 @@ pub async fn delete(
             None,
         )?);
         writes.push(entry.write(&principal.tenant)?);
-        match state.table.transact(writes).await {
-            Ok(()) => return Ok(()),
-            // Changed (or deleted) meanwhile: look again; the next read tells which.
-            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
-            Err(TableError::ConditionFailed { .. }) => {
-                return Err(ApiError::PreconditionFailed(
-                    "The contact changed while it was being deleted; fetch it again.".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent-modification",
-        "The contact is being changed by many requests at once; please retry.",
-    ))
+        Ok(state.table.transact(writes).await)
+    })
+    .await
 }

@@ -60,6 +60,7 @@ impl FieldSpec {
 pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
     match resource {
         "contacts" => crate::contacts::FIELDS,
+        "companies" => crate::companies::FIELDS,
         _ => &[],
     }
 }

@@ -14,6 +14,7 @@ use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
+use crate::records::write_on_version;
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
 
@@ -22,8 +23,6 @@ pub const PREFIX: &str = "tea";
 pub const MAX_TEAMS: usize = 100;
 /// Most members one team may have.
 pub const MAX_MEMBERS: usize = 500;
-/// How often a membership change re-reads and retries when it races another.
-const WRITE_ATTEMPTS: usize = 8;
 const RESOURCE: &str = "teams";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,11 +180,11 @@ async fn change(
     change: impl Fn(&Team) -> Result<Option<Team>, ApiError>,
 ) -> Result<Team, ApiError> {
     principal.require(RESOURCE, Action::Update)?;
-    for _ in 0..WRITE_ATTEMPTS {
+    write_on_version(&precondition, "team", || async {
         let current = load(state, principal, id).await?;
         let Some(mut next) = change(&current)? else {
             precondition.check(current.version)?;
-            return Ok(current);
+            return Ok(Ok(current));
         };
         precondition.check(current.version)?;
         let now = state.clock.now();
@@ -193,31 +192,16 @@ async fn change(
         next.updated_at = rfc3339(now);
         let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        match entry
-            .commit(
-                state.table.as_ref(),
-                &principal.tenant,
-                Write::Put {
-                    item: to_item(&key(&principal.tenant, id), &next)?,
-                    condition: Condition::VersionIs(current.version),
-                },
-            )
+        let write = Write::Put {
+            item: to_item(&key(&principal.tenant, id), &next)?,
+            condition: Condition::VersionIs(current.version),
+        };
+        Ok(entry
+            .commit(state.table.as_ref(), &principal.tenant, write)
             .await
-        {
-            Ok(()) => return Ok(next),
-            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
-            Err(TableError::ConditionFailed { .. }) => {
-                return Err(ApiError::PreconditionFailed(
-                    "The team changed meanwhile; fetch it again.".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent-modification",
-        "The team is being changed by many requests at once; please retry.",
-    ))
+            .map(|()| next))
+    })
+    .await
 }
 
 pub async fn rename(

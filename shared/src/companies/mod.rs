@@ -1,0 +1,364 @@
+//! Companies: the organisations a business deals with. Contacts link to at most one
+//! company, and a company lists its contacts. This module holds the record, its rules
+//! and where companies live in the table; `service` applies permissions and scope.
+
+pub mod service;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::contacts::LifecycleStage;
+use crate::http::extract::from_object;
+use crate::ids::TenantId;
+use crate::policy::FieldSpec;
+use crate::table::Key;
+use crate::validation::{Errors, to_e164};
+
+pub const PREFIX: &str = "com";
+pub const RESOURCE: &str = "companies";
+pub const MAX_TAGS: usize = 50;
+/// The largest annual revenue accepted, in minor units (10^15: ten trillion in yuan).
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The fields role rules can restrict.
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::text("name"),
+    FieldSpec::text("legal_name"),
+    FieldSpec::other("industry"),
+    FieldSpec::other("size_band"),
+    FieldSpec::text("region"),
+    FieldSpec::text("address"),
+    FieldSpec::text("website"),
+    FieldSpec::text("phone"),
+    FieldSpec::other("tags"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("lifecycle_stage"),
+    FieldSpec::other("annual_revenue"),
+    FieldSpec::text("notes"),
+];
+
+/// Head-count bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SizeBand {
+    #[serde(rename = "1-9")]
+    Micro,
+    #[serde(rename = "10-49")]
+    Small,
+    #[serde(rename = "50-249")]
+    Medium,
+    #[serde(rename = "250-999")]
+    Large,
+    #[serde(rename = "1000+")]
+    Enterprise,
+}
+
+/// Where a company is, at any level of detail.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Region {
+    /// ISO 3166-1 alpha-2, upper case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Province or state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+}
+
+/// An amount of money: integer minor units and an ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+macro_rules! object_only {
+    ($($ty:ident),*) => {$(
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_object(d, $ty::deserialize)
+            }
+        }
+    )*};
+}
+object_only!(Region, Money);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub industry: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    /// Street address.
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub tags: Vec<String>,
+    pub owner_id: String,
+    pub lifecycle_stage: LifecycleStage,
+    pub annual_revenue: Option<Money>,
+    pub notes: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// The body of `POST /v1/companies`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCompany {
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub industry: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub owner_id: Option<String>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    pub annual_revenue: Option<Money>,
+    pub notes: Option<String>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The body of `PATCH /v1/companies/{id}` (JSON merge patch).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPatch {
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub legal_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub size_band: Option<Option<SizeBand>>,
+    #[serde(default, deserialize_with = "present")]
+    pub region: Option<Option<Region>>,
+    #[serde(default, deserialize_with = "present")]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub owner_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub lifecycle_stage: Option<Option<LifecycleStage>>,
+    #[serde(default, deserialize_with = "present")]
+    pub annual_revenue: Option<Option<Money>>,
+    #[serde(default, deserialize_with = "present")]
+    pub notes: Option<Option<String>>,
+}
+
+/// The names of the [`FIELDS`] flagged in `flags` (given in the order of `FIELDS`).
+fn sent(flags: [bool; FIELDS.len()]) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .zip(flags)
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f.name)
+        .collect()
+}
+
+impl NewCompany {
+    /// The fields this body sets (for role field rules).
+    pub fn fields_sent(&self) -> Vec<&'static str> {
+        sent([
+            true,
+            self.legal_name.is_some(),
+            self.industry.is_some(),
+            self.size_band.is_some(),
+            self.region.is_some(),
+            self.address.is_some(),
+            self.website.is_some(),
+            self.phone.is_some(),
+            !self.tags.is_empty(),
+            self.owner_id.is_some(),
+            self.lifecycle_stage.is_some(),
+            self.annual_revenue.is_some(),
+            self.notes.is_some(),
+        ])
+    }
+}
+
+impl CompanyPatch {
+    /// The fields this patch touches (for role field rules).
+    pub fn fields_sent(&self) -> Vec<&'static str> {
+        sent([
+            self.name.is_some(),
+            self.legal_name.is_some(),
+            self.industry.is_some(),
+            self.size_band.is_some(),
+            self.region.is_some(),
+            self.address.is_some(),
+            self.website.is_some(),
+            self.phone.is_some(),
+            self.tags.is_some(),
+            self.owner_id.is_some(),
+            self.lifecycle_stage.is_some(),
+            self.annual_revenue.is_some(),
+            self.notes.is_some(),
+        ])
+    }
+
+    /// Applies the patch; fields that cannot be cleared report an error.
+    pub fn apply(self, company: &mut Company, errors: &mut Errors) {
+        match self.name {
+            Some(Some(name)) => company.name = name,
+            Some(None) => errors.add("name", "cannot be removed"),
+            None => {}
+        }
+        match self.owner_id {
+            Some(Some(owner)) => company.owner_id = owner,
+            Some(None) => errors.add("owner_id", "cannot be removed"),
+            None => {}
+        }
+        macro_rules! replace {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field {
+                    company.$field = v;
+                }
+            )*};
+        }
+        replace!(
+            legal_name,
+            industry,
+            size_band,
+            region,
+            address,
+            website,
+            phone,
+            annual_revenue,
+            notes
+        );
+        if let Some(tags) = self.tags {
+            company.tags = tags.unwrap_or_default();
+        }
+        if let Some(stage) = self.lifecycle_stage {
+            company.lifecycle_stage = stage.unwrap_or_default();
+        }
+    }
+}
+
+fn trim_opt(value: &mut Option<String>) {
+    if let Some(v) = value {
+        *v = v.trim().to_owned();
+    }
+}
+
+/// Normalizes what can be and reports every rule the company breaks (judged on the
+/// values as sent, like contacts).
+pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Errors) {
+    errors.text("name", &company.name, 1, 200);
+    company.name = company.name.trim().to_owned();
+    for (field, value, max) in [
+        ("legal_name", &mut company.legal_name, 200),
+        ("industry", &mut company.industry, 100),
+        ("address", &mut company.address, 200),
+        ("notes", &mut company.notes, 10_000),
+    ] {
+        errors.opt_text(field, value.as_deref(), max);
+        trim_opt(value);
+    }
+    if let Some(place) = &mut company.region {
+        for (field, value) in [
+            ("province", &mut place.province),
+            ("city", &mut place.city),
+            ("district", &mut place.district),
+        ] {
+            errors.opt_text(&format!("region.{field}"), value.as_deref(), 100);
+            trim_opt(value);
+        }
+        if let Some(country) = &mut place.country {
+            *country = country.to_ascii_uppercase();
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.add(
+                    "region.country",
+                    "must be an ISO 3166-1 alpha-2 code, like CN",
+                );
+            }
+        }
+        if *place == Region::default() {
+            company.region = None;
+        }
+    }
+    if let Some(site) = &company.website {
+        let ok = (site.starts_with("https://") || site.starts_with("http://"))
+            && site.len() <= 200
+            && site.len() > "https://".len()
+            && !site.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            errors.add(
+                "website",
+                "must be an http(s) URL of at most 200 characters",
+            );
+        }
+    }
+    if let Some(phone) = &mut company.phone {
+        let before = errors.len();
+        errors.phone("phone", phone);
+        if errors.len() == before {
+            match to_e164(phone, region) {
+                Some(e164) => *phone = e164,
+                None => errors.add(
+                    "phone",
+                    format!("is not a valid phone number in {region}; for another country, start with + and its code"),
+                ),
+            }
+        }
+    }
+    if let Some(money) = &company.annual_revenue {
+        if !(0..=MAX_AMOUNT_MINOR).contains(&money.amount_minor) {
+            errors.add(
+                "annual_revenue.amount_minor",
+                format!("must be 0 to {MAX_AMOUNT_MINOR}"),
+            );
+        }
+        if money.currency.len() != 3 || !money.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.add(
+                "annual_revenue.currency",
+                "must be an ISO 4217 code, like CNY",
+            );
+        }
+    }
+    if company.tags.len() > MAX_TAGS {
+        errors.add("tags", format!("at most {MAX_TAGS} tags"));
+        company.tags.clear();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, tag) in company.tags.iter_mut().enumerate() {
+        errors.text(&format!("tags[{i}]"), tag, 1, 50);
+        *tag = tag.trim().to_owned();
+        if !seen.insert(tag.to_lowercase()) {
+            errors.add(format!("tags[{i}]"), "appears twice");
+        }
+    }
+}
+
+pub fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(tenant.pk(RESOURCE), id)
+}

@@ -1,0 +1,160 @@
+//! What every owned business record (contacts, companies, and what follows) does alike:
+//! the owner index that own-scope lists read, scoped lists with signed cursors, and the
+//! optimistic write loop that never loses a concurrent change.
+
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::AppState;
+use crate::http::cursor::ListParams;
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::TenantId;
+use crate::policy::Scope;
+use crate::table::{Index, Item, Query, TableError, query_filtered};
+
+/// How often a write without `If-Match` re-reads and retries when it races another.
+pub const WRITE_ATTEMPTS: usize = 8;
+/// Most table pages one list request reads while filtering by team.
+const MAX_LIST_READS: usize = 10;
+
+/// The index-1 partition of one owner's records of `resource`.
+pub fn owner_pk(tenant: &TenantId, resource: &str, owner_id: &str) -> String {
+    tenant.pk(&format!("{resource}#owner#{owner_id}"))
+}
+
+/// Puts `item` (a record of `resource` with `id`) in its owner's index partition.
+pub fn index_by_owner(
+    item: &mut Item,
+    tenant: &TenantId,
+    resource: &str,
+    owner_id: &str,
+    id: &str,
+) {
+    item.insert(
+        "gsi1pk".into(),
+        Value::String(owner_pk(tenant, resource, owner_id)),
+    );
+    item.insert("gsi1sk".into(), Value::String(id.to_owned()));
+}
+
+/// One page of the records of `resource` within `scope`, newest first: items as stored,
+/// and the cursor of the next page.
+pub async fn list_in_scope(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    scope: Scope,
+    params: &ListParams,
+) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    let (query, list_id) = match scope {
+        // Team members' records are spread over the partition: read it, keep theirs.
+        Scope::All | Scope::Team => (
+            Query::partition(principal.tenant.pk(resource)),
+            format!("{}/{resource}/all", principal.tenant),
+        ),
+        Scope::Own => (
+            Query::partition(owner_pk(&principal.tenant, resource, &principal.user_id))
+                .on(Index::Gsi1),
+            format!(
+                "{}/{resource}/owner/{}",
+                principal.tenant, principal.user_id
+            ),
+        ),
+    };
+    list_query(state, principal, query, &list_id, scope, params).await
+}
+
+/// One page of `query` (newest first), keeping the records `scope` reaches; `list_id`
+/// binds the cursors to this list.
+pub async fn list_query(
+    state: &AppState,
+    principal: &Principal,
+    query: Query,
+    list_id: &str,
+    scope: Scope,
+    params: &ListParams,
+) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    let limit = params.limit()?;
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(list_id, c))
+        .transpose()?;
+    let query = query.descending().limit(limit).start(start);
+    let (items, next) = query_filtered(
+        state.table.as_ref(),
+        query,
+        limit,
+        MAX_LIST_READS,
+        |item: &Item| {
+            let owner = item.get("owner_id").and_then(Value::as_str);
+            owner.is_some_and(|o| principal.reaches(scope, o))
+        },
+    )
+    .await?;
+    Ok((items, next.map(|n| state.cursors.encode(list_id, &n))))
+}
+
+/// Runs `attempt` (read, check, conditional write) until its write lands. A write that
+/// loses a race is retried on a fresh read when the client sent no `If-Match`, so two
+/// concurrent changes both apply; with `If-Match` the client is told (412).
+pub async fn write_on_version<T, F, Fut>(
+    precondition: &Precondition,
+    noun: &str,
+    mut attempt: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Result<T, TableError>, ApiError>>,
+{
+    for _ in 0..WRITE_ATTEMPTS {
+        match attempt().await? {
+            Ok(done) => return Ok(done),
+            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
+            Err(TableError::ConditionFailed { .. }) => {
+                return Err(ApiError::PreconditionFailed(format!(
+                    "The {noun} changed while your change was applied; fetch it again."
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        format!("The {noun} is being changed by many requests at once; please retry."),
+    ))
+}
+
+/// Giving a record of `resource` an owner (other than the caller) needs `assign`, and the
+/// owner must be an active user of the caller's tenant.
+pub async fn check_owner(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    owner_id: &str,
+    errors: &mut crate::validation::Errors,
+) -> Result<(), ApiError> {
+    principal.require(resource, crate::policy::Action::Assign)?;
+    if owner_id == principal.user_id {
+        return Ok(());
+    }
+    let active = crate::ids::is_id("usr", owner_id)
+        && crate::tenancy::get_user(state.table.as_ref(), &principal.tenant, owner_id)
+            .await?
+            .is_some_and(|u| u.status == crate::tenancy::Status::Active);
+    if !active {
+        errors.add("owner_id", "is not an active user of this company");
+    }
+    Ok(())
+}
+
+/// The region the caller's company reads phone numbers in.
+pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<String, ApiError> {
+    Ok(
+        crate::tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
+            .await?
+            .map_or_else(crate::tenancy::default_region, |t| t.default_region),
+    )
+}
