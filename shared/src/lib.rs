@@ -24,6 +24,7 @@ pub mod state;
 pub mod table;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timeline;
 pub mod validation;
 
 pub use state::AppState;

@@ -15,6 +15,7 @@ use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
+use shared::timeline::{NewActivity, TimelineEntry};
 
 /// Options of `GET /v1/contacts/{id}`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -38,6 +39,10 @@ pub fn routes() -> Routes {
         .patch("/v1/companies/{id}", update_company)
         .delete("/v1/companies/{id}", delete_company)
         .get("/v1/companies/{id}/contacts", company_contacts)
+        .post("/v1/contacts/{id}/activities", log_contact_activity)
+        .get("/v1/contacts/{id}/timeline", contact_timeline)
+        .post("/v1/companies/{id}/activities", log_company_activity)
+        .get("/v1/companies/{id}/timeline", company_timeline)
 }
 
 /// A record with its `ETag` (and `Location` under `collection` when just created).
@@ -177,6 +182,48 @@ async fn company_contacts(
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
     companies::contacts(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn log_contact_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(input): Json<NewActivity>,
+) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
+    let entry = service::log_activity(&state, &principal, &id, input).await?;
+    Ok((StatusCode::CREATED, JsonResponse(entry)))
+}
+
+async fn contact_timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
+    service::timeline(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn log_company_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(input): Json<NewActivity>,
+) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
+    let entry = companies::log_activity(&state, &principal, &id, input).await?;
+    Ok((StatusCode::CREATED, JsonResponse(entry)))
+}
+
+async fn company_timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
+    companies::timeline(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
 }

@@ -161,6 +161,27 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/companies/{id}/contacts",
             Roles([200, 404, 404, 200, 200, 200]),
         ),
+        // Logging an activity needs `update` on the record; reading the timeline, `read`.
+        (
+            "POST",
+            "/v1/contacts/{id}/activities",
+            Roles([201, 404, 404, 201, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/contacts/{id}/timeline",
+            Roles([200, 404, 404, 200, 200, 200]),
+        ),
+        (
+            "POST",
+            "/v1/companies/{id}/activities",
+            Roles([201, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/companies/{id}/timeline",
+            Roles([200, 404, 404, 200, 200, 200]),
+        ),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -316,16 +337,25 @@ async fn request(
             (format!("/v1/api-keys/{}", id_of(&key)), None)
         }
         ("POST", "/v1/contacts") => (path.into(), body(json!({"name": "Matrix"}))),
-        (_, "/v1/contacts/{id}") => {
+        (_, "/v1/contacts/{id}")
+        | (_, "/v1/contacts/{id}/activities")
+        | (_, "/v1/contacts/{id}/timeline") => {
             let contact = app
                 .create_contact(admin, json!({"name": "Owned by admin"}))
                 .await;
-            let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
-            let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
+            let path = path.replace("{id}", contact["id"].as_str().unwrap());
+            let body = match method {
+                "PATCH" => Some(json!({"title": "Changed"})),
+                "POST" => Some(json!({"kind": "call", "subject": "Matrix", "duration_minutes": 5})),
+                _ => None,
+            };
             (path, body)
         }
         ("POST", "/v1/companies") => (path.into(), body(json!({"name": "Matrix Ltd"}))),
-        (_, "/v1/companies/{id}") | (_, "/v1/companies/{id}/contacts") => {
+        (_, "/v1/companies/{id}")
+        | (_, "/v1/companies/{id}/contacts")
+        | (_, "/v1/companies/{id}/activities")
+        | (_, "/v1/companies/{id}/timeline") => {
             let company = app
                 .post(
                     "/v1/companies",
@@ -334,7 +364,11 @@ async fn request(
                 )
                 .await;
             let path = path.replace("{id}", &id_of(&company));
-            let body = (method == "PATCH").then(|| json!({"industry": "Retail"}));
+            let body = match method {
+                "PATCH" => Some(json!({"industry": "Retail"})),
+                "POST" => Some(json!({"kind": "note", "body": "Matrix"})),
+                _ => None,
+            };
             (path, body)
         }
         ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),

@@ -13,6 +13,7 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::{Action, Scope, View};
 use crate::records::{self, check_owner, index_by_owner, phone_region, write_on_version};
 use crate::table::{Condition, Index, Item, Query, Table, Write, from_item, to_item};
+use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
 
 fn not_found() -> ApiError {
@@ -73,15 +74,16 @@ pub async fn create(
         Some(&company.id),
     )
     .with_changes(None, Some(&company));
-    entry
-        .commit(
-            state.table.as_ref(),
-            &principal.tenant,
+    state
+        .table
+        .transact(vec![
             Write::Put {
                 item: to_stored(&principal.tenant, &company)?,
                 condition: Condition::NotExists,
             },
-        )
+            timeline::change(&principal.tenant, &company.id, state.clock.now(), &entry)?,
+            entry.write(&principal.tenant)?,
+        ])
         .await?;
     principal.view(RESOURCE, &company, false)
 }
@@ -170,14 +172,15 @@ pub async fn update(
         next.updated_at = rfc3339(now);
         let entry = Entry::by(principal, now, "company.updated", RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        let write = Write::Put {
-            item: to_stored(&principal.tenant, &next)?,
-            condition: Condition::VersionIs(current.version),
-        };
-        Ok(entry
-            .commit(state.table.as_ref(), &principal.tenant, write)
-            .await
-            .map(|()| next))
+        let writes = vec![
+            Write::Put {
+                item: to_stored(&principal.tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            },
+            timeline::change(&principal.tenant, id, now, &entry)?,
+            entry.write(&principal.tenant)?,
+        ];
+        Ok(state.table.transact(writes).await.map(|()| next))
     })
     .await?;
     principal.view(RESOURCE, &company, false)
@@ -225,4 +228,28 @@ pub async fn delete(
             .await)
     })
     .await
+}
+
+/// Logs an activity (note, call, meeting, email) on company `id`; needs `update` on it.
+pub async fn log_activity(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    input: NewActivity,
+) -> Result<TimelineEntry, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    load(state, principal, scope, id).await?;
+    timeline::log(state, principal, RESOURCE, id, input).await
+}
+
+/// The timeline of company `id`, newest first.
+pub async fn timeline(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    params: ListParams,
+) -> Result<ListPage<TimelineEntry>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, scope, id).await?;
+    timeline::list(state, principal, RESOURCE, id, params).await
 }

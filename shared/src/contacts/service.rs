@@ -23,6 +23,7 @@ use crate::ids::{is_id, new_id};
 use crate::policy::{Action, FieldRule, Scope, View};
 use crate::records::{self, check_owner, phone_region, write_on_version};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
+use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
 const RESOURCE: &str = "contacts";
@@ -236,6 +237,12 @@ pub async fn create(
         data_key.as_ref(),
         None,
         Some(&contact),
+    )?);
+    writes.push(timeline::change(
+        &principal.tenant,
+        &contact.id,
+        state.clock.now(),
+        &entry,
     )?);
     writes.push(entry.write(&principal.tenant)?);
     state.table.transact(writes).await?;
@@ -500,6 +507,7 @@ pub async fn update(
             Some(&current),
             Some(&next),
         )?);
+        writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })
@@ -541,4 +549,28 @@ pub async fn delete(
         Ok(state.table.transact(writes).await)
     })
     .await
+}
+
+/// Logs an activity (note, call, meeting, email) on contact `id`; needs `update` on it.
+pub async fn log_activity(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    input: NewActivity,
+) -> Result<TimelineEntry, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    load(state, principal, scope, id).await?;
+    timeline::log(state, principal, RESOURCE, id, input).await
+}
+
+/// The timeline of contact `id`, newest first.
+pub async fn timeline(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    params: ListParams,
+) -> Result<ListPage<TimelineEntry>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, scope, id).await?;
+    timeline::list(state, principal, RESOURCE, id, params).await
 }

@@ -1,0 +1,237 @@
+//! The timeline of a contact or company: activities people log (notes, calls, meetings,
+//! emails) and the record's own changes, newest first. Each entry is an item in the
+//! record's timeline partition, written in the same transaction as the change it tells
+//! of; deals, orders and tickets add theirs the same way as they arrive.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::audit::{Actor, Entry};
+use crate::clock::rfc3339;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, new_id};
+use crate::policy::FieldRule;
+use crate::table::{Condition, Key, Query, Write, from_item, to_item};
+use crate::validation::Errors;
+
+pub const ACTIVITY_PREFIX: &str = "act";
+const EVENT_PREFIX: &str = "evt";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Note,
+    Call,
+    Meeting,
+    /// An email sent or received outside the product, logged by hand.
+    Email,
+    /// A change of the record itself.
+    Change,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    Connected,
+    NoAnswer,
+    Busy,
+    Voicemail,
+    WrongNumber,
+}
+
+/// One entry of a timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub kind: Kind,
+    /// When it happened (for activities, as the author says).
+    pub occurred_at: String,
+    pub author: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<CallOutcome>,
+    /// For changes: what happened (`contact.updated`) and to which fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    pub created_at: String,
+}
+
+/// The body of `POST /v1/{contacts,companies}/{id}/activities`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivity {
+    pub kind: Kind,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    /// RFC 3339; now when absent.
+    pub occurred_at: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub outcome: Option<CallOutcome>,
+}
+
+fn pk(tenant: &TenantId, record_id: &str) -> String {
+    tenant.pk(&format!("timeline#{record_id}"))
+}
+
+/// Sort keys order by when things happened (milliseconds, zero-padded), then by id.
+fn sk(at: OffsetDateTime, id: &str) -> String {
+    let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0);
+    format!("{millis:015}#{id}")
+}
+
+fn write(
+    tenant: &TenantId,
+    record_id: &str,
+    at: OffsetDateTime,
+    entry: &TimelineEntry,
+) -> Result<Write, ApiError> {
+    Ok(Write::Put {
+        item: to_item(&Key::new(pk(tenant, record_id), sk(at, &entry.id)), entry)?,
+        condition: Condition::NotExists,
+    })
+}
+
+/// The write that records `entry` (an audit entry of a change to `record_id`) on the
+/// record's timeline, to go in the change's own transaction.
+pub fn change(
+    tenant: &TenantId,
+    record_id: &str,
+    at: OffsetDateTime,
+    audit: &Entry,
+) -> Result<Write, ApiError> {
+    let entry = TimelineEntry {
+        id: new_id(EVENT_PREFIX),
+        kind: Kind::Change,
+        occurred_at: rfc3339(at),
+        author: audit.actor.clone(),
+        subject: None,
+        body: None,
+        duration_minutes: None,
+        outcome: None,
+        action: Some(audit.action.clone()),
+        fields: audit.changes.keys().cloned().collect(),
+        created_at: rfc3339(at),
+    };
+    write(tenant, record_id, at, &entry)
+}
+
+/// Logs an activity on `record_id` (whose existence and scope the caller checked) for
+/// `resource`, with its audit entry.
+pub async fn log(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    record_id: &str,
+    input: NewActivity,
+) -> Result<TimelineEntry, ApiError> {
+    let now = state.clock.now();
+    let mut errors = Errors::new();
+    if input.kind == Kind::Change {
+        errors.add("kind", "must be note, call, meeting or email");
+    }
+    errors.opt_text("subject", input.subject.as_deref(), 200);
+    errors.opt_text("body", input.body.as_deref(), 10_000);
+    let occurred = match input.occurred_at.as_deref() {
+        None => now,
+        Some(text) => {
+            match OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+                Ok(at) if (at - now).whole_days().abs() <= 3650 => at,
+                _ => {
+                    errors.add(
+                        "occurred_at",
+                        "must be an RFC 3339 time within ten years of now",
+                    );
+                    now
+                }
+            }
+        }
+    };
+    if let Some(minutes) = input.duration_minutes {
+        if !matches!(input.kind, Kind::Call | Kind::Meeting) {
+            errors.add("duration_minutes", "is only for calls and meetings");
+        } else if minutes > 24 * 60 {
+            errors.add("duration_minutes", "must be at most 1440");
+        }
+    }
+    if input.outcome.is_some() && input.kind != Kind::Call {
+        errors.add("outcome", "is only for calls");
+    }
+    if input.subject.is_none() && input.body.is_none() {
+        errors.add("body", "give a subject or a body");
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let entry = TimelineEntry {
+        id: new_id(ACTIVITY_PREFIX),
+        kind: input.kind,
+        occurred_at: rfc3339(occurred),
+        author: Actor::of(principal),
+        subject: input.subject.map(|s| s.trim().to_owned()),
+        body: input.body,
+        duration_minutes: input.duration_minutes,
+        outcome: input.outcome,
+        action: None,
+        fields: Vec::new(),
+        created_at: rfc3339(now),
+    };
+    let audit = Entry::by(principal, now, "activity.logged", resource, Some(record_id))
+        .with_changes(None, Some(&entry));
+    audit
+        .commit(
+            state.table.as_ref(),
+            &principal.tenant,
+            write(&principal.tenant, record_id, occurred, &entry)?,
+        )
+        .await?;
+    Ok(entry)
+}
+
+/// The timeline of `record_id` (whose existence and scope the caller checked), newest
+/// first; fields the caller's role hides are left out of change entries.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    record_id: &str,
+    params: ListParams,
+) -> Result<ListPage<TimelineEntry>, ApiError> {
+    let limit = params.limit()?;
+    let list_id = format!("{}/timeline/{record_id}", principal.tenant);
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let page = state
+        .table
+        .query(
+            &Query::partition(pk(&principal.tenant, record_id))
+                .descending()
+                .limit(limit)
+                .start(start),
+        )
+        .await?;
+    let data = page
+        .items
+        .into_iter()
+        .map(|item| {
+            let mut entry: TimelineEntry = from_item(item)?;
+            entry.fields.retain(|f| {
+                principal.permissions.field_rule(resource, f) != Some(FieldRule::Hidden)
+            });
+            Ok(entry)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(ListPage {
+        data,
+        next_cursor: page.next.map(|n| state.cursors.encode(&list_id, &n)),
+    })
+}
