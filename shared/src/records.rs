@@ -97,6 +97,27 @@ pub async fn list_query(
     Ok((items, next.map(|n| state.cursors.encode(list_id, &n))))
 }
 
+/// One page of `query` as the client asked for it (`limit`, `cursor`): the items and the
+/// cursor of the next page, bound to `list_id`.
+pub async fn page(
+    state: &AppState,
+    query: Query,
+    list_id: &str,
+    params: &ListParams,
+) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    let limit = params.limit()?;
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(list_id, c))
+        .transpose()?;
+    let page = state.table.query(&query.limit(limit).start(start)).await?;
+    Ok((
+        page.items,
+        page.next.map(|n| state.cursors.encode(list_id, &n)),
+    ))
+}
+
 /// Runs `attempt` (read, check, conditional write) until its write lands. A write that
 /// loses a race is retried on a fresh read when the client sent no `If-Match`, so two
 /// concurrent changes both apply; with `If-Match` the client is told (412).

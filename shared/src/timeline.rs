@@ -203,24 +203,10 @@ pub async fn list(
     record_id: &str,
     params: ListParams,
 ) -> Result<ListPage<TimelineEntry>, ApiError> {
-    let limit = params.limit()?;
     let list_id = format!("{}/timeline/{record_id}", principal.tenant);
-    let start = params
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&list_id, c))
-        .transpose()?;
-    let page = state
-        .table
-        .query(
-            &Query::partition(pk(&principal.tenant, record_id))
-                .descending()
-                .limit(limit)
-                .start(start),
-        )
-        .await?;
-    let data = page
-        .items
+    let query = Query::partition(pk(&principal.tenant, record_id)).descending();
+    let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
+    let data = items
         .into_iter()
         .map(|item| {
             let mut entry: TimelineEntry = from_item(item)?;
@@ -230,8 +216,5 @@ pub async fn list(
             Ok(entry)
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(ListPage {
-        data,
-        next_cursor: page.next.map(|n| state.cursors.encode(&list_id, &n)),
-    })
+    Ok(ListPage { data, next_cursor })
 }

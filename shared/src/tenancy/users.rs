@@ -518,30 +518,14 @@ pub async fn list(
     params: ListParams,
 ) -> Result<ListPage<View>, ApiError> {
     principal.require(RESOURCE, Action::Read)?;
-    let limit = params.limit()?;
     let list_id = format!("{}/users", principal.tenant);
-    let start = params
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&list_id, c))
-        .transpose()?;
-    let page = state
-        .table
-        .query(
-            &Query::partition(principal.tenant.pk("users"))
-                .limit(limit)
-                .start(start),
-        )
-        .await?;
-    let data = page
-        .items
+    let query = Query::partition(principal.tenant.pk("users"));
+    let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
+    let data = items
         .into_iter()
         .map(|item| principal.view(RESOURCE, &UserView::from(&from_item::<User>(item)?), false))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ListPage {
-        data,
-        next_cursor: page.next.map(|n| state.cursors.encode(&list_id, &n)),
-    })
+    Ok(ListPage { data, next_cursor })
 }
 
 /// Renames, changes roles, deactivates or reactivates a user.
