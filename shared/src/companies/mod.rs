@@ -4,10 +4,10 @@
 
 pub mod service;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::contacts::LifecycleStage;
-use crate::http::extract::from_object;
+use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
@@ -75,21 +75,7 @@ pub struct Money {
     pub currency: String,
 }
 
-macro_rules! object_only {
-    ($($ty:ident),*) => {$(
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $ty::serialize(self, s)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                from_object(d, $ty::deserialize)
-            }
-        }
-    )*};
-}
-object_only!(Region, Money);
+crate::object_only!(Region, Money);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {
@@ -133,13 +119,6 @@ pub struct NewCompany {
     pub lifecycle_stage: Option<LifecycleStage>,
     pub annual_revenue: Option<Money>,
     pub notes: Option<String>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The body of `PATCH /v1/companies/{id}` (JSON merge patch).

@@ -9,9 +9,9 @@ pub mod service;
 pub use preferences::{Channel, Consent, ConsentInput, Preferences};
 use preferences::{apply_consent, check_preferences};
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::http::extract::from_object;
+use crate::http::extract::present;
 use std::collections::BTreeMap;
 
 use crate::ids::TenantId;
@@ -78,22 +78,7 @@ pub struct Address {
     pub country: Option<String>,
 }
 
-// Emails, phones and addresses are objects on the wire, never arrays of their fields.
-macro_rules! object_only {
-    ($($ty:ident),*) => {$(
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $ty::serialize(self, s)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                from_object(d, $ty::deserialize)
-            }
-        }
-    )*};
-}
-object_only!(Email, Phone, Address);
+crate::object_only!(Email, Phone, Address);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -266,13 +251,6 @@ pub struct ContactPatch {
     /// Links the contact to a company (`null` unlinks it).
     #[serde(default, deserialize_with = "present")]
     pub company_id: Option<Option<String>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl ContactPatch {

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::http::extract::from_object;
 use crate::tenancy::signup::valid_locale;
 use crate::validation::Errors;
 
@@ -82,21 +81,7 @@ pub struct Consent {
     pub updated_at: String,
 }
 
-macro_rules! object_only {
-    ($($ty:ident),*) => {$(
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $ty::serialize(self, s)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                from_object(d, $ty::deserialize)
-            }
-        }
-    )*};
-}
-object_only!(ContactTime, Preferences, ConsentInput);
+crate::object_only!(ContactTime, Preferences, ConsentInput);
 
 /// Most contact-time windows a contact may have.
 pub const MAX_CONTACT_TIMES: usize = 7;

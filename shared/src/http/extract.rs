@@ -56,6 +56,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default),
+/// for JSON merge patches: `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// Implements `Serialize` and an object-only `Deserialize` (see [`from_object`]) for
+/// types declared with `#[serde(remote = "Self")]`: nested records are objects on the
+/// wire, never arrays of their fields.
+#[macro_export]
+macro_rules! object_only {
+    ($($ty:ident),*) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::http::extract::from_object(d, $ty::deserialize)
+            }
+        }
+    )*};
+}
+
 /// Deserializes a struct from a JSON object only: serde's derive would also accept an
 /// array of field values. Types opt in with `#[serde(remote = "Self")]` and a
 /// `Deserialize` impl that calls this with their generated inherent `deserialize`.
