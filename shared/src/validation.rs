@@ -69,6 +69,62 @@ impl Errors {
         }
     }
 
+    /// An optional text of at most `max` characters, judged as sent, then trimmed.
+    pub fn trimmed(&mut self, field: &str, value: &mut Option<String>, max: usize) {
+        self.opt_text(field, value.as_deref(), max);
+        if let Some(v) = value {
+            *v = v.trim().to_owned();
+        }
+    }
+
+    /// An optional ISO 3166-1 alpha-2 country code, stored upper case.
+    pub fn country(&mut self, field: &str, value: &mut Option<String>) {
+        if let Some(country) = value {
+            *country = country.to_ascii_uppercase();
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                self.add(field, "must be an ISO 3166-1 alpha-2 code, like CN");
+            }
+        }
+    }
+
+    /// Tags: at most `max` (an over-long list is one error, its items not judged), each
+    /// 1 to 50 characters, trimmed, none twice (compared case-insensitively).
+    pub fn tags(&mut self, field: &str, tags: &mut Vec<String>, max: usize) {
+        if tags.len() > max {
+            self.add(field, format!("at most {max} tags"));
+            tags.clear();
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, tag) in tags.iter_mut().enumerate() {
+            self.text(&format!("{field}[{i}]"), tag, 1, 50);
+            *tag = tag.trim().to_owned();
+            if !seen.insert(tag.to_lowercase()) {
+                self.add(format!("{field}[{i}]"), "appears twice");
+            }
+        }
+    }
+
+    /// A phone number as [`phone`](Self::phone) accepts it, then rewritten in E.164 (read
+    /// in `region` unless it starts with `+` and a country code); an invalid number is an
+    /// error.
+    pub fn phone_e164(&mut self, field: &str, number: &mut String, region: &str) {
+        let before = self.len();
+        self.phone(field, number);
+        if self.len() > before {
+            return;
+        }
+        match to_e164(number, region) {
+            Some(e164) => *number = e164,
+            None => self.add(
+                field,
+                format!(
+                    "is not a valid phone number in {region}; for another country, start with \
+                     + and its code"
+                ),
+            ),
+        }
+    }
+
     /// An email address: `local@domain.tld`, the local part of letters, digits and
     /// `._%+-` (at most 64), the domain of dot-separated labels of letters, digits and `-`,
     /// at most 254 characters in all. Deliberately the practical subset every mail system

@@ -11,7 +11,7 @@ use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
-use crate::validation::{Errors, to_e164};
+use crate::validation::Errors;
 
 pub const PREFIX: &str = "com";
 pub const RESOURCE: &str = "companies";
@@ -243,12 +243,6 @@ impl CompanyPatch {
     }
 }
 
-fn trim_opt(value: &mut Option<String>) {
-    if let Some(v) = value {
-        *v = v.trim().to_owned();
-    }
-}
-
 /// Normalizes what can be and reports every rule the company breaks (judged on the
 /// values as sent, like contacts).
 pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Errors) {
@@ -260,8 +254,7 @@ pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Err
         ("address", &mut company.address, 200),
         ("notes", &mut company.notes, 10_000),
     ] {
-        errors.opt_text(field, value.as_deref(), max);
-        trim_opt(value);
+        errors.trimmed(field, value, max);
     }
     if let Some(place) = &mut company.region {
         for (field, value) in [
@@ -269,18 +262,9 @@ pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Err
             ("city", &mut place.city),
             ("district", &mut place.district),
         ] {
-            errors.opt_text(&format!("region.{field}"), value.as_deref(), 100);
-            trim_opt(value);
+            errors.trimmed(&format!("region.{field}"), value, 100);
         }
-        if let Some(country) = &mut place.country {
-            *country = country.to_ascii_uppercase();
-            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-                errors.add(
-                    "region.country",
-                    "must be an ISO 3166-1 alpha-2 code, like CN",
-                );
-            }
-        }
+        errors.country("region.country", &mut place.country);
         if *place == Region::default() {
             company.region = None;
         }
@@ -298,17 +282,7 @@ pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Err
         }
     }
     if let Some(phone) = &mut company.phone {
-        let before = errors.len();
-        errors.phone("phone", phone);
-        if errors.len() == before {
-            match to_e164(phone, region) {
-                Some(e164) => *phone = e164,
-                None => errors.add(
-                    "phone",
-                    format!("is not a valid phone number in {region}; for another country, start with + and its code"),
-                ),
-            }
-        }
+        errors.phone_e164("phone", phone, region);
     }
     if let Some(money) = &company.annual_revenue {
         if !(0..=MAX_AMOUNT_MINOR).contains(&money.amount_minor) {
@@ -324,18 +298,7 @@ pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Err
             );
         }
     }
-    if company.tags.len() > MAX_TAGS {
-        errors.add("tags", format!("at most {MAX_TAGS} tags"));
-        company.tags.clear();
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, tag) in company.tags.iter_mut().enumerate() {
-        errors.text(&format!("tags[{i}]"), tag, 1, 50);
-        *tag = tag.trim().to_owned();
-        if !seen.insert(tag.to_lowercase()) {
-            errors.add(format!("tags[{i}]"), "appears twice");
-        }
-    }
+    errors.tags("tags", &mut company.tags, MAX_TAGS);
 }
 
 pub fn key(tenant: &TenantId, id: &str) -> Key {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
-use crate::validation::{Errors, normalize_email, to_e164};
+use crate::validation::{Errors, normalize_email};
 
 pub const PREFIX: &str = "con";
 pub const MAX_EMAILS: usize = 10;
@@ -381,30 +381,13 @@ pub fn normalize_and_check(
         contact.phones.clear();
     }
     for (i, phone) in contact.phones.iter_mut().enumerate() {
-        let field = format!("phones[{i}].number");
-        let before = errors.len();
-        errors.phone(&field, &phone.number);
-        if errors.len() == before {
-            match to_e164(&phone.number, region) {
-                Some(e164) => phone.number = e164,
-                None => errors.add(
-                    field,
-                    format!(
-                        "is not a valid phone number in {region}; for another country, start \
-                         with + and its code"
-                    ),
-                ),
-            }
-        }
+        errors.phone_e164(&format!("phones[{i}].number"), &mut phone.number, region);
         errors.opt_text(&format!("phones[{i}].label"), phone.label.as_deref(), 40);
     }
 
-    errors.opt_text("company_name", contact.company_name.as_deref(), 200);
-    trim_opt(&mut contact.company_name);
-    errors.opt_text("title", contact.title.as_deref(), 100);
-    trim_opt(&mut contact.title);
-    errors.opt_text("source", contact.source.as_deref(), 100);
-    trim_opt(&mut contact.source);
+    errors.trimmed("company_name", &mut contact.company_name, 200);
+    errors.trimmed("title", &mut contact.title, 100);
+    errors.trimmed("source", &mut contact.source, 100);
     errors.opt_text("notes", contact.notes.as_deref(), 10_000);
 
     if let Some(address) = &mut contact.address {
@@ -414,35 +397,15 @@ pub fn normalize_and_check(
             ("region", &mut address.region, 100),
             ("postal_code", &mut address.postal_code, 20),
         ] {
-            errors.opt_text(&format!("address.{field}"), value.as_deref(), max);
-            trim_opt(value);
+            errors.trimmed(&format!("address.{field}"), value, max);
         }
-        if let Some(country) = &mut address.country {
-            *country = country.to_ascii_uppercase();
-            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-                errors.add(
-                    "address.country",
-                    "must be an ISO 3166-1 alpha-2 code, like CN",
-                );
-            }
-        }
+        errors.country("address.country", &mut address.country);
         if *address == Address::default() {
             contact.address = None;
         }
     }
 
-    if contact.tags.len() > MAX_TAGS {
-        errors.add("tags", format!("at most {MAX_TAGS} tags"));
-        contact.tags.clear();
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, tag) in contact.tags.iter_mut().enumerate() {
-        errors.text(&format!("tags[{i}]"), tag, 1, 50);
-        *tag = tag.trim().to_owned();
-        if !seen.insert(tag.to_lowercase()) {
-            errors.add(format!("tags[{i}]"), "appears twice");
-        }
-    }
+    errors.tags("tags", &mut contact.tags, MAX_TAGS);
     check_preferences(&contact.preferences, errors);
     sensitive::check(
         &mut contact.national_id,
@@ -452,12 +415,6 @@ pub fn normalize_and_check(
         today,
         errors,
     );
-}
-
-fn trim_opt(value: &mut Option<String>) {
-    if let Some(v) = value {
-        *v = v.trim().to_owned();
-    }
 }
 
 pub fn key(tenant: &TenantId, id: &str) -> Key {
