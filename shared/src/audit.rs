@@ -43,6 +43,10 @@ const NOISE_FIELDS: &[&str] = &[
     "gsi1sk",
     "gsi2pk",
     "gsi2sk",
+    "gsi3pk",
+    "gsi3sk",
+    "gsi4pk",
+    "gsi4sk",
 ];
 
 /// Who acted.

@@ -20,6 +20,7 @@ pub mod lambda;
 pub mod mail;
 pub mod policy;
 pub mod records;
+pub mod search;
 pub mod state;
 pub mod table;
 pub mod telemetry;

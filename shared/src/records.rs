@@ -12,7 +12,7 @@ use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
 use crate::policy::Scope;
-use crate::table::{Index, Item, Query, TableError, query_filtered};
+use crate::table::{Item, Query, TableError, query_filtered};
 
 /// How often a write without `If-Match` re-reads and retries when it races another.
 pub const WRITE_ATTEMPTS: usize = 8;
@@ -37,33 +37,6 @@ pub fn index_by_owner(
         Value::String(owner_pk(tenant, resource, owner_id)),
     );
     item.insert("gsi1sk".into(), Value::String(id.to_owned()));
-}
-
-/// One page of the records of `resource` within `scope`, newest first: items as stored,
-/// and the cursor of the next page.
-pub async fn list_in_scope(
-    state: &AppState,
-    principal: &Principal,
-    resource: &str,
-    scope: Scope,
-    params: &ListParams,
-) -> Result<(Vec<Item>, Option<String>), ApiError> {
-    let (query, list_id) = match scope {
-        // Team members' records are spread over the partition: read it, keep theirs.
-        Scope::All | Scope::Team => (
-            Query::partition(principal.tenant.pk(resource)),
-            format!("{}/{resource}/all", principal.tenant),
-        ),
-        Scope::Own => (
-            Query::partition(owner_pk(&principal.tenant, resource, &principal.user_id))
-                .on(Index::Gsi1),
-            format!(
-                "{}/{resource}/owner/{}",
-                principal.tenant, principal.user_id
-            ),
-        ),
-    };
-    list_query(state, principal, query, &list_id, scope, params).await
 }
 
 /// One page of `query` (newest first), keeping the records `scope` reaches; `list_id`

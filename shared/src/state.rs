@@ -235,10 +235,14 @@ pub async fn bootstrap_aws(
             .billing_mode(BillingMode::PayPerRequest)
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
-            .global_secondary_indexes(gsi(1))
-            .global_secondary_indexes(gsi(2));
-        for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
-            request = request.attribute_definitions(attr(name));
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"));
+        for (n, index) in crate::table::Index::SECONDARY.into_iter().enumerate() {
+            let (ipk, isk) = index.key_names();
+            request = request
+                .global_secondary_indexes(gsi(n as u8 + 1))
+                .attribute_definitions(attr(ipk))
+                .attribute_definitions(attr(isk));
         }
         request.send().await.map_err(|e| err("create table", &e))?;
     }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
-use shared::companies::service as companies;
+use shared::companies::service::{self as companies, CompanyQuery};
 use shared::companies::{CompanyPatch, NewCompany};
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
@@ -15,6 +15,7 @@ use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
+use shared::search::global::{self, Results, SearchQuery};
 use shared::timeline::{NewActivity, TimelineEntry};
 
 /// Options of `GET /v1/contacts/{id}`.
@@ -43,6 +44,17 @@ pub fn routes() -> Routes {
         .get("/v1/contacts/{id}/timeline", contact_timeline)
         .post("/v1/companies/{id}/activities", log_company_activity)
         .get("/v1/companies/{id}/timeline", company_timeline)
+        .get("/v1/search", search)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<SearchQuery>,
+) -> Result<JsonResponse<Results>, ApiError> {
+    global::search(&state, &principal, params)
+        .await
+        .map(JsonResponse)
 }
 
 /// A record with its `ETag` (and `Location` under `collection` when just created).
@@ -131,7 +143,7 @@ async fn create_company(
 async fn list_companies(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<ListParams>,
+    Query(params): Query<CompanyQuery>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
     companies::list(&state, &principal, params)
         .await

@@ -265,7 +265,14 @@ async fn lists_are_newest_first_and_paged_with_opaque_cursors() {
         .get(&format!("/v1/contacts?cursor={tampered}"), &t.access_token)
         .await;
     assert_eq!(reply.invalid_fields(), ["cursor"]);
-    for bad in ["limit=0", "limit=201", "limit=ten", "limit=-1", "sort=name"] {
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+        "limit=-1",
+        "sort=age",
+        "colour=red",
+    ] {
         let reply = app
             .get(&format!("/v1/contacts?{bad}"), &t.access_token)
             .await;

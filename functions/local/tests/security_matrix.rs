@@ -182,6 +182,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/companies/{id}/timeline",
             Roles([200, 404, 404, 200, 200, 200]),
         ),
+        ("GET", "/v1/search", Roles(EVERYONE)),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -352,6 +353,7 @@ async fn request(
             (path, body)
         }
         ("POST", "/v1/companies") => (path.into(), body(json!({"name": "Matrix Ltd"}))),
+        ("GET", "/v1/search") => ("/v1/search?q=owned".into(), None),
         (_, "/v1/companies/{id}")
         | (_, "/v1/companies/{id}/contacts")
         | (_, "/v1/companies/{id}/activities")

@@ -101,6 +101,51 @@ pub struct Company {
     pub version: u64,
 }
 
+impl crate::search::Indexed for Company {
+    const RESOURCE: &'static str = RESOURCE;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        if let Some(phone) = &self.phone {
+            terms.exact("phone", &crate::search::terms::phone_term(phone));
+        }
+        terms.text("name", &self.name);
+        if let Some(legal) = &self.legal_name {
+            terms.text("legal_name", legal);
+        }
+        if let Some(phone) = &self.phone {
+            terms.phone("phone", phone);
+        }
+        if let Some(site) = &self.website {
+            let host = site
+                .split("://")
+                .last()
+                .unwrap_or(site)
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            terms.text("website", host.trim_start_matches("www."));
+        }
+        terms
+    }
+}
+
 /// The body of `POST /v1/companies`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,8 @@ use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::{Action, Scope, View};
-use crate::records::{self, check_owner, index_by_owner, phone_region, write_on_version};
+use crate::records::{check_owner, index_by_owner, phone_region, write_on_version};
+use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Query, Table, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
@@ -23,6 +24,7 @@ fn not_found() -> ApiError {
 fn to_stored(tenant: &TenantId, company: &Company) -> Result<Item, ApiError> {
     let mut item = to_item(&key(tenant, &company.id), company)?;
     index_by_owner(&mut item, tenant, RESOURCE, &company.owner_id, &company.id);
+    search::index_for_lists(&mut item, tenant, company);
     Ok(item)
 }
 
@@ -74,17 +76,23 @@ pub async fn create(
         Some(&company.id),
     )
     .with_changes(None, Some(&company));
-    state
-        .table
-        .transact(vec![
-            Write::Put {
-                item: to_stored(&principal.tenant, &company)?,
-                condition: Condition::NotExists,
-            },
-            timeline::change(&principal.tenant, &company.id, state.clock.now(), &entry)?,
-            entry.write(&principal.tenant)?,
-        ])
-        .await?;
+    let mut writes = vec![Write::Put {
+        item: to_stored(&principal.tenant, &company)?,
+        condition: Condition::NotExists,
+    }];
+    writes.extend(search::index_writes(
+        &principal.tenant,
+        None,
+        Some(&company),
+    )?);
+    writes.push(timeline::change(
+        &principal.tenant,
+        &company.id,
+        state.clock.now(),
+        &entry,
+    )?);
+    writes.push(entry.write(&principal.tenant)?);
+    state.table.transact(writes).await?;
     principal.view(RESOURCE, &company, false)
 }
 
@@ -115,19 +123,147 @@ pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Vi
     principal.view(RESOURCE, &company, false)
 }
 
-/// Companies newest first, one page at a time.
+/// `GET /v1/companies` parameters: a page of a filtered, sorted list, or of a search.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// Words each matching the start of a word of the name, legal name, phone or website
+    /// (CJK text: any part of it).
+    pub q: Option<String>,
+    /// `name`, `created`, `updated`, `-` first for descending; newest first by default.
+    pub sort: Option<String>,
+    pub owner_id: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    /// Comma-separated; a company must have all of them.
+    pub tags: Option<String>,
+    pub industry: Option<String>,
+    pub size_band: Option<String>,
+    pub country: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub created_after: Option<String>,
+    pub created_before: Option<String>,
+    pub updated_after: Option<String>,
+    pub updated_before: Option<String>,
+}
+
+impl CompanyQuery {
+    fn filter(&mut self) -> Result<Filter, ApiError> {
+        let mut errors = Errors::new();
+        let mut filter = Filter::new();
+        if let Some(stage) = &self.lifecycle_stage
+            && serde_json::from_value::<crate::contacts::LifecycleStage>(stage.clone().into())
+                .is_err()
+        {
+            errors.add("lifecycle_stage", "is not a lifecycle stage");
+        }
+        if let Some(band) = &self.size_band
+            && serde_json::from_value::<super::SizeBand>(band.clone().into()).is_err()
+        {
+            errors.add("size_band", "is not a size band");
+        }
+        for (param, field, path, value) in [
+            (
+                "owner_id",
+                "owner_id",
+                &["owner_id"][..],
+                self.owner_id.take(),
+            ),
+            (
+                "lifecycle_stage",
+                "lifecycle_stage",
+                &["lifecycle_stage"],
+                self.lifecycle_stage.take(),
+            ),
+            ("industry", "industry", &["industry"], self.industry.take()),
+            (
+                "size_band",
+                "size_band",
+                &["size_band"],
+                self.size_band.take(),
+            ),
+            (
+                "country",
+                "region",
+                &["region", "country"],
+                self.country.take(),
+            ),
+            (
+                "province",
+                "region",
+                &["region", "province"],
+                self.province.take(),
+            ),
+            ("city", "region", &["region", "city"], self.city.take()),
+            (
+                "district",
+                "region",
+                &["region", "district"],
+                self.district.take(),
+            ),
+        ] {
+            filter.text(param, field, path, value, &mut errors);
+        }
+        filter.tags(self.tags.take(), &mut errors);
+        filter.created(
+            self.created_after.take(),
+            self.created_before.take(),
+            &mut errors,
+        );
+        filter.updated(
+            self.updated_after.take(),
+            self.updated_before.take(),
+            &mut errors,
+        );
+        errors.finish().map_err(ApiError::Validation)?;
+        Ok(filter)
+    }
+}
+
+/// A page of companies: a search (with `q`, best match first unless sorted) or a
+/// filtered, sorted list (newest first by default).
 pub async fn list(
     state: &AppState,
     principal: &Principal,
-    params: ListParams,
+    mut query: CompanyQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
-    let (items, next_cursor) =
-        records::list_in_scope(state, principal, RESOURCE, scope, &params).await?;
-    let data = items
-        .into_iter()
-        .map(|item| principal.view(RESOURCE, &from_item::<Company>(item)?, false))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor.take(),
+    };
+    let filter = query.filter()?;
+    let request = ListRequest::new(
+        principal,
+        RESOURCE,
+        query.q.as_deref(),
+        query.sort.as_deref(),
+        filter,
+    )?;
+    let (found, next_cursor) = search::page(
+        state,
+        principal,
+        scope,
+        &request,
+        PREFIX,
+        &params,
+        |id| async move {
+            match load(state, principal, scope, &id).await {
+                Ok(company) => Ok(Some(company)),
+                Err(ApiError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        },
+        |item| async move { Ok(from_item::<Company>(item)?) },
+    )
+    .await?;
+    let data = found
+        .iter()
+        .map(|c| principal.view(RESOURCE, c, false))
+        .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
 }
 
@@ -172,14 +308,17 @@ pub async fn update(
         next.updated_at = rfc3339(now);
         let entry = Entry::by(principal, now, "company.updated", RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        let writes = vec![
-            Write::Put {
-                item: to_stored(&principal.tenant, &next)?,
-                condition: Condition::VersionIs(current.version),
-            },
-            timeline::change(&principal.tenant, id, now, &entry)?,
-            entry.write(&principal.tenant)?,
-        ];
+        let mut writes = vec![Write::Put {
+            item: to_stored(&principal.tenant, &next)?,
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(search::index_writes(
+            &principal.tenant,
+            Some(&current),
+            Some(&next),
+        )?);
+        writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
+        writes.push(entry.write(&principal.tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })
     .await?;
@@ -219,13 +358,17 @@ pub async fn delete(
             Some(id),
         )
         .with_changes(Some(&current), None);
-        let write = Write::Delete {
+        let mut writes = vec![Write::Delete {
             key: key(&principal.tenant, id),
             condition: Condition::VersionIs(current.version),
-        };
-        Ok(entry
-            .commit(state.table.as_ref(), &principal.tenant, write)
-            .await)
+        }];
+        writes.extend(search::index_writes(
+            &principal.tenant,
+            Some(&current),
+            None,
+        )?);
+        writes.push(entry.write(&principal.tenant)?);
+        Ok(state.table.transact(writes).await)
     })
     .await
 }

@@ -153,6 +153,49 @@ impl Contact {
     }
 }
 
+impl crate::search::Indexed for Contact {
+    const RESOURCE: &'static str = "contacts";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    /// Whole emails and numbers first (exact lookups rely on them), then names, then the
+    /// parts of emails and numbers.
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        for email in &self.emails {
+            terms.exact("emails", &email.address);
+        }
+        for phone in &self.phones {
+            terms.exact("phones", &crate::search::terms::phone_term(&phone.number));
+        }
+        terms.text("name", &self.name);
+        if let Some(company) = &self.company_name {
+            terms.text("company_name", company);
+        }
+        for email in &self.emails {
+            terms.email("emails", &email.address);
+        }
+        for phone in &self.phones {
+            terms.phone("phones", &phone.number);
+        }
+        terms
+    }
+}
+
 /// The body of `POST /v1/contacts`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -22,6 +22,7 @@ use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
 use crate::policy::{Action, FieldRule, Scope, View};
 use crate::records::{self, check_owner, phone_region, write_on_version};
+use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
@@ -65,27 +66,19 @@ fn audited(key: Option<&Zeroizing<[u8; 32]>>, contact: &Contact) -> Value {
     sensitive::redact(key.map(|k| &**k), value)
 }
 
-/// Where exact lookups find a contact: each email, each phone (E.164) and the keyed
-/// hash of its national id, as `(partition, value)`.
+/// Where the exact lookup by national id finds a contact: the keyed hash of its national
+/// id, as `(partition, value)`. (Emails and phones are found through the search index.)
 fn lookups(
     contact: &Contact,
     data_key: Option<&Zeroizing<[u8; 32]>>,
 ) -> BTreeSet<(&'static str, String)> {
     let mut out = BTreeSet::new();
-    for email in &contact.emails {
-        out.insert((BY_EMAIL, email.address.clone()));
-    }
-    for phone in &contact.phones {
-        out.insert((BY_PHONE, phone.number.clone()));
-    }
     if let (Some(id), Some(key)) = (&contact.national_id, data_key) {
         out.insert((BY_NATIONAL_ID, sensitive::lookup_token(key, id)));
     }
     out
 }
 
-const BY_EMAIL: &str = "contact-emails";
-const BY_PHONE: &str = "contact-phones";
 const BY_NATIONAL_ID: &str = "contact-national-ids";
 
 /// The marker under which `value` finds contact `id`.
@@ -93,18 +86,18 @@ fn lookup_key(principal: &Principal, partition: &str, value: &str, id: &str) -> 
     Key::new(principal.tenant.pk(partition), format!("{value}#{id}"))
 }
 
-/// The lookup markers to drop and add when `before` becomes `after`, so lookups change in
-/// the same transaction as the contact.
+/// The lookup markers and search index entries to drop and add when `before` becomes
+/// `after`, so both change in the same transaction as the contact.
 fn lookup_writes(
     principal: &Principal,
     data_key: Option<&Zeroizing<[u8; 32]>>,
     before: Option<&Contact>,
     after: Option<&Contact>,
 ) -> Result<Vec<Write>, ApiError> {
+    let mut writes = search::index_writes(&principal.tenant, before, after)?;
     let old = before.map(|c| lookups(c, data_key)).unwrap_or_default();
     let new = after.map(|c| lookups(c, data_key)).unwrap_or_default();
     let id = before.or(after).map(|c| c.id.as_str()).unwrap_or_default();
-    let mut writes = Vec::new();
     for (partition, value) in old.difference(&new) {
         writes.push(Write::Delete {
             key: lookup_key(principal, partition, value, id),
@@ -159,6 +152,7 @@ fn to_stored(
         &contact.owner_id,
         &contact.id,
     );
+    search::index_for_lists(&mut item, &principal.tenant, contact);
     if let Some(company) = &contact.company_id {
         item.insert(
             "gsi2pk".into(),
@@ -314,12 +308,31 @@ fn contact_has(contact: &Contact, field: &str) -> bool {
         .is_some_and(|v| !(v.is_null() || v == Value::Array(vec![])))
 }
 
-/// `GET /v1/contacts` parameters: a page, or an exact lookup by national id.
+/// `GET /v1/contacts` parameters: a page of a filtered, sorted list (or of a search with
+/// `q`), or an exact lookup by email, phone or national id.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactQuery {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Words each matching the start of a word of the name, emails, phones or company
+    /// name (CJK text: any part of it).
+    pub q: Option<String>,
+    /// `name`, `created`, `updated`, `-` first for descending; newest first by default.
+    pub sort: Option<String>,
+    pub owner_id: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    /// Comma-separated; a contact must have all of them.
+    pub tags: Option<String>,
+    pub company_id: Option<String>,
+    pub country: Option<String>,
+    /// The address's province or state.
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub created_after: Option<String>,
+    pub created_before: Option<String>,
+    pub updated_after: Option<String>,
+    pub updated_before: Option<String>,
     /// Finds the contacts with this email (compared in lower case).
     pub email: Option<String>,
     /// Finds the contacts with this phone number (compared in E.164).
@@ -328,19 +341,86 @@ pub struct ContactQuery {
     pub national_id: Option<String>,
 }
 
-/// Contacts newest first, one page at a time; or those with a national id.
+impl ContactQuery {
+    /// The filter these parameters ask for.
+    fn filter(&mut self) -> Result<Filter, ApiError> {
+        let mut errors = Errors::new();
+        let mut filter = Filter::new();
+        if let Some(stage) = &self.lifecycle_stage
+            && serde_json::from_value::<super::LifecycleStage>(Value::String(stage.clone()))
+                .is_err()
+        {
+            errors.add("lifecycle_stage", "is not a lifecycle stage");
+        }
+        for (param, field, path, value) in [
+            (
+                "owner_id",
+                "owner_id",
+                &["owner_id"][..],
+                self.owner_id.take(),
+            ),
+            (
+                "lifecycle_stage",
+                "lifecycle_stage",
+                &["lifecycle_stage"],
+                self.lifecycle_stage.take(),
+            ),
+            (
+                "company_id",
+                "company_id",
+                &["company_id"],
+                self.company_id.take(),
+            ),
+            (
+                "country",
+                "address",
+                &["address", "country"],
+                self.country.take(),
+            ),
+            (
+                "province",
+                "address",
+                &["address", "region"],
+                self.province.take(),
+            ),
+            ("city", "address", &["address", "city"], self.city.take()),
+        ] {
+            filter.text(param, field, path, value, &mut errors);
+        }
+        filter.tags(self.tags.take(), &mut errors);
+        filter.created(
+            self.created_after.take(),
+            self.created_before.take(),
+            &mut errors,
+        );
+        filter.updated(
+            self.updated_after.take(),
+            self.updated_before.take(),
+            &mut errors,
+        );
+        errors.finish().map_err(ApiError::Validation)?;
+        Ok(filter)
+    }
+}
+
+/// A page of contacts: a search (with `q`, best match first unless sorted), a filtered
+/// and sorted list, or an exact lookup.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
-    query: ContactQuery,
+    mut query: ContactQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let params = ListParams {
         limit: query.limit,
-        cursor: query.cursor,
+        cursor: query.cursor.take(),
     };
     let limit = params.limit()?;
-    let lookup = match (query.email, query.phone, query.national_id) {
+    let lookup = match (
+        query.email.take(),
+        query.phone.take(),
+        query.national_id.take(),
+    ) {
         (None, None, None) => None,
         (Some(email), None, None) => Some(("emails", email)),
         (None, Some(phone), None) => Some(("phones", phone)),
@@ -355,9 +435,44 @@ pub async fn list(
     if let Some((field, value)) = lookup {
         return find_by(state, principal, scope, field, &value, limit).await;
     }
-    let (items, next_cursor) =
-        records::list_in_scope(state, principal, RESOURCE, scope, &params).await?;
-    views(state, principal, items, next_cursor).await
+    let filter = query.filter()?;
+    let request = ListRequest::new(
+        principal,
+        RESOURCE,
+        query.q.as_deref(),
+        query.sort.as_deref(),
+        filter,
+    )?;
+    let (found, next_cursor) = search::page(
+        state,
+        principal,
+        scope,
+        &request,
+        PREFIX,
+        &params,
+        |id| async move { in_reach(state, principal, scope, &id).await },
+        |item| from_stored(state, principal, item),
+    )
+    .await?;
+    let data = found
+        .iter()
+        .map(|c| principal.view(RESOURCE, c, false))
+        .collect::<Result<_, _>>()?;
+    Ok(ListPage { data, next_cursor })
+}
+
+/// Contact `id` if it is in the caller's scope; `None` if it is not (or is gone).
+async fn in_reach(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Option<Contact>, ApiError> {
+    match load(state, principal, scope, id).await {
+        Ok(contact) => Ok(Some(contact)),
+        Err(ApiError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Stored items as the caller may see them, with the cursor of the next page.
@@ -405,18 +520,20 @@ async fn find_by(
             "Your role cannot see {field}, so it cannot look contacts up by it."
         )));
     }
-    let (partition, value) = match field {
+    let ids = match field {
         "emails" => {
             if !is_email(raw) {
                 return Err(ApiError::validation("email", "is not an email address"));
             }
-            (BY_EMAIL, normalize_email(raw))
+            let term = search::terms::exact_term(&normalize_email(raw));
+            search::exact(state, &principal.tenant, RESOURCE, &term, limit).await?
         }
         "phones" => {
             let region = phone_region(state, principal).await?;
             let e164 = to_e164(raw, &region)
                 .ok_or_else(|| ApiError::validation("phone", "is not a valid phone number"))?;
-            (BY_PHONE, e164)
+            let term = search::terms::phone_term(&e164);
+            search::exact(state, &principal.tenant, RESOURCE, &term, limit).await?
         }
         _ => {
             let national_id = raw.to_ascii_uppercase();
@@ -427,29 +544,27 @@ async fn find_by(
                 ));
             }
             let data_key = state.data_key(&principal.tenant).await?;
-            (
-                BY_NATIONAL_ID,
-                sensitive::lookup_token(&data_key, &national_id),
-            )
+            let token = sensitive::lookup_token(&data_key, &national_id);
+            let markers = state
+                .table
+                .query(
+                    &Query::partition(principal.tenant.pk(BY_NATIONAL_ID))
+                        .sort_key(SortKey::BeginsWith(format!("{token}#")))
+                        .limit(limit),
+                )
+                .await?;
+            markers
+                .items
+                .iter()
+                .filter_map(|m| m.get("contact_id").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
         }
     };
-    let markers = state
-        .table
-        .query(
-            &Query::partition(principal.tenant.pk(partition))
-                .sort_key(SortKey::BeginsWith(format!("{value}#")))
-                .limit(limit),
-        )
-        .await?;
     let mut data = Vec::new();
-    for marker in markers.items {
-        let Some(id) = marker.get("contact_id").and_then(Value::as_str) else {
-            continue;
-        };
-        match load(state, principal, scope, id).await {
-            Ok(contact) => data.push(principal.view(RESOURCE, &contact, false)?),
-            Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+    for id in ids {
+        if let Some(contact) = in_reach(state, principal, scope, &id).await? {
+            data.push(principal.view(RESOURCE, &contact, false)?);
         }
     }
     Ok(ListPage {

@@ -310,6 +310,17 @@ impl Effective {
         rules
     }
 
+    /// The fields of `resource` the caller may not search or filter by: hidden ones, and
+    /// masked ones (a prefix search would spell a masked value out, one character at a
+    /// time).
+    pub fn unsearchable_fields(&self, resource: &str) -> std::collections::BTreeSet<String> {
+        self.display_rules(resource)
+            .into_iter()
+            .filter(|(_, r)| matches!(r, FieldRule::Hidden | FieldRule::Masked))
+            .map(|(f, _)| f)
+            .collect()
+    }
+
     /// The masked fields of `resource` a reveal would show.
     pub fn masked_fields(&self, resource: &str) -> Vec<String> {
         self.display_rules(resource)

@@ -1,4 +1,4 @@
-//! The AWS twin of the `Table` port: one DynamoDB table (`pk`/`sk`, GSIs `gsi1`, `gsi2`),
+//! The AWS twin of the `Table` port: one DynamoDB table (`pk`/`sk`, GSIs `gsi1` to `gsi4`),
 //! items encoded with serde_dynamo.
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! The `Table` port: a single key-value table with DynamoDB's semantics.
 //!
 //! Items are JSON objects with string keys `pk` and `sk`, optional generic index keys
-//! (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) and a numeric `version`. Both twins
+//! (`gsi1pk`/`gsi1sk` ... `gsi4pk`/`gsi4sk`) and a numeric `version`. Both twins
 //! ([`dynamo::DynamoTable`], [`sqlite::SqliteTable`]) must behave alike for everything
 //! here; `tests/table_conformance.rs` holds them to it.
 
@@ -86,15 +86,22 @@ pub enum Index {
     Primary,
     Gsi1,
     Gsi2,
+    Gsi3,
+    Gsi4,
 }
 
 impl Index {
+    /// The secondary indexes, in order.
+    pub const SECONDARY: [Index; 4] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
+
     /// The partition and sort key attribute names of the index.
     pub fn key_names(self) -> (&'static str, &'static str) {
         match self {
             Index::Primary => ("pk", "sk"),
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
             Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+            Index::Gsi3 => ("gsi3pk", "gsi3sk"),
+            Index::Gsi4 => ("gsi4pk", "gsi4sk"),
         }
     }
 
@@ -104,6 +111,8 @@ impl Index {
             Index::Primary => None,
             Index::Gsi1 => Some("gsi1"),
             Index::Gsi2 => Some("gsi2"),
+            Index::Gsi3 => Some("gsi3"),
+            Index::Gsi4 => Some("gsi4"),
         }
     }
 }
@@ -310,7 +319,7 @@ pub trait Table: Send + Sync {
 /// Checks what both twins reject before touching storage, so they reject it alike.
 pub fn check_item(item: &Item) -> Result<Key, TableError> {
     let key = Key::of(item)?;
-    for (pk, sk) in [Index::Gsi1.key_names(), Index::Gsi2.key_names()] {
+    for (pk, sk) in Index::SECONDARY.map(Index::key_names) {
         for name in [pk, sk] {
             if let Some(v) = item.get(name)
                 && v.as_str().is_none_or(str::is_empty)

@@ -28,11 +28,17 @@ CREATE TABLE IF NOT EXISTS items (
     gsi1sk TEXT,
     gsi2pk TEXT,
     gsi2sk TEXT,
+    gsi3pk TEXT,
+    gsi3sk TEXT,
+    gsi4pk TEXT,
+    gsi4sk TEXT,
     body   TEXT NOT NULL,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL AND gsi1sk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL AND gsi3sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi4 ON items (gsi4pk, gsi4sk, pk, sk) WHERE gsi4pk IS NOT NULL AND gsi4sk IS NOT NULL;
 ";
 
 fn unavailable(e: impl std::fmt::Display) -> TableError {
@@ -60,6 +66,7 @@ impl SqliteTable {
             .map_err(unavailable)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
+        migrate(&conn)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -106,20 +113,55 @@ fn index_value(item: &Item, name: &str) -> Option<String> {
 fn write_item(conn: &Connection, item: &Item) -> Result<(), TableError> {
     let key = Key::of(item)?;
     let body = serde_json::to_string(item).map_err(|e| TableError::Invalid(e.to_string()))?;
-    conn.execute(
-        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        rusqlite::params![
-            key.pk,
-            key.sk,
-            index_value(item, "gsi1pk"),
-            index_value(item, "gsi1sk"),
-            index_value(item, "gsi2pk"),
-            index_value(item, "gsi2sk"),
-            body
-        ],
+    let mut values = vec![SqlValue::Text(key.pk), SqlValue::Text(key.sk)];
+    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
+        for name in [ipk, isk] {
+            values.push(index_value(item, name).map_or(SqlValue::Null, SqlValue::Text));
+        }
+    }
+    values.push(SqlValue::Text(body));
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk,
+         gsi4pk, gsi4sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
+    .and_then(|mut stmt| stmt.execute(params_from_iter(values)))
     .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Brings a table file written by an earlier version up to the current schema: index
+/// columns added later are filled from the items' bodies, so no item drops out of an index.
+fn migrate(conn: &Connection) -> Result<(), TableError> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'items'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map_err(unavailable)?
+        > 0;
+    if !exists {
+        return Ok(());
+    }
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('items')")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()
+        })
+        .map_err(unavailable)?;
+    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
+        if columns.iter().any(|c| c == ipk) {
+            continue;
+        }
+        conn.execute_batch(&format!(
+            "ALTER TABLE items ADD COLUMN {ipk} TEXT;
+             ALTER TABLE items ADD COLUMN {isk} TEXT;
+             UPDATE items SET {ipk} = json_extract(body, '$.{ipk}'),
+                              {isk} = json_extract(body, '$.{isk}');"
+        ))
+        .map_err(unavailable)?;
+    }
     Ok(())
 }
 
@@ -276,4 +318,44 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
         .map(|b| parse(b))
         .collect::<Result<Vec<_>, _>>()?;
     Page::from_overfetch(items, query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_file_of_an_earlier_schema_gains_the_new_indexes_with_their_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE items (pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT,
+                 gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT, body TEXT NOT NULL,
+                 PRIMARY KEY (pk, sk)) WITHOUT ROWID;",
+            )
+            .unwrap();
+            let body = json!({"pk": "T#a#x", "sk": "1", "gsi3pk": "T#a#by", "gsi3sk": "k"});
+            conn.execute(
+                "INSERT INTO items (pk, sk, body) VALUES ('T#a#x', '1', ?1)",
+                [body.to_string()],
+            )
+            .unwrap();
+        }
+        let table = SqliteTable::open(&path).unwrap();
+        let page = table
+            .query(&Query::partition("T#a#by").on(Index::Gsi3))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items.len(),
+            1,
+            "the old item is found in the new index"
+        );
+        // Opening again finds nothing left to do.
+        drop(table);
+        SqliteTable::open(&path).unwrap();
+    }
 }

@@ -1,0 +1,78 @@
+//! `GET /v1/search`: one query across contacts and companies, for a search box.
+
+use serde::Serialize;
+
+use crate::AppState;
+use crate::companies::service::{self as companies, CompanyQuery};
+use crate::contacts::service::{self as contacts, ContactQuery};
+use crate::http::cursor::ListPage;
+use crate::http::{ApiError, Principal};
+use crate::policy::View;
+
+/// `GET /v1/search` parameters.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Required; optional here so that its absence is reported by name.
+    pub q: Option<String>,
+    /// Most results per kind of record.
+    pub limit: Option<u32>,
+}
+
+/// The first matches of each kind the caller may read; each page's cursor goes on in
+/// that kind's own list with the same `q` (`/v1/contacts?q=...&cursor=...`).
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub contacts: ListPage<View>,
+    pub companies: ListPage<View>,
+}
+
+pub async fn search(
+    state: &AppState,
+    principal: &Principal,
+    query: SearchQuery,
+) -> Result<Results, ApiError> {
+    let Some(q) = query.q else {
+        return Err(ApiError::validation("q", "is required"));
+    };
+    let empty = || ListPage {
+        data: Vec::new(),
+        next_cursor: None,
+    };
+    let contacts = contacts::list(
+        state,
+        principal,
+        ContactQuery {
+            q: Some(q.clone()),
+            limit: query.limit,
+            ..ContactQuery::default()
+        },
+    )
+    .await;
+    let companies = companies::list(
+        state,
+        principal,
+        CompanyQuery {
+            q: Some(q),
+            limit: query.limit,
+            ..CompanyQuery::default()
+        },
+    )
+    .await;
+    // A kind the caller may not read is left out; reading neither is refused.
+    match (contacts, companies) {
+        (Err(ApiError::Forbidden(e)), Err(ApiError::Forbidden(_))) => Err(ApiError::Forbidden(e)),
+        (Err(ApiError::Forbidden(_)), Ok(companies)) => Ok(Results {
+            contacts: empty(),
+            companies,
+        }),
+        (Ok(contacts), Err(ApiError::Forbidden(_))) => Ok(Results {
+            contacts,
+            companies: empty(),
+        }),
+        (contacts, companies) => Ok(Results {
+            contacts: contacts?,
+            companies: companies?,
+        }),
+    }
+}
