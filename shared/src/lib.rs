@@ -13,6 +13,7 @@ pub mod companies;
 pub mod config;
 pub mod contacts;
 pub mod crypto;
+pub mod fields;
 pub mod http;
 pub mod ids;
 pub mod keys;

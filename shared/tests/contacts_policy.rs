@@ -100,7 +100,7 @@ async fn sales_see_only_their_own_contacts() {
         service::delete(&w.state, &bob, hers.id(), Precondition::Any).await,
         Err(ApiError::NotFound(_))
     ));
-    let listed = service::list(&w.state, &bob, Default::default())
+    let listed = service::list(&w.state, &bob, Default::default(), Default::default())
         .await
         .unwrap();
     let names: Vec<_> = listed
@@ -110,7 +110,7 @@ async fn sales_see_only_their_own_contacts() {
         .collect();
     assert_eq!(names, ["His"]);
     let admin = as_role(&w, "admin");
-    let all = service::list(&w.state, &admin, Default::default())
+    let all = service::list(&w.state, &admin, Default::default(), Default::default())
         .await
         .unwrap();
     assert_eq!(all.data.len(), 2);

@@ -10,6 +10,8 @@ use serde::Serialize;
 use shared::AppState;
 use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey};
 use shared::auth::mfa;
+use shared::fields::FieldDef;
+use shared::fields::service::{self as fields, FieldPatch, FieldQuery, NewField};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
@@ -32,6 +34,10 @@ pub fn routes() -> Routes {
         .patch("/v1/settings/general", update_general)
         .get("/v1/settings/security", security)
         .patch("/v1/settings/security", update_security)
+        .get("/v1/settings/fields", list_fields)
+        .post("/v1/settings/fields", create_field)
+        .patch("/v1/settings/fields/{id}", update_field)
+        .delete("/v1/settings/fields/{id}", remove_field)
         .get("/v1/roles", list_roles)
         .post("/v1/roles", create_role)
         .get("/v1/roles/{id}", get_role)
@@ -170,6 +176,53 @@ async fn update_security(
     settings::update_security(&state, &principal, patch)
         .await
         .map(JsonResponse)
+}
+
+// Custom fields
+
+async fn list_fields(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<FieldQuery>,
+) -> Result<JsonResponse<ListPage<FieldDef>>, ApiError> {
+    let data = fields::list(&state, &principal, query).await?;
+    Ok(JsonResponse(ListPage {
+        data,
+        next_cursor: None,
+    }))
+}
+
+async fn create_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewField>,
+) -> Result<Response, ApiError> {
+    let field = fields::create(&state, &principal, input).await?;
+    let mut response = (StatusCode::CREATED, JsonResponse(&field)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/settings/fields/{}", field.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn update_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(patch): Json<FieldPatch>,
+) -> Result<JsonResponse<FieldDef>, ApiError> {
+    fields::update(&state, &principal, &id, patch)
+        .await
+        .map(JsonResponse)
+}
+
+async fn remove_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    fields::remove(&state, &principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // Roles

@@ -13,7 +13,7 @@ use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, etag};
-use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
 use shared::search::global::{self, Results, SearchQuery};
 use shared::timeline::{NewActivity, TimelineEntry};
@@ -86,9 +86,9 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<ContactQuery>,
+    FilterQuery(params, custom): FilterQuery<ContactQuery>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
-    service::list(&state, &principal, params)
+    service::list(&state, &principal, params, custom)
         .await
         .map(JsonResponse)
 }
@@ -143,9 +143,9 @@ async fn create_company(
 async fn list_companies(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<CompanyQuery>,
+    FilterQuery(params, custom): FilterQuery<CompanyQuery>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
-    companies::list(&state, &principal, params)
+    companies::list(&state, &principal, params, custom)
         .await
         .map(JsonResponse)
 }

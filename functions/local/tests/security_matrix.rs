@@ -75,6 +75,22 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("PATCH", "/v1/settings/general", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/security", Roles(ADMIN_ONLY)),
         ("PATCH", "/v1/settings/security", Roles(ADMIN_ONLY)),
+        ("GET", "/v1/settings/fields", Roles(EVERYONE)),
+        (
+            "POST",
+            "/v1/settings/fields",
+            Roles([201, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "PATCH",
+            "/v1/settings/fields/{id}",
+            Roles([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/settings/fields/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
         ("GET", "/v1/roles", Roles(ADMIN_AND_MANAGER)),
         ("POST", "/v1/roles", Roles([201, 403, 403, 403, 403, 403])),
         ("GET", "/v1/roles/{id}", Roles(ADMIN_AND_MANAGER)),
@@ -300,6 +316,23 @@ async fn request(
         (_, "/v1/users/{id}/mfa") => (format!("/v1/users/{}/mfa", new_user().await), None),
         ("PATCH", "/v1/settings/security") => (path.into(), body(json!({"require_mfa": false}))),
         ("PATCH", "/v1/settings/general") => (path.into(), body(json!({"default_region": "CN"}))),
+        ("POST", "/v1/settings/fields") => (
+            path.into(),
+            body(
+                json!({"object": "contacts", "key": format!("k{unique}"), "label": "K", "type": "text"}),
+            ),
+        ),
+        (_, "/v1/settings/fields/{id}") => {
+            let field = app
+                .post(
+                    "/v1/settings/fields",
+                    Some(admin),
+                    json!({"object": "contacts", "key": format!("k{unique}"), "label": "K", "type": "text"}),
+                )
+                .await;
+            let body = (method == "PATCH").then(|| json!({"label": "Renamed"}));
+            (path.replace("{id}", &id_of(&field)), body)
+        }
         ("POST", "/v1/roles") => (
             path.into(),
             body(json!({"name": format!("Matrix {unique}"), "copy_from": "read_only"})),

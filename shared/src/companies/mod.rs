@@ -34,6 +34,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::other("lifecycle_stage"),
     FieldSpec::other("annual_revenue"),
     FieldSpec::text("notes"),
+    FieldSpec::other("custom"),
 ];
 
 /// Head-count bands.
@@ -95,6 +96,9 @@ pub struct Company {
     pub lifecycle_stage: LifecycleStage,
     pub annual_revenue: Option<Money>,
     pub notes: Option<String>,
+    /// Values of the tenant's custom fields, by key.
+    #[serde(default)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -142,6 +146,7 @@ impl crate::search::Indexed for Company {
                 .unwrap_or_default();
             terms.text("website", host.trim_start_matches("www."));
         }
+        terms.custom(&self.custom);
         terms
     }
 }
@@ -164,6 +169,7 @@ pub struct NewCompany {
     pub lifecycle_stage: Option<LifecycleStage>,
     pub annual_revenue: Option<Money>,
     pub notes: Option<String>,
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The body of `PATCH /v1/companies/{id}` (JSON merge patch).
@@ -196,6 +202,10 @@ pub struct CompanyPatch {
     pub annual_revenue: Option<Option<Money>>,
     #[serde(default, deserialize_with = "present")]
     pub notes: Option<Option<String>>,
+    /// Changes custom values key by key (`null` for a key clears it; `null` for the
+    /// whole clears every one).
+    #[serde(default, deserialize_with = "present")]
+    pub custom: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The names of the [`FIELDS`] flagged in `flags` (given in the order of `FIELDS`).
@@ -225,6 +235,7 @@ impl NewCompany {
             self.lifecycle_stage.is_some(),
             self.annual_revenue.is_some(),
             self.notes.is_some(),
+            self.custom.is_some(),
         ])
     }
 }
@@ -246,11 +257,15 @@ impl CompanyPatch {
             self.lifecycle_stage.is_some(),
             self.annual_revenue.is_some(),
             self.notes.is_some(),
+            self.custom.is_some(),
         ])
     }
 
     /// Applies the patch; fields that cannot be cleared report an error.
     pub fn apply(self, company: &mut Company, errors: &mut Errors) {
+        if let Some(custom) = self.custom {
+            crate::fields::merge(&mut company.custom, custom);
+        }
         match self.name {
             Some(Some(name)) => company.name = name,
             Some(None) => errors.add("name", "cannot be removed"),

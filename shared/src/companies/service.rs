@@ -1,11 +1,14 @@
 //! Company operations as the API offers them: permission first, then the caller's tenant
 //! and record scope (a company out of scope, or of another tenant, is not found).
 
+use std::collections::BTreeMap;
+
 use super::{Company, CompanyPatch, NewCompany, PREFIX, RESOURCE, key, normalize_and_check};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::contacts;
+use crate::fields::{self, Definitions, service::definitions};
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
@@ -56,6 +59,7 @@ pub async fn create(
         lifecycle_stage: input.lifecycle_stage.unwrap_or_default(),
         annual_revenue: input.annual_revenue,
         notes: input.notes,
+        custom: input.custom.unwrap_or_default(),
         created_by: principal.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,
@@ -67,6 +71,17 @@ pub async fn create(
     if company.owner_id != principal.user_id {
         check_owner(state, principal, RESOURCE, &company.owner_id, &mut errors).await?;
     }
+    let tenant = &principal.tenant;
+    let defs = fields::prepare(
+        state,
+        tenant,
+        RESOURCE,
+        &company.id,
+        None,
+        &mut company.custom,
+        &mut errors,
+    )
+    .await?;
     errors.finish().map_err(ApiError::Validation)?;
     let entry = Entry::by(
         principal,
@@ -80,20 +95,24 @@ pub async fn create(
         item: to_stored(&principal.tenant, &company)?,
         condition: Condition::NotExists,
     }];
-    writes.extend(search::index_writes(
-        &principal.tenant,
+    writes.extend(search::index_writes(tenant, None, Some(&company))?);
+    writes.extend(fields::unique_writes(
+        tenant,
+        RESOURCE,
+        &defs,
+        &company.id,
         None,
-        Some(&company),
+        Some(&company.custom),
     )?);
     writes.push(timeline::change(
-        &principal.tenant,
+        tenant,
         &company.id,
         state.clock.now(),
         &entry,
     )?);
-    writes.push(entry.write(&principal.tenant)?);
+    writes.push(entry.write(tenant)?);
     state.table.transact(writes).await?;
-    principal.view(RESOURCE, &company, false)
+    show(principal, &defs, company)
 }
 
 async fn load(
@@ -120,6 +139,13 @@ async fn load(
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let company = load(state, principal, scope, id).await?;
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
+    show(principal, &defs, company)
+}
+
+/// `company` as the caller sees it: removed custom fields left out, field rules applied.
+fn show(principal: &Principal, defs: &Definitions, mut company: Company) -> Result<View, ApiError> {
+    company.custom = defs.visible(&company.custom);
     principal.view(RESOURCE, &company, false)
 }
 
@@ -151,7 +177,11 @@ pub struct CompanyQuery {
 }
 
 impl CompanyQuery {
-    fn filter(&mut self) -> Result<Filter, ApiError> {
+    fn filter(
+        &mut self,
+        custom: BTreeMap<String, String>,
+        defs: &Definitions,
+    ) -> Result<Filter, ApiError> {
         let mut errors = Errors::new();
         let mut filter = Filter::new();
         if let Some(stage) = &self.lifecycle_stage
@@ -218,6 +248,7 @@ impl CompanyQuery {
             self.updated_before.take(),
             &mut errors,
         );
+        filter.custom(custom, defs, &mut errors);
         errors.finish().map_err(ApiError::Validation)?;
         Ok(filter)
     }
@@ -229,19 +260,22 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     mut query: CompanyQuery,
+    custom: BTreeMap<String, String>,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let params = ListParams {
         limit: query.limit,
         cursor: query.cursor.take(),
     };
-    let filter = query.filter()?;
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
+    let filter = query.filter(custom, &defs)?;
     let request = ListRequest::new(
         principal,
         RESOURCE,
         query.q.as_deref(),
         query.sort.as_deref(),
         filter,
+        defs.removed_keys(),
     )?;
     let (found, next_cursor) = search::page(
         state,
@@ -261,8 +295,8 @@ pub async fn list(
     )
     .await?;
     let data = found
-        .iter()
-        .map(|c| principal.view(RESOURCE, c, false))
+        .into_iter()
+        .map(|c| show(principal, &defs, c))
         .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
 }
@@ -298,10 +332,20 @@ pub async fn update(
         if next.owner_id != current.owner_id {
             check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
         }
+        let defs = fields::prepare(
+            state,
+            &principal.tenant,
+            RESOURCE,
+            id,
+            Some(&current.custom),
+            &mut next.custom,
+            &mut errors,
+        )
+        .await?;
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
         if next == current {
-            return Ok(Ok(current));
+            return Ok(Ok((current, defs)));
         }
         let now = state.clock.now();
         next.version = current.version + 1;
@@ -317,12 +361,20 @@ pub async fn update(
             Some(&current),
             Some(&next),
         )?);
+        writes.extend(fields::unique_writes(
+            &principal.tenant,
+            RESOURCE,
+            &defs,
+            id,
+            Some(&current.custom),
+            Some(&next.custom),
+        )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| next))
+        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
     })
     .await?;
-    principal.view(RESOURCE, &company, false)
+    show(principal, &company.1, company.0)
 }
 
 /// Deletes a company no contact links to (409 `company-has-contacts` otherwise).

@@ -44,6 +44,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::other("preferences"),
     FieldSpec::other("consent"),
     FieldSpec::other("company_id"),
+    FieldSpec::other("custom"),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +128,9 @@ pub struct Contact {
     /// Marketing consent per channel.
     #[serde(default)]
     pub consent: BTreeMap<Channel, Consent>,
+    /// Values of the tenant's custom fields, by key.
+    #[serde(default)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -192,6 +196,7 @@ impl crate::search::Indexed for Contact {
         for phone in &self.phones {
             terms.phone("phones", &phone.number);
         }
+        terms.custom(&self.custom);
         terms
     }
 }
@@ -221,6 +226,7 @@ pub struct NewContact {
     pub preferences: Option<Preferences>,
     pub consent: Option<BTreeMap<Channel, ConsentInput>>,
     pub company_id: Option<String>,
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl NewContact {
@@ -245,6 +251,7 @@ impl NewContact {
             self.preferences.is_some(),
             self.consent.is_some(),
             self.company_id.is_some(),
+            self.custom.is_some(),
         ])
     }
 }
@@ -294,6 +301,10 @@ pub struct ContactPatch {
     /// Links the contact to a company (`null` unlinks it).
     #[serde(default, deserialize_with = "present")]
     pub company_id: Option<Option<String>>,
+    /// Changes custom values key by key (`null` for a key clears it; `null` for the
+    /// whole clears every one).
+    #[serde(default, deserialize_with = "present")]
+    pub custom: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ContactPatch {
@@ -318,6 +329,7 @@ impl ContactPatch {
             self.preferences.is_some(),
             self.consent.is_some(),
             self.company_id.is_some(),
+            self.custom.is_some(),
         ])
     }
 
@@ -380,6 +392,9 @@ impl ContactPatch {
         }
         if let Some(v) = self.company_id {
             contact.company_id = v;
+        }
+        if let Some(custom) = self.custom {
+            crate::fields::merge(&mut contact.custom, custom);
         }
         match self.consent {
             None => {}
@@ -500,6 +515,7 @@ mod tests {
             date_of_birth: None,
             preferences: Preferences::default(),
             consent: BTreeMap::new(),
+            custom: Default::default(),
             created_by: "usr_1".into(),
             created_at: String::new(),
             updated_at: String::new(),

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zeroize::Zeroizing;
 
@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::companies;
+use crate::fields::{self, Definitions, service::definitions};
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
@@ -191,6 +192,7 @@ pub async fn create(
         date_of_birth: input.date_of_birth,
         preferences: input.preferences.unwrap_or_default(),
         consent: Default::default(),
+        custom: input.custom.unwrap_or_default(),
         created_by: principal.user_id.clone(),
         created_at: now.clone(),
         updated_at: now,
@@ -212,6 +214,17 @@ pub async fn create(
         check_owner(state, principal, RESOURCE, &contact.owner_id, &mut errors).await?;
     }
     check_company(state, principal, None, &contact, &mut errors).await?;
+    let tenant = &principal.tenant;
+    let defs = fields::prepare(
+        state,
+        tenant,
+        RESOURCE,
+        &contact.id,
+        None,
+        &mut contact.custom,
+        &mut errors,
+    )
+    .await?;
     errors.finish().map_err(ApiError::Validation)?;
     let data_key = key_for(state, principal, &[&contact]).await?;
     let entry = Entry::by(
@@ -232,15 +245,23 @@ pub async fn create(
         None,
         Some(&contact),
     )?);
+    writes.extend(fields::unique_writes(
+        tenant,
+        RESOURCE,
+        &defs,
+        &contact.id,
+        None,
+        Some(&contact.custom),
+    )?);
     writes.push(timeline::change(
-        &principal.tenant,
+        tenant,
         &contact.id,
         state.clock.now(),
         &entry,
     )?);
-    writes.push(entry.write(&principal.tenant)?);
+    writes.push(entry.write(tenant)?);
     state.table.transact(writes).await?;
-    principal.view(RESOURCE, &contact, false)
+    show(principal, &defs, contact, false)
 }
 
 /// The contact `id` if it exists in the caller's tenant and `scope`.
@@ -297,6 +318,18 @@ pub async fn get(
             .transact(vec![entry.write(&principal.tenant)?])
             .await?;
     }
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
+    show(principal, &defs, contact, reveal)
+}
+
+/// `contact` as the caller sees it: removed custom fields left out, field rules applied.
+fn show(
+    principal: &Principal,
+    defs: &Definitions,
+    mut contact: Contact,
+    reveal: bool,
+) -> Result<View, ApiError> {
+    contact.custom = defs.visible(&contact.custom);
     principal.view(RESOURCE, &contact, reveal)
 }
 
@@ -343,7 +376,11 @@ pub struct ContactQuery {
 
 impl ContactQuery {
     /// The filter these parameters ask for.
-    fn filter(&mut self) -> Result<Filter, ApiError> {
+    fn filter(
+        &mut self,
+        custom: BTreeMap<String, String>,
+        defs: &Definitions,
+    ) -> Result<Filter, ApiError> {
         let mut errors = Errors::new();
         let mut filter = Filter::new();
         if let Some(stage) = &self.lifecycle_stage
@@ -398,6 +435,7 @@ impl ContactQuery {
             self.updated_before.take(),
             &mut errors,
         );
+        filter.custom(custom, defs, &mut errors);
         errors.finish().map_err(ApiError::Validation)?;
         Ok(filter)
     }
@@ -409,6 +447,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     mut query: ContactQuery,
+    custom: BTreeMap<String, String>,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let params = ListParams {
@@ -432,16 +471,18 @@ pub async fn list(
             ));
         }
     };
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
     if let Some((field, value)) = lookup {
-        return find_by(state, principal, scope, field, &value, limit).await;
+        return find_by(state, principal, &defs, scope, field, &value, limit).await;
     }
-    let filter = query.filter()?;
+    let filter = query.filter(custom, &defs)?;
     let request = ListRequest::new(
         principal,
         RESOURCE,
         query.q.as_deref(),
         query.sort.as_deref(),
         filter,
+        defs.removed_keys(),
     )?;
     let (found, next_cursor) = search::page(
         state,
@@ -455,8 +496,8 @@ pub async fn list(
     )
     .await?;
     let data = found
-        .iter()
-        .map(|c| principal.view(RESOURCE, c, false))
+        .into_iter()
+        .map(|c| show(principal, &defs, c, false))
         .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
 }
@@ -482,10 +523,11 @@ async fn views(
     items: Vec<Item>,
     next_cursor: Option<String>,
 ) -> Result<ListPage<View>, ApiError> {
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
     let mut data = Vec::with_capacity(items.len());
     for item in items {
         let contact = from_stored(state, principal, item).await?;
-        data.push(principal.view(RESOURCE, &contact, false)?);
+        data.push(show(principal, &defs, contact, false)?);
     }
     Ok(ListPage { data, next_cursor })
 }
@@ -509,6 +551,7 @@ pub async fn of_company(
 async fn find_by(
     state: &AppState,
     principal: &Principal,
+    defs: &Definitions,
     scope: Scope,
     field: &str,
     raw: &str,
@@ -564,7 +607,7 @@ async fn find_by(
     let mut data = Vec::new();
     for id in ids {
         if let Some(contact) = in_reach(state, principal, scope, &id).await? {
-            data.push(principal.view(RESOURCE, &contact, false)?);
+            data.push(show(principal, defs, contact, false)?);
         }
     }
     Ok(ListPage {
@@ -597,12 +640,22 @@ pub async fn update(
             check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
         }
         check_company(state, principal, Some(&current), &next, &mut errors).await?;
+        let defs = fields::prepare(
+            state,
+            &principal.tenant,
+            RESOURCE,
+            id,
+            Some(&current.custom),
+            &mut next.custom,
+            &mut errors,
+        )
+        .await?;
         // An invalid change is reported as such whatever the version; a valid one is
         // applied only to the version the client saw.
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
         if next == current {
-            return Ok(Ok(current));
+            return Ok(Ok((current, defs)));
         }
         let now = state.clock.now();
         next.version = current.version + 1;
@@ -622,12 +675,20 @@ pub async fn update(
             Some(&current),
             Some(&next),
         )?);
+        writes.extend(fields::unique_writes(
+            &principal.tenant,
+            RESOURCE,
+            &defs,
+            id,
+            Some(&current.custom),
+            Some(&next.custom),
+        )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| next))
+        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
     })
     .await?;
-    principal.view(RESOURCE, &contact, false)
+    show(principal, &contact.1, contact.0, false)
 }
 
 pub async fn delete(
@@ -658,6 +719,15 @@ pub async fn delete(
             principal,
             data_key.as_ref(),
             Some(&current),
+            None,
+        )?);
+        let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
+        writes.extend(fields::unique_writes(
+            &principal.tenant,
+            RESOURCE,
+            &defs,
+            id,
+            Some(&current.custom),
             None,
         )?);
         writes.push(entry.write(&principal.tenant)?);

@@ -208,6 +208,46 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Query parameters of type `T` plus custom-field filters `cf[<key>]=<condition>`
+/// (OpenAPI's `deepObject` style), which name fields only the tenant knows.
+pub struct FilterQuery<T>(pub T, pub std::collections::BTreeMap<String, String>);
+
+/// Most custom-field conditions one request may carry.
+pub const MAX_CUSTOM_FILTERS: usize = 10;
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for FilterQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let mut custom = std::collections::BTreeMap::new();
+        let mut rest = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.strip_prefix("cf[").and_then(|k| k.strip_suffix(']')) {
+                Some(key) => {
+                    if custom.insert(key.to_owned(), value.into_owned()).is_some() {
+                        return Err(ApiError::validation(
+                            format!("cf[{key}]"),
+                            "appears twice; give one condition per field",
+                        ));
+                    }
+                }
+                None => {
+                    rest.append_pair(&name, &value);
+                }
+            }
+        }
+        if custom.len() > MAX_CUSTOM_FILTERS {
+            return Err(ApiError::validation(
+                "cf",
+                format!("at most {MAX_CUSTOM_FILTERS} custom-field conditions"),
+            ));
+        }
+        let params = serde_urlencoded_deserializer(&rest.finish())?;
+        Ok(FilterQuery(params, custom))
+    }
+}
+
 fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     // axum's own Query extractor does the decoding; only its rejection is replaced.
     let uri: axum::http::Uri = format!("/?{query}")

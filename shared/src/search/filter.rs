@@ -1,6 +1,6 @@
 //! Filters and sort orders of record lists, and the list reader that applies them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -8,6 +8,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{Indexed, terms};
 use crate::AppState;
+use crate::fields::{Definitions, Kind};
 use crate::http::cursor::ListParams;
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
@@ -117,6 +118,84 @@ enum Cond {
     },
     /// The record has every one of these tags (folded).
     Tags(Vec<String>),
+    /// A custom field's value equals `target` or (for ordered kinds) lies in a range.
+    Custom {
+        key: String,
+        kind: Kind,
+        low: Option<Target>,
+        high: Option<Target>,
+    },
+}
+
+/// A value a custom-field condition compares with.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Target {
+    fn parse(kind: Kind, text: &str) -> Option<Target> {
+        match kind {
+            Kind::Text | Kind::SingleSelect | Kind::MultiSelect => {
+                let t = terms::fold(text.trim());
+                (!t.is_empty()).then_some(Target::Text(t))
+            }
+            Kind::Date => time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .ok()
+            .map(|_| Target::Text(text.to_owned())),
+            Kind::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Target::Number),
+            Kind::Money => text.parse::<i64>().ok().map(|n| Target::Number(n as f64)),
+            Kind::Boolean => match text {
+                "true" => Some(Target::Bool(true)),
+                "false" => Some(Target::Bool(false)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The value of a record's field as a target, for comparison.
+    fn of(kind: Kind, value: &Value) -> Vec<Target> {
+        match (kind, value) {
+            (Kind::MultiSelect, Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| Target::Text(terms::fold(s)))
+                .collect(),
+            (Kind::Text | Kind::SingleSelect, Value::String(s)) => {
+                vec![Target::Text(terms::fold(s))]
+            }
+            (Kind::Date, Value::String(s)) => vec![Target::Text(s.clone())],
+            (Kind::Number, Value::Number(n)) => {
+                n.as_f64().map(Target::Number).into_iter().collect()
+            }
+            (Kind::Money, Value::Object(m)) => m
+                .get("amount_minor")
+                .and_then(Value::as_f64)
+                .map(Target::Number)
+                .into_iter()
+                .collect(),
+            (Kind::Boolean, Value::Bool(b)) => vec![Target::Bool(*b)],
+            _ => Vec::new(),
+        }
+    }
+
+    fn cmp(&self, other: &Target) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (Target::Text(a), Target::Text(b)) => Some(a.cmp(b)),
+            (Target::Number(a), Target::Number(b)) => a.partial_cmp(b),
+            (Target::Bool(a), Target::Bool(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
 }
 
 /// What a list keeps: every condition must hold.
@@ -175,6 +254,50 @@ impl Filter {
         self.conds.push(Cond::Tags(list));
     }
 
+    /// Keeps records whose custom fields meet `conditions` (`cf[<key>]` parameters): a
+    /// value, or for number, money (minor units) and date fields a range `low..high`
+    /// (either end may be left out; both are inclusive).
+    pub fn custom(
+        &mut self,
+        conditions: BTreeMap<String, String>,
+        defs: &Definitions,
+        errors: &mut Errors,
+    ) {
+        for (key, condition) in conditions {
+            let param = format!("cf[{key}]");
+            let Some(def) = defs.active(&key) else {
+                errors.add(param, "is not a custom field of this object");
+                continue;
+            };
+            if condition.chars().count() > 200 {
+                errors.add(param, "must be at most 200 characters");
+                continue;
+            }
+            let (low, high) = match condition.split_once("..") {
+                Some((low, high)) if def.kind.ordered() => (low, high),
+                _ => (condition.as_str(), condition.as_str()),
+            };
+            let parse = |text: &str| (!text.is_empty()).then(|| Target::parse(def.kind, text));
+            match (parse(low), parse(high)) {
+                (Some(None), _) | (_, Some(None)) | (None, None) => {
+                    errors.add(
+                        param,
+                        format!("is not a value of this {:?} field", def.kind),
+                    );
+                }
+                (low, high) => {
+                    self.fields.insert("custom");
+                    self.conds.push(Cond::Custom {
+                        key,
+                        kind: def.kind,
+                        low: low.flatten(),
+                        high: high.flatten(),
+                    });
+                }
+            }
+        }
+    }
+
     /// Keeps records created in `[after, before)`.
     pub fn created(&mut self, after: Option<String>, before: Option<String>, errors: &mut Errors) {
         self.created = range("created", after, before, errors);
@@ -220,6 +343,25 @@ impl Filter {
                         .collect();
                     wanted.iter().all(|t| tags.contains(t))
                 }
+                Cond::Custom {
+                    key,
+                    kind,
+                    low,
+                    high,
+                } => {
+                    let values = item
+                        .get("custom")
+                        .and_then(|c| c.get(key))
+                        .map(|v| Target::of(*kind, v))
+                        .unwrap_or_default();
+                    values.iter().any(|v| {
+                        low.as_ref()
+                            .is_none_or(|l| v.cmp(l).is_some_and(|o| o.is_ge()))
+                            && high
+                                .as_ref()
+                                .is_none_or(|h| v.cmp(h).is_some_and(|o| o.is_le()))
+                    })
+                }
             })
     }
 }
@@ -262,17 +404,15 @@ fn id_bounds(prefix: &str, range: &Range) -> SortKey {
 /// `words` finds, in `order`; items as stored and the cursor of the next page. A page can
 /// come back short (even empty) with a cursor when the filter matches little: each
 /// request reads a bounded number of records.
-#[allow(clippy::too_many_arguments)]
 pub async fn list<T: Indexed>(
     state: &AppState,
     principal: &Principal,
     scope: Scope,
-    order: ListOrder,
-    filter: &Filter,
-    words: &[String],
+    request: &super::ListRequest,
     id_prefix: &str,
     params: &ListParams,
 ) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    let (order, filter, words) = (request.order, &request.filter, &request.words);
     let limit = params.limit()?;
     let tenant = &principal.tenant;
     let resource = T::RESOURCE;
@@ -322,7 +462,7 @@ pub async fn list<T: Indexed>(
         .as_deref()
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
-    let hidden = principal.permissions.unsearchable_fields(resource);
+    let hidden = &request.hidden;
     let (items, next) = query_filtered(
         state.table.as_ref(),
         query.limit(READ_PAGE).start(start),
@@ -334,7 +474,7 @@ pub async fn list<T: Indexed>(
                 && filter.matches(item)
                 && (words.is_empty()
                     || from_item::<T>(item.clone()).is_ok_and(|record| {
-                        terms::matches_all(words, &record.terms().visible(&hidden))
+                        terms::matches_all(words, &record.terms().visible(hidden))
                     }))
         },
     )

@@ -47,6 +47,7 @@ pub async fn search(
             limit: query.limit,
             ..ContactQuery::default()
         },
+        Default::default(),
     )
     .await;
     let companies = companies::list(
@@ -57,6 +58,7 @@ pub async fn search(
             limit: query.limit,
             ..CompanyQuery::default()
         },
+        Default::default(),
     )
     .await;
     // A kind the caller may not read is left out; reading neither is refused.

@@ -142,6 +142,7 @@ pub async fn exact(
 pub async fn search<T, L, Fut>(
     state: &AppState,
     principal: &Principal,
+    hidden: &BTreeSet<String>,
     words: &[String],
     params: &ListParams,
     load: L,
@@ -162,7 +163,6 @@ where
         .as_deref()
         .map(|c| state.cursors.decode(&list_id, c))
         .transpose()?;
-    let hidden = principal.permissions.unsearchable_fields(T::RESOURCE);
     let mut kept = Vec::new();
     let mut examined = 0;
     loop {
@@ -182,7 +182,7 @@ where
                     Ok(Some(StartKey::after(Index::Primary, entry)?))
                 }
             };
-            if let Some(record) = found(entry, driver, words, &hidden, &load).await?
+            if let Some(record) = found(entry, driver, words, hidden, &load).await?
                 && keep(&record)
             {
                 kept.push(record);
@@ -248,17 +248,22 @@ pub struct ListRequest {
     /// Whether the order was asked for: a search without one comes best match first.
     pub sorted: bool,
     pub filter: Filter,
+    /// The fields the caller may not search: those their role hides or masks, and
+    /// removed custom fields (`custom.<key>`).
+    pub hidden: BTreeSet<String>,
 }
 
 impl ListRequest {
     /// The request of `q`, `sort` and `filter`; 422 for an empty or over-long `q` or an
-    /// unknown sort, 403 for a filter on a field the caller may not see.
+    /// unknown sort, 403 for a filter on a field the caller may not see. `removed` are
+    /// the keys of removed custom fields.
     pub fn new(
         principal: &Principal,
         resource: &str,
         q: Option<&str>,
         sort: Option<&str>,
         filter: Filter,
+        removed: impl IntoIterator<Item = String>,
     ) -> Result<Self, ApiError> {
         let words = match q {
             None => Vec::new(),
@@ -275,11 +280,14 @@ impl ListRequest {
         };
         let order = ListOrder::parse(sort)?;
         filter.check_visible(principal, resource)?;
+        let mut hidden = principal.permissions.unsearchable_fields(resource);
+        hidden.extend(removed.into_iter().map(|k| format!("custom.{k}")));
         Ok(Self {
             words,
             order,
             sorted: sort.is_some(),
             filter,
+            hidden,
         })
     }
 }
@@ -311,6 +319,7 @@ where
         return search(
             state,
             principal,
+            &request.hidden,
             &request.words,
             params,
             load,
@@ -321,17 +330,8 @@ where
         )
         .await;
     }
-    let (items, next) = filter::list::<T>(
-        state,
-        principal,
-        scope,
-        request.order,
-        &request.filter,
-        &request.words,
-        id_prefix,
-        params,
-    )
-    .await?;
+    let (items, next) =
+        filter::list::<T>(state, principal, scope, request, id_prefix, params).await?;
     let mut records = Vec::with_capacity(items.len());
     for item in items {
         records.push(open(item).await?);

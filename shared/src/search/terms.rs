@@ -78,7 +78,7 @@ fn runs(text: &str) -> Vec<(String, bool)> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Terms {
     order: Vec<String>,
-    fields: BTreeMap<String, BTreeSet<&'static str>>,
+    fields: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Terms {
@@ -86,26 +86,26 @@ impl Terms {
         Self::default()
     }
 
-    fn add(&mut self, field: &'static str, term: String) {
+    fn add(&mut self, field: &str, term: String) {
         if term.is_empty() {
             return;
         }
         if let Some(fields) = self.fields.get_mut(&term) {
-            fields.insert(field);
+            fields.insert(field.to_owned());
         } else if self.order.len() < MAX_TERMS {
             self.order.push(term.clone());
-            self.fields.insert(term, BTreeSet::from([field]));
+            self.fields.insert(term, BTreeSet::from([field.to_owned()]));
         }
     }
 
     /// A value found by exact lookup and by prefix, kept whole (an email address, a
     /// phone number's digits).
-    pub fn exact(&mut self, field: &'static str, value: &str) {
+    pub fn exact(&mut self, field: &str, value: &str) {
         self.add(field, fold(value));
     }
 
     /// Every word of `text`; CJK runs by every suffix.
-    pub fn text(&mut self, field: &'static str, text: &str) {
+    pub fn text(&mut self, field: &str, text: &str) {
         for (run, cjk) in runs(text) {
             if cjk {
                 let chars: Vec<char> = run.chars().take(MAX_CJK_RUN).collect();
@@ -119,7 +119,7 @@ impl Terms {
     }
 
     /// An email address: whole (for lookups), and its local part and domain by word.
-    pub fn email(&mut self, field: &'static str, address: &str) {
+    pub fn email(&mut self, field: &str, address: &str) {
         self.exact(field, address);
         if let Some((local, domain)) = address.split_once('@') {
             self.add(field, truncate(&fold(local)));
@@ -131,7 +131,7 @@ impl Terms {
 
     /// A phone number in E.164: its digits whole (for lookups), and without the country
     /// code, as people type it.
-    pub fn phone(&mut self, field: &'static str, e164: &str) {
+    pub fn phone(&mut self, field: &str, e164: &str) {
         let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
         self.exact(field, &digits);
         if let Ok(parsed) = phonenumber::parse(None, e164) {
@@ -150,11 +150,33 @@ impl Terms {
         self.order.iter().cloned().collect()
     }
 
-    /// The terms that come from at least one field outside `excluded`.
+    /// Terms of custom values, by field key (`custom.<key>`), after every other field.
+    pub fn custom(&mut self, custom: &serde_json::Map<String, serde_json::Value>) {
+        for (key, value) in custom {
+            let field = format!("custom.{key}");
+            let texts: Vec<&str> = match value {
+                serde_json::Value::String(s) => vec![s],
+                serde_json::Value::Array(items) => {
+                    items.iter().filter_map(serde_json::Value::as_str).collect()
+                }
+                _ => Vec::new(),
+            };
+            for text in texts {
+                self.text(&field, text);
+            }
+        }
+    }
+
+    /// The terms that come from at least one field outside `excluded` (a custom field
+    /// `custom.<key>` is also excluded with `custom` as a whole).
     pub fn visible(&self, excluded: &BTreeSet<String>) -> BTreeSet<String> {
+        // A custom field's terms go with `custom` as a whole too.
+        let shown = |f: &String| {
+            !(excluded.contains(f) || (f.starts_with("custom.") && excluded.contains("custom")))
+        };
         self.fields
             .iter()
-            .filter(|(_, fields)| fields.iter().any(|f| !excluded.contains(*f)))
+            .filter(|(_, fields)| fields.iter().any(shown))
             .map(|(t, _)| t.clone())
             .collect()
     }
