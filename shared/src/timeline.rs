@@ -124,6 +124,41 @@ pub fn change(
     write(tenant, record_id, at, &entry)
 }
 
+/// Moves every entry of `from`'s timeline to `to`'s (when records merge), in batches;
+/// each batch copies and removes its entries in one transaction, so an interrupted move
+/// can simply be run again. Returns how many entries moved.
+pub async fn move_all(
+    table: &dyn crate::table::Table,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> Result<usize, ApiError> {
+    let mut moved = 0;
+    loop {
+        let page = table
+            .query(&Query::partition(pk(tenant, from)).limit(40))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(moved);
+        }
+        let mut writes = Vec::with_capacity(page.items.len() * 2);
+        for mut item in page.items {
+            let old = Key::of(&item)?;
+            item.insert("pk".into(), pk(tenant, to).into());
+            writes.push(Write::Put {
+                item,
+                condition: Condition::None,
+            });
+            writes.push(Write::Delete {
+                key: old,
+                condition: Condition::None,
+            });
+        }
+        moved += writes.len() / 2;
+        table.transact(writes).await?;
+    }
+}
+
 /// Logs an activity on `record_id` (whose existence and scope the caller checked) for
 /// `resource`, with its audit entry.
 pub async fn log(

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use shared::AppState;
 use shared::companies::service::{self as companies, CompanyQuery};
 use shared::companies::{CompanyPatch, NewCompany};
+use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::http::cursor::{ListPage, ListParams};
@@ -31,9 +32,11 @@ pub fn routes() -> Routes {
     Routes::new()
         .post("/v1/contacts", create)
         .get("/v1/contacts", list)
+        .get("/v1/contacts/duplicates", duplicates)
         .get("/v1/contacts/{id}", get)
         .patch("/v1/contacts/{id}", update)
         .delete("/v1/contacts/{id}", delete)
+        .post("/v1/contacts/{id}/merge", merge)
         .post("/v1/companies", create_company)
         .get("/v1/companies", list_companies)
         .get("/v1/companies/{id}", get_company)
@@ -112,6 +115,28 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let precondition = Precondition::from_headers(&headers);
     let contact = service::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(with_etag(StatusCode::OK, contact))
+}
+
+async fn duplicates(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<DuplicateGroup>>, ApiError> {
+    merging::duplicates(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<MergeRequest>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let contact = merging::merge(&state, &principal, &id, precondition, input).await?;
     Ok(with_etag(StatusCode::OK, contact))
 }
 

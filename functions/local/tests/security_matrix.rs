@@ -135,6 +135,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             Roles([201, 201, 201, 403, 403, 403]),
         ),
         ("GET", "/v1/contacts", Roles(EVERYONE)),
+        ("GET", "/v1/contacts/duplicates", Roles(EVERYONE)),
         (
             "GET",
             "/v1/contacts/{id}",
@@ -149,6 +150,12 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "DELETE",
             "/v1/contacts/{id}",
             Roles([204, 404, 404, 403, 403, 403]),
+        ),
+        // Merging needs update on the contact kept and delete on the other.
+        (
+            "POST",
+            "/v1/contacts/{id}/merge",
+            Roles([200, 404, 404, 403, 403, 403]),
         ),
         // Companies owned by the admin: as contacts, but support and finance only read.
         (
@@ -371,6 +378,16 @@ async fn request(
             (format!("/v1/api-keys/{}", id_of(&key)), None)
         }
         ("POST", "/v1/contacts") => (path.into(), body(json!({"name": "Matrix"}))),
+        ("POST", "/v1/contacts/{id}/merge") => {
+            let keep = app
+                .create_contact(admin, json!({"name": "Kept by admin"}))
+                .await;
+            let other = app
+                .create_contact(admin, json!({"name": "Merged by admin"}))
+                .await;
+            let path = path.replace("{id}", keep["id"].as_str().unwrap());
+            (path, Some(json!({"other_id": other["id"]})))
+        }
         (_, "/v1/contacts/{id}")
         | (_, "/v1/contacts/{id}/activities")
         | (_, "/v1/contacts/{id}/timeline") => {

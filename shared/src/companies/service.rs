@@ -76,7 +76,7 @@ pub async fn create(
         state,
         tenant,
         RESOURCE,
-        &company.id,
+        &[&company.id],
         None,
         &mut company.custom,
         &mut errors,
@@ -103,6 +103,7 @@ pub async fn create(
         &company.id,
         None,
         Some(&company.custom),
+        None,
     )?);
     writes.push(timeline::change(
         tenant,
@@ -336,7 +337,7 @@ pub async fn update(
             state,
             &principal.tenant,
             RESOURCE,
-            id,
+            &[id],
             Some(&current.custom),
             &mut next.custom,
             &mut errors,
@@ -368,6 +369,7 @@ pub async fn update(
             id,
             Some(&current.custom),
             Some(&next.custom),
+            None,
         )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);

@@ -2,6 +2,8 @@
 //! write must satisfy, where contacts live in the table, and the service the HTTP
 //! function calls (permission and scope checks included).
 
+pub mod duplicates;
+pub mod merge;
 pub mod preferences;
 pub mod sensitive;
 pub mod service;

@@ -28,15 +28,15 @@ use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
-const RESOURCE: &str = "contacts";
+pub(super) const RESOURCE: &str = "contacts";
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::NotFound("No contact with this id.".into())
 }
 
 /// The tenant's data key when `contact` holds sensitive values; no key-service call
 /// otherwise.
-async fn key_for(
+pub(super) async fn key_for(
     state: &AppState,
     principal: &Principal,
     contacts: &[&Contact],
@@ -49,7 +49,7 @@ async fn key_for(
 }
 
 /// A stored item back as a contact, its sealed values opened.
-async fn from_stored(
+pub(super) async fn from_stored(
     state: &AppState,
     principal: &Principal,
     mut item: Item,
@@ -62,7 +62,7 @@ async fn from_stored(
 }
 
 /// A contact as the audit log keeps it: sensitive values as keyed fingerprints.
-fn audited(key: Option<&Zeroizing<[u8; 32]>>, contact: &Contact) -> Value {
+pub(super) fn audited(key: Option<&Zeroizing<[u8; 32]>>, contact: &Contact) -> Value {
     let value = serde_json::to_value(contact).unwrap_or(Value::Null);
     sensitive::redact(key.map(|k| &**k), value)
 }
@@ -89,7 +89,7 @@ fn lookup_key(principal: &Principal, partition: &str, value: &str, id: &str) -> 
 
 /// The lookup markers and search index entries to drop and add when `before` becomes
 /// `after`, so both change in the same transaction as the contact.
-fn lookup_writes(
+pub(super) fn lookup_writes(
     principal: &Principal,
     data_key: Option<&Zeroizing<[u8; 32]>>,
     before: Option<&Contact>,
@@ -137,7 +137,7 @@ async fn check_company(
     Ok(())
 }
 
-fn to_stored(
+pub(super) fn to_stored(
     principal: &Principal,
     contact: &Contact,
     data_key: Option<&Zeroizing<[u8; 32]>>,
@@ -219,7 +219,7 @@ pub async fn create(
         state,
         tenant,
         RESOURCE,
-        &contact.id,
+        &[&contact.id],
         None,
         &mut contact.custom,
         &mut errors,
@@ -252,6 +252,7 @@ pub async fn create(
         &contact.id,
         None,
         Some(&contact.custom),
+        None,
     )?);
     writes.push(timeline::change(
         tenant,
@@ -265,7 +266,7 @@ pub async fn create(
 }
 
 /// The contact `id` if it exists in the caller's tenant and `scope`.
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     principal: &Principal,
     scope: Scope,
@@ -323,7 +324,7 @@ pub async fn get(
 }
 
 /// `contact` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(
+pub(super) fn show(
     principal: &Principal,
     defs: &Definitions,
     mut contact: Contact,
@@ -503,7 +504,7 @@ pub async fn list(
 }
 
 /// Contact `id` if it is in the caller's scope; `None` if it is not (or is gone).
-async fn in_reach(
+pub(super) async fn in_reach(
     state: &AppState,
     principal: &Principal,
     scope: Scope,
@@ -644,7 +645,7 @@ pub async fn update(
             state,
             &principal.tenant,
             RESOURCE,
-            id,
+            &[id],
             Some(&current.custom),
             &mut next.custom,
             &mut errors,
@@ -682,6 +683,7 @@ pub async fn update(
             id,
             Some(&current.custom),
             Some(&next.custom),
+            None,
         )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);
@@ -728,6 +730,7 @@ pub async fn delete(
             &defs,
             id,
             Some(&current.custom),
+            None,
             None,
         )?);
         writes.push(entry.write(&principal.tenant)?);

@@ -255,7 +255,8 @@ fn unique_key(tenant: &TenantId, object: &str, field: &str, value: &Value) -> Ke
 }
 
 /// The uniqueness markers to drop and add when a record's values go from `before` to
-/// `after`; a value another record holds fails the transaction (its condition).
+/// `after`; a value another record holds fails the transaction (its condition), unless
+/// that record's values are `taken_over` (a merge moves them to this record).
 pub fn unique_writes(
     tenant: &TenantId,
     object: &str,
@@ -263,6 +264,7 @@ pub fn unique_writes(
     id: &str,
     before: Option<&Map<String, Value>>,
     after: Option<&Map<String, Value>>,
+    taken_over: Option<&Map<String, Value>>,
 ) -> Result<Vec<Write>, crate::http::ApiError> {
     let mut writes = Vec::new();
     for def in defs.fields.iter().filter(|f| f.unique) {
@@ -278,25 +280,33 @@ pub fn unique_writes(
             });
         }
         if let Some(new) = new {
+            let theirs = taken_over
+                .and_then(|t| t.get(&def.key))
+                .is_some_and(|v| unique_form(v) == unique_form(new));
             writes.push(Write::Put {
                 item: to_item(
                     &unique_key(tenant, object, &def.key, new),
                     &serde_json::json!({ "id": id }),
                 )?,
-                condition: Condition::NotExists,
+                condition: if theirs {
+                    Condition::None
+                } else {
+                    Condition::NotExists
+                },
             });
         }
     }
     Ok(writes)
 }
 
-/// Reports (in `errors`) each unique value of `after` another record already holds.
+/// Reports (in `errors`) each unique value of `after` a record other than `holders`
+/// already holds.
 pub async fn check_unique(
     table: &dyn crate::table::Table,
     tenant: &TenantId,
     object: &str,
     defs: &Definitions,
-    id: &str,
+    holders: &[&str],
     after: &Map<String, Value>,
     errors: &mut Errors,
 ) -> Result<(), crate::http::ApiError> {
@@ -307,7 +317,10 @@ pub async fn check_unique(
         if let Some(holder) = table
             .get(&unique_key(tenant, object, &def.key, value))
             .await?
-            && holder.get("id").and_then(Value::as_str) != Some(id)
+            && !holder
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|h| holders.contains(&h))
         {
             errors.add(
                 format!("custom.{}", def.key),
@@ -318,14 +331,14 @@ pub async fn check_unique(
     Ok(())
 }
 
-/// Checks the custom values of record `id` of `object` being written (from `before`
-/// to `after`), uniqueness included; returns the definitions, which the write also needs
+/// Checks the custom values of a record of `object` being written (from `before` to
+/// `after`), uniqueness included (values `holders` hold are its own); returns the definitions, which the write also needs
 /// (for [`unique_writes`]) and the answer too (for [`Definitions::visible`]).
 pub async fn prepare(
     state: &crate::AppState,
     tenant: &TenantId,
     object: &str,
-    id: &str,
+    holders: &[&str],
     before: Option<&Map<String, Value>>,
     after: &mut Map<String, Value>,
     errors: &mut Errors,
@@ -337,7 +350,7 @@ pub async fn prepare(
         tenant,
         object,
         &defs,
-        id,
+        holders,
         after,
         errors,
     )

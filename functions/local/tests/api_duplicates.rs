@@ -1,0 +1,263 @@
+//! Cleaning the customer base: the duplicate report (same email or phone, or a very
+//! similar name in the same company) and merging two contacts into one.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::TestApp;
+
+fn id(record: &Value) -> String {
+    record["id"].as_str().unwrap().to_owned()
+}
+
+/// `(contact, [(match, reasons)])` of every group of every page.
+async fn report(app: &TestApp, token: &str, limit: u32) -> Vec<(String, Vec<(String, Value)>)> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/contacts/duplicates?limit={limit}&cursor={c}"),
+            None => format!("/v1/contacts/duplicates?limit={limit}"),
+        };
+        let page = app.get(&path, token).await.ok(200).clone();
+        for group in page["data"].as_array().unwrap() {
+            let matches = group["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (id(&m["contact"]), m["reasons"].clone()))
+                .collect();
+            out.push((id(&group["contact"]), matches));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_report_pairs_same_emails_phones_and_similar_names_in_a_company_once() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let t = &acme.access_token;
+    let ada = id(&app
+        .create_contact(
+            t,
+            json!({"name": "Ada Lovelace", "company_name": "Analytical Engines",
+                   "emails": [{"address": "ada@engines.io"}], "phones": [{"number": "13800138000"}]}),
+        )
+        .await);
+    let by_email = id(&app
+        .create_contact(
+            t,
+            json!({"name": "A. L.", "emails": [{"address": "ADA@engines.io"}]}),
+        )
+        .await);
+    let by_phone = id(&app
+        .create_contact(
+            t,
+            json!({"name": "Countess", "phones": [{"number": "+86 138 0013 8000"}]}),
+        )
+        .await);
+    let by_name = id(&app
+        .create_contact(
+            t,
+            json!({"name": "Lovelace Ada", "company_name": "analytical engines"}),
+        )
+        .await);
+    // The same name elsewhere is someone else; so is anyone in another company.
+    app.create_contact(
+        t,
+        json!({"name": "Ada Lovelace", "company_name": "Other Ltd"}),
+    )
+    .await;
+    app.create_contact(t, json!({"name": "Grace Hopper"})).await;
+    app.create_contact(
+        &globex.access_token,
+        json!({"name": "Ada Lovelace", "emails": [{"address": "ada@engines.io"}]}),
+    )
+    .await;
+
+    for limit in [50, 2] {
+        let groups = report(&app, t, limit).await;
+        assert_eq!(groups.len(), 1, "limit {limit}: {groups:?}");
+        let (contact, matches) = &groups[0];
+        assert_eq!(contact, &ada);
+        assert_eq!(
+            matches,
+            &vec![
+                (by_email.clone(), json!(["email"])),
+                (by_phone.clone(), json!(["phone"])),
+                (by_name.clone(), json!(["name"])),
+            ]
+        );
+    }
+
+    // A sales user's report covers their own contacts only.
+    let sales = app.add_user(t, &["sales"]).await;
+    assert!(report(&app, &sales.access_token, 50).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post(
+        "/v1/settings/fields",
+        Some(t),
+        json!({"object": "contacts", "key": "wechat", "label": "WeChat", "type": "text", "unique": true}),
+    )
+    .await
+    .ok(201);
+    let keep = app
+        .create_contact(
+            t,
+            json!({"name": "Ada", "emails": [{"address": "ada@engines.io"}], "tags": ["vip"]}),
+        )
+        .await;
+    let other = app
+        .create_contact(
+            t,
+            json!({"name": "Ada Lovelace", "title": "Countess", "emails": [{"address": "ada@poetry.uk"}],
+                   "phones": [{"number": "13800138000"}], "tags": ["VIP", "poet"],
+                   "custom": {"wechat": "ada1815"}}),
+        )
+        .await;
+    let (keep, other) = (id(&keep), id(&other));
+    app.post(
+        &format!("/v1/contacts/{other}/activities"),
+        Some(t),
+        json!({"kind": "call", "subject": "First call", "duration_minutes": 5}),
+    )
+    .await
+    .ok(201);
+
+    let merged = app
+        .post(
+            &format!("/v1/contacts/{keep}/merge"),
+            Some(t),
+            json!({"other_id": other, "take": ["name"]}),
+        )
+        .await;
+    let m = merged.ok(200);
+    assert_eq!(m["id"], keep.as_str());
+    assert_eq!(m["name"], "Ada Lovelace");
+    assert_eq!(m["title"], "Countess");
+    assert_eq!(m["tags"], json!(["vip", "poet"]));
+    assert_eq!(m["custom"]["wechat"], "ada1815");
+    let emails: Vec<&str> = m["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["ada@engines.io", "ada@poetry.uk"]);
+    assert_eq!(m["version"], 2);
+
+    app.get(&format!("/v1/contacts/{other}"), t)
+        .await
+        .problem(404, "not-found");
+    let timeline = app.get(&format!("/v1/contacts/{keep}/timeline"), t).await;
+    let subjects: Vec<&str> = timeline.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["subject"].as_str())
+        .collect();
+    assert_eq!(subjects, ["First call"], "the other's activity moved over");
+    let found = app.get("/v1/contacts?email=ada@poetry.uk", t).await;
+    assert_eq!(found.ok(200)["data"][0]["id"], keep.as_str());
+    let found = app.get("/v1/contacts?q=poetry", t).await;
+    assert_eq!(found.ok(200)["data"].as_array().unwrap().len(), 1);
+    // The unique value moved with it: still taken.
+    let dup = app
+        .post(
+            "/v1/contacts",
+            Some(t),
+            json!({"name": "X", "custom": {"wechat": "ada1815"}}),
+        )
+        .await;
+    assert_eq!(dup.invalid_fields(), ["custom.wechat"]);
+
+    let audit = app.get("/v1/audit?limit=10", t).await;
+    let actions: Vec<&str> = audit.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(&actions[..2], ["contact.deleted", "contact.merged"]);
+    assert_eq!(
+        audit.ok(200)["data"][0]["changes"]["merged_into"]["after"],
+        keep.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_merge_refuses_what_it_cannot_do() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let t = &acme.access_token;
+    let a = id(&app.create_contact(t, json!({"name": "A"})).await);
+    let b = id(&app.create_contact(t, json!({"name": "B"})).await);
+    let foreign = id(&app
+        .create_contact(&globex.access_token, json!({"name": "F"}))
+        .await);
+    let merge = |target: String, body: Value| {
+        let app = &app;
+        async move {
+            app.post(&format!("/v1/contacts/{target}/merge"), Some(t), body)
+                .await
+        }
+    };
+    let reply = merge(a.clone(), json!({"other_id": a})).await;
+    assert_eq!(reply.invalid_fields(), ["other_id"]);
+    let reply = merge(a.clone(), json!({"other_id": foreign})).await;
+    assert_eq!(reply.invalid_fields(), ["other_id"]);
+    let reply = merge(
+        a.clone(),
+        json!({"other_id": b, "take": ["colour", "custom"]}),
+    )
+    .await;
+    assert_eq!(reply.invalid_fields(), ["take[0]", "take[1]"]);
+    merge(foreign.clone(), json!({"other_id": a}))
+        .await
+        .problem(404, "not-found");
+    // Too many emails together: the caller chooses with `take`.
+    let many = |prefix: &str| {
+        (0..6)
+            .map(|i| json!({"address": format!("{prefix}{i}@x.io")}))
+            .collect::<Vec<_>>()
+    };
+    let c = id(&app
+        .create_contact(t, json!({"name": "C", "emails": many("c")}))
+        .await);
+    let d = id(&app
+        .create_contact(t, json!({"name": "D", "emails": many("d")}))
+        .await);
+    let reply = merge(c.clone(), json!({"other_id": d})).await;
+    assert_eq!(reply.invalid_fields(), ["emails"]);
+    merge(c, json!({"other_id": d, "take": ["emails"]}))
+        .await
+        .ok(200);
+    // Merging needs delete on the other contact.
+    let role = app
+        .create_role(
+            t,
+            "Editor",
+            json!({"contacts": {"actions": ["read", "update"], "scope": "all"}}),
+        )
+        .await;
+    let editor = app.add_user(t, &[&role]).await;
+    app.post(
+        &format!("/v1/contacts/{a}/merge"),
+        Some(&editor.access_token),
+        json!({"other_id": b}),
+    )
+    .await
+    .problem(403, "forbidden");
+}
