@@ -41,6 +41,12 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_body_bytes: usize,
+    /// The largest file an import accepts (API Gateway's own limit is 10 MiB).
+    pub max_import_bytes: usize,
+    /// How often the local server's worker looks for queued jobs.
+    pub worker_interval: Duration,
+    /// Rows an import works through between checkpoints.
+    pub import_batch_rows: usize,
     /// The least time a failed login or a password-reset request takes, so that the
     /// answer's timing tells nothing about whether the account exists.
     pub auth_answer_floor: Duration,
@@ -81,6 +87,9 @@ impl std::fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_import_bytes", &self.max_import_bytes)
+            .field("worker_interval", &self.worker_interval)
+            .field("import_batch_rows", &self.import_batch_rows)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
@@ -122,6 +131,14 @@ impl Config {
         );
         let refresh = number("CRM_REFRESH_TOKEN_TTL_SECS", 30 * 86400, 3600, 90 * 86400);
         let max_body = number("CRM_MAX_BODY_BYTES", 1024 * 1024, 1024, 10 * 1024 * 1024);
+        let max_import = number(
+            "CRM_MAX_IMPORT_BYTES",
+            10 * 1024 * 1024,
+            1024,
+            100 * 1024 * 1024,
+        );
+        let worker_ms = number("CRM_WORKER_INTERVAL_MS", 1000, 10, 60_000);
+        let batch_rows = number("CRM_IMPORT_BATCH_ROWS", 500, 1, 5000);
         let floor = number("CRM_AUTH_ANSWER_FLOOR_MS", 1000, 0, 10_000);
 
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or(".crm-data"));
@@ -223,6 +240,9 @@ impl Config {
             access_token_ttl: Duration::from_secs(access),
             refresh_token_ttl: Duration::from_secs(refresh),
             max_body_bytes: max_body as usize,
+            max_import_bytes: max_import as usize,
+            worker_interval: Duration::from_millis(worker_ms),
+            import_batch_rows: batch_rows as usize,
             auth_answer_floor: Duration::from_millis(floor),
             public_url,
             log_format,

@@ -121,6 +121,16 @@ where
     ))
 }
 
+/// How a service write is carried out: for imports, extra writes to commit in the same
+/// transaction, or a dry run that checks everything and writes nothing.
+#[derive(Debug, Default)]
+pub struct Writing {
+    /// The new record's id (so that `extra` can refer to it); a fresh one when `None`.
+    pub id: Option<String>,
+    pub extra: Vec<crate::table::Write>,
+    pub dry_run: bool,
+}
+
 /// Giving a record of `resource` an owner (other than the caller) needs `assign`, and the
 /// owner must be an active user of the caller's tenant.
 pub async fn check_owner(

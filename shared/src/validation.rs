@@ -1,9 +1,9 @@
 //! Field-level validation: rules collect every problem of a request at once, each with the
 //! path of the offending field, and become one 422 problem at the HTTP edge.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// Path of the field, e.g. `emails[0].address`.
     pub field: String,

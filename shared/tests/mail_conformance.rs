@@ -47,25 +47,16 @@ impl Twin {
                 .map(|d| (d.mail.to, d.mail.subject, d.mail.text))
                 .collect(),
             Inbox::Moto(url) => {
-                let data: serde_json::Value = reqwest::get(format!("{url}/moto-api/data.json"))
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                data["ses"]["Message"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|m| {
-                        let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
-                        let to = m["destinations"]["ToAddresses"][0]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_owned();
-                        (to, text("subject"), text("body"))
-                    })
+                // Our moto wrapper's record of what SES sent (see infra/moto_server.py).
+                let sent: Vec<shared::mail::Mail> =
+                    reqwest::get(format!("{url}/crm-test/ses-messages"))
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                sent.into_iter()
+                    .map(|m| (m.to, m.subject, m.text))
                     .collect()
             }
         };

@@ -12,9 +12,12 @@ use shared::companies::{CompanyPatch, NewCompany};
 use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
+use shared::exports::{self, ExportView, NewExport};
 use shared::http::cursor::{ListPage, ListParams};
+use shared::http::extract::raw_body;
 use shared::http::versions::{Precondition, etag};
-use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query, Routes};
+use shared::http::{ApiError, FilterQuery, Json, MapQuery, Path, Principal, Query, Routes};
+use shared::imports::{self, ImportOptions, ImportView, RowReport};
 use shared::policy::View;
 use shared::search::global::{self, Results, SearchQuery};
 use shared::timeline::{NewActivity, TimelineEntry};
@@ -48,6 +51,98 @@ pub fn routes() -> Routes {
         .post("/v1/companies/{id}/activities", log_company_activity)
         .get("/v1/companies/{id}/timeline", company_timeline)
         .get("/v1/search", search)
+        .post("/v1/imports", create_import)
+        .get("/v1/imports", list_imports)
+        .get("/v1/imports/{id}", get_import)
+        .get("/v1/imports/{id}/rows", import_rows)
+        .post("/v1/exports", create_export)
+        .get("/v1/exports", list_exports)
+        .get("/v1/exports/{id}", get_export)
+}
+
+/// A job accepted: 202 with where to follow it.
+fn accepted<T: serde::Serialize>(collection: &str, id: &str, body: &T) -> Response {
+    let mut response = (StatusCode::ACCEPTED, JsonResponse(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("{collection}/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+async fn create_import(
+    State(state): State<AppState>,
+    principal: Principal,
+    MapQuery(options, mapping): MapQuery<ImportOptions>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let body = raw_body(
+        request,
+        &["text/csv", "text/plain", "application/octet-stream"],
+        state.config.max_import_bytes,
+    )
+    .await?;
+    let import = imports::create(&state, &principal, options, mapping, &body).await?;
+    Ok(accepted("/v1/imports", &import.id, &import))
+}
+
+async fn list_imports(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<ImportView>>, ApiError> {
+    imports::list(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_import(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<ImportView>, ApiError> {
+    imports::get(&state, &principal, &id)
+        .await
+        .map(JsonResponse)
+}
+
+async fn import_rows(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<RowReport>>, ApiError> {
+    imports::rows(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn create_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewExport>,
+) -> Result<Response, ApiError> {
+    let export = exports::create(&state, &principal, input).await?;
+    Ok(accepted("/v1/exports", &export.id, &export))
+}
+
+async fn list_exports(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<ExportView>>, ApiError> {
+    exports::list(&state, &principal, params)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_export(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<ExportView>, ApiError> {
+    exports::get(&state, &principal, &id)
+        .await
+        .map(JsonResponse)
 }
 
 async fn search(

@@ -37,10 +37,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // The background worker (imports, exports) runs beside the server and stops with it.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(shared::jobs::worker(
+        state.clone(),
+        state.config.worker_interval,
+        stopped,
+    ));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    served
 }

@@ -206,6 +206,28 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             Roles([200, 404, 404, 200, 200, 200]),
         ),
         ("GET", "/v1/search", Roles(EVERYONE)),
+        // Imports need create on the object; an import is seen by who started it and
+        // by those who may create for everyone.
+        ("POST", "/v1/imports", Roles([202, 202, 202, 403, 403, 403])),
+        ("GET", "/v1/imports", Roles(EVERYONE)),
+        (
+            "GET",
+            "/v1/imports/{id}",
+            Roles([200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "GET",
+            "/v1/imports/{id}/rows",
+            Roles([200, 404, 404, 404, 404, 404]),
+        ),
+        // Exports need export on the object; each is its asker's own.
+        ("POST", "/v1/exports", Roles([202, 202, 403, 403, 403, 403])),
+        ("GET", "/v1/exports", Roles(EVERYONE)),
+        (
+            "GET",
+            "/v1/exports/{id}",
+            Roles([200, 404, 404, 404, 404, 404]),
+        ),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -404,6 +426,32 @@ async fn request(
         }
         ("POST", "/v1/companies") => (path.into(), body(json!({"name": "Matrix Ltd"}))),
         ("GET", "/v1/search") => ("/v1/search?q=owned".into(), None),
+        ("POST", "/v1/imports") => (path.into(), Some(Value::String("name\nMatrix\n".into()))),
+        (_, "/v1/imports/{id}") | (_, "/v1/imports/{id}/rows") => {
+            let import = app
+                .upload(
+                    "/v1/imports",
+                    admin,
+                    "text/csv",
+                    b"name\nImported\n".to_vec(),
+                )
+                .await;
+            (path.replace("{id}", &id_of(&import)), None)
+        }
+        ("POST", "/v1/exports") => (
+            path.into(),
+            Some(json!({"object": "contacts", "format": "csv"})),
+        ),
+        ("GET", "/v1/exports/{id}") => {
+            let export = app
+                .post(
+                    "/v1/exports",
+                    Some(admin),
+                    json!({"object": "contacts", "format": "json"}),
+                )
+                .await;
+            (path.replace("{id}", &id_of(&export)), None)
+        }
         (_, "/v1/companies/{id}")
         | (_, "/v1/companies/{id}/contacts")
         | (_, "/v1/companies/{id}/activities")
@@ -479,6 +527,12 @@ async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> support::Reply {
+    // A CSV upload: the body is the file (an import), sent as text/csv.
+    if let (Some(Value::String(csv)), Some(token)) = (&body, token) {
+        return app
+            .upload(path, token, "text/csv", csv.clone().into_bytes())
+            .await;
+    }
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     app.call(method, path, token, body).await
 }

@@ -26,6 +26,8 @@ fn crates() -> Vec<(&'static str, Routes)> {
         ("crm-admin", crm_admin::routes()),
         ("crm-contacts", crm_contacts::routes()),
         ("crm-audit", crm_audit::routes()),
+        // Scheduled, not behind the API.
+        ("crm-jobs", Routes::new()),
     ]
 }
 

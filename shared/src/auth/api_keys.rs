@@ -332,6 +332,17 @@ pub async fn authenticate(
     {
         return Err(denied());
     }
+    note_use(state, &tenant, &record, now).await;
+    Ok(key_principal(tenant, record, &roles, request))
+}
+
+/// The principal of key `record`, its permissions from `roles` as they are now.
+fn key_principal(
+    tenant: TenantId,
+    record: ApiKey,
+    roles: &[crate::tenancy::Role],
+    request: RequestMeta,
+) -> Principal {
     let permissions = match (&record.role_id, &record.permissions) {
         (Some(role_id), _) => roles
             .iter()
@@ -342,8 +353,7 @@ pub async fn authenticate(
         (None, Some(permissions)) => Effective::union([permissions]),
         (None, None) => Effective::default(),
     };
-    note_use(state, &tenant, &record, now).await;
-    Ok(Principal {
+    Principal {
         tenant,
         user_id: record.id.clone(),
         caller: Caller::ApiKey,
@@ -353,7 +363,40 @@ pub async fn authenticate(
         must_enrol_mfa: false,
         permissions,
         request,
-    })
+    }
+}
+
+/// Key `id` acting again (for work it started that runs later, such as an import), if
+/// it is still valid; its permissions are read as they are now.
+pub async fn principal_for(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    request: RequestMeta,
+) -> Result<Option<Principal>, ApiError> {
+    let table = state.table.as_ref();
+    let record_key = key(tenant, id);
+    let (record, company, roles) = tokio::try_join!(
+        table.get(&record_key),
+        tenancy::get_tenant(table, tenant),
+        tenancy::list_roles(table, tenant),
+    )?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let record: ApiKey = from_item(record)?;
+    let now = state.clock.now();
+    let expired = record.expires_at.as_deref().is_some_and(|at| {
+        OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map_or(true, |at| at <= now)
+    });
+    if record.revoked_at.is_some()
+        || expired
+        || !company.is_some_and(|t| t.status == Status::Active)
+    {
+        return Ok(None);
+    }
+    Ok(Some(key_principal(tenant.clone(), record, &roles, request)))
 }
 
 /// Records when a key was last used, at most once a minute; a lost race is harmless.

@@ -481,6 +481,53 @@ pub async fn authenticate(
     })
 }
 
+/// Who started a piece of work that runs later (an import, an export), acting again: the
+/// same user or API key, if still active, with permissions as they are now. `None` when
+/// they can no longer act. A user acts without a session.
+pub async fn principal_for(
+    state: &AppState,
+    tenant: &TenantId,
+    actor: &crate::audit::Actor,
+    request: RequestMeta,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(id) = actor.id.as_deref() else {
+        return Ok(None);
+    };
+    if actor.kind == "api_key" {
+        return crate::auth::api_keys::principal_for(state, tenant, id, request).await;
+    }
+    let table = state.table.as_ref();
+    let (user, company, roles, teams) = tokio::try_join!(
+        tenancy::get_user(table, tenant, id),
+        tenancy::get_tenant(table, tenant),
+        tenancy::list_roles(table, tenant),
+        tenancy::teams::all(table, tenant),
+    )?;
+    let (Some(user), Some(company)) = (user, company) else {
+        return Ok(None);
+    };
+    if user.status != Status::Active || company.status != Status::Active {
+        return Ok(None);
+    }
+    let permissions = Effective::union(
+        roles
+            .iter()
+            .filter(|r| user.role_ids.contains(&r.id))
+            .map(|r| &r.permissions),
+    );
+    Ok(Some(Principal {
+        tenant: tenant.clone(),
+        must_enrol_mfa: company.require_mfa && !user.has_mfa(),
+        team_members: tenancy::teams::teammates(&teams, &user.id),
+        user_id: user.id,
+        caller: Caller::User,
+        session_id: None,
+        role_ids: user.role_ids,
+        permissions,
+        request,
+    }))
+}
+
 #[derive(Debug, Serialize)]
 pub struct Me {
     pub user: Value,

@@ -22,7 +22,7 @@ use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
 use crate::policy::{Action, FieldRule, Scope, View};
-use crate::records::{self, check_owner, phone_region, write_on_version};
+use crate::records::{self, Writing, check_owner, phone_region, write_on_version};
 use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
@@ -169,11 +169,21 @@ pub async fn create(
     principal: &Principal,
     input: NewContact,
 ) -> Result<View, ApiError> {
+    create_with(state, principal, input, Writing::default()).await
+}
+
+/// [`create`], with extra writes in its transaction, or as a dry run.
+pub async fn create_with(
+    state: &AppState,
+    principal: &Principal,
+    input: NewContact,
+    writing: Writing,
+) -> Result<View, ApiError> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let now = rfc3339(state.clock.now());
     let mut contact = Contact {
-        id: new_id(PREFIX),
+        id: writing.id.clone().unwrap_or_else(|| new_id(PREFIX)),
         name: input.name,
         emails: input.emails,
         phones: input.phones,
@@ -261,6 +271,10 @@ pub async fn create(
         &entry,
     )?);
     writes.push(entry.write(tenant)?);
+    if writing.dry_run {
+        return show(principal, &defs, contact, false);
+    }
+    writes.extend(writing.extra);
     state.table.transact(writes).await?;
     show(principal, &defs, contact, false)
 }
@@ -624,6 +638,19 @@ pub async fn update(
     precondition: Precondition,
     patch: ContactPatch,
 ) -> Result<View, ApiError> {
+    update_with(state, principal, id, precondition, patch, false).await
+}
+
+/// [`update`], or with `dry_run` everything but the write (the answer shows the record
+/// as it would be).
+pub async fn update_with(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: ContactPatch,
+    dry_run: bool,
+) -> Result<View, ApiError> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let region = phone_region(state, principal).await?;
@@ -687,6 +714,9 @@ pub async fn update(
         )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
         writes.push(entry.write(&principal.tenant)?);
+        if dry_run {
+            return Ok(Ok((next, defs)));
+        }
         Ok(state.table.transact(writes).await.map(|()| (next, defs)))
     })
     .await?;

@@ -212,40 +212,103 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 /// (OpenAPI's `deepObject` style), which name fields only the tenant knows.
 pub struct FilterQuery<T>(pub T, pub std::collections::BTreeMap<String, String>);
 
-/// Most custom-field conditions one request may carry.
-pub const MAX_CUSTOM_FILTERS: usize = 10;
+/// Query parameters of type `T` plus a column mapping `map[<column>]=<field>`.
+pub struct MapQuery<T>(pub T, pub std::collections::BTreeMap<String, String>);
+
+/// Most `name[key]` entries one request may carry.
+pub const MAX_DEEP_ENTRIES: usize = 200;
+
+/// Splits the `name[<key>]=<value>` pairs off `query`; the rest is decoded as `T`.
+fn deep_query<T: DeserializeOwned>(
+    query: &str,
+    name: &str,
+    max: usize,
+) -> Result<(T, std::collections::BTreeMap<String, String>), ApiError> {
+    let mut deep = std::collections::BTreeMap::new();
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (param, value) in form_urlencoded::parse(query.as_bytes()) {
+        let key = param
+            .strip_prefix(name)
+            .and_then(|p| p.strip_prefix('['))
+            .and_then(|k| k.strip_suffix(']'));
+        match key {
+            Some(key) => {
+                if deep.insert(key.to_owned(), value.into_owned()).is_some() {
+                    return Err(ApiError::validation(
+                        format!("{name}[{key}]"),
+                        "appears twice; give it once",
+                    ));
+                }
+            }
+            None => {
+                rest.append_pair(&param, &value);
+            }
+        }
+    }
+    if deep.len() > max {
+        return Err(ApiError::validation(name, format!("at most {max} entries")));
+    }
+    Ok((serde_urlencoded_deserializer(&rest.finish())?, deep))
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for FilterQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        let mut custom = std::collections::BTreeMap::new();
-        let mut rest = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            match name.strip_prefix("cf[").and_then(|k| k.strip_suffix(']')) {
-                Some(key) => {
-                    if custom.insert(key.to_owned(), value.into_owned()).is_some() {
-                        return Err(ApiError::validation(
-                            format!("cf[{key}]"),
-                            "appears twice; give one condition per field",
-                        ));
-                    }
-                }
-                None => {
-                    rest.append_pair(&name, &value);
-                }
-            }
-        }
-        if custom.len() > MAX_CUSTOM_FILTERS {
-            return Err(ApiError::validation(
-                "cf",
-                format!("at most {MAX_CUSTOM_FILTERS} custom-field conditions"),
-            ));
-        }
-        let params = serde_urlencoded_deserializer(&rest.finish())?;
+        let (params, custom) = deep_query(
+            parts.uri.query().unwrap_or_default(),
+            "cf",
+            crate::search::filter::MAX_CUSTOM_FILTERS,
+        )?;
         Ok(FilterQuery(params, custom))
     }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for MapQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let (params, map) = deep_query(
+            parts.uri.query().unwrap_or_default(),
+            "map",
+            MAX_DEEP_ENTRIES,
+        )?;
+        Ok(MapQuery(params, map))
+    }
+}
+
+/// A raw request body of one of `types` (e.g. `text/csv`), at most `limit` bytes.
+pub async fn raw_body(
+    req: Request,
+    types: &[&str],
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if !types.contains(&essence.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Send the body as {}.",
+            types.join(" or ")
+        )));
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|e| {
+            if is_length_limit(&e) {
+                ApiError::PayloadTooLarge { limit }
+            } else {
+                ApiError::BadRequest("The request body could not be read.".into())
+            }
+        })
 }
 
 fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {

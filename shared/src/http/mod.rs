@@ -10,7 +10,7 @@ pub mod problem;
 pub mod routes;
 pub mod versions;
 
-pub use extract::{FilterQuery, Json, Path, Query};
+pub use extract::{FilterQuery, Json, MapQuery, Path, Query};
 pub use principal::Principal;
 pub use problem::ApiError;
 pub use routes::Routes;

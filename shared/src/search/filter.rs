@@ -19,6 +19,8 @@ use crate::validation::Errors;
 /// Table pages (of [`READ_PAGE`] items) one list request reads while filtering.
 const MAX_READS: usize = 10;
 const READ_PAGE: usize = 200;
+/// Most custom-field conditions one list request carries.
+pub const MAX_CUSTOM_FILTERS: usize = 10;
 /// Most tags one filter asks for.
 const MAX_FILTER_TAGS: usize = 10;
 

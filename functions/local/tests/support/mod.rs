@@ -117,6 +117,8 @@ pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config
         ),
         // Failed logins answer at once in tests; the timing test sets the floor itself.
         ("CRM_AUTH_ANSWER_FLOOR_MS".into(), "0".into()),
+        // Background jobs are picked up at once.
+        ("CRM_WORKER_INTERVAL_MS".into(), "20".into()),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
@@ -254,6 +256,36 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    /// `POST` of a raw body with `content_type` (a CSV file to import).
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let request = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body);
+        into_reply(request.send().await.unwrap()).await
+    }
+
+    /// Polls a job (`/v1/imports/{id}`, `/v1/exports/{id}`) until it ends.
+    pub async fn wait_for_job(&self, path: &str, token: &str) -> Value {
+        for _ in 0..1500 {
+            let reply = self.get(path, token).await;
+            let status = reply.ok(200)["status"].as_str().unwrap().to_owned();
+            if status == "succeeded" || status == "failed" {
+                return reply.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("job {path} did not end");
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(token), Some(body))
             .await
@@ -328,31 +360,13 @@ impl TestApp {
         let all: Vec<shared::mail::Mail> = match std::env::var("CRM_TEST_BACKEND").as_deref() {
             Ok("aws") => {
                 let url = std::env::var("CRM_TEST_MOTO_URL").unwrap();
-                let data: Value = reqwest::get(format!("{url}/moto-api/data.json"))
+                // Our moto wrapper's record of what SES sent (see infra/moto_server.py).
+                reqwest::get(format!("{url}/crm-test/ses-messages"))
                     .await
                     .unwrap()
                     .json()
                     .await
-                    .unwrap();
-                data["ses"]["Message"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .iter()
-                    .flat_map(|m| {
-                        m["destinations"]["ToAddresses"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|to| shared::mail::Mail {
-                                to: to.as_str().unwrap_or_default().to_owned(),
-                                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-                                text: m["body"].as_str().unwrap_or_default().to_owned(),
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
+                    .unwrap()
             }
             _ => shared::mail::file::FileMailer::read_all(&self.data_dir.path().join("mail"))
                 .unwrap()

@@ -1,0 +1,160 @@
+//! Exports of filtered lists to CSV and JSON: a job acting as the person who asked, so the
+//! file holds what their list shows them (scope, hidden and masked fields), needing the
+//! `export` permission, offered through an expiring signed link.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::TestApp;
+
+async fn export(app: &TestApp, token: &str, body: Value) -> Value {
+    let reply = app.post("/v1/exports", Some(token), body).await;
+    let id = reply.ok(202)["id"].as_str().unwrap().to_owned();
+    let done = app.wait_for_job(&format!("/v1/exports/{id}"), token).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    done
+}
+
+async fn download(app: &TestApp, done: &Value) -> Vec<u8> {
+    let url = done["download_url"].as_str().unwrap();
+    let reply = app.client.get(url).send().await.unwrap();
+    assert_eq!(reply.status(), 200);
+    reply.bytes().await.unwrap().to_vec()
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap()).unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_holds_the_filtered_list_as_the_caller_sees_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let t = &acme.access_token;
+    app.post(
+        "/v1/settings/fields",
+        Some(t),
+        json!({"object": "contacts", "key": "segment", "label": "Segment", "type": "text"}),
+    )
+    .await
+    .ok(201);
+    for (name, tags) in [
+        ("Ada", vec!["vip"]),
+        ("王小明", vec!["vip"]),
+        ("Grace", vec![]),
+    ] {
+        app.create_contact(
+            t,
+            json!({"name": name, "tags": tags, "emails": [{"address": format!("{}@x.io", name.len())}],
+                   "national_id": "11010519491231002X", "custom": {"segment": "retail"}}),
+        )
+        .await;
+    }
+    app.create_contact(
+        &globex.access_token,
+        json!({"name": "Foreign", "tags": ["vip"]}),
+    )
+    .await;
+
+    let done = export(
+        &app,
+        t,
+        json!({"object": "contacts", "format": "csv", "filters": {"tags": "vip", "sort": "name"}}),
+    )
+    .await;
+    assert_eq!(done["records"], 2);
+    let rows = csv_rows(&download(&app, &done).await);
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][col("name")], "Ada");
+    assert_eq!(rows[2][col("name")], "王小明");
+    assert_eq!(rows[1][col("custom.segment")], "retail");
+    assert_eq!(rows[1][col("emails")], "3@x.io");
+    assert!(
+        rows[1][col("national_id")].starts_with("****"),
+        "sensitive values stay masked"
+    );
+
+    let json_done = export(&app, t, json!({"object": "contacts", "format": "json"})).await;
+    let records: Vec<Value> = serde_json::from_slice(&download(&app, &json_done).await).unwrap();
+    assert_eq!(records.len(), 3);
+
+    // A role that hides emails exports without them; a sales user exports their own.
+    let role = app
+        .create_role(
+            t,
+            "Exporter",
+            json!({"contacts": {"actions": ["read", "export"], "scope": "all",
+                                "fields": {"emails": "hidden"}}}),
+        )
+        .await;
+    let exporter = app.add_user(t, &[&role]).await;
+    let done = export(
+        &app,
+        &exporter.access_token,
+        json!({"object": "contacts", "format": "csv"}),
+    )
+    .await;
+    let rows = csv_rows(&download(&app, &done).await);
+    assert_eq!(rows.len(), 4);
+    assert!(!rows[0].contains(&"emails".to_owned()), "{:?}", rows[0]);
+    // Exports are the asker's own.
+    let id = done["id"].as_str().unwrap();
+    app.get(&format!("/v1/exports/{id}"), t)
+        .await
+        .problem(404, "not-found");
+    app.get(&format!("/v1/exports/{id}"), &globex.access_token)
+        .await
+        .problem(404, "not-found");
+    let mine = app.get("/v1/exports", &exporter.access_token).await;
+    assert_eq!(mine.ok(200)["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn exports_need_the_export_permission_and_valid_filters() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let reader = app.add_user(t, &["read_only"]).await;
+    app.post(
+        "/v1/exports",
+        Some(&reader.access_token),
+        json!({"object": "contacts", "format": "csv"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    for (body, field) in [
+        (json!({"object": "deals", "format": "csv"}), "object"),
+        (
+            json!({"object": "contacts", "format": "csv", "filters": {"tags": 3}}),
+            "filters.tags",
+        ),
+        (
+            json!({"object": "contacts", "format": "csv", "filters": {"colour": "red"}}),
+            "filters.colour",
+        ),
+        (
+            json!({"object": "contacts", "format": "csv", "filters": {"sort": "age"}}),
+            "sort",
+        ),
+        (
+            json!({"object": "contacts", "format": "csv", "filters": {"cf": {"nope": "x"}}}),
+            "cf[nope]",
+        ),
+        (
+            json!({"object": "contacts", "format": "csv", "filters": {"limit": "5"}}),
+            "filters.limit",
+        ),
+    ] {
+        let reply = app.post("/v1/exports", Some(t), body.clone()).await;
+        assert_eq!(reply.invalid_fields(), [field], "{body}");
+    }
+}

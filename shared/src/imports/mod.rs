@@ -1,0 +1,707 @@
+//! CSV imports of contacts and companies (`POST /v1/imports`): the file is checked and
+//! stored, then a background job reads it row by row, as the person who uploaded it.
+//!
+//! Each row creates a record, or updates the one it duplicates (contacts: the same email
+//! or phone; companies: the same name), or is skipped or fails with its reasons. A dry
+//! run reports the same without writing. Re-running the same file creates nothing new:
+//! rows matching records update them (usually to no change), and every created record
+//! leaves a fingerprint of its row, written with it, which a repeat finds. The job
+//! checkpoints after each batch, so an interrupted import resumes where it stopped.
+
+pub mod file;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use self::file::Encoding;
+use crate::AppState;
+use crate::audit::Entry;
+use crate::blobs::BlobKey;
+use crate::companies::{self, Company, CompanyPatch, NewCompany};
+use crate::contacts::{self, ContactPatch, NewContact};
+use crate::fields::{self, Definitions};
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::jobs::{self, Job, Kind, Status, Step};
+use crate::policy::{Action, Scope};
+use crate::records::{Writing, phone_region};
+use crate::search::{self, Sort, terms};
+use crate::table::{Condition, Index, Key, Query, SortKey, Write, from_item, to_item};
+use crate::validation::{Errors, FieldError, is_email, normalize_email, to_e164};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Params {
+    object: String,
+    blob: String,
+    dry_run: bool,
+    encoding: Encoding,
+    delimiter: String,
+    header: Vec<String>,
+    /// Column index -> field.
+    mapping: BTreeMap<usize, String>,
+    rows: usize,
+}
+
+/// Where an import stands, and what it did so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Progress {
+    next_row: usize,
+    counts: Counts,
+}
+
+/// `POST /v1/imports` options (the file is the body; `map[<column>]=<field>` maps
+/// columns).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportOptions {
+    /// `contacts` (default) or `companies`.
+    pub object: Option<String>,
+    /// Check and report every row, write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// `,` or `;`; guessed from the header line when absent.
+    pub delimiter: Option<String>,
+    /// `utf-8` or `gbk`; guessed when absent.
+    pub encoding: Option<Encoding>,
+}
+
+/// An import as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ImportView {
+    pub id: String,
+    pub object: String,
+    pub status: Status,
+    pub dry_run: bool,
+    pub encoding: Encoding,
+    pub delimiter: String,
+    pub columns: Vec<Column>,
+    pub rows: usize,
+    pub processed_rows: usize,
+    pub counts: Counts,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// The field it fills; `null` when the column is ignored.
+    pub field: Option<String>,
+}
+
+fn view(job: &Job) -> Result<ImportView, ApiError> {
+    let params: Params = serde_json::from_value(job.params.clone())
+        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+    let progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
+    Ok(ImportView {
+        id: job.id.clone(),
+        object: params.object,
+        status: job.status,
+        dry_run: params.dry_run,
+        encoding: params.encoding,
+        delimiter: params.delimiter,
+        columns: params
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Column {
+                name: name.clone(),
+                field: params.mapping.get(&i).cloned(),
+            })
+            .collect(),
+        rows: params.rows,
+        processed_rows: progress.next_row.min(params.rows),
+        counts: progress.counts,
+        error: job.error.clone(),
+        created_at: job.created_at.clone(),
+        finished_at: job.finished_at.clone(),
+    })
+}
+
+fn object_of(options: &ImportOptions) -> Result<&str, ApiError> {
+    match options.object.as_deref().unwrap_or("contacts") {
+        "contacts" => Ok("contacts"),
+        "companies" => Ok("companies"),
+        _ => Err(ApiError::validation(
+            "object",
+            "must be contacts or companies",
+        )),
+    }
+}
+
+/// Checks the file and its mapping, stores it and queues the import (202).
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    options: ImportOptions,
+    asked: BTreeMap<String, String>,
+    body: &[u8],
+) -> Result<ImportView, ApiError> {
+    let object = object_of(&options)?;
+    principal.require(object, Action::Create)?;
+    let (text, encoding) =
+        file::decode(body, options.encoding).map_err(|e| ApiError::validation("body", e))?;
+    let delimiter = match options.delimiter.as_deref() {
+        None => file::sniff_delimiter(&text),
+        Some(",") => b',',
+        Some(";") => b';',
+        Some(_) => return Err(ApiError::validation("delimiter", "must be , or ;")),
+    };
+    let (header, rows) =
+        file::parse(&text, delimiter).map_err(|e| ApiError::validation("body", e))?;
+    let defs =
+        fields::service::definitions(state.table.as_ref(), &principal.tenant, object).await?;
+    let mut errors = Errors::new();
+    let mapping = file::mapping(object, &header, &asked, &defs, &mut errors);
+    errors.finish().map_err(ApiError::Validation)?;
+    let blob_id = new_id("imf");
+    let blob = format!("{}/imports/{blob_id}.csv", principal.tenant);
+    let params = Params {
+        object: object.to_owned(),
+        blob: blob.clone(),
+        dry_run: options.dry_run,
+        encoding,
+        delimiter: (delimiter as char).to_string(),
+        header,
+        mapping,
+        rows: rows.len(),
+    };
+    let params = serde_json::to_value(&params)
+        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+    let progress = serde_json::to_value(Progress::default()).unwrap_or_default();
+    let (job, mut writes) = jobs::new(state, principal, Kind::Import, params, progress)?;
+    state
+        .blobs
+        .put(&blob_key(&blob)?, body.to_vec(), "text/csv")
+        .await?;
+    let entry = Entry::by(
+        principal,
+        state.clock.now(),
+        "import.created",
+        "imports",
+        Some(&job.id),
+    );
+    writes.push(entry.write(&principal.tenant)?);
+    state.table.transact(writes).await?;
+    view(&job)
+}
+
+fn blob_key(key: &str) -> Result<BlobKey, ApiError> {
+    BlobKey::new(key).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Whether the caller may see import `job`: they started it, or may create records of
+/// its object for everyone.
+fn visible(principal: &Principal, job: &Job) -> bool {
+    if job.kind != Kind::Import {
+        return false;
+    }
+    let object = job
+        .params
+        .get("object")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    job.actor.id.as_deref() == Some(principal.user_id.as_str())
+        || principal.permissions.allows(object, Action::Create) == Some(Scope::All)
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No import with this id.".into())
+}
+
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, ApiError> {
+    if !is_id(jobs::PREFIX, id) {
+        return Err(not_found());
+    }
+    jobs::get(state, &principal.tenant, id)
+        .await?
+        .filter(|j| visible(principal, j))
+        .ok_or_else(not_found)
+}
+
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<ImportView, ApiError> {
+    view(&load(state, principal, id).await?)
+}
+
+/// The imports the caller may see, newest first.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    params: ListParams,
+) -> Result<ListPage<ImportView>, ApiError> {
+    let query = Query::partition(principal.tenant.pk("jobs")).descending();
+    let list_id = format!("{}/imports", principal.tenant);
+    let limit = params.limit()?;
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let (jobs, next) = crate::table::query_filtered(
+        state.table.as_ref(),
+        query.limit(limit).start(start),
+        limit,
+        10,
+        |job: &Job| visible(principal, job),
+    )
+    .await?;
+    Ok(ListPage {
+        data: jobs.iter().map(view).collect::<Result<_, _>>()?,
+        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
+    })
+}
+
+/// What happened to one row (kept for rows that were skipped or failed).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RowReport {
+    /// The row's line in the file (the header is line 1).
+    pub line: usize,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Failed,
+}
+
+fn rows_pk(tenant: &TenantId, job: &str) -> String {
+    tenant.pk(&format!("import-rows#{job}"))
+}
+
+/// The report of the rows that were skipped or failed, in file order.
+pub async fn rows(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    params: ListParams,
+) -> Result<ListPage<RowReport>, ApiError> {
+    load(state, principal, id).await?;
+    let list_id = format!("{}/imports/{id}/rows", principal.tenant);
+    let (items, next_cursor) = crate::records::page(
+        state,
+        Query::partition(rows_pk(&principal.tenant, id)),
+        &list_id,
+        &params,
+    )
+    .await?;
+    Ok(ListPage {
+        data: items.into_iter().map(from_item).collect::<Result<_, _>>()?,
+        next_cursor,
+    })
+}
+
+/// The last file read, by blob key: a job reads its file once, not once per step.
+type Parsed = Arc<Vec<Vec<String>>>;
+static FILE_CACHE: Mutex<Option<(String, Parsed)>> = Mutex::new(None);
+
+async fn read_rows(state: &AppState, params: &Params) -> Result<Parsed, ApiError> {
+    if let Some((key, rows)) = FILE_CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        && *key == params.blob
+    {
+        return Ok(rows.clone());
+    }
+    let blob = state
+        .blobs
+        .get(&blob_key(&params.blob)?)
+        .await?
+        .ok_or_else(|| ApiError::validation("body", "the uploaded file is gone"))?;
+    let (text, _) = file::decode(&blob.bytes, Some(params.encoding))
+        .map_err(|e| ApiError::validation("body", e))?;
+    let delimiter = params.delimiter.bytes().next().unwrap_or(b',');
+    let (_, rows) = file::parse(&text, delimiter).map_err(|e| ApiError::validation("body", e))?;
+    let rows = Arc::new(rows);
+    *FILE_CACHE.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some((params.blob.clone(), rows.clone()));
+    Ok(rows)
+}
+
+/// One step of an import job: the next batch of rows.
+pub async fn step(
+    state: &AppState,
+    principal: &Principal,
+    job: &mut Job,
+) -> Result<Step, ApiError> {
+    let params: Params = serde_json::from_value(job.params.clone())
+        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+    let mut progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
+    let rows = read_rows(state, &params).await?;
+    let defs =
+        fields::service::definitions(state.table.as_ref(), &principal.tenant, &params.object)
+            .await?;
+    let region = phone_region(state, principal).await?;
+    let end = (progress.next_row + state.config.import_batch_rows).min(rows.len());
+    let mut reports = Vec::new();
+    for index in progress.next_row..end {
+        let row = &rows[index];
+        if row.is_empty() {
+            continue;
+        }
+        let input = file::row_input(&params.object, row, &params.mapping, &defs);
+        let (outcome, record_id, reason, errors) =
+            match import_row(state, principal, &params, &defs, &region, &job.id, input).await? {
+                Done::Record(outcome, id) => (outcome, Some(id), None, Vec::new()),
+                Done::Skipped(reason) => (Outcome::Skipped, None, Some(reason), Vec::new()),
+                Done::Failed(errors) => (Outcome::Failed, None, None, errors),
+            };
+        let counts = &mut progress.counts;
+        match outcome {
+            Outcome::Created => counts.created += 1,
+            Outcome::Updated => counts.updated += 1,
+            Outcome::Unchanged => counts.unchanged += 1,
+            Outcome::Skipped => counts.skipped += 1,
+            Outcome::Failed => counts.failed += 1,
+        }
+        if matches!(outcome, Outcome::Skipped | Outcome::Failed) {
+            reports.push(RowReport {
+                line: index + 2,
+                outcome,
+                record_id,
+                reason,
+                errors,
+            });
+        }
+    }
+    for chunk in reports.chunks(50) {
+        let writes = chunk
+            .iter()
+            .map(|r| {
+                Ok(Write::Put {
+                    item: to_item(
+                        &Key::new(
+                            rows_pk(&principal.tenant, &job.id),
+                            format!("{:08}", r.line),
+                        ),
+                        r,
+                    )?,
+                    condition: Condition::None,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        state.table.transact(writes).await?;
+    }
+    progress.next_row = end;
+    job.progress = serde_json::to_value(&progress).unwrap_or_default();
+    if end < rows.len() {
+        return Ok(Step::More);
+    }
+    // The file has served its purpose; it holds personal data, so it does not linger.
+    state.blobs.delete(&blob_key(&params.blob)?).await?;
+    Ok(Step::Done)
+}
+
+enum Done {
+    Record(Outcome, String),
+    Skipped(String),
+    Failed(Vec<FieldError>),
+}
+
+/// What a service error means for a row: invalid data fails it, a refusal skips it.
+fn row_error(e: ApiError) -> Result<Done, ApiError> {
+    match e {
+        ApiError::Validation(errors) | ApiError::ReadOnlyFields(errors) => Ok(Done::Failed(errors)),
+        ApiError::Forbidden(detail) => Ok(Done::Skipped(detail)),
+        ApiError::NotFound(_) => Ok(Done::Skipped(
+            "It matches a record you may not change.".into(),
+        )),
+        ApiError::Conflict { detail, .. } | ApiError::PreconditionFailed(detail) => {
+            Ok(Done::Skipped(detail))
+        }
+        other => Err(other),
+    }
+}
+
+fn body_error(e: serde_json::Error) -> Done {
+    Done::Failed(vec![FieldError {
+        field: "row".into(),
+        message: e.to_string(),
+    }])
+}
+
+/// The fingerprint marker of a row: the same row (same object, same mapped values)
+/// always has the same one.
+fn fingerprint(tenant: &TenantId, object: &str, input: &Map<String, Value>) -> Key {
+    let canonical = serde_json::to_vec(&Value::Object(input.clone())).unwrap_or_default();
+    let digest = Sha256::digest(&canonical);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Key::new(tenant.pk(&format!("import-fingerprints#{object}")), hex)
+}
+
+/// Imports one row.
+#[allow(clippy::too_many_arguments)]
+async fn import_row(
+    state: &AppState,
+    principal: &Principal,
+    params: &Params,
+    defs: &Definitions,
+    region: &str,
+    job_id: &str,
+    input: Map<String, Value>,
+) -> Result<Done, ApiError> {
+    let marker = fingerprint(&principal.tenant, &params.object, &input);
+    if let Some(found) = state.table.get(&marker).await?
+        && let Some(id) = found.get("id").and_then(Value::as_str)
+        && record_exists(state, &principal.tenant, &params.object, id).await?
+    {
+        // Made by this import before it was interrupted, or by an earlier run.
+        let by_us = found.get("job").and_then(Value::as_str) == Some(job_id);
+        let outcome = if by_us {
+            Outcome::Created
+        } else {
+            Outcome::Unchanged
+        };
+        return Ok(Done::Record(outcome, id.to_owned()));
+    }
+    let matches = match params.object.as_str() {
+        "contacts" => contact_matches(state, principal, region, &input).await?,
+        _ => company_matches(state, principal, &input).await?,
+    };
+    match matches.as_slice() {
+        [] => {}
+        [id] => return update_row(state, principal, params, defs, id, input).await,
+        several => {
+            return Ok(Done::Skipped(format!(
+                "It matches several records ({}); merge them first.",
+                several.join(", ")
+            )));
+        }
+    }
+    let id = new_id(if params.object == "contacts" {
+        contacts::PREFIX
+    } else {
+        companies::PREFIX
+    });
+    let writing = Writing {
+        id: Some(id.clone()),
+        extra: vec![Write::Put {
+            item: to_item(&marker, &json!({ "id": id, "job": job_id }))?,
+            condition: Condition::None,
+        }],
+        dry_run: params.dry_run,
+    };
+    let created = if params.object == "contacts" {
+        let input: NewContact = match serde_json::from_value(Value::Object(input)) {
+            Ok(input) => input,
+            Err(e) => return Ok(body_error(e)),
+        };
+        contacts::service::create_with(state, principal, input, writing).await
+    } else {
+        let input: NewCompany = match serde_json::from_value(Value::Object(input)) {
+            Ok(input) => input,
+            Err(e) => return Ok(body_error(e)),
+        };
+        companies::service::create_with(state, principal, input, writing).await
+    };
+    match created {
+        Ok(_) => Ok(Done::Record(Outcome::Created, id)),
+        Err(e) => row_error(e),
+    }
+}
+
+async fn record_exists(
+    state: &AppState,
+    tenant: &TenantId,
+    object: &str,
+    id: &str,
+) -> Result<bool, ApiError> {
+    Ok(state
+        .table
+        .get(&Key::new(tenant.pk(object), id))
+        .await?
+        .is_some())
+}
+
+/// The contacts that share an email or a phone number with the row.
+async fn contact_matches(
+    state: &AppState,
+    principal: &Principal,
+    region: &str,
+    input: &Map<String, Value>,
+) -> Result<Vec<String>, ApiError> {
+    let list = |name: &str, field: &str| -> Vec<String> {
+        input
+            .get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get(field).and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    };
+    let mut found = std::collections::BTreeSet::new();
+    for email in list("emails", "address").iter().filter(|e| is_email(e)) {
+        let term = terms::exact_term(&normalize_email(email));
+        found.extend(search::exact(state, &principal.tenant, "contacts", &term, 10).await?);
+    }
+    for phone in list("phones", "number") {
+        if let Some(e164) = to_e164(&phone, region) {
+            let term = terms::phone_term(&e164);
+            found.extend(search::exact(state, &principal.tenant, "contacts", &term, 10).await?);
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// The companies with the row's name (ignoring case and width).
+async fn company_matches(
+    state: &AppState,
+    principal: &Principal,
+    input: &Map<String, Value>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(name) = input.get("name").and_then(Value::as_str) else {
+        return Ok(Vec::new());
+    };
+    let folded = terms::fold(name.trim());
+    let prefix: String = folded.chars().take(64).collect();
+    let page = state
+        .table
+        .query(
+            &Query::partition(search::filter::sorted_pk(
+                &principal.tenant,
+                companies::RESOURCE,
+                Sort::Name,
+            ))
+            .on(Index::Gsi3)
+            .sort_key(SortKey::BeginsWith(format!("{prefix}#")))
+            .limit(10),
+        )
+        .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter_map(|i| from_item::<Company>(i).ok())
+        .filter(|c| terms::fold(c.name.trim()) == folded)
+        .map(|c| c.id)
+        .collect())
+}
+
+/// Adds `extra` to the list `name` of `current`, keeping `current`'s items first and
+/// dropping repeats (compared by `same`).
+fn union(current: &Value, extra: Option<&Value>, same: impl Fn(&Value, &Value) -> bool) -> Value {
+    let mut items: Vec<Value> = current.as_array().cloned().unwrap_or_default();
+    for item in extra.and_then(Value::as_array).into_iter().flatten() {
+        if !items.iter().any(|i| same(i, item)) {
+            items.push(item.clone());
+        }
+    }
+    Value::Array(items)
+}
+
+/// Updates record `id`, which the row duplicates, with the row's values; lists (emails,
+/// phones, tags) gain the row's items rather than being replaced.
+async fn update_row(
+    state: &AppState,
+    principal: &Principal,
+    params: &Params,
+    _defs: &Definitions,
+    id: &str,
+    mut input: Map<String, Value>,
+) -> Result<Done, ApiError> {
+    let current = if params.object == "contacts" {
+        contacts::service::get(state, principal, id, false).await
+    } else {
+        companies::service::get(state, principal, id).await
+    };
+    let current = match current {
+        Ok(view) => Value::Object(view.body),
+        Err(e) => return row_error(e),
+    };
+    let text_same =
+        |a: &Value, b: &Value| a.as_str().map(terms::fold) == b.as_str().map(terms::fold);
+    if let Some(tags) = input.get("tags").cloned() {
+        input.insert(
+            "tags".into(),
+            union(&current["tags"], Some(&tags), text_same),
+        );
+    }
+    if params.object == "contacts" {
+        let region = phone_region(state, principal).await?;
+        if let Some(emails) = input.get("emails").cloned() {
+            let same = |a: &Value, b: &Value| {
+                a["address"].as_str().map(normalize_email)
+                    == b["address"].as_str().map(normalize_email)
+            };
+            input.insert(
+                "emails".into(),
+                union(&current["emails"], Some(&emails), same),
+            );
+        }
+        if let Some(phones) = input.get("phones").cloned() {
+            let e164 = |v: &Value| v["number"].as_str().and_then(|n| to_e164(n, &region));
+            let same = |a: &Value, b: &Value| e164(a).is_some() && e164(a) == e164(b);
+            input.insert(
+                "phones".into(),
+                union(&current["phones"], Some(&phones), same),
+            );
+        }
+    }
+    let before = current.get("version").and_then(Value::as_u64);
+    let updated = if params.object == "contacts" {
+        let patch: ContactPatch = match serde_json::from_value(Value::Object(input)) {
+            Ok(p) => p,
+            Err(e) => return Ok(body_error(e)),
+        };
+        contacts::service::update_with(
+            state,
+            principal,
+            id,
+            Precondition::Any,
+            patch,
+            params.dry_run,
+        )
+        .await
+    } else {
+        let patch: CompanyPatch = match serde_json::from_value(Value::Object(input)) {
+            Ok(p) => p,
+            Err(e) => return Ok(body_error(e)),
+        };
+        companies::service::update_with(
+            state,
+            principal,
+            id,
+            Precondition::Any,
+            patch,
+            params.dry_run,
+        )
+        .await
+    };
+    match updated {
+        Ok(view) if Some(view.version) == before => {
+            Ok(Done::Record(Outcome::Unchanged, id.to_owned()))
+        }
+        Ok(_) => Ok(Done::Record(Outcome::Updated, id.to_owned())),
+        Err(e) => row_error(e),
+    }
+}
