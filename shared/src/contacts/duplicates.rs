@@ -24,25 +24,26 @@ pub enum Reason {
     Name,
 }
 
-/// A name as compared: folded, its words sorted (so `Lovelace Ada` is `Ada Lovelace`) and
-/// run together.
-fn compact(name: &str) -> String {
+/// A name as compared: folded and run together, its words as they come and sorted (so
+/// `Lovelace Ada` is `Ada Lovelace`, and `王 小明` is `王小明`).
+fn compact(name: &str) -> (String, String) {
     let folded = terms::fold(name);
     let mut words: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
+    let together = words.concat();
     words.sort_unstable();
-    words.concat()
+    (together, words.concat())
 }
 
 /// Whether two names are the same but for order, case, spacing or a typo or two.
 pub fn similar_names(a: &str, b: &str) -> bool {
-    let (a, b) = (compact(a), compact(b));
+    let ((a, a_sorted), (b, b_sorted)) = (compact(a), compact(b));
     if a.is_empty() || b.is_empty() {
         return false;
     }
-    if a == b {
+    if a == b || a_sorted == b_sorted {
         return true;
     }
     let shorter = a.chars().count().min(b.chars().count());

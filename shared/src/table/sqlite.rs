@@ -258,6 +258,24 @@ impl Table for SqliteTable {
     }
 }
 
+/// The least string greater than every string that starts with `prefix` (UTF-8 byte
+/// order is code point order, so it is the prefix with its last character stepped up);
+/// `None` when there is none.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
     let (ipk, isk) = query.index.key_names();
     let mut sql = format!("SELECT body FROM items WHERE {ipk} = ?");
@@ -265,19 +283,43 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
     if query.index != Index::Primary {
         sql.push_str(&format!(" AND {isk} IS NOT NULL"));
     }
+    // The index is seeked by one lower and one upper bound on the sort key: the tightest
+    // of those the sort-key condition and the start key set (SQLite uses only one of
+    // several, and a loose one would read every item before the page).
+    let mut lower: Option<(String, bool)> = None; // (value, inclusive)
+    let mut upper: Option<(String, bool)> = None;
+    let tighten =
+        |bound: &mut Option<(String, bool)>, value: String, inclusive: bool, is_lower: bool| {
+            let tighter = match bound {
+                None => true,
+                Some((current, current_inclusive)) => {
+                    if value == *current {
+                        *current_inclusive && !inclusive
+                    } else {
+                        (value > *current) == is_lower
+                    }
+                }
+            };
+            if tighter {
+                *bound = Some((value, inclusive));
+            }
+        };
+    let mut exact_prefix = None;
     match &query.sk {
         SortKey::Any => {}
         SortKey::BeginsWith(prefix) => {
-            // `substr` rather than LIKE: LIKE is case-insensitive and treats % and _ as
-            // wildcards, DynamoDB's begins_with does neither.
-            sql.push_str(&format!(" AND substr({isk}, 1, length(?)) = ?"));
-            args.push(SqlValue::Text(prefix.clone()));
-            args.push(SqlValue::Text(prefix.clone()));
+            // Strings starting with the prefix sort between it and its successor; then
+            // `substr` for exactness. Not LIKE: it is case-insensitive and treats % and _
+            // as wildcards; begins_with does neither.
+            tighten(&mut lower, prefix.clone(), true, true);
+            if let Some(next) = successor(prefix) {
+                tighten(&mut upper, next, false, false);
+            }
+            exact_prefix = Some(prefix.clone());
         }
         SortKey::Between(low, high) => {
-            sql.push_str(&format!(" AND {isk} >= ? AND {isk} <= ?"));
-            args.push(SqlValue::Text(low.clone()));
-            args.push(SqlValue::Text(high.clone()));
+            tighten(&mut lower, low.clone(), true, true);
+            tighten(&mut upper, high.clone(), true, false);
         }
     }
     // Ties on an index sort key are broken by the base key, so pages never overlap.
@@ -286,21 +328,55 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
     } else {
         vec![isk, "pk", "sk"]
     };
+    let mut after = None;
     if let Some(start) = &query.start {
-        let cmp = if query.descending { "<" } else { ">" };
-        let mut placeholders = Vec::new();
+        let mut values = Vec::new();
         for col in &order_cols {
             let value = start
                 .get(col)
                 .ok_or_else(|| TableError::Invalid(format!("start key lacks `{col}`")))?;
-            args.push(SqlValue::Text(value.to_owned()));
-            placeholders.push("?");
+            values.push(value.to_owned());
         }
+        // On the sort key alone the start is an inclusive bound (ties are settled by the
+        // row value below), exclusive when the sort key is the whole order.
+        let exclusive = order_cols.len() == 1;
+        if query.descending {
+            tighten(&mut upper, values[0].clone(), !exclusive, false);
+        } else {
+            tighten(&mut lower, values[0].clone(), !exclusive, true);
+        }
+        if !exclusive {
+            after = Some(values);
+        }
+    }
+    if let Some((value, inclusive)) = lower {
+        sql.push_str(&format!(
+            " AND {isk} {} ?",
+            if inclusive { ">=" } else { ">" }
+        ));
+        args.push(SqlValue::Text(value));
+    }
+    if let Some((value, inclusive)) = upper {
+        sql.push_str(&format!(
+            " AND {isk} {} ?",
+            if inclusive { "<=" } else { "<" }
+        ));
+        args.push(SqlValue::Text(value));
+    }
+    if let Some(prefix) = exact_prefix {
+        sql.push_str(&format!(" AND substr({isk}, 1, length(?)) = ?"));
+        args.push(SqlValue::Text(prefix.clone()));
+        args.push(SqlValue::Text(prefix));
+    }
+    if let Some(values) = after {
+        let cmp = if query.descending { "<" } else { ">" };
+        let placeholders = vec!["?"; values.len()];
         sql.push_str(&format!(
             " AND ({}) {cmp} ({})",
             order_cols.join(", "),
             placeholders.join(", ")
         ));
+        args.extend(values.into_iter().map(SqlValue::Text));
     }
     let dir = if query.descending { "DESC" } else { "ASC" };
     let order: Vec<String> = order_cols.iter().map(|c| format!("{c} {dir}")).collect();
@@ -324,6 +400,20 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_prefix_successor_bounds_exactly_the_strings_that_start_with_it() {
+        assert_eq!(successor("abc").as_deref(), Some("abd"));
+        assert_eq!(successor("T#a#王").as_deref(), Some("T#a#玌"));
+        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10FFFF}"), None);
+        assert_eq!(successor(""), None);
+        let upper = successor("ab#").unwrap();
+        for inside in ["ab#", "ab#zz", "ab#\u{10FFFF}"] {
+            assert!(inside < upper.as_str());
+        }
+        assert!("ab$" >= upper.as_str());
+    }
 
     #[tokio::test]
     async fn a_file_of_an_earlier_schema_gains_the_new_indexes_with_their_items() {

@@ -1,0 +1,301 @@
+//! The customer-data benchmark: one tenant with 100,000 contacts on the local server
+//! (embedded twins, release build), measured over HTTP on loopback as a client sees it.
+//!
+//! ```sh
+//! cargo bench -p crm --bench load                   # 100,000 contacts
+//! BENCH_CONTACTS=20000 cargo bench -p crm --bench load   # a quicker look
+//! ```
+//!
+//! It signs up a tenant, imports the contacts as two CSV files of half the total each
+//! (timing each import), then times single requests: create, get, prefix search and a
+//! list page. It prints p50/p95 per operation against the targets in issue 4 and exits
+//! with status 1 if a p50 (or the 50,000-row import) misses its target.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀", "霞", "平",
+];
+const FIRST: &[&str] = &[
+    "Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Dennis", "Margaret", "Edsger", "Donald",
+];
+const LAST: &[&str] = &[
+    "Lovelace", "Hopper", "Turing", "Torvalds", "Liskov", "Thompson", "Ritchie", "Hamilton",
+    "Dijkstra", "Knuth",
+];
+
+/// A deterministic spread of names: half Chinese, half Latin.
+fn name(n: usize) -> String {
+    if n % 2 == 0 {
+        format!(
+            "{}{}{}",
+            SURNAMES[n % SURNAMES.len()],
+            GIVEN[(n / 7) % GIVEN.len()],
+            GIVEN[(n / 131) % GIVEN.len()]
+        )
+    } else {
+        format!(
+            "{} {} {n}",
+            FIRST[(n / 3) % FIRST.len()],
+            LAST[(n / 11) % LAST.len()]
+        )
+    }
+}
+
+fn csv(from: usize, to: usize) -> Vec<u8> {
+    let mut out = String::from("name,email,phone,tags,city\n");
+    for n in from..to {
+        out.push_str(&format!(
+            "{},p{n}@bench.example,1{:010},{},{}\n",
+            name(n),
+            3_000_000_000u64 + n as u64,
+            ["vip", "lead", "partner"][n % 3],
+            ["深圳", "北京", "上海", "London"][n % 4]
+        ));
+    }
+    out.into_bytes()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let reply = request.bearer_auth(&self.token).send().await.unwrap();
+        let status = reply.status().as_u16();
+        let body = reply.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    async fn import(&self, file: Vec<u8>) -> Duration {
+        let started = Instant::now();
+        let (status, body) = self
+            .send(
+                self.http
+                    .post(format!("{}/v1/imports", self.base))
+                    .header("content-type", "text/csv")
+                    .body(file),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let path = format!("/v1/imports/{}", body["id"].as_str().unwrap());
+        loop {
+            let (_, job) = self.get(&path).await;
+            match job["status"].as_str() {
+                Some("succeeded") => {
+                    assert_eq!(job["counts"]["failed"], 0, "{job}");
+                    return started.elapsed();
+                }
+                Some("failed") => panic!("import failed: {job}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort_unstable();
+    samples[((samples.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Report {
+    missed: bool,
+}
+
+impl Report {
+    fn line(&mut self, what: &str, mut samples: Vec<Duration>, target: Duration) {
+        let p50 = percentile(&mut samples, 0.5);
+        let p95 = percentile(&mut samples, 0.95);
+        let ok = p50 < target;
+        self.missed |= !ok;
+        println!(
+            "| {what} | {} | {:.2} ms | {:.2} ms | < {} ms | {} |",
+            samples.len(),
+            p50.as_secs_f64() * 1e3,
+            p95.as_secs_f64() * 1e3,
+            target.as_millis(),
+            if ok { "ok" } else { "MISSED" }
+        );
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let total: usize = std::env::var("BENCH_CONTACTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let samples: usize = std::env::var("BENCH_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let vars = std::collections::HashMap::from([
+        ("CRM_DATA_DIR".to_owned(), dir.path().display().to_string()),
+        ("CRM_PUBLIC_URL".to_owned(), base.clone()),
+        ("CRM_WORKER_INTERVAL_MS".to_owned(), "50".to_owned()),
+        ("CRM_AUTH_ANSWER_FLOOR_MS".to_owned(), "0".to_owned()),
+    ]);
+    let config = shared::config::Config::from_vars(&vars).unwrap();
+    let state = shared::AppState::from_config(config).await.unwrap();
+    tokio::spawn(crm::serve(listener, state, std::future::pending()));
+
+    let http = reqwest::Client::new();
+    let signup: Value = http
+        .post(format!("{base}/v1/signup"))
+        .json(
+            &json!({"company_name": "Bench Ltd", "email": "bench@bench.example",
+                      "password": "plum tree at dawn 42"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = Client {
+        http,
+        base,
+        token: signup["access_token"].as_str().unwrap().to_owned(),
+    };
+    let mut report = Report { missed: false };
+    println!(
+        "Seeding {total} contacts by two CSV imports of {} rows...",
+        total / 2
+    );
+    let first = client.import(csv(0, total / 2)).await;
+    let second = client.import(csv(total / 2, total)).await;
+    println!();
+    println!("| Operation | Samples | p50 | p95 | Target (p50) | |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let per_50k = |d: Duration| d.as_secs_f64() * 50_000.0 / (total / 2) as f64;
+    for (what, took) in [("first", first), ("second", second)] {
+        let ok = per_50k(took) < 60.0;
+        report.missed |= !ok;
+        println!(
+            "| CSV import, {what} {} rows | 1 | {:.1} s | | < 60 s per 50,000 rows | {} |",
+            total / 2,
+            took.as_secs_f64(),
+            if ok { "ok" } else { "MISSED" }
+        );
+    }
+
+    let mut created = Vec::with_capacity(samples);
+    let mut times = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let body = json!({"name": name(total + n), "emails": [{"address": format!("new{n}@bench.example")}],
+                          "phones": [{"number": format!("1{:010}", 5_000_000_000u64 + n as u64)}],
+                          "tags": ["bench"]});
+        let started = Instant::now();
+        let (status, contact) = client.post("/v1/contacts", body).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 201, "{contact}");
+        created.push(contact["id"].as_str().unwrap().to_owned());
+    }
+    report.line("Create a contact", times, Duration::from_millis(5));
+
+    let mut times = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let id = &created[(n * 7919) % created.len()];
+        let started = Instant::now();
+        let (status, _) = client.get(&format!("/v1/contacts/{id}")).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 200);
+    }
+    report.line("Get a contact", times, Duration::from_millis(2));
+
+    let queries: Vec<String> = (0..samples)
+        .map(|n| match n % 4 {
+            0 => FIRST[n % FIRST.len()][..3].to_lowercase(),
+            1 => LAST[(n / 4) % LAST.len()][..4].to_lowercase(),
+            2 => format!(
+                "{}{}",
+                SURNAMES[n % SURNAMES.len()],
+                GIVEN[(n / 3) % GIVEN.len()]
+            ),
+            _ => format!("p{}", (n * 104_729) % total),
+        })
+        .collect();
+    let mut times = Vec::with_capacity(samples);
+    for q in &queries {
+        let path = format!("/v1/contacts?q={}&limit=20", urlencode(q));
+        let started = Instant::now();
+        let (status, page) = client.get(&path).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 200, "{page}");
+    }
+    report.line(
+        "Prefix search (20 results)",
+        times,
+        Duration::from_millis(20),
+    );
+
+    if std::env::var("BENCH_PROBE").is_ok() {
+        for limit in [1, 10, 50] {
+            let mut times = Vec::new();
+            for _ in 0..50 {
+                let started = Instant::now();
+                client.get(&format!("/v1/contacts?limit={limit}")).await;
+                times.push(started.elapsed());
+            }
+            report.line(
+                &format!("probe list limit {limit}"),
+                times,
+                Duration::from_secs(1),
+            );
+        }
+    }
+    let mut times = Vec::with_capacity(samples);
+    let mut cursor: Option<String> = None;
+    for _ in 0..samples {
+        let path = match &cursor {
+            Some(c) => format!("/v1/contacts?limit=50&cursor={c}"),
+            None => "/v1/contacts?limit=50".to_owned(),
+        };
+        let started = Instant::now();
+        let (status, page) = client.get(&path).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 200);
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    report.line(
+        "List page (50, newest first)",
+        times,
+        Duration::from_millis(10),
+    );
+
+    if report.missed {
+        println!("\nSome targets were missed.");
+        std::process::exit(1);
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
