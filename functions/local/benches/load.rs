@@ -32,7 +32,7 @@ const LAST: &[&str] = &[
 
 /// A deterministic spread of names: half Chinese, half Latin.
 fn name(n: usize) -> String {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         format!(
             "{}{}{}",
             SURNAMES[n % SURNAMES.len()],

@@ -365,18 +365,59 @@ pub async fn step(
     let region = phone_region(state, principal).await?;
     let end = (progress.next_row + state.config.import_batch_rows).min(rows.len());
     let mut reports = Vec::new();
-    for index in progress.next_row..end {
-        let row = &rows[index];
-        if row.is_empty() {
+    // Rows run a few at a time (their work overlaps on the cores and the table), but two
+    // rows that could find each other (the same email, phone, name or fingerprint) never
+    // run together, so a file's own duplicates are still updated, not created twice.
+    let mut window: Vec<(usize, Map<String, Value>)> = Vec::new();
+    let mut window_keys: std::collections::BTreeSet<String> = Default::default();
+    let mut outcomes = Vec::new();
+    let mut index = progress.next_row;
+    while index < end || !window.is_empty() {
+        let next = (index < end).then(|| {
+            let input = file::row_input(&params.object, &rows[index], &params.mapping, &defs);
+            let keys = row_keys(&params.object, &region, &input);
+            (index, input, keys)
+        });
+        let fits = next.as_ref().is_some_and(|(_, _, keys)| {
+            window.len() < PARALLEL_ROWS && keys.iter().all(|k| !window_keys.contains(k))
+        });
+        if let (true, Some((i, input, keys))) = (fits, next) {
+            index += 1;
+            if !rows[i].is_empty() {
+                window_keys.extend(keys);
+                window.push((i, input));
+            }
             continue;
         }
-        let input = file::row_input(&params.object, row, &params.mapping, &defs);
-        let (outcome, record_id, reason, errors) =
-            match import_row(state, principal, &params, &defs, &region, &job.id, input).await? {
-                Done::Record(outcome, id) => (outcome, Some(id), None, Vec::new()),
-                Done::Skipped(reason) => (Outcome::Skipped, None, Some(reason), Vec::new()),
-                Done::Failed(errors) => (Outcome::Failed, None, None, errors),
-            };
+        let mut running = tokio::task::JoinSet::new();
+        for (i, input) in window.drain(..) {
+            let (state, principal, params, defs, region, job_id) = (
+                state.clone(),
+                principal.clone(),
+                params.clone(),
+                defs.clone(),
+                region.clone(),
+                job.id.clone(),
+            );
+            running.spawn(async move {
+                let done =
+                    import_row(&state, &principal, &params, &defs, &region, &job_id, input).await;
+                (i, done)
+            });
+        }
+        window_keys.clear();
+        while let Some(joined) = running.join_next().await {
+            let (i, done) = joined.map_err(|e| ApiError::Internal(format!("import row: {e}")))?;
+            outcomes.push((i, done?));
+        }
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
+    for (index, done) in outcomes {
+        let (outcome, record_id, reason, errors) = match done {
+            Done::Record(outcome, id) => (outcome, Some(id), None, Vec::new()),
+            Done::Skipped(reason) => (Outcome::Skipped, None, Some(reason), Vec::new()),
+            Done::Failed(errors) => (Outcome::Failed, None, None, errors),
+        };
         let counts = &mut progress.counts;
         match outcome {
             Outcome::Created => counts.created += 1,
@@ -423,6 +464,34 @@ pub async fn step(
     Ok(Step::Done)
 }
 
+/// Rows imported at once.
+const PARALLEL_ROWS: usize = 4;
+
+/// What a row could be found by (so rows that could find each other do not run at once):
+/// its emails and phones for contacts, its name for companies, and its fingerprint.
+fn row_keys(object: &str, region: &str, input: &Map<String, Value>) -> Vec<String> {
+    let mut keys = vec![format!("fp:{}", fingerprint_hex(object, input))];
+    let list = |name: &str, field: &str| -> Vec<String> {
+        input
+            .get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get(field).and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    };
+    if object == "contacts" {
+        keys.extend(list("emails", "address").iter().map(|e| format!("e:{}", normalize_email(e))));
+        keys.extend(list("phones", "number").iter().map(|p| {
+            format!("p:{}", to_e164(p, region).unwrap_or_else(|| p.clone()))
+        }));
+    } else if let Some(name) = input.get("name").and_then(Value::as_str) {
+        keys.push(format!("n:{}", terms::fold(name.trim())));
+    }
+    keys
+}
+
+#[derive(Debug)]
 enum Done {
     Record(Outcome, String),
     Skipped(String),
@@ -454,10 +523,16 @@ fn body_error(e: serde_json::Error) -> Done {
 /// The fingerprint marker of a row: the same row (same object, same mapped values)
 /// always has the same one.
 fn fingerprint(tenant: &TenantId, object: &str, input: &Map<String, Value>) -> Key {
+    Key::new(
+        tenant.pk(&format!("import-fingerprints#{object}")),
+        fingerprint_hex(object, input),
+    )
+}
+
+fn fingerprint_hex(object: &str, input: &Map<String, Value>) -> String {
     let canonical = serde_json::to_vec(&Value::Object(input.clone())).unwrap_or_default();
-    let digest = Sha256::digest(&canonical);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Key::new(tenant.pk(&format!("import-fingerprints#{object}")), hex)
+    let digest = Sha256::new_with_prefix(object.as_bytes()).chain_update(&canonical).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Imports one row.
