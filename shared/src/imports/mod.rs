@@ -481,10 +481,16 @@ fn row_keys(object: &str, region: &str, input: &Map<String, Value>) -> Vec<Strin
             .collect()
     };
     if object == "contacts" {
-        keys.extend(list("emails", "address").iter().map(|e| format!("e:{}", normalize_email(e))));
-        keys.extend(list("phones", "number").iter().map(|p| {
-            format!("p:{}", to_e164(p, region).unwrap_or_else(|| p.clone()))
-        }));
+        keys.extend(
+            list("emails", "address")
+                .iter()
+                .map(|e| format!("e:{}", normalize_email(e))),
+        );
+        keys.extend(
+            list("phones", "number")
+                .iter()
+                .map(|p| format!("p:{}", to_e164(p, region).unwrap_or_else(|| p.clone()))),
+        );
     } else if let Some(name) = input.get("name").and_then(Value::as_str) {
         keys.push(format!("n:{}", terms::fold(name.trim())));
     }
@@ -531,7 +537,9 @@ fn fingerprint(tenant: &TenantId, object: &str, input: &Map<String, Value>) -> K
 
 fn fingerprint_hex(object: &str, input: &Map<String, Value>) -> String {
     let canonical = serde_json::to_vec(&Value::Object(input.clone())).unwrap_or_default();
-    let digest = Sha256::new_with_prefix(object.as_bytes()).chain_update(&canonical).finalize();
+    let digest = Sha256::new_with_prefix(object.as_bytes())
+        .chain_update(&canonical)
+        .finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
