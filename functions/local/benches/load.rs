@@ -140,6 +140,12 @@ impl Report {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without
+    // it, and a test run is no place for a benchmark.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("load: a benchmark; run it with `cargo bench -p crm --bench load`");
+        return;
+    }
     let total: usize = std::env::var("BENCH_CONTACTS")
         .ok()
         .and_then(|v| v.parse().ok())
