@@ -17,10 +17,8 @@ use crate::companies::service::{self as companies, CompanyQuery};
 use crate::contacts::service::{self as contacts, ContactQuery};
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::{ApiError, Principal};
-use crate::ids::is_id;
 use crate::jobs::{self, Job, Kind, Status, Step};
 use crate::policy::{Action, View};
-use crate::table::Query;
 
 /// Records read per step (and per part file).
 const PAGE: u32 = 200;
@@ -206,19 +204,15 @@ pub async fn create(
     view(state, &job).await
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No export with this id.".into())
+/// Whether `job` is an export `principal` asked for: exports hold what that person may
+/// see, so they are seen by them only.
+fn theirs(principal: &Principal, job: &Job) -> bool {
+    job.kind == Kind::Export && job.actor.id.as_deref() == Some(&principal.user_id)
 }
 
-/// Exports are seen by whoever asked for them only: they hold what that person may see.
 async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, ApiError> {
-    if !is_id(jobs::PREFIX, id) {
-        return Err(not_found());
-    }
-    jobs::get(state, &principal.tenant, id)
-        .await?
-        .filter(|j| j.kind == Kind::Export && j.actor.id.as_deref() == Some(&principal.user_id))
-        .ok_or_else(not_found)
+    let visible = |job: &Job| theirs(principal, job);
+    jobs::find(state, principal, id, visible, "No export with this id.").await
 }
 
 pub async fn get(
@@ -236,32 +230,14 @@ pub async fn list(
     principal: &Principal,
     params: ListParams,
 ) -> Result<ListPage<ExportView>, ApiError> {
-    let limit = params.limit()?;
     let list_id = format!("{}/exports/{}", principal.tenant, principal.user_id);
-    let start = params
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&list_id, c))
-        .transpose()?;
-    let (jobs, next) = crate::table::query_filtered(
-        state.table.as_ref(),
-        Query::partition(principal.tenant.pk("jobs"))
-            .descending()
-            .limit(limit)
-            .start(start),
-        limit,
-        10,
-        |job: &Job| job.kind == Kind::Export && job.actor.id.as_deref() == Some(&principal.user_id),
-    )
-    .await?;
+    let visible = |job: &Job| theirs(principal, job);
+    let (jobs, next_cursor) = jobs::list(state, principal, &params, &list_id, visible).await?;
     let mut data = Vec::with_capacity(jobs.len());
     for job in &jobs {
         data.push(view(state, job).await?);
     }
-    Ok(ListPage {
-        data,
-        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
-    })
+    Ok(ListPage { data, next_cursor })
 }
 
 fn part_key(tenant: &str, job: &str, n: usize) -> String {

@@ -131,6 +131,49 @@ pub async fn get(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option
         .transpose()?)
 }
 
+/// Job `id` of the caller's tenant if `visible` lets the caller see it; else a 404
+/// saying `missing`.
+pub async fn find(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    visible: impl Fn(&Job) -> bool,
+    missing: &str,
+) -> Result<Job, ApiError> {
+    let not_found = || ApiError::NotFound(missing.to_owned());
+    if !crate::ids::is_id(PREFIX, id) {
+        return Err(not_found());
+    }
+    get(state, &principal.tenant, id)
+        .await?
+        .filter(|j| visible(j))
+        .ok_or_else(not_found)
+}
+
+/// One page of the caller's tenant's jobs that `visible` lets them see, newest first,
+/// with the cursor of the next page (bound to `list_id`).
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    params: &crate::http::cursor::ListParams,
+    list_id: &str,
+    visible: impl Fn(&Job) -> bool,
+) -> Result<(Vec<Job>, Option<String>), ApiError> {
+    let limit = params.limit()?;
+    let start = params
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(list_id, c))
+        .transpose()?;
+    let query = Query::partition(principal.tenant.pk("jobs"))
+        .descending()
+        .limit(limit)
+        .start(start);
+    let (jobs, next) =
+        crate::table::query_filtered(state.table.as_ref(), query, limit, 10, visible).await?;
+    Ok((jobs, next.map(|n| state.cursors.encode(list_id, &n))))
+}
+
 /// What one step of a job did.
 pub enum Step {
     /// More to do: store this progress and go on.

@@ -23,11 +23,11 @@ use crate::audit::Entry;
 use crate::blobs::BlobKey;
 use crate::companies::{self, Company, CompanyPatch, NewCompany};
 use crate::contacts::{self, ContactPatch, NewContact};
-use crate::fields::{self, Definitions};
+use crate::fields;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
-use crate::ids::{TenantId, is_id, new_id};
+use crate::ids::{TenantId, new_id};
 use crate::jobs::{self, Job, Kind, Status, Step};
 use crate::policy::{Action, Scope};
 use crate::records::{Writing, phone_region};
@@ -221,18 +221,9 @@ fn visible(principal: &Principal, job: &Job) -> bool {
         || principal.permissions.allows(object, Action::Create) == Some(Scope::All)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No import with this id.".into())
-}
-
 async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, ApiError> {
-    if !is_id(jobs::PREFIX, id) {
-        return Err(not_found());
-    }
-    jobs::get(state, &principal.tenant, id)
-        .await?
-        .filter(|j| visible(principal, j))
-        .ok_or_else(not_found)
+    let visible = |job: &Job| visible(principal, job);
+    jobs::find(state, principal, id, visible, "No import with this id.").await
 }
 
 pub async fn get(
@@ -249,25 +240,12 @@ pub async fn list(
     principal: &Principal,
     params: ListParams,
 ) -> Result<ListPage<ImportView>, ApiError> {
-    let query = Query::partition(principal.tenant.pk("jobs")).descending();
     let list_id = format!("{}/imports", principal.tenant);
-    let limit = params.limit()?;
-    let start = params
-        .cursor
-        .as_deref()
-        .map(|c| state.cursors.decode(&list_id, c))
-        .transpose()?;
-    let (jobs, next) = crate::table::query_filtered(
-        state.table.as_ref(),
-        query.limit(limit).start(start),
-        limit,
-        10,
-        |job: &Job| visible(principal, job),
-    )
-    .await?;
+    let visible = |job: &Job| visible(principal, job);
+    let (jobs, next_cursor) = jobs::list(state, principal, &params, &list_id, visible).await?;
     Ok(ListPage {
         data: jobs.iter().map(view).collect::<Result<_, _>>()?,
-        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
+        next_cursor,
     })
 }
 
@@ -391,17 +369,15 @@ pub async fn step(
         }
         let mut running = tokio::task::JoinSet::new();
         for (i, input) in window.drain(..) {
-            let (state, principal, params, defs, region, job_id) = (
+            let (state, principal, params, region, job_id) = (
                 state.clone(),
                 principal.clone(),
                 params.clone(),
-                defs.clone(),
                 region.clone(),
                 job.id.clone(),
             );
             running.spawn(async move {
-                let done =
-                    import_row(&state, &principal, &params, &defs, &region, &job_id, input).await;
+                let done = import_row(&state, &principal, &params, &region, &job_id, input).await;
                 (i, done)
             });
         }
@@ -549,7 +525,6 @@ async fn import_row(
     state: &AppState,
     principal: &Principal,
     params: &Params,
-    defs: &Definitions,
     region: &str,
     job_id: &str,
     input: Map<String, Value>,
@@ -574,7 +549,7 @@ async fn import_row(
     };
     match matches.as_slice() {
         [] => {}
-        [id] => return update_row(state, principal, params, defs, id, input).await,
+        [id] => return update_row(state, principal, params, region, id, input).await,
         several => {
             return Ok(Done::Skipped(format!(
                 "It matches several records ({}); merge them first.",
@@ -708,7 +683,7 @@ async fn update_row(
     state: &AppState,
     principal: &Principal,
     params: &Params,
-    _defs: &Definitions,
+    region: &str,
     id: &str,
     mut input: Map<String, Value>,
 ) -> Result<Done, ApiError> {
@@ -730,7 +705,6 @@ async fn update_row(
         );
     }
     if params.object == "contacts" {
-        let region = phone_region(state, principal).await?;
         if let Some(emails) = input.get("emails").cloned() {
             let same = |a: &Value, b: &Value| {
                 a["address"].as_str().map(normalize_email)
@@ -742,7 +716,7 @@ async fn update_row(
             );
         }
         if let Some(phones) = input.get("phones").cloned() {
-            let e164 = |v: &Value| v["number"].as_str().and_then(|n| to_e164(n, &region));
+            let e164 = |v: &Value| v["number"].as_str().and_then(|n| to_e164(n, region));
             let same = |a: &Value, b: &Value| e164(a).is_some() && e164(a) == e164(b);
             input.insert(
                 "phones".into(),
