@@ -529,6 +529,52 @@ async fn concurrent_transactions_lose_nothing(table: Arc<dyn Table>) {
     );
 }
 
+async fn concurrent_transactions_succeed_or_fail_alone(table: Arc<dyn Table>) {
+    // The embedded twin commits concurrent requests together; each must still stand or
+    // fall on its own, with its own failing write named.
+    let taken = item(json!({"pk": "T#a#taken", "sk": "x"}));
+    table.put(taken.clone(), Condition::None).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let (table, taken) = (table.clone(), taken.clone());
+        tasks.push(tokio::spawn(async move {
+            let mine = item(json!({"pk": "T#a#made", "sk": format!("{n:02}")}));
+            let mut writes = vec![Write::Put {
+                item: mine,
+                condition: Condition::NotExists,
+            }];
+            if n % 2 == 1 {
+                writes.push(Write::Put {
+                    item: taken,
+                    condition: Condition::NotExists,
+                });
+            }
+            (n, table.transact(writes).await)
+        }));
+    }
+    for task in tasks {
+        let (n, result) = task.await.unwrap();
+        if n % 2 == 1 {
+            assert!(
+                matches!(result, Err(TableError::ConditionFailed { index: Some(1) })),
+                "{n}: {result:?}"
+            );
+        } else {
+            result.unwrap();
+        }
+    }
+    let made = table
+        .query(&Query::partition("T#a#made").limit(100))
+        .await
+        .unwrap();
+    let made: Vec<String> = made.items.iter().map(sk_of).collect();
+    let expected: Vec<String> = (0..40).step_by(2).map(|n| format!("{n:02}")).collect();
+    assert_eq!(
+        made, expected,
+        "only the transactions that succeeded left items"
+    );
+}
+
 /// Declares every case for both twins, so each shows up by name in the test report.
 macro_rules! conformance {
     ($($case:ident),* ; $($shared_case:ident),*) => {
@@ -560,5 +606,6 @@ conformance!(
     malformed_requests_are_refused_alike,
     a_start_key_only_resumes_its_own_partition;
     concurrent_updates_lose_nothing,
-    concurrent_transactions_lose_nothing
+    concurrent_transactions_lose_nothing,
+    concurrent_transactions_succeed_or_fail_alone
 );

@@ -440,8 +440,9 @@ pub async fn step(
     Ok(Step::Done)
 }
 
-/// Rows imported at once.
-const PARALLEL_ROWS: usize = 4;
+/// Rows imported at once: enough that the embedded table commits their transactions in
+/// large groups (docs/decisions.md), few enough to bound the work in flight.
+const PARALLEL_ROWS: usize = 32;
 
 /// What a row could be found by (so rows that could find each other do not run at once):
 /// its emails and phones for contacts, its name for companies, and its fingerprint.
