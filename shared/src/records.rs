@@ -106,7 +106,13 @@ where
     for _ in 0..WRITE_ATTEMPTS {
         match attempt().await? {
             Ok(done) => return Ok(done),
-            Err(TableError::ConditionFailed { .. }) if precondition.is_any() => continue,
+            // A write's record comes first: a later write failing (a stage's totals, a
+            // unique marker) is a race on something else, retried on a fresh read.
+            Err(TableError::ConditionFailed { index })
+                if precondition.is_any() || index > Some(0) =>
+            {
+                continue;
+            }
             Err(TableError::ConditionFailed { .. }) => {
                 return Err(ApiError::PreconditionFailed(format!(
                     "The {noun} changed while your change was applied; fetch it again."

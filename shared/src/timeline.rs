@@ -62,6 +62,11 @@ pub struct TimelineEntry {
     pub action: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// For changes of a related record (a deal of the contact): its kind and id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
     pub created_at: String,
 }
 
@@ -119,6 +124,35 @@ pub fn change(
         outcome: None,
         action: Some(audit.action.clone()),
         fields: audit.changes.keys().cloned().collect(),
+        resource: None,
+        record_id: None,
+        created_at: rfc3339(at),
+    };
+    write(tenant, record_id, at, &entry)
+}
+
+/// The write that records `audit` (a change of a related record, such as a deal of the
+/// contact, titled `subject`) on `record_id`'s timeline, in the change's transaction.
+pub fn related(
+    tenant: &TenantId,
+    record_id: &str,
+    at: OffsetDateTime,
+    audit: &Entry,
+    subject: &str,
+) -> Result<Write, ApiError> {
+    let entry = TimelineEntry {
+        id: new_id(EVENT_PREFIX),
+        kind: Kind::Change,
+        occurred_at: rfc3339(at),
+        author: audit.actor.clone(),
+        subject: Some(subject.to_owned()),
+        body: None,
+        duration_minutes: None,
+        outcome: None,
+        action: Some(audit.action.clone()),
+        fields: audit.changes.keys().cloned().collect(),
+        resource: Some(audit.resource.clone()),
+        record_id: audit.resource_id.clone(),
         created_at: rfc3339(at),
     };
     write(tenant, record_id, at, &entry)
@@ -215,6 +249,8 @@ pub async fn log(
         outcome: input.outcome,
         action: None,
         fields: Vec::new(),
+        resource: None,
+        record_id: None,
         created_at: rfc3339(now),
     };
     let audit = Entry::by(principal, now, "activity.logged", resource, Some(record_id))

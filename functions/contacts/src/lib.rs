@@ -15,7 +15,7 @@ use shared::contacts::{ContactPatch, NewContact};
 use shared::exports::{self, ExportView, NewExport};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::extract::raw_body;
-use shared::http::versions::{Precondition, etag};
+use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, FilterQuery, Json, MapQuery, Path, Principal, Query, Routes};
 use shared::imports::{self, ImportOptions, ImportView, RowReport};
 use shared::policy::View;
@@ -160,16 +160,8 @@ fn with_etag(status: StatusCode, contact: View) -> Response {
     record(status, "/v1/contacts", contact)
 }
 
-fn record(status: StatusCode, collection: &str, contact: View) -> Response {
-    let tag = etag(contact.version);
-    let location = HeaderValue::from_str(&format!("{collection}/{}", contact.id()));
-    let mut response = (status, [(header::ETAG, tag)], JsonResponse(&contact)).into_response();
-    if status == StatusCode::CREATED
-        && let Ok(location) = location
-    {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
+fn record(status: StatusCode, collection: &str, record: View) -> Response {
+    record_response(status, collection, record.id(), record.version, &record)
 }
 
 async fn create(

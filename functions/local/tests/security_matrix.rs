@@ -38,6 +38,7 @@ use Access::*;
 const ADMIN_ONLY: [u16; 6] = [200, 403, 403, 403, 403, 403];
 const ADMIN_AND_MANAGER: [u16; 6] = [200, 200, 403, 403, 403, 403];
 const EVERYONE: [u16; 6] = [200; 6];
+const DEAL_READERS: [u16; 6] = [200, 200, 200, 403, 403, 200];
 
 /// The matrix: every route with what each role gets. Keep it in route-table order.
 fn matrix() -> Vec<(&'static str, &'static str, Access)> {
@@ -227,6 +228,50 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "GET",
             "/v1/exports/{id}",
             Roles([200, 404, 404, 404, 404, 404]),
+        ),
+        // Pipelines are read by whoever reads deals (or settings), shaped by settings
+        // managers; their boards and deals follow deal permissions and scope. Deals
+        // owned by the admin: out of the manager's and seller's scope, hence 404.
+        ("GET", "/v1/pipelines", Roles(DEAL_READERS)),
+        (
+            "POST",
+            "/v1/pipelines",
+            Roles([201, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/pipelines/{id}", Roles(DEAL_READERS)),
+        ("PATCH", "/v1/pipelines/{id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/pipelines/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/pipelines/{id}/board", Roles(DEAL_READERS)),
+        (
+            "POST",
+            "/v1/pipelines/{id}/stages/{stage_id}/move-deals",
+            Roles([200, 200, 200, 403, 403, 403]),
+        ),
+        ("POST", "/v1/deals", Roles([201, 201, 201, 403, 403, 403])),
+        ("GET", "/v1/deals", Roles(DEAL_READERS)),
+        (
+            "GET",
+            "/v1/deals/{id}",
+            Roles([200, 404, 404, 403, 403, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/deals/{id}",
+            Roles([200, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/deals/{id}",
+            Roles([204, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/deals/{id}/stage-history",
+            Roles([200, 404, 404, 403, 403, 200]),
         ),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
@@ -470,6 +515,32 @@ async fn request(
                 _ => None,
             };
             (path, body)
+        }
+        ("POST", "/v1/pipelines") => (path.into(), body(json!({"name": "Matrix"}))),
+        (_, "/v1/pipelines/{id}")
+        | (_, "/v1/pipelines/{id}/board")
+        | (_, "/v1/pipelines/{id}/stages/{stage_id}/move-deals") => {
+            let pipeline = app
+                .post("/v1/pipelines", Some(admin), json!({"name": "Fixture"}))
+                .await;
+            let stages = &pipeline.body["stages"];
+            let path = path
+                .replace("{id}", &id_of(&pipeline))
+                .replace("{stage_id}", stages[0]["id"].as_str().unwrap());
+            let body = match method {
+                "PATCH" => Some(json!({"name": "Renamed"})),
+                "POST" => Some(json!({"to_stage_id": stages[1]["id"]})),
+                _ => None,
+            };
+            (path, body)
+        }
+        ("POST", "/v1/deals") => (path.into(), body(json!({"title": "Matrix"}))),
+        (_, "/v1/deals/{id}") | (_, "/v1/deals/{id}/stage-history") => {
+            let deal = app
+                .post("/v1/deals", Some(admin), json!({"title": "Owned by admin"}))
+                .await;
+            let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
+            (path.replace("{id}", &id_of(&deal)), body)
         }
         ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),
         ("POST", _) => (path.into(), body(json!({}))),

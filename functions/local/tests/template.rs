@@ -25,6 +25,7 @@ fn crates() -> Vec<(&'static str, Routes)> {
         ("crm-auth", crm_auth::routes()),
         ("crm-admin", crm_admin::routes()),
         ("crm-contacts", crm_contacts::routes()),
+        ("crm-sales", crm_sales::routes()),
         ("crm-audit", crm_audit::routes()),
         // Scheduled, not behind the API.
         ("crm-jobs", Routes::new()),

@@ -28,7 +28,7 @@ use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
-pub(super) const RESOURCE: &str = "contacts";
+pub const RESOURCE: &str = "contacts";
 
 pub(super) fn not_found() -> ApiError {
     ApiError::NotFound("No contact with this id.".into())

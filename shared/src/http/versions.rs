@@ -5,6 +5,31 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::problem::ApiError;
 
+/// A record answered with its `ETag` (and, when created, its `Location` in `collection`).
+pub fn record_response(
+    status: axum::http::StatusCode,
+    collection: &str,
+    id: &str,
+    version: u64,
+    body: &impl serde::Serialize,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (
+        status,
+        [(axum::http::header::ETAG, etag(version))],
+        axum::Json(body),
+    )
+        .into_response();
+    if status == axum::http::StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&format!("{collection}/{id}"))
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    response
+}
+
 /// The `ETag` of a record version.
 pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are valid")

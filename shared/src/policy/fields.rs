@@ -61,6 +61,7 @@ pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
     match resource {
         "contacts" => crate::contacts::FIELDS,
         "companies" => crate::companies::FIELDS,
+        "deals" => crate::deals::FIELDS,
         _ => &[],
     }
 }

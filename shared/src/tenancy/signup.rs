@@ -152,6 +152,11 @@ pub async fn sign_up(
         };
         writes.push(new(to_item(&role_key(&tenant_id, template.id), &role)?));
     }
+    writes.push(crate::pipelines::service::default_pipeline_write(
+        &tenant_id,
+        &tenant.locale,
+        &created_at,
+    )?);
     let (session_write, tokens) = start_session(state, &tenant_id, &user_id, now)?;
     writes.push(session_write);
     let entry = Entry::new(

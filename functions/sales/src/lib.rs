@@ -1,0 +1,183 @@
+//! The `sales` function: pipelines and their boards, and deals (create, read, list,
+//! update and move, delete, stage history). Handlers only translate HTTP to calls of
+//! `shared::pipelines::service` and `shared::deals::service`.
+
+use axum::Json as JsonResponse;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use shared::AppState;
+use shared::deals::service::{self as deals, Board, BoardQuery, DealQuery, StageChange};
+use shared::deals::{DealPatch, NewDeal};
+use shared::http::cursor::{ListPage, ListParams};
+use shared::http::versions::{Precondition, record_response};
+use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
+use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
+use shared::policy::View;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/pipelines", list_pipelines)
+        .post("/v1/pipelines", create_pipeline)
+        .get("/v1/pipelines/{id}", get_pipeline)
+        .patch("/v1/pipelines/{id}", update_pipeline)
+        .delete("/v1/pipelines/{id}", delete_pipeline)
+        .get("/v1/pipelines/{id}/board", board)
+        .post(
+            "/v1/pipelines/{id}/stages/{stage_id}/move-deals",
+            move_deals,
+        )
+        .post("/v1/deals", create)
+        .get("/v1/deals", list)
+        .get("/v1/deals/{id}", get)
+        .patch("/v1/deals/{id}", update)
+        .delete("/v1/deals/{id}", delete)
+        .get("/v1/deals/{id}/stage-history", history)
+}
+
+fn pipeline_response(status: StatusCode, pipeline: &Pipeline) -> Response {
+    record_response(
+        status,
+        "/v1/pipelines",
+        &pipeline.id,
+        pipeline.version,
+        pipeline,
+    )
+}
+
+fn deal_response(status: StatusCode, deal: View) -> Response {
+    record_response(status, "/v1/deals", deal.id(), deal.version, &deal)
+}
+
+async fn list_pipelines(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<ListPage<Pipeline>>, ApiError> {
+    pipelines::list(&state, &principal).await.map(JsonResponse)
+}
+
+async fn create_pipeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewPipeline>,
+) -> Result<Response, ApiError> {
+    let pipeline = pipelines::create(&state, &principal, input).await?;
+    Ok(pipeline_response(StatusCode::CREATED, &pipeline))
+}
+
+async fn get_pipeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let pipeline = pipelines::get(&state, &principal, &id).await?;
+    Ok(pipeline_response(StatusCode::OK, &pipeline))
+}
+
+async fn update_pipeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<PipelinePatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let pipeline = pipelines::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(pipeline_response(StatusCode::OK, &pipeline))
+}
+
+async fn delete_pipeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    pipelines::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn board(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(query): Query<BoardQuery>,
+) -> Result<JsonResponse<Board>, ApiError> {
+    deals::board(&state, &principal, &id, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn move_deals(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, stage_id)): Path<(String, String)>,
+    Json(input): Json<MoveDeals>,
+) -> Result<JsonResponse<Moved>, ApiError> {
+    pipelines::move_deals(&state, &principal, &id, &stage_id, input)
+        .await
+        .map(JsonResponse)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewDeal>,
+) -> Result<Response, ApiError> {
+    let deal = deals::create(&state, &principal, input).await?;
+    Ok(deal_response(StatusCode::CREATED, deal))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<DealQuery>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    deals::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let deal = deals::get(&state, &principal, &id).await?;
+    Ok(deal_response(StatusCode::OK, deal))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<DealPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let deal = deals::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(deal_response(StatusCode::OK, deal))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    deals::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn history(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<StageChange>>, ApiError> {
+    deals::history(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}

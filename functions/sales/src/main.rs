@@ -1,0 +1,6 @@
+//! The `sales` function on AWS Lambda.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(crm_sales::routes()).await
+}

@@ -1,0 +1,778 @@
+//! Deal operations as the API offers them: permission first, then tenant and record
+//! scope (a deal out of scope, or of another tenant, is not found). Every write carries,
+//! in one transaction: the deal, its stages' totals, its stage history, its links to
+//! contact and company, their timelines, and the audit entry.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Deal, DealPatch, NewDeal, PREFIX, RESOURCE, history_pk, key, linked_pk, normalize_and_check,
+    stage_owner_pk, stage_pk, stats,
+};
+use crate::AppState;
+use crate::audit::Entry;
+use crate::clock::rfc3339;
+use crate::fields::{self, Definitions, service::definitions};
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::pipelines::{self, Pipeline, StageKind};
+use crate::policy::{Action, Scope, View};
+use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
+use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
+use crate::timeline;
+use crate::validation::Errors;
+use crate::{companies, contacts};
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No deal with this id.".into())
+}
+
+/// Index sort key: newest arrival in the stage first (descending), then id.
+fn stage_sk(deal: &Deal) -> String {
+    let millis = time::OffsetDateTime::parse(
+        &deal.stage_entered_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map(|t| (t.unix_timestamp_nanos() / 1_000_000).max(0))
+    .unwrap_or(0);
+    format!("{millis:015}#{}", deal.id)
+}
+
+fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
+    let mut item = to_item(&key(tenant, &deal.id), deal)?;
+    index_by_owner(&mut item, tenant, RESOURCE, &deal.owner_id, &deal.id);
+    let sk = stage_sk(deal);
+    for (name, value) in [
+        ("gsi2pk", stage_pk(tenant, &deal.stage_id)),
+        ("gsi2sk", sk.clone()),
+        (
+            "gsi3pk",
+            stage_owner_pk(tenant, &deal.stage_id, &deal.owner_id),
+        ),
+        ("gsi3sk", sk),
+    ] {
+        item.insert(name.into(), value.into());
+    }
+    Ok(item)
+}
+
+/// The links of a deal to its contact and company: items in their partitions, so each
+/// lists its deals.
+fn links(deal: &Deal) -> Vec<(&'static str, &str)> {
+    let mut found = Vec::new();
+    if let Some(id) = &deal.contact_id {
+        found.push((contacts::service::RESOURCE, id.as_str()));
+    }
+    if let Some(id) = &deal.company_id {
+        found.push((companies::RESOURCE, id.as_str()));
+    }
+    found
+}
+
+fn link_writes(
+    tenant: &TenantId,
+    before: Option<&Deal>,
+    after: Option<&Deal>,
+) -> Result<Vec<Write>, ApiError> {
+    let old = before.map(links).unwrap_or_default();
+    let new = after.map(links).unwrap_or_default();
+    let mut writes = Vec::new();
+    for link in &old {
+        if !new.contains(link) {
+            let deal = before.expect("old links come from a deal");
+            writes.push(Write::Delete {
+                key: Key::new(linked_pk(tenant, link.0, link.1), &deal.id),
+                condition: Condition::None,
+            });
+        }
+    }
+    for link in &new {
+        if !old.contains(link) {
+            let deal = after.expect("new links come from a deal");
+            writes.push(Write::Put {
+                item: to_item(
+                    &Key::new(linked_pk(tenant, link.0, link.1), &deal.id),
+                    &serde_json::json!({ "deal_id": deal.id }),
+                )?,
+                condition: Condition::None,
+            });
+        }
+    }
+    Ok(writes)
+}
+
+/// One stage change of a deal (its first entry is where it was created).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageChange {
+    pub id: String,
+    pub deal_id: String,
+    pub from_pipeline_id: Option<String>,
+    pub from_stage_id: Option<String>,
+    pub to_pipeline_id: String,
+    pub to_stage_id: String,
+    /// The user (or API key) who moved it.
+    pub by: String,
+    pub at: String,
+    /// How long the deal was in the stage it left.
+    pub seconds_in_from_stage: Option<i64>,
+}
+
+fn history_write(
+    tenant: &TenantId,
+    principal: &Principal,
+    before: Option<&Deal>,
+    after: &Deal,
+    at: time::OffsetDateTime,
+) -> Result<Write, ApiError> {
+    let seconds = before.and_then(|b| {
+        time::OffsetDateTime::parse(
+            &b.stage_entered_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+        .map(|entered| (at - entered).whole_seconds())
+    });
+    let change = StageChange {
+        id: new_id("stc"),
+        deal_id: after.id.clone(),
+        from_pipeline_id: before.map(|b| b.pipeline_id.clone()),
+        from_stage_id: before.map(|b| b.stage_id.clone()),
+        to_pipeline_id: after.pipeline_id.clone(),
+        to_stage_id: after.stage_id.clone(),
+        by: principal.user_id.clone(),
+        at: rfc3339(at),
+        seconds_in_from_stage: seconds,
+    };
+    let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0);
+    Ok(Write::Put {
+        item: to_item(
+            &Key::new(
+                history_pk(tenant, &after.id),
+                format!("{millis:015}#{}", change.id),
+            ),
+            &change,
+        )?,
+        condition: Condition::NotExists,
+    })
+}
+
+/// Checks and settles the deal's place: its pipeline exists and holds its stage; its
+/// status follows the stage's kind, and entering a new stage is timed.
+async fn settle_stage(
+    state: &AppState,
+    tenant: &TenantId,
+    before: Option<&Deal>,
+    deal: &mut Deal,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    let pipeline: Option<Pipeline> =
+        pipelines::service::find(state.table.as_ref(), tenant, &deal.pipeline_id).await?;
+    let Some(pipeline) = pipeline else {
+        errors.add("pipeline_id", "is not a pipeline of this account");
+        return Ok(());
+    };
+    let Some(stage) = pipeline.stage(&deal.stage_id) else {
+        errors.add("stage_id", "is not a stage of the pipeline");
+        return Ok(());
+    };
+    deal.status = stage.kind;
+    let moved = before.is_none_or(|b| b.stage_id != deal.stage_id);
+    if moved {
+        deal.stage_entered_at = deal.updated_at.clone();
+    }
+    let was_closed = before.is_some_and(|b| b.status != StageKind::Open);
+    match deal.status {
+        StageKind::Open => deal.closed_at = None,
+        _ if moved && !(was_closed && deal.closed_at.is_some()) => {
+            deal.closed_at = Some(deal.updated_at.clone());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks the links to a contact and a company (each must exist in the tenant, and be
+/// one the caller can see).
+async fn check_links(
+    state: &AppState,
+    principal: &Principal,
+    before: Option<&Deal>,
+    deal: &Deal,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    if let Some(id) = &deal.contact_id
+        && before.and_then(|b| b.contact_id.as_ref()) != Some(id)
+        && contacts::service::get(state, principal, id, false)
+            .await
+            .is_err()
+    {
+        errors.add("contact_id", "is not a contact you can see");
+    }
+    if let Some(id) = &deal.company_id
+        && before.and_then(|b| b.company_id.as_ref()) != Some(id)
+        && companies::service::get(state, principal, id).await.is_err()
+    {
+        errors.add("company_id", "is not a company you can see");
+    }
+    Ok(())
+}
+
+/// Timeline entries on the linked contact and company (creation, stage changes and
+/// deletion; other edits are in the audit log).
+fn timeline_writes(
+    tenant: &TenantId,
+    deal: &Deal,
+    at: time::OffsetDateTime,
+    entry: &Entry,
+) -> Result<Vec<Write>, ApiError> {
+    links(deal)
+        .into_iter()
+        .map(|(_, id)| timeline::related(tenant, id, at, entry, &deal.title))
+        .collect()
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewDeal,
+) -> Result<View, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    principal.check_writable(RESOURCE, &input.fields_sent())?;
+    let tenant = &principal.tenant;
+    let now = state.clock.now();
+    let mut errors = Errors::new();
+    let pipeline_id = match input.pipeline_id {
+        Some(id) => id,
+        None => pipelines::service::all(state.table.as_ref(), tenant)
+            .await?
+            .first()
+            .map(|p| p.id.clone())
+            .unwrap_or_default(),
+    };
+    let stage_id = match input.stage_id {
+        Some(id) => id,
+        None => pipelines::service::find(state.table.as_ref(), tenant, &pipeline_id)
+            .await?
+            .and_then(|p| p.first_open().map(|s| s.id.clone()))
+            .unwrap_or_default(),
+    };
+    let mut deal = Deal {
+        id: new_id(PREFIX),
+        title: input.title,
+        contact_id: input.contact_id,
+        company_id: input.company_id,
+        pipeline_id,
+        stage_id,
+        status: StageKind::Open,
+        amount: input.amount,
+        expected_close_date: input.expected_close_date,
+        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
+        source: input.source,
+        lost_reason: input.lost_reason,
+        custom: input.custom.unwrap_or_default(),
+        stage_entered_at: rfc3339(now),
+        closed_at: None,
+        created_by: principal.user_id.clone(),
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+        version: 1,
+    };
+    normalize_and_check(&mut deal, &mut errors);
+    settle_stage(state, tenant, None, &mut deal, &mut errors).await?;
+    check_links(state, principal, None, &deal, &mut errors).await?;
+    if deal.owner_id != principal.user_id {
+        check_owner(state, principal, RESOURCE, &deal.owner_id, &mut errors).await?;
+    }
+    let defs = fields::prepare(
+        state,
+        tenant,
+        RESOURCE,
+        &[&deal.id],
+        None,
+        &mut deal.custom,
+        &mut errors,
+    )
+    .await?;
+    errors.finish().map_err(ApiError::Validation)?;
+    let entry = Entry::by(principal, now, "deal.created", RESOURCE, Some(&deal.id))
+        .with_changes(None, Some(&deal));
+    // Only the totals can race (another deal entering the same stage): retry on them.
+    write_on_version(&Precondition::Any, "stage", || async {
+        let mut writes = vec![Write::Put {
+            item: to_stored(tenant, &deal)?,
+            condition: Condition::NotExists,
+        }];
+        writes.extend(stats::writes(state.table.as_ref(), tenant, None, Some(&deal)).await?);
+        writes.push(history_write(tenant, principal, None, &deal, now)?);
+        writes.extend(link_writes(tenant, None, Some(&deal))?);
+        writes.extend(fields::unique_writes(
+            tenant,
+            RESOURCE,
+            &defs,
+            &deal.id,
+            None,
+            Some(&deal.custom),
+            None,
+        )?);
+        writes.extend(timeline_writes(tenant, &deal, now, &entry)?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await)
+    })
+    .await?;
+    show(principal, &defs, deal)
+}
+
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Deal, ApiError> {
+    if !is_id(PREFIX, id) {
+        return Err(not_found());
+    }
+    let item = state
+        .table
+        .get(&key(&principal.tenant, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let deal: Deal = from_item(item)?;
+    if !principal.reaches(scope, &deal.owner_id) {
+        return Err(not_found());
+    }
+    Ok(deal)
+}
+
+/// `deal` as the caller sees it: removed custom fields left out, field rules applied.
+fn show(principal: &Principal, defs: &Definitions, mut deal: Deal) -> Result<View, ApiError> {
+    deal.custom = defs.visible(&deal.custom);
+    principal.view(RESOURCE, &deal, false)
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let deal = load(state, principal, scope, id).await?;
+    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
+    show(principal, &defs, deal)
+}
+
+/// `GET /v1/deals` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub pipeline_id: Option<String>,
+    pub stage_id: Option<String>,
+    pub status: Option<StageKind>,
+    pub owner_id: Option<String>,
+    /// The deals of one contact (or company); newest first.
+    pub contact_id: Option<String>,
+    pub company_id: Option<String>,
+}
+
+/// A page of deals the caller may see, newest first (newest in the stage, with
+/// `stage_id`), filtered as asked.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: DealQuery,
+) -> Result<ListPage<View>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let tenant = &principal.tenant;
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    if query.contact_id.is_some() && query.company_id.is_some() {
+        return Err(ApiError::validation(
+            "company_id",
+            "cannot be combined with contact_id",
+        ));
+    }
+    let linked = query
+        .contact_id
+        .as_deref()
+        .map(|id| (contacts::service::RESOURCE, id))
+        .or(query
+            .company_id
+            .as_deref()
+            .map(|id| (companies::RESOURCE, id)));
+    let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
+    let keep = |deal: &Deal| {
+        principal.reaches(scope, &deal.owner_id)
+            && query
+                .pipeline_id
+                .as_ref()
+                .is_none_or(|p| *p == deal.pipeline_id)
+            && query.stage_id.as_ref().is_none_or(|s| *s == deal.stage_id)
+            && query.status.is_none_or(|s| s == deal.status)
+            && query.owner_id.as_ref().is_none_or(|o| *o == deal.owner_id)
+    };
+    let (deals, next_cursor) = if let Some((resource, record)) = linked {
+        // Links name the deals; each is read (a record's deals are few).
+        let list_id = format!("{tenant}/deals/{resource}/{record}");
+        let query = Query::partition(linked_pk(tenant, resource, record)).descending();
+        let (links, next) = crate::records::page(state, query, &list_id, &params).await?;
+        let mut found = Vec::new();
+        for link in links {
+            let Some(id) = link.get("deal_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            if let Ok(deal) = load(state, principal, scope, id).await
+                && keep(&deal)
+            {
+                found.push(deal);
+            }
+        }
+        (found, next)
+    } else {
+        let (query, list_id) = match (&query.stage_id, &query.owner_id, scope) {
+            (Some(stage), Some(owner), _) => (
+                Query::partition(stage_owner_pk(tenant, stage, owner)).on(Index::Gsi3),
+                format!("{tenant}/deals/stage/{stage}/owner/{owner}"),
+            ),
+            (Some(stage), None, Scope::Own) => (
+                Query::partition(stage_owner_pk(tenant, stage, &principal.user_id)).on(Index::Gsi3),
+                format!("{tenant}/deals/stage/{stage}/owner/{}", principal.user_id),
+            ),
+            (Some(stage), _, _) => (
+                Query::partition(stage_pk(tenant, stage)).on(Index::Gsi2),
+                format!("{tenant}/deals/stage/{stage}"),
+            ),
+            (None, Some(owner), _) => (
+                Query::partition(owner_pk(tenant, RESOURCE, owner)).on(Index::Gsi1),
+                format!("{tenant}/deals/owner/{owner}"),
+            ),
+            (None, None, Scope::Own) => (
+                Query::partition(owner_pk(tenant, RESOURCE, &principal.user_id)).on(Index::Gsi1),
+                format!("{tenant}/deals/owner/{}", principal.user_id),
+            ),
+            (None, None, _) => (
+                Query::partition(tenant.pk(RESOURCE)),
+                format!("{tenant}/deals"),
+            ),
+        };
+        let (items, next) = list_query(state, principal, query, &list_id, scope, &params).await?;
+        let deals: Vec<Deal> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        (deals.into_iter().filter(|d| keep(d)).collect(), next)
+    };
+    let data = deals
+        .into_iter()
+        .map(|d| show(principal, &defs, d))
+        .collect::<Result<_, _>>()?;
+    Ok(ListPage { data, next_cursor })
+}
+
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: DealPatch,
+) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    principal.check_writable(RESOURCE, &patch.fields_sent())?;
+    let tenant = &principal.tenant;
+    let (deal, defs) = write_on_version(&precondition, "deal", || async {
+        let current = load(state, principal, scope, id).await?;
+        let mut next = current.clone();
+        let mut errors = Errors::new();
+        let pipeline_changed = patch
+            .pipeline_id
+            .as_ref()
+            .is_some_and(|p| p.as_ref() != Some(&current.pipeline_id));
+        patch.clone().apply(&mut next, &mut errors);
+        if pipeline_changed && patch.stage_id.is_none() {
+            // To another pipeline without a stage: its first open stage.
+            next.stage_id =
+                pipelines::service::find(state.table.as_ref(), tenant, &next.pipeline_id)
+                    .await?
+                    .and_then(|p| p.first_open().map(|s| s.id.clone()))
+                    .unwrap_or_default();
+        }
+        normalize_and_check(&mut next, &mut errors);
+        let now = state.clock.now();
+        next.updated_at = rfc3339(now);
+        settle_stage(state, tenant, Some(&current), &mut next, &mut errors).await?;
+        check_links(state, principal, Some(&current), &next, &mut errors).await?;
+        if next.owner_id != current.owner_id {
+            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
+        }
+        let defs = fields::prepare(
+            state,
+            tenant,
+            RESOURCE,
+            &[id],
+            Some(&current.custom),
+            &mut next.custom,
+            &mut errors,
+        )
+        .await?;
+        errors.finish().map_err(ApiError::Validation)?;
+        precondition.check(current.version)?;
+        let mut same = next.clone();
+        same.updated_at = current.updated_at.clone();
+        if same == current {
+            return Ok(Ok((current, defs)));
+        }
+        next.version = current.version + 1;
+        let moved = next.stage_id != current.stage_id;
+        let action = if moved {
+            "deal.stage_changed"
+        } else {
+            "deal.updated"
+        };
+        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
+            .with_changes(Some(&current), Some(&next));
+        let mut writes = vec![Write::Put {
+            item: to_stored(tenant, &next)?,
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(
+            stats::writes(state.table.as_ref(), tenant, Some(&current), Some(&next)).await?,
+        );
+        if moved {
+            writes.push(history_write(
+                tenant,
+                principal,
+                Some(&current),
+                &next,
+                now,
+            )?);
+            writes.extend(timeline_writes(tenant, &next, now, &entry)?);
+        }
+        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(fields::unique_writes(
+            tenant,
+            RESOURCE,
+            &defs,
+            id,
+            Some(&current.custom),
+            Some(&next.custom),
+            None,
+        )?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
+    })
+    .await?;
+    show(principal, &defs, deal)
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    let scope = principal.require(RESOURCE, Action::Delete)?;
+    let tenant = &principal.tenant;
+    write_on_version(&precondition, "deal", || async {
+        let current = load(state, principal, scope, id).await?;
+        precondition.check(current.version)?;
+        let now = state.clock.now();
+        let entry = Entry::by(principal, now, "deal.deleted", RESOURCE, Some(id))
+            .with_changes(Some(&current), None);
+        let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
+        let mut writes = vec![Write::Delete {
+            key: key(tenant, id),
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(stats::writes(state.table.as_ref(), tenant, Some(&current), None).await?);
+        writes.extend(link_writes(tenant, Some(&current), None)?);
+        writes.extend(fields::unique_writes(
+            tenant,
+            RESOURCE,
+            &defs,
+            id,
+            Some(&current.custom),
+            None,
+            None,
+        )?);
+        writes.extend(timeline_writes(tenant, &current, now, &entry)?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await)
+    })
+    .await
+}
+
+/// The stage changes of deal `id`, oldest first.
+pub async fn history(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    params: ListParams,
+) -> Result<ListPage<StageChange>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, scope, id).await?;
+    let list_id = format!("{}/deal-stages/{id}", principal.tenant);
+    let query = Query::partition(history_pk(&principal.tenant, id));
+    let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
+    let data = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    Ok(ListPage { data, next_cursor })
+}
+
+/// Moves up to `max` deals out of stage `from` into `to_stage` of `to_pipeline`, as the
+/// caller's patches (deals the caller may not update are left). Returns how many moved.
+pub async fn move_out(
+    state: &AppState,
+    principal: &Principal,
+    from: &str,
+    to_pipeline: &str,
+    to_stage: &str,
+    max: usize,
+) -> Result<usize, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    let tenant = &principal.tenant;
+    let page = state
+        .table
+        .query(
+            &Query::partition(stage_pk(tenant, from))
+                .on(Index::Gsi2)
+                .limit(max),
+        )
+        .await?;
+    let mut moved = 0;
+    for item in page.items {
+        let deal: Deal = from_item(item)?;
+        if !principal.reaches(scope, &deal.owner_id) {
+            continue;
+        }
+        let patch = DealPatch {
+            pipeline_id: Some(Some(to_pipeline.to_owned())),
+            stage_id: Some(Some(to_stage.to_owned())),
+            ..Default::default()
+        };
+        match update(state, principal, &deal.id, Precondition::Any, patch).await {
+            Ok(_) => moved += 1,
+            // Deleted or moved meanwhile.
+            Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(moved)
+}
+
+/// `GET /v1/pipelines/{id}/board` parameters: the first page of every stage, or with
+/// `stage_id` the next page (`cursor`) of one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    /// Deals per stage (default 20).
+    pub limit: Option<u32>,
+    pub stage_id: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Amount {
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BoardStage {
+    pub id: String,
+    pub name: String,
+    pub probability: u8,
+    pub kind: StageKind,
+    /// Deals in the stage that the caller may see, and their amounts per currency.
+    pub count: u64,
+    pub amounts: Vec<Amount>,
+    pub deals: Vec<View>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Board {
+    pub pipeline_id: String,
+    pub name: String,
+    pub stages: Vec<BoardStage>,
+}
+
+/// Default deals per stage on a board.
+const BOARD_LIMIT: u32 = 20;
+
+/// The board of a pipeline: its stages in order, each with the totals of the deals the
+/// caller may see and their first page (newest arrivals first).
+pub async fn board(
+    state: &AppState,
+    principal: &Principal,
+    pipeline_id: &str,
+    query: BoardQuery,
+) -> Result<Board, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let tenant = &principal.tenant;
+    let pipeline = pipelines::service::find(state.table.as_ref(), tenant, pipeline_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No pipeline with this id.".into()))?;
+    if query.cursor.is_some() && query.stage_id.is_none() {
+        return Err(ApiError::validation(
+            "cursor",
+            "pages one stage: send stage_id with it",
+        ));
+    }
+    let stages: Vec<&pipelines::Stage> =
+        match &query.stage_id {
+            Some(id) => vec![pipeline.stage(id).ok_or_else(|| {
+                ApiError::validation("stage_id", "is not a stage of the pipeline")
+            })?],
+            None => pipeline.stages.iter().collect(),
+        };
+    let totals = stats::read_all(state.table.as_ref(), tenant, pipeline_id).await?;
+    let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
+    let team: Vec<String> = principal.team_members.iter().cloned().collect();
+    let params = ListParams {
+        limit: Some(query.limit.unwrap_or(BOARD_LIMIT)),
+        cursor: query.cursor.clone(),
+    };
+    let mut out = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let tally = totals
+            .get(&stage.id)
+            .map(|s| s.visible(scope, &principal.user_id, &team))
+            .unwrap_or_default();
+        let (index_query, list_id) = if scope == Scope::Own {
+            (
+                Query::partition(stage_owner_pk(tenant, &stage.id, &principal.user_id))
+                    .on(Index::Gsi3),
+                format!("{tenant}/board/{}/owner/{}", stage.id, principal.user_id),
+            )
+        } else {
+            (
+                Query::partition(stage_pk(tenant, &stage.id)).on(Index::Gsi2),
+                format!("{tenant}/board/{}", stage.id),
+            )
+        };
+        let (items, next_cursor) =
+            list_query(state, principal, index_query, &list_id, scope, &params).await?;
+        let deals = items
+            .into_iter()
+            .map(|item| show(principal, &defs, from_item(item)?))
+            .collect::<Result<_, ApiError>>()?;
+        out.push(BoardStage {
+            id: stage.id.clone(),
+            name: stage.name.clone(),
+            probability: stage.probability,
+            kind: stage.kind,
+            count: tally.count,
+            amounts: tally
+                .amounts
+                .into_iter()
+                .map(|(currency, amount_minor)| Amount {
+                    currency,
+                    amount_minor,
+                })
+                .collect(),
+            deals,
+            next_cursor,
+        });
+    }
+    Ok(Board {
+        pipeline_id: pipeline.id,
+        name: pipeline.name,
+        stages: out,
+    })
+}
