@@ -52,7 +52,7 @@ const NOISE_FIELDS: &[&str] = &[
 /// Who acted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    /// `user`, `api_key` or `anonymous`.
+    /// `user`, `api_key`, `anonymous`, or `system` (the reminder worker).
     #[serde(rename = "type")]
     pub kind: String,
     pub id: Option<String>,

@@ -38,9 +38,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The background worker (imports, exports) runs beside the server and stops with it.
+    // The background workers (jobs: imports, exports; reminders) run beside the server
+    // and stop with it.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(shared::jobs::worker(
+        state.clone(),
+        state.config.worker_interval,
+        stopped.clone(),
+    ));
+    let reminders = tokio::spawn(shared::reminders::worker(
         state.clone(),
         state.config.worker_interval,
         stopped,
@@ -53,5 +59,6 @@ pub async fn serve(
     .await;
     let _ = stop.send(true);
     let _ = worker.await;
+    let _ = reminders.await;
     served
 }

@@ -273,6 +273,29 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/deals/{id}/stage-history",
             Roles([200, 404, 404, 403, 403, 200]),
         ),
+        // Tasks owned (assigned to) the admin: sales, support (own scope) and the
+        // manager (team scope, not the admin's team) do not find them.
+        ("POST", "/v1/tasks", Roles([201, 201, 201, 201, 403, 403])),
+        ("GET", "/v1/tasks", Roles([200, 200, 200, 200, 403, 200])),
+        (
+            "GET",
+            "/v1/tasks/{id}",
+            Roles([200, 404, 404, 404, 403, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/tasks/{id}",
+            Roles([200, 404, 404, 404, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/tasks/{id}",
+            Roles([204, 404, 404, 404, 403, 403]),
+        ),
+        // Notifications are each user's own: nobody reaches another's.
+        ("GET", "/v1/notifications", Roles(EVERYONE)),
+        ("POST", "/v1/notifications/{id}/read", Roles([404; 6])),
+        ("POST", "/v1/notifications/read-all", Roles(EVERYONE)),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -542,6 +565,18 @@ async fn request(
             let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
             (path.replace("{id}", &id_of(&deal)), body)
         }
+        ("POST", "/v1/tasks") => (path.into(), body(json!({"title": "Matrix"}))),
+        (_, "/v1/tasks/{id}") => {
+            let task = app
+                .post("/v1/tasks", Some(admin), json!({"title": "Owned by admin"}))
+                .await;
+            let body = (method == "PATCH").then(|| json!({"status": "done"}));
+            (path.replace("{id}", &id_of(&task)), body)
+        }
+        ("POST", "/v1/notifications/{id}/read") => (
+            "/v1/notifications/ntf_00000000000000000000000000/read".into(),
+            body(json!({})),
+        ),
         ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),
         ("POST", _) => (path.into(), body(json!({}))),
         _ => (path.into(), None),

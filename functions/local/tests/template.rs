@@ -29,6 +29,7 @@ fn crates() -> Vec<(&'static str, Routes)> {
         ("crm-audit", crm_audit::routes()),
         // Scheduled, not behind the API.
         ("crm-jobs", Routes::new()),
+        ("crm-reminders", Routes::new()),
     ]
 }
 

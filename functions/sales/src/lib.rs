@@ -1,6 +1,6 @@
-//! The `sales` function: pipelines and their boards, and deals (create, read, list,
-//! update and move, delete, stage history). Handlers only translate HTTP to calls of
-//! `shared::pipelines::service` and `shared::deals::service`.
+//! The `sales` function: pipelines and their boards, deals (create, read, list, update
+//! and move, delete, stage history), tasks with their reminders, and each user's
+//! notifications. Handlers only translate HTTP to calls of the services in `shared`.
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
@@ -12,9 +12,12 @@ use shared::deals::{DealPatch, NewDeal};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::notifications::{self, Notification, NotificationQuery};
 use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
 use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 use shared::policy::View;
+use shared::tasks::service::{self as tasks, TaskQuery};
+use shared::tasks::{NewTask, TaskPatch};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -34,6 +37,102 @@ pub fn routes() -> Routes {
         .patch("/v1/deals/{id}", update)
         .delete("/v1/deals/{id}", delete)
         .get("/v1/deals/{id}/stage-history", history)
+        .post("/v1/tasks", create_task)
+        .get("/v1/tasks", list_tasks)
+        .get("/v1/tasks/{id}", get_task)
+        .patch("/v1/tasks/{id}", update_task)
+        .delete("/v1/tasks/{id}", delete_task)
+        .get("/v1/notifications", list_notifications)
+        .post("/v1/notifications/{id}/read", read_notification)
+        .post("/v1/notifications/read-all", read_all_notifications)
+}
+
+fn task_response(status: StatusCode, task: View) -> Response {
+    record_response(status, "/v1/tasks", task.id(), task.version, &task)
+}
+
+async fn create_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewTask>,
+) -> Result<Response, ApiError> {
+    let task = tasks::create(&state, &principal, input).await?;
+    Ok(task_response(StatusCode::CREATED, task))
+}
+
+async fn list_tasks(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<TaskQuery>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    tasks::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let task = tasks::get(&state, &principal, &id).await?;
+    Ok(task_response(StatusCode::OK, task))
+}
+
+async fn update_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<TaskPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let task = tasks::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(task_response(StatusCode::OK, task))
+}
+
+async fn delete_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    tasks::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_notifications(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<NotificationQuery>,
+) -> Result<JsonResponse<ListPage<Notification>>, ApiError> {
+    notifications::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn read_notification(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<Notification>, ApiError> {
+    notifications::mark_read(&state, &principal, &id)
+        .await
+        .map(JsonResponse)
+}
+
+#[derive(serde::Serialize)]
+struct Marked {
+    marked: usize,
+}
+
+async fn read_all_notifications(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<Marked>, ApiError> {
+    let marked = notifications::mark_all_read(&state, &principal).await?;
+    Ok(JsonResponse(Marked { marked }))
 }
 
 fn pipeline_response(status: StatusCode, pipeline: &Pipeline) -> Response {

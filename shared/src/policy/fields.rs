@@ -62,6 +62,7 @@ pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
         "contacts" => crate::contacts::FIELDS,
         "companies" => crate::companies::FIELDS,
         "deals" => crate::deals::FIELDS,
+        "tasks" => crate::tasks::FIELDS,
         _ => &[],
     }
 }

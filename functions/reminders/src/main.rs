@@ -1,0 +1,27 @@
+//! The `reminders` function on AWS Lambda: an EventBridge schedule invokes it every
+//! minute, and it fires the task reminders that are due with the same code the local
+//! server's worker runs. A reminder fires once, however often this runs.
+
+use std::time::Duration;
+
+use lambda_http::{Error, LambdaEvent, service_fn};
+use shared::AppState;
+use shared::config::Config;
+
+/// How long one invocation works (the function's timeout is 5 minutes).
+const BUDGET: Duration = Duration::from_secs(4 * 60);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = Config::from_env()?;
+    shared::telemetry::init(config.log_format);
+    let state = AppState::from_config(config).await?;
+    let state = &state;
+    lambda_http::lambda_runtime::run(service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let fired = shared::reminders::run_due(state, BUDGET).await?;
+            Ok::<_, Error>(serde_json::json!({ "fired": fired }))
+        },
+    ))
+    .await
+}

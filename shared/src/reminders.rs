@@ -1,0 +1,241 @@
+//! Task reminders: each pending reminder is a marker in one global queue ordered by its
+//! time (`G#reminders`, holding only tenant and task ids), written and removed in the
+//! task's own transactions. A worker fires what is due: in one transaction it removes
+//! the marker (on condition that it still exists), stamps the task as reminded (on its
+//! version) and writes the assignee's notification, so a reminder fires once however
+//! many workers run and however often they restart. The email (when the task asks for
+//! one) is sent after that commit: at most once.
+//!
+//! In AWS an EventBridge schedule runs the `reminders` function every minute; locally
+//! the server's worker runs [`run_due`] with the same code.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::audit::{Actor, Entry};
+use crate::clock::rfc3339;
+use crate::http::ApiError;
+use crate::http::principal::RequestMeta;
+use crate::ids::TenantId;
+use crate::mail::Mail;
+use crate::notifications::{self, NotificationKind};
+use crate::table::{Condition, Key, Query, SortKey, TableError, Write, from_item, to_item};
+use crate::tasks::{self, Task, time_key};
+
+const QUEUE: &str = "G#reminders";
+/// Reminders fired per query of the queue.
+const BATCH: usize = 50;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    tenant: String,
+    task_id: String,
+}
+
+fn marker_key(tenant: &TenantId, task: &Task) -> Option<Key> {
+    let at = time_key(task.remind_at.as_deref()?)?;
+    Some(Key::new(QUEUE, format!("{at}#{tenant}#{}", task.id)))
+}
+
+/// Whether `task` has a reminder still to fire.
+fn pending(task: &Task) -> bool {
+    task.status.is_open() && task.remind_at.is_some() && task.reminded_at.is_none()
+}
+
+/// The queue writes for a task going from `before` to `after` (either absent): the old
+/// marker removed and the new one added when they differ.
+pub fn queue_writes(
+    tenant: &TenantId,
+    before: Option<&Task>,
+    after: Option<&Task>,
+) -> Result<Vec<Write>, ApiError> {
+    let old = before
+        .filter(|t| pending(t))
+        .and_then(|t| marker_key(tenant, t));
+    let new = after
+        .filter(|t| pending(t))
+        .and_then(|t| marker_key(tenant, t));
+    let mut writes = Vec::new();
+    if old == new {
+        return Ok(writes);
+    }
+    if let Some(key) = old {
+        writes.push(Write::Delete {
+            key,
+            condition: Condition::None,
+        });
+    }
+    if let (Some(key), Some(task)) = (new, after) {
+        writes.push(Write::Put {
+            item: to_item(
+                &key,
+                &Marker {
+                    tenant: tenant.to_string(),
+                    task_id: task.id.clone(),
+                },
+            )?,
+            condition: Condition::None,
+        });
+    }
+    Ok(writes)
+}
+
+/// Fires the reminders due by now, until none is left or `budget` is spent. Returns how
+/// many fired.
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+    let started = std::time::Instant::now();
+    let mut fired = 0;
+    while started.elapsed() < budget {
+        let now = state.clock.now();
+        let upper = format!("{:015}~", (now.unix_timestamp_nanos() / 1_000_000).max(0));
+        let page = state
+            .table
+            .query(
+                &Query::partition(QUEUE)
+                    .sort_key(SortKey::Between("0".into(), upper))
+                    .limit(BATCH),
+            )
+            .await?;
+        if page.items.is_empty() {
+            break;
+        }
+        let count = page.items.len();
+        for item in page.items {
+            let key = Key::of(&item)?;
+            if fire(state, key, item).await? {
+                fired += 1;
+            }
+        }
+        if count < BATCH {
+            break;
+        }
+    }
+    Ok(fired)
+}
+
+/// Fires one due marker; false when it was stale (the task changed or went) or another
+/// worker fired it first.
+async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bool, ApiError> {
+    let Ok(marker) = from_item::<Marker>(item) else {
+        state.table.delete(&key, Condition::None).await?;
+        return Ok(false);
+    };
+    let Some(tenant) = TenantId::parse(&marker.tenant) else {
+        state.table.delete(&key, Condition::None).await?;
+        return Ok(false);
+    };
+    let task_key = tasks::key(&tenant, &marker.task_id);
+    let task: Option<Task> = state
+        .table
+        .get(&task_key)
+        .await?
+        .map(from_item)
+        .transpose()?;
+    let Some(task) = task.filter(|t| pending(t) && marker_key(&tenant, t).as_ref() == Some(&key))
+    else {
+        // The task was changed (its own transaction wrote the new marker) or deleted.
+        remove(state, &key).await?;
+        return Ok(false);
+    };
+    let now = state.clock.now();
+    let mut next = task.clone();
+    next.reminded_at = Some(rfc3339(now));
+    next.version = task.version + 1;
+    let system = Actor {
+        kind: "system".into(),
+        id: None,
+    };
+    let request = RequestMeta {
+        request_id: None,
+        ip: String::new(),
+        user_agent: None,
+    };
+    let entry = Entry::new(
+        now,
+        system,
+        "task.reminded",
+        tasks::RESOURCE,
+        Some(&task.id),
+        &request,
+    )
+    .with_changes(Some(&task), Some(&next));
+    let writes = vec![
+        Write::Delete {
+            key: key.clone(),
+            condition: Condition::Exists,
+        },
+        Write::Put {
+            item: tasks::service::to_stored(&tenant, &next)?,
+            condition: Condition::VersionIs(task.version),
+        },
+        notifications::write(
+            &tenant,
+            &task.owner_id,
+            NotificationKind::TaskReminder,
+            &task.title,
+            (tasks::RESOURCE, &task.id),
+            now,
+        )?,
+        entry.write(&tenant)?,
+    ];
+    match state.table.transact(writes).await {
+        Ok(()) => {}
+        // Fired by another worker, or the task changed meanwhile: its marker (if any)
+        // is the task's own now.
+        Err(TableError::ConditionFailed { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    if task.remind_by_email {
+        mail_reminder(state, &tenant, &task).await;
+    }
+    Ok(true)
+}
+
+async fn remove(state: &AppState, key: &Key) -> Result<(), ApiError> {
+    match state.table.delete(key, Condition::Exists).await {
+        Ok(()) | Err(TableError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Mails the reminder to the assignee (an active user); a failure is logged, not
+/// retried: the in-app notification stands.
+async fn mail_reminder(state: &AppState, tenant: &TenantId, task: &Task) {
+    let user = match crate::tenancy::get_user(state.table.as_ref(), tenant, &task.owner_id).await {
+        Ok(Some(user)) if user.status == crate::tenancy::Status::Active => user,
+        _ => return,
+    };
+    let due = task
+        .due_at
+        .as_deref()
+        .map(|d| format!("Due: {d}\n"))
+        .unwrap_or_default();
+    let link = format!("{}/v1/tasks/{}", state.config.public_url, task.id);
+    let mail = Mail {
+        to: user.email,
+        subject: format!("Reminder: {}", task.title),
+        text: format!("{}\n{due}\n{link}\n", task.title),
+    };
+    if let Err(e) = state.mailer.send(&mail).await {
+        tracing::warn!(error = %e, task_id = %task.id, "reminder email not sent");
+    }
+}
+
+/// The local server's reminder worker: fires what is due every `interval` until `stop`.
+pub async fn worker(
+    state: AppState,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = run_due(&state, Duration::from_secs(30)).await {
+            tracing::warn!(error = %e, "reminder queue unavailable");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! Task operations: permission first, then tenant and record scope (the assignee is the
+//! owner; a task out of scope, or of another tenant, is not found). A task's write
+//! carries its reminder marker, its links and its audit entry.
+
+use serde::Deserialize;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::{
+    NewTask, PREFIX, RESOURCE, Task, TaskPatch, TaskStatus, key, linked_pk, normalize_and_check,
+    open_pk, time_key,
+};
+use crate::AppState;
+use crate::audit::Entry;
+use crate::clock::rfc3339;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::policy::{Action, Scope, View};
+use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
+use crate::reminders;
+use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
+use crate::validation::Errors;
+use crate::{companies, contacts, deals};
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No task with this id.".into())
+}
+
+/// Sort key of an open task in its assignee's index: by due time, undated ones last.
+fn due_sk(task: &Task) -> String {
+    let due = task
+        .due_at
+        .as_deref()
+        .and_then(time_key)
+        .unwrap_or_else(|| "9".repeat(15));
+    format!("{due}#{}", task.id)
+}
+
+/// The stored item: the task, in its assignee's index, and while open in their index
+/// of open tasks by due time.
+pub fn to_stored(tenant: &TenantId, task: &Task) -> Result<Item, ApiError> {
+    let mut item = to_item(&key(tenant, &task.id), task)?;
+    index_by_owner(&mut item, tenant, RESOURCE, &task.owner_id, &task.id);
+    if task.status.is_open() {
+        item.insert("gsi2pk".into(), open_pk(tenant, &task.owner_id).into());
+        item.insert("gsi2sk".into(), due_sk(task).into());
+    }
+    Ok(item)
+}
+
+fn links(task: &Task) -> Vec<(&'static str, &str)> {
+    [
+        (contacts::service::RESOURCE, task.contact_id.as_deref()),
+        (companies::RESOURCE, task.company_id.as_deref()),
+        (deals::RESOURCE, task.deal_id.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(r, id)| id.map(|id| (r, id)))
+    .collect()
+}
+
+fn link_writes(
+    tenant: &TenantId,
+    before: Option<&Task>,
+    after: Option<&Task>,
+) -> Result<Vec<Write>, ApiError> {
+    let old = before.map(links).unwrap_or_default();
+    let new = after.map(links).unwrap_or_default();
+    let mut writes = Vec::new();
+    for (resource, id) in &old {
+        if !new.contains(&(resource, id)) {
+            let task = before.expect("old links come from a task");
+            writes.push(Write::Delete {
+                key: Key::new(linked_pk(tenant, resource, id), &task.id),
+                condition: Condition::None,
+            });
+        }
+    }
+    for (resource, id) in &new {
+        if !old.contains(&(resource, id)) {
+            let task = after.expect("new links come from a task");
+            writes.push(Write::Put {
+                item: to_item(
+                    &Key::new(linked_pk(tenant, resource, id), &task.id),
+                    &serde_json::json!({ "task_id": task.id }),
+                )?,
+                condition: Condition::None,
+            });
+        }
+    }
+    Ok(writes)
+}
+
+/// Each newly linked record must be one the caller can see.
+async fn check_links(
+    state: &AppState,
+    principal: &Principal,
+    before: Option<&Task>,
+    task: &Task,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    let old = before.map(links).unwrap_or_default();
+    for (resource, id) in links(task) {
+        if old.contains(&(resource, id)) {
+            continue;
+        }
+        let seen = match resource {
+            "contacts" => contacts::service::get(state, principal, id, false)
+                .await
+                .is_ok(),
+            "companies" => companies::service::get(state, principal, id).await.is_ok(),
+            _ => deals::service::get(state, principal, id).await.is_ok(),
+        };
+        if !seen {
+            let field = match resource {
+                "contacts" => "contact_id",
+                "companies" => "company_id",
+                _ => "deal_id",
+            };
+            errors.add(field, format!("is not one of the {resource} you can see"));
+        }
+    }
+    Ok(())
+}
+
+/// Settles completion: `completed_at` is set when a task is done and cleared when it is
+/// reopened.
+fn settle_status(before: Option<&Task>, task: &mut Task) {
+    let was_done = before.is_some_and(|b| b.status == TaskStatus::Done);
+    match task.status {
+        TaskStatus::Done if !was_done => task.completed_at = Some(task.updated_at.clone()),
+        TaskStatus::Done => {}
+        _ => task.completed_at = None,
+    }
+}
+
+fn show(principal: &Principal, task: &Task) -> Result<View, ApiError> {
+    principal.view(RESOURCE, task, false)
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewTask,
+) -> Result<View, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    principal.check_writable(RESOURCE, &input.fields_sent())?;
+    let tenant = &principal.tenant;
+    let now = rfc3339(state.clock.now());
+    let mut task = Task {
+        id: new_id(PREFIX),
+        title: input.title,
+        kind: input.kind.unwrap_or_default(),
+        due_at: input.due_at,
+        remind_at: input.remind_at,
+        remind_by_email: input.remind_by_email,
+        reminded_at: None,
+        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
+        priority: input.priority.unwrap_or_default(),
+        status: input.status.unwrap_or_default(),
+        notes: input.notes,
+        contact_id: input.contact_id,
+        company_id: input.company_id,
+        deal_id: input.deal_id,
+        completed_at: None,
+        created_by: principal.user_id.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+    };
+    let mut errors = Errors::new();
+    normalize_and_check(&mut task, &mut errors);
+    settle_status(None, &mut task);
+    check_links(state, principal, None, &task, &mut errors).await?;
+    if task.owner_id != principal.user_id {
+        check_owner(state, principal, RESOURCE, &task.owner_id, &mut errors).await?;
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let entry = Entry::by(
+        principal,
+        state.clock.now(),
+        "task.created",
+        RESOURCE,
+        Some(&task.id),
+    )
+    .with_changes(None, Some(&task));
+    let mut writes = vec![Write::Put {
+        item: to_stored(tenant, &task)?,
+        condition: Condition::NotExists,
+    }];
+    writes.extend(reminders::queue_writes(tenant, None, Some(&task))?);
+    writes.extend(link_writes(tenant, None, Some(&task))?);
+    writes.push(entry.write(tenant)?);
+    state.table.transact(writes).await?;
+    show(principal, &task)
+}
+
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Task, ApiError> {
+    if !is_id(PREFIX, id) {
+        return Err(not_found());
+    }
+    let item = state
+        .table
+        .get(&key(&principal.tenant, id))
+        .await?
+        .ok_or_else(not_found)?;
+    let task: Task = from_item(item)?;
+    if !principal.reaches(scope, &task.owner_id) {
+        return Err(not_found());
+    }
+    Ok(task)
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    show(principal, &load(state, principal, scope, id).await?)
+}
+
+/// The "my tasks" views: open tasks by due time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskView {
+    /// Due before now.
+    Overdue,
+    /// Due today (in `utc_offset`).
+    Today,
+    /// Due after today, then those without a due time.
+    Upcoming,
+}
+
+/// `GET /v1/tasks` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// Open tasks of the assignee (the caller unless `owner_id`) by due time.
+    pub view: Option<TaskView>,
+    /// The caller's UTC offset for `today` (`+08:00`); UTC when absent.
+    pub utc_offset: Option<String>,
+    pub owner_id: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub contact_id: Option<String>,
+    pub company_id: Option<String>,
+    pub deal_id: Option<String>,
+}
+
+/// The start of the day containing `now` and of the next one, in `offset`, as time keys.
+fn day_bounds(now: OffsetDateTime, offset: UtcOffset) -> (String, String) {
+    let local = now.to_offset(offset);
+    let start = local.replace_time(time::Time::MIDNIGHT);
+    let end = start + time::Duration::days(1);
+    let key = |t: OffsetDateTime| format!("{:015}", (t.unix_timestamp_nanos() / 1_000_000).max(0));
+    (key(start), key(end))
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: TaskQuery,
+) -> Result<ListPage<View>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let tenant = &principal.tenant;
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let linked = [
+        (contacts::service::RESOURCE, &query.contact_id),
+        (companies::RESOURCE, &query.company_id),
+        (deals::RESOURCE, &query.deal_id),
+    ]
+    .into_iter()
+    .filter_map(|(r, id)| id.as_deref().map(|id| (r, id)))
+    .collect::<Vec<_>>();
+    if linked.len() > 1 || (!linked.is_empty() && query.view.is_some()) {
+        return Err(ApiError::validation(
+            "view",
+            "give one of view, contact_id, company_id and deal_id",
+        ));
+    }
+    let offset = match query.utc_offset.as_deref() {
+        None => UtcOffset::UTC,
+        Some(text) => UtcOffset::parse(
+            text,
+            time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]"),
+        )
+        .map_err(|_| ApiError::validation("utc_offset", "must be like +08:00 or -05:00"))?,
+    };
+    let keep = |task: &Task| {
+        principal.reaches(scope, &task.owner_id)
+            && query.status.is_none_or(|s| s == task.status)
+            && query.owner_id.as_ref().is_none_or(|o| *o == task.owner_id)
+    };
+    let tasks: Vec<Task>;
+    let next_cursor;
+    if let Some((resource, record)) = linked.first() {
+        let list_id = format!("{tenant}/tasks/{resource}/{record}");
+        let table_query = Query::partition(linked_pk(tenant, resource, record)).descending();
+        let (links, next) = crate::records::page(state, table_query, &list_id, &params).await?;
+        let mut found = Vec::new();
+        for link in links {
+            let Some(id) = link.get("task_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            if let Ok(task) = load(state, principal, scope, id).await
+                && keep(&task)
+            {
+                found.push(task);
+            }
+        }
+        (tasks, next_cursor) = (found, next);
+    } else if let Some(view) = query.view {
+        let owner = query.owner_id.as_deref().unwrap_or(&principal.user_id);
+        let (start, end) = day_bounds(state.clock.now(), offset);
+        let now = format!(
+            "{:015}",
+            (state.clock.now().unix_timestamp_nanos() / 1_000_000).max(0)
+        );
+        let (low, high) = match view {
+            TaskView::Overdue => ("0".to_owned(), now),
+            TaskView::Today => (start, end),
+            TaskView::Upcoming => (end, "9".repeat(15) + "~"),
+        };
+        let table_query = Query::partition(open_pk(tenant, owner))
+            .on(Index::Gsi2)
+            .sort_key(SortKey::Between(low, high));
+        let list_id = format!("{tenant}/tasks/open/{owner}/{view:?}");
+        let (items, next) = crate::records::page(state, table_query, &list_id, &params).await?;
+        let found: Vec<Task> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        (tasks, next_cursor) = (found.into_iter().filter(|t| keep(t)).collect(), next);
+    } else {
+        let (table_query, list_id) = match (&query.owner_id, scope) {
+            (Some(owner), _) => (
+                Query::partition(owner_pk(tenant, RESOURCE, owner)).on(Index::Gsi1),
+                format!("{tenant}/tasks/owner/{owner}"),
+            ),
+            (None, Scope::Own) => (
+                Query::partition(owner_pk(tenant, RESOURCE, &principal.user_id)).on(Index::Gsi1),
+                format!("{tenant}/tasks/owner/{}", principal.user_id),
+            ),
+            (None, _) => (
+                Query::partition(tenant.pk(RESOURCE)),
+                format!("{tenant}/tasks"),
+            ),
+        };
+        let (items, next) =
+            list_query(state, principal, table_query, &list_id, scope, &params).await?;
+        let found: Vec<Task> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        (tasks, next_cursor) = (found.into_iter().filter(|t| keep(t)).collect(), next);
+    }
+    let data = tasks
+        .iter()
+        .map(|t| show(principal, t))
+        .collect::<Result<_, _>>()?;
+    Ok(ListPage { data, next_cursor })
+}
+
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: TaskPatch,
+) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    principal.check_writable(RESOURCE, &patch.fields_sent())?;
+    let tenant = &principal.tenant;
+    let task = write_on_version(&precondition, "task", || async {
+        let current = load(state, principal, scope, id).await?;
+        let mut next = current.clone();
+        let mut errors = Errors::new();
+        patch.clone().apply(&mut next, &mut errors);
+        normalize_and_check(&mut next, &mut errors);
+        let now = state.clock.now();
+        next.updated_at = current.updated_at.clone();
+        if next != current {
+            next.updated_at = rfc3339(now);
+        }
+        settle_status(Some(&current), &mut next);
+        check_links(state, principal, Some(&current), &next, &mut errors).await?;
+        if next.owner_id != current.owner_id {
+            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
+        }
+        errors.finish().map_err(ApiError::Validation)?;
+        precondition.check(current.version)?;
+        if next == current {
+            return Ok(Ok(current));
+        }
+        next.version = current.version + 1;
+        let action = match (current.status, next.status) {
+            (a, TaskStatus::Done) if a != TaskStatus::Done => "task.completed",
+            _ => "task.updated",
+        };
+        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
+            .with_changes(Some(&current), Some(&next));
+        let mut writes = vec![Write::Put {
+            item: to_stored(tenant, &next)?,
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(reminders::queue_writes(
+            tenant,
+            Some(&current),
+            Some(&next),
+        )?);
+        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await.map(|()| next))
+    })
+    .await?;
+    show(principal, &task)
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    let scope = principal.require(RESOURCE, Action::Delete)?;
+    let tenant = &principal.tenant;
+    write_on_version(&precondition, "task", || async {
+        let current = load(state, principal, scope, id).await?;
+        precondition.check(current.version)?;
+        let entry = Entry::by(
+            principal,
+            state.clock.now(),
+            "task.deleted",
+            RESOURCE,
+            Some(id),
+        )
+        .with_changes(Some(&current), None);
+        let mut writes = vec![Write::Delete {
+            key: key(tenant, id),
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(reminders::queue_writes(tenant, Some(&current), None)?);
+        writes.extend(link_writes(tenant, Some(&current), None)?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await)
+    })
+    .await
+}
