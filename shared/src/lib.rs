@@ -26,6 +26,7 @@ pub mod mail;
 pub mod notifications;
 pub mod pipelines;
 pub mod policy;
+pub mod products;
 pub mod records;
 pub mod reminders;
 pub mod search;

@@ -135,6 +135,10 @@ pub struct Writing {
     pub id: Option<String>,
     pub extra: Vec<crate::table::Write>,
     pub dry_run: bool,
+    /// What the caller already read for many writes alike (an import step): the
+    /// tenant's phone region and the object's field definitions.
+    pub region: Option<String>,
+    pub definitions: Option<std::sync::Arc<crate::fields::Definitions>>,
 }
 
 /// Giving a record of `resource` an owner (other than the caller) needs `assign`, and the

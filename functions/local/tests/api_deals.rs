@@ -315,6 +315,11 @@ async fn stages_are_renamed_reordered_added_and_removed_only_when_empty() {
     let read = app.get(&format!("/v1/deals/{}", id(&deal)), token).await;
     assert_eq!(read.ok(200)["stage_id"], stage(&stages, "Negotiation"));
 
+    let cleared = app
+        .patch(&path, token, json!({"name": null, "stages": null}))
+        .await;
+    assert_eq!(cleared.invalid_fields(), ["name", "stages"]);
+
     // Now it goes; at the same time a stage is renamed, one added, two swapped.
     let mut next: Vec<Value> = without_proposal.clone();
     next[0]["name"] = json!("Lead");

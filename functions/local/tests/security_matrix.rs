@@ -273,6 +273,28 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/deals/{id}/stage-history",
             Roles([200, 404, 404, 403, 403, 200]),
         ),
+        // The catalogue: read with deals or orders, kept with update on all orders.
+        (
+            "POST",
+            "/v1/products",
+            Roles([201, 403, 403, 403, 201, 403]),
+        ),
+        ("GET", "/v1/products", Roles([200, 200, 200, 403, 200, 200])),
+        (
+            "GET",
+            "/v1/products/{id}",
+            Roles([200, 200, 200, 403, 200, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/products/{id}",
+            Roles([200, 403, 403, 403, 200, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/products/{id}",
+            Roles([204, 403, 403, 403, 204, 403]),
+        ),
         // Tasks owned (assigned to) the admin: sales, support (own scope) and the
         // manager (team scope, not the admin's team) do not find them.
         ("POST", "/v1/tasks", Roles([201, 201, 201, 201, 403, 403])),
@@ -565,6 +587,23 @@ async fn request(
             let body = (method == "PATCH").then(|| json!({"title": "Changed"}));
             (path.replace("{id}", &id_of(&deal)), body)
         }
+        ("POST", "/v1/products") => (
+            path.into(),
+            body(
+                json!({"sku": format!("M-{unique}"), "name": "Matrix", "unit_price": {"amount_minor": 100, "currency": "CNY"}}),
+            ),
+        ),
+        (_, "/v1/products/{id}") => {
+            let product = app
+                .post(
+                    "/v1/products",
+                    Some(admin),
+                    json!({"sku": format!("F-{unique}"), "name": "Fixture", "unit_price": {"amount_minor": 100, "currency": "CNY"}}),
+                )
+                .await;
+            let body = (method == "PATCH").then(|| json!({"name": "Renamed"}));
+            (path.replace("{id}", &id_of(&product)), body)
+        }
         ("POST", "/v1/tasks") => (path.into(), body(json!({"title": "Matrix"}))),
         (_, "/v1/tasks/{id}") => {
             let task = app
@@ -596,9 +635,11 @@ type FixtureKey = (usize, &'static str, &'static str, String);
 
 impl Fixtures {
     fn key(at: (usize, &'static str, &'static str), caller: Option<&Member>) -> FixtureKey {
-        // Only sessions belong to the caller; every other fixture serves all callers.
+        // Sessions belong to the caller, and a new product's sku must be new for each
+        // caller who may create one; every other fixture serves all callers.
+        let per_caller = at.2.starts_with("/v1/sessions/") || at.2 == "/v1/products";
         let who = match caller {
-            Some(m) if at.2.starts_with("/v1/sessions/") => m.email.clone(),
+            Some(m) if per_caller => m.email.clone(),
             _ => String::new(),
         };
         (at.0, at.1, at.2, who)

@@ -16,6 +16,7 @@ use shared::notifications::{self, Notification, NotificationQuery};
 use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
 use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 use shared::policy::View;
+use shared::products::{self, NewProduct, Product, ProductPatch, ProductQuery};
 use shared::tasks::service::{self as tasks, TaskQuery};
 use shared::tasks::{NewTask, TaskPatch};
 
@@ -37,6 +38,11 @@ pub fn routes() -> Routes {
         .patch("/v1/deals/{id}", update)
         .delete("/v1/deals/{id}", delete)
         .get("/v1/deals/{id}/stage-history", history)
+        .post("/v1/products", create_product)
+        .get("/v1/products", list_products)
+        .get("/v1/products/{id}", get_product)
+        .patch("/v1/products/{id}", update_product)
+        .delete("/v1/products/{id}", delete_product)
         .post("/v1/tasks", create_task)
         .get("/v1/tasks", list_tasks)
         .get("/v1/tasks/{id}", get_task)
@@ -45,6 +51,67 @@ pub fn routes() -> Routes {
         .get("/v1/notifications", list_notifications)
         .post("/v1/notifications/{id}/read", read_notification)
         .post("/v1/notifications/read-all", read_all_notifications)
+}
+
+fn product_response(status: StatusCode, product: &Product) -> Response {
+    record_response(
+        status,
+        "/v1/products",
+        &product.id,
+        product.version,
+        product,
+    )
+}
+
+async fn create_product(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewProduct>,
+) -> Result<Response, ApiError> {
+    let product = products::create(&state, &principal, input).await?;
+    Ok(product_response(StatusCode::CREATED, &product))
+}
+
+async fn list_products(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<ProductQuery>,
+) -> Result<JsonResponse<ListPage<Product>>, ApiError> {
+    products::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_product(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let product = products::get(&state, &principal, &id).await?;
+    Ok(product_response(StatusCode::OK, &product))
+}
+
+async fn update_product(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<ProductPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let product = products::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(product_response(StatusCode::OK, &product))
+}
+
+async fn delete_product(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    products::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn task_response(status: StatusCode, task: View) -> Response {

@@ -76,16 +76,20 @@ pub async fn create_with(
         version: 1,
     };
     let mut errors = Errors::new();
-    let region = phone_region(state, principal).await?;
+    let region = match writing.region.clone() {
+        Some(region) => region,
+        None => phone_region(state, principal).await?,
+    };
     normalize_and_check(&mut company, &region, &mut errors);
     if company.owner_id != principal.user_id {
         check_owner(state, principal, RESOURCE, &company.owner_id, &mut errors).await?;
     }
     let tenant = &principal.tenant;
-    let defs = fields::prepare(
+    let defs = fields::prepare_with(
         state,
         tenant,
         RESOURCE,
+        writing.definitions.as_deref(),
         &[&company.id],
         None,
         &mut company.custom,

@@ -218,17 +218,21 @@ pub async fn create_with(
             &mut errors,
         );
     }
-    let region = phone_region(state, principal).await?;
+    let region = match writing.region.clone() {
+        Some(region) => region,
+        None => phone_region(state, principal).await?,
+    };
     normalize_and_check(&mut contact, state.clock.now().date(), &region, &mut errors);
     if contact.owner_id != principal.user_id {
         check_owner(state, principal, RESOURCE, &contact.owner_id, &mut errors).await?;
     }
     check_company(state, principal, None, &contact, &mut errors).await?;
     let tenant = &principal.tenant;
-    let defs = fields::prepare(
+    let defs = fields::prepare_with(
         state,
         tenant,
         RESOURCE,
+        writing.definitions.as_deref(),
         &[&contact.id],
         None,
         &mut contact.custom,

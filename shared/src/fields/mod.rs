@@ -343,7 +343,25 @@ pub async fn prepare(
     after: &mut Map<String, Value>,
     errors: &mut Errors,
 ) -> Result<Definitions, crate::http::ApiError> {
-    let defs = service::definitions(state.table.as_ref(), tenant, object).await?;
+    prepare_with(state, tenant, object, None, holders, before, after, errors).await
+}
+
+/// [`prepare`] with the definitions already read (`None` reads them).
+#[allow(clippy::too_many_arguments)]
+pub async fn prepare_with(
+    state: &crate::AppState,
+    tenant: &TenantId,
+    object: &str,
+    known: Option<&Definitions>,
+    holders: &[&str],
+    before: Option<&Map<String, Value>>,
+    after: &mut Map<String, Value>,
+    errors: &mut Errors,
+) -> Result<Definitions, crate::http::ApiError> {
+    let defs = match known {
+        Some(defs) => defs.clone(),
+        None => service::definitions(state.table.as_ref(), tenant, object).await?,
+    };
     check(&defs, before, after, errors);
     check_unique(
         state.table.as_ref(),

@@ -337,9 +337,10 @@ pub async fn step(
         .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
     let mut progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     let rows = read_rows(state, &params).await?;
-    let defs =
+    let defs = Arc::new(
         fields::service::definitions(state.table.as_ref(), &principal.tenant, &params.object)
-            .await?;
+            .await?,
+    );
     let region = phone_region(state, principal).await?;
     let end = (progress.next_row + state.config.import_batch_rows).min(rows.len());
     let mut reports = Vec::new();
@@ -369,15 +370,20 @@ pub async fn step(
         }
         let mut running = tokio::task::JoinSet::new();
         for (i, input) in window.drain(..) {
-            let (state, principal, params, region, job_id) = (
+            let (state, principal, params, region, job_id, defs) = (
                 state.clone(),
                 principal.clone(),
                 params.clone(),
                 region.clone(),
                 job.id.clone(),
+                defs.clone(),
             );
             running.spawn(async move {
-                let done = import_row(&state, &principal, &params, &region, &job_id, input).await;
+                let known = Known {
+                    region: &region,
+                    defs,
+                };
+                let done = import_row(&state, &principal, &params, known, &job_id, input).await;
                 (i, done)
             });
         }
@@ -520,16 +526,22 @@ fn fingerprint_hex(object: &str, input: &Map<String, Value>) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a step read once for all its rows.
+struct Known<'a> {
+    region: &'a str,
+    defs: Arc<fields::Definitions>,
+}
+
 /// Imports one row.
-#[allow(clippy::too_many_arguments)]
 async fn import_row(
     state: &AppState,
     principal: &Principal,
     params: &Params,
-    region: &str,
+    known: Known<'_>,
     job_id: &str,
     input: Map<String, Value>,
 ) -> Result<Done, ApiError> {
+    let region = known.region;
     let marker = fingerprint(&principal.tenant, &params.object, &input);
     if let Some(found) = state.table.get(&marker).await?
         && let Some(id) = found.get("id").and_then(Value::as_str)
@@ -570,6 +582,8 @@ async fn import_row(
             condition: Condition::None,
         }],
         dry_run: params.dry_run,
+        region: Some(region.to_owned()),
+        definitions: Some(known.defs),
     };
     let created = if params.object == "contacts" {
         let input: NewContact = match serde_json::from_value(Value::Object(input)) {

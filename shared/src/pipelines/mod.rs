@@ -82,8 +82,10 @@ pub struct NewPipeline {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelinePatch {
-    pub name: Option<String>,
-    pub stages: Option<Vec<StageInput>>,
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub stages: Option<Option<Vec<StageInput>>>,
 }
 
 /// The stages a new tenant's pipeline (and a pipeline created without stages) has, in

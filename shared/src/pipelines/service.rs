@@ -193,12 +193,18 @@ pub async fn update(
         let current = find(table, tenant, id).await?.ok_or_else(not_found)?;
         let mut next = current.clone();
         let mut errors = Errors::new();
-        if let Some(name) = &patch.name {
-            check_name(name, &mut errors);
-            next.name = name.trim().to_owned();
+        match &patch.name {
+            Some(Some(name)) => {
+                check_name(name, &mut errors);
+                next.name = name.trim().to_owned();
+            }
+            Some(None) => errors.add("name", "cannot be removed"),
+            None => {}
         }
-        if let Some(stages) = patch.stages.clone() {
-            next.stages = build_stages(&current.stages, stages, &mut errors);
+        match patch.stages.clone() {
+            Some(Some(stages)) => next.stages = build_stages(&current.stages, stages, &mut errors),
+            Some(None) => errors.add("stages", "cannot be removed"),
+            None => {}
         }
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
