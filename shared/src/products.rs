@@ -80,10 +80,14 @@ fn sku_key(tenant: &TenantId, sku: &str) -> Key {
     Key::new(tenant.pk("product-skus"), sku.to_lowercase())
 }
 
+/// The longest sku, as sent (spaces around it included).
+const MAX_SKU: usize = 64;
+
 fn check(product: &mut Product, errors: &mut Errors) {
+    let sent = product.sku.chars().count();
     product.sku = product.sku.trim().to_owned();
     if product.sku.is_empty()
-        || product.sku.chars().count() > 64
+        || sent > MAX_SKU
         || product
             .sku
             .chars()
@@ -228,6 +232,9 @@ pub async fn list(
     require_read(principal)?;
     let tenant = &principal.tenant;
     if let Some(sku) = &query.sku {
+        if sku.is_empty() || sku.chars().count() > MAX_SKU {
+            return Err(ApiError::validation("sku", "must be 1 to 64 characters"));
+        }
         let found = match state.table.get(&sku_key(tenant, sku.trim())).await? {
             Some(marker) => match marker.get("product_id").and_then(|v| v.as_str()) {
                 Some(id) => find(state, tenant, id).await?,

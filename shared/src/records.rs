@@ -172,3 +172,59 @@ pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<Str
             .map_or_else(crate::tenancy::default_region, |t| t.default_region),
     )
 }
+
+/// A record of a tenant with an owner (for record scope).
+pub trait Owned: serde::de::DeserializeOwned {
+    fn owner_id(&self) -> &str;
+}
+
+/// Record `id` (with `prefix`) at `key`, if it exists and `scope` reaches its owner;
+/// otherwise `not_found` (another tenant's id, a malformed one and one out of scope all
+/// look alike).
+pub async fn load_owned<T: Owned>(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    (prefix, id): (&str, &str),
+    key: crate::table::Key,
+    not_found: fn() -> ApiError,
+) -> Result<T, ApiError> {
+    if !crate::ids::is_id(prefix, id) {
+        return Err(not_found());
+    }
+    let item = state.table.get(&key).await?.ok_or_else(not_found)?;
+    let record: T = crate::table::from_item(item)?;
+    if !principal.reaches(scope, record.owner_id()) {
+        return Err(not_found());
+    }
+    Ok(record)
+}
+
+/// The link items of record `id` (named `field` in them) that change when its links go
+/// from `old` to `new`: each link `(resource, record)` is an item `id` in the partition
+/// `partition(resource, record)`, so the linked record lists what links to it.
+pub fn link_writes(
+    partition: impl Fn(&str, &str) -> String,
+    (field, id): (&str, &str),
+    old: &[(&str, &str)],
+    new: &[(&str, &str)],
+) -> Result<Vec<crate::table::Write>, ApiError> {
+    use crate::table::{Condition, Key, Write, to_item};
+    let mut writes = Vec::new();
+    for link in old.iter().filter(|l| !new.contains(l)) {
+        writes.push(Write::Delete {
+            key: Key::new(partition(link.0, link.1), id),
+            condition: Condition::None,
+        });
+    }
+    for link in new.iter().filter(|l| !old.contains(l)) {
+        writes.push(Write::Put {
+            item: to_item(
+                &Key::new(partition(link.0, link.1), id),
+                &serde_json::json!({ field: id }),
+            )?,
+            condition: Condition::None,
+        });
+    }
+    Ok(writes)
+}

@@ -134,6 +134,14 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
     )
     .await
     .ok(201);
+    let deal = app
+        .post(
+            "/v1/deals",
+            Some(t),
+            json!({"title": "Engine order", "contact_id": other}),
+        )
+        .await;
+    let deal = id(deal.ok(201));
 
     let merged = app
         .post(
@@ -165,9 +173,17 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| e["kind"] == "call")
         .filter_map(|e| e["subject"].as_str())
         .collect();
     assert_eq!(subjects, ["First call"], "the other's activity moved over");
+    // So did its deal.
+    let read = app.get(&format!("/v1/deals/{deal}"), t).await;
+    assert_eq!(read.ok(200)["contact_id"], keep.as_str());
+    let of_keep = app.get(&format!("/v1/deals?contact_id={keep}"), t).await;
+    assert_eq!(of_keep.ok(200)["data"][0]["id"], deal.as_str());
+    let of_other = app.get(&format!("/v1/deals?contact_id={other}"), t).await;
+    assert!(of_other.ok(200)["data"].as_array().unwrap().is_empty());
     let found = app.get("/v1/contacts?email=ada@poetry.uk", t).await;
     assert_eq!(found.ok(200)["data"][0]["id"], keep.as_str());
     let found = app.get("/v1/contacts?q=poetry", t).await;

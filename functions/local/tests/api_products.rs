@@ -97,6 +97,18 @@ async fn the_catalogue_is_kept_by_finance_and_read_by_sellers() {
     );
     let cleared = app.patch(&path, admin, json!({"name": null})).await;
     assert_eq!(cleared.invalid_fields(), ["name"]);
+    let padded = app
+        .patch(
+            &path,
+            admin,
+            json!({"sku": format!(" {} ", "x".repeat(63))}),
+        )
+        .await;
+    assert_eq!(padded.invalid_fields(), ["sku"], "64 characters as sent");
+    let long = app
+        .get(&format!("/v1/products?sku={}", "x".repeat(65)), admin)
+        .await;
+    assert_eq!(long.invalid_fields(), ["sku"]);
 
     // Another company sees none of it.
     let other = app.sign_up("Other").await;

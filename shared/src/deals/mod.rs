@@ -62,6 +62,12 @@ pub struct Deal {
     pub version: u64,
 }
 
+impl crate::records::Owned for Deal {
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+}
+
 /// The body of `POST /v1/deals`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,7 @@ use crate::fields::{self, Definitions, service::definitions};
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
-use crate::ids::{TenantId, is_id, new_id};
+use crate::ids::{TenantId, new_id};
 use crate::pipelines::{self, Pipeline, StageKind};
 use crate::policy::{Action, Scope, View};
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
@@ -76,31 +76,13 @@ fn link_writes(
     before: Option<&Deal>,
     after: Option<&Deal>,
 ) -> Result<Vec<Write>, ApiError> {
-    let old = before.map(links).unwrap_or_default();
-    let new = after.map(links).unwrap_or_default();
-    let mut writes = Vec::new();
-    for link in &old {
-        if !new.contains(link) {
-            let deal = before.expect("old links come from a deal");
-            writes.push(Write::Delete {
-                key: Key::new(linked_pk(tenant, link.0, link.1), &deal.id),
-                condition: Condition::None,
-            });
-        }
-    }
-    for link in &new {
-        if !old.contains(link) {
-            let deal = after.expect("new links come from a deal");
-            writes.push(Write::Put {
-                item: to_item(
-                    &Key::new(linked_pk(tenant, link.0, link.1), &deal.id),
-                    &serde_json::json!({ "deal_id": deal.id }),
-                )?,
-                condition: Condition::None,
-            });
-        }
-    }
-    Ok(writes)
+    let id = after.or(before).map_or("", |d| d.id.as_str());
+    crate::records::link_writes(
+        |resource, record| linked_pk(tenant, resource, record),
+        ("deal_id", id),
+        &before.map(links).unwrap_or_default(),
+        &after.map(links).unwrap_or_default(),
+    )
 }
 
 /// One stage change of a deal (its first entry is where it was created).
@@ -330,19 +312,8 @@ async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Deal, ApiError> {
-    if !is_id(PREFIX, id) {
-        return Err(not_found());
-    }
-    let item = state
-        .table
-        .get(&key(&principal.tenant, id))
-        .await?
-        .ok_or_else(not_found)?;
-    let deal: Deal = from_item(item)?;
-    if !principal.reaches(scope, &deal.owner_id) {
-        return Err(not_found());
-    }
-    Ok(deal)
+    let key = key(&principal.tenant, id);
+    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
 /// `deal` as the caller sees it: removed custom fields left out, field rules applied.
@@ -775,4 +746,75 @@ pub async fn board(
         name: pipeline.name,
         stages: out,
     })
+}
+
+/// Moves every deal linked to contact (or company) `from` over to `to` (a merge):
+/// each deal's link is rewritten on its version, with its audit entry. Repeatable: a
+/// deal already moved no longer links to `from`.
+pub async fn relink(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    from: &str,
+    to: &str,
+) -> Result<usize, ApiError> {
+    let tenant = &principal.tenant;
+    let mut moved = 0;
+    loop {
+        let page = state
+            .table
+            .query(&Query::partition(linked_pk(tenant, resource, from)).limit(50))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(moved);
+        }
+        for link in page.items {
+            let Some(id) = link.get("deal_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            write_on_version(&Precondition::Any, "deal", || async {
+                let Some(item) = state.table.get(&key(tenant, id)).await? else {
+                    // A link left by a deal deleted meanwhile goes.
+                    return Ok(state
+                        .table
+                        .delete(
+                            &Key::new(linked_pk(tenant, resource, from), id),
+                            Condition::None,
+                        )
+                        .await);
+                };
+                let current: Deal = from_item(item)?;
+                let mut next = current.clone();
+                for (field, link) in [
+                    (contacts::service::RESOURCE, &mut next.contact_id),
+                    (companies::RESOURCE, &mut next.company_id),
+                ] {
+                    if field == resource && link.as_deref() == Some(from) {
+                        *link = Some(to.to_owned());
+                    }
+                }
+                let now = state.clock.now();
+                next.version = current.version + 1;
+                next.updated_at = rfc3339(now);
+                let entry = Entry::by(principal, now, "deal.updated", RESOURCE, Some(id))
+                    .with_changes(Some(&current), Some(&next));
+                let mut writes = vec![Write::Put {
+                    item: to_stored(tenant, &next)?,
+                    condition: Condition::VersionIs(current.version),
+                }];
+                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+                if writes.len() == 1 {
+                    // Linked by a stale item only: drop it.
+                    writes.push(Write::Delete {
+                        key: Key::new(linked_pk(tenant, resource, from), id),
+                        condition: Condition::None,
+                    });
+                }
+                writes.push(entry.write(tenant)?);
+                Ok(state.table.transact(writes).await)
+            })
+            .await?;
+            moved += 1;
+        }
+    }
 }

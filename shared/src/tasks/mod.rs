@@ -99,6 +99,12 @@ pub struct Task {
     pub version: u64,
 }
 
+impl crate::records::Owned for Task {
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+}
+
 /// The body of `POST /v1/tasks`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,11 +15,11 @@ use crate::clock::rfc3339;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
-use crate::ids::{TenantId, is_id, new_id};
+use crate::ids::{TenantId, new_id};
 use crate::policy::{Action, Scope, View};
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
 use crate::reminders;
-use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
+use crate::table::{Condition, Index, Item, Query, SortKey, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::{companies, contacts, deals};
 
@@ -65,31 +65,13 @@ fn link_writes(
     before: Option<&Task>,
     after: Option<&Task>,
 ) -> Result<Vec<Write>, ApiError> {
-    let old = before.map(links).unwrap_or_default();
-    let new = after.map(links).unwrap_or_default();
-    let mut writes = Vec::new();
-    for (resource, id) in &old {
-        if !new.contains(&(resource, id)) {
-            let task = before.expect("old links come from a task");
-            writes.push(Write::Delete {
-                key: Key::new(linked_pk(tenant, resource, id), &task.id),
-                condition: Condition::None,
-            });
-        }
-    }
-    for (resource, id) in &new {
-        if !old.contains(&(resource, id)) {
-            let task = after.expect("new links come from a task");
-            writes.push(Write::Put {
-                item: to_item(
-                    &Key::new(linked_pk(tenant, resource, id), &task.id),
-                    &serde_json::json!({ "task_id": task.id }),
-                )?,
-                condition: Condition::None,
-            });
-        }
-    }
-    Ok(writes)
+    let id = after.or(before).map_or("", |t| t.id.as_str());
+    crate::records::link_writes(
+        |resource, record| linked_pk(tenant, resource, record),
+        ("task_id", id),
+        &before.map(links).unwrap_or_default(),
+        &after.map(links).unwrap_or_default(),
+    )
 }
 
 /// Each newly linked record must be one the caller can see.
@@ -202,19 +184,8 @@ async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Task, ApiError> {
-    if !is_id(PREFIX, id) {
-        return Err(not_found());
-    }
-    let item = state
-        .table
-        .get(&key(&principal.tenant, id))
-        .await?
-        .ok_or_else(not_found)?;
-    let task: Task = from_item(item)?;
-    if !principal.reaches(scope, &task.owner_id) {
-        return Err(not_found());
-    }
-    Ok(task)
+    let key = key(&principal.tenant, id);
+    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
