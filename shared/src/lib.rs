@@ -24,6 +24,7 @@ pub mod keys;
 pub mod lambda;
 pub mod mail;
 pub mod notifications;
+pub mod orders;
 pub mod pipelines;
 pub mod policy;
 pub mod products;

@@ -13,6 +13,8 @@ use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::notifications::{self, Notification, NotificationQuery};
+use shared::orders::service::{self as orders, Created, OrderQuery, PurchaseHistory};
+use shared::orders::{NewOrder, OrderPatch};
 use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
 use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 use shared::policy::View;
@@ -43,6 +45,17 @@ pub fn routes() -> Routes {
         .get("/v1/products/{id}", get_product)
         .patch("/v1/products/{id}", update_product)
         .delete("/v1/products/{id}", delete_product)
+        .post("/v1/orders", create_order)
+        .get("/v1/orders", list_orders)
+        .get("/v1/orders/{id}", get_order)
+        .patch("/v1/orders/{id}", update_order)
+        .delete("/v1/orders/{id}", delete_order)
+        .put(
+            "/v1/orders/external/{source}/{external_id}",
+            upsert_external_order,
+        )
+        .get("/v1/contacts/{id}/purchases", contact_purchases)
+        .get("/v1/companies/{id}/purchases", company_purchases)
         .post("/v1/tasks", create_task)
         .get("/v1/tasks", list_tasks)
         .get("/v1/tasks/{id}", get_task)
@@ -112,6 +125,110 @@ async fn delete_product(
     let precondition = Precondition::from_headers(&headers);
     products::delete(&state, &principal, &id, precondition).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn order_response(created: Created) -> Response {
+    let status = if created.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let order = created.order;
+    record_response(status, "/v1/orders", order.id(), order.version, &order)
+}
+
+async fn create_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewOrder>,
+) -> Result<Response, ApiError> {
+    Ok(order_response(
+        orders::create(&state, &principal, input).await?,
+    ))
+}
+
+async fn list_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<OrderQuery>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    orders::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+async fn get_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let order = orders::get(&state, &principal, &id).await?;
+    Ok(record_response(
+        StatusCode::OK,
+        "/v1/orders",
+        order.id(),
+        order.version,
+        &order,
+    ))
+}
+
+async fn update_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<OrderPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let order = orders::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(record_response(
+        StatusCode::OK,
+        "/v1/orders",
+        order.id(),
+        order.version,
+        &order,
+    ))
+}
+
+async fn delete_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    orders::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn upsert_external_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((source, external_id)): Path<(String, String)>,
+    Json(input): Json<NewOrder>,
+) -> Result<Response, ApiError> {
+    let created = orders::upsert_external(&state, &principal, &source, &external_id, input).await?;
+    Ok(order_response(created))
+}
+
+async fn contact_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
+    orders::purchases(&state, &principal, "contacts", &id)
+        .await
+        .map(JsonResponse)
+}
+
+async fn company_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
+    orders::purchases(&state, &principal, "companies", &id)
+        .await
+        .map(JsonResponse)
 }
 
 fn task_response(status: StatusCode, task: View) -> Response {

@@ -63,6 +63,7 @@ pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
         "companies" => crate::companies::FIELDS,
         "deals" => crate::deals::FIELDS,
         "tasks" => crate::tasks::FIELDS,
+        "orders" => crate::orders::FIELDS,
         _ => &[],
     }
 }

@@ -1,0 +1,903 @@
+//! Order operations: permission first, then tenant and record scope (an order out of
+//! scope, or of another tenant, is not found). An order's write carries the tenant's
+//! order counter (on create), its partner marker, its links to contact and company, their
+//! purchase histories, their timelines, and the audit entry.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Line, LineInput, MAX_LINES, MAX_QUANTITY, NewOrder, Order, OrderPatch, OrderStatus, PREFIX,
+    RESOURCE, check_token, external_key, key, linked_pk,
+};
+use crate::AppState;
+use crate::audit::Entry;
+use crate::clock::rfc3339;
+use crate::companies::MAX_AMOUNT_MINOR;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, new_id};
+use crate::policy::{Action, Scope, View};
+use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
+use crate::table::{Condition, Index, Item, Key, Query, TableError, Write, from_item, to_item};
+use crate::validation::Errors;
+use crate::{companies, contacts, deals, products, timeline};
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No order with this id.".into())
+}
+
+fn to_stored(tenant: &TenantId, order: &Order) -> Result<Item, ApiError> {
+    let mut item = to_item(&key(tenant, &order.id), order)?;
+    index_by_owner(&mut item, tenant, RESOURCE, &order.owner_id, &order.id);
+    Ok(item)
+}
+
+fn links(order: &Order) -> Vec<(&'static str, &str)> {
+    [
+        (contacts::service::RESOURCE, order.contact_id.as_deref()),
+        (companies::RESOURCE, order.company_id.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(r, id)| id.map(|id| (r, id)))
+    .collect()
+}
+
+fn link_writes(
+    tenant: &TenantId,
+    before: Option<&Order>,
+    after: Option<&Order>,
+) -> Result<Vec<Write>, ApiError> {
+    let id = after.or(before).map_or("", |o| o.id.as_str());
+    crate::records::link_writes(
+        |resource, record| linked_pk(tenant, resource, record),
+        ("order_id", id),
+        &before.map(links).unwrap_or_default(),
+        &after.map(links).unwrap_or_default(),
+    )
+}
+
+/// The tenant's order counter: the last number given.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Counter {
+    last: u64,
+    #[serde(default)]
+    version: u64,
+}
+
+fn counter_key(tenant: &TenantId) -> Key {
+    Key::new(tenant.pk("counters"), "orders")
+}
+
+/// A contact's or company's purchases: confirmed, paid or shipped orders.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchases {
+    pub order_count: u64,
+    /// Totals per currency, minor units.
+    pub lifetime: BTreeMap<String, i64>,
+    /// Orders per currency (for averages).
+    #[serde(default)]
+    pub counts: BTreeMap<String, u64>,
+    pub first_purchase_at: Option<String>,
+    pub last_purchase_at: Option<String>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+fn purchases_key(tenant: &TenantId, resource: &str, id: &str) -> Key {
+    Key::new(tenant.pk(&format!("purchases#{resource}")), id)
+}
+
+async fn read_purchases(
+    state: &AppState,
+    tenant: &TenantId,
+    resource: &str,
+    id: &str,
+) -> Result<Purchases, ApiError> {
+    Ok(
+        match state
+            .table
+            .get(&purchases_key(tenant, resource, id))
+            .await?
+        {
+            Some(item) => from_item(item)?,
+            None => Purchases::default(),
+        },
+    )
+}
+
+/// The purchase history writes for an order going from `before` to `after`: each linked
+/// contact and company it leaves or joins as a purchase is adjusted (on its version).
+async fn purchase_writes(
+    state: &AppState,
+    tenant: &TenantId,
+    before: Option<&Order>,
+    after: Option<&Order>,
+) -> Result<Vec<Write>, ApiError> {
+    let old = before.filter(|o| o.status.is_purchase());
+    let new = after.filter(|o| o.status.is_purchase());
+    let mut touched: BTreeMap<(&str, String), (Purchases, bool)> = BTreeMap::new();
+    for (order, sign) in [(old, -1i64), (new, 1)] {
+        let Some(order) = order else { continue };
+        for (resource, id) in links(order) {
+            let at = (resource, id.to_owned());
+            if !touched.contains_key(&at) {
+                let read = read_purchases(state, tenant, resource, id).await?;
+                touched.insert(at.clone(), (read, false));
+            }
+            let (p, recompute) = touched.get_mut(&at).expect("inserted above");
+            p.order_count = p.order_count.saturating_add_signed(sign);
+            *p.lifetime.entry(order.currency.clone()).or_default() += sign * order.total_minor;
+            p.lifetime.retain(|_, v| *v != 0);
+            let n = p.counts.entry(order.currency.clone()).or_default();
+            *n = n.saturating_add_signed(sign);
+            p.counts.retain(|_, n| *n != 0);
+            let date = order.confirmed_at.clone();
+            if sign > 0 {
+                if p.first_purchase_at.is_none() || date < p.first_purchase_at {
+                    p.first_purchase_at = date.clone();
+                }
+                if date > p.last_purchase_at {
+                    p.last_purchase_at = date;
+                }
+            } else if date == p.first_purchase_at || date == p.last_purchase_at {
+                *recompute = true;
+            }
+        }
+    }
+    let unchanged = match (old, new) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            links(a) == links(b) && a.total_minor == b.total_minor && a.currency == b.currency
+        }
+        _ => false,
+    };
+    if unchanged {
+        return Ok(Vec::new());
+    }
+    let mut writes = Vec::new();
+    for ((resource, id), (mut purchases, recompute)) in touched {
+        if recompute {
+            let (first, last) = purchase_dates(state, tenant, resource, &id, before, after).await?;
+            purchases.first_purchase_at = first;
+            purchases.last_purchase_at = last;
+        }
+        let condition = if purchases.version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(purchases.version)
+        };
+        purchases.version += 1;
+        writes.push(Write::Put {
+            item: to_item(&purchases_key(tenant, resource, &id), &purchases)?,
+            condition,
+        });
+    }
+    Ok(writes)
+}
+
+/// The first and last purchase dates of a contact or company, from its orders (the
+/// order being written counted as it will be).
+async fn purchase_dates(
+    state: &AppState,
+    tenant: &TenantId,
+    resource: &str,
+    id: &str,
+    before: Option<&Order>,
+    after: Option<&Order>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let writing = after.or(before).map(|o| o.id.clone());
+    let mut dates: Vec<String> = Vec::new();
+    if let Some(order) =
+        after.filter(|o| o.status.is_purchase() && links(o).contains(&(resource, id)))
+    {
+        dates.extend(order.confirmed_at.clone());
+    }
+    let mut start = None;
+    loop {
+        let page = state
+            .table
+            .query(
+                &Query::partition(linked_pk(tenant, resource, id))
+                    .limit(100)
+                    .start(start),
+            )
+            .await?;
+        for link in page.items {
+            let Some(order_id) = link.get("order_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            if Some(order_id) == writing.as_deref() {
+                continue;
+            }
+            if let Some(item) = state.table.get(&key(tenant, order_id)).await? {
+                let order: Order = from_item(item)?;
+                if order.status.is_purchase() {
+                    dates.extend(order.confirmed_at);
+                }
+            }
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => break,
+        }
+    }
+    dates.sort();
+    Ok((dates.first().cloned(), dates.last().cloned()))
+}
+
+/// Builds the lines (products read for their name, sku, price and tax rate) and the
+/// order's currency. Reports every rule broken.
+async fn build_lines(
+    state: &AppState,
+    tenant: &TenantId,
+    currency: Option<String>,
+    input: Vec<LineInput>,
+    errors: &mut Errors,
+) -> Result<(Vec<Line>, String), ApiError> {
+    if input.is_empty() || input.len() > MAX_LINES {
+        errors.add("lines", format!("must hold 1 to {MAX_LINES} lines"));
+    }
+    let mut currency = currency;
+    let mut lines = Vec::with_capacity(input.len());
+    for (i, line) in input.into_iter().enumerate() {
+        let at = |field: &str| format!("lines[{i}].{field}");
+        let product = match &line.product_id {
+            Some(id) => match products::find(state, tenant, id).await? {
+                Some(p) => Some(p),
+                None => {
+                    errors.add(at("product_id"), "is not a product of this account");
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if let Some(p) = &product {
+            match &currency {
+                None => currency = Some(p.unit_price.currency.clone()),
+                Some(c) if *c != p.unit_price.currency && line.unit_price_minor.is_none() => {
+                    errors.add(
+                        at("product_id"),
+                        format!("is priced in {}, the order in {c}", p.unit_price.currency),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let description = line
+            .description
+            .clone()
+            .or_else(|| product.as_ref().map(|p| p.name.clone()))
+            .unwrap_or_default();
+        // At most 500 characters as sent; not blank.
+        let sent = description.chars().count();
+        let description = description.trim().to_owned();
+        if description.is_empty() || sent > 500 {
+            errors.add(
+                at("description"),
+                "must be 1 to 500 characters (or a product)",
+            );
+        }
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            errors.add(at("quantity"), format!("must be 1 to {MAX_QUANTITY}"));
+        }
+        let price = line
+            .unit_price_minor
+            .or(product.as_ref().map(|p| p.unit_price.amount_minor));
+        let Some(price) = price else {
+            errors.add(
+                at("unit_price_minor"),
+                "is needed for a line without a product",
+            );
+            continue;
+        };
+        if !(0..=MAX_AMOUNT_MINOR).contains(&price) {
+            errors.add(
+                at("unit_price_minor"),
+                format!("must be 0 to {MAX_AMOUNT_MINOR}"),
+            );
+            continue;
+        }
+        let discount = line.discount_bp.unwrap_or(0);
+        let tax = line
+            .tax_rate_bp
+            .or(product.as_ref().map(|p| p.tax_rate_bp))
+            .unwrap_or(0);
+        for (field, bp) in [("discount_bp", discount), ("tax_rate_bp", tax)] {
+            if bp > 10_000 {
+                errors.add(at(field), "must be 0 to 10000 (basis points)");
+            }
+        }
+        let product_ref = product.as_ref().map(|p| (p.id.as_str(), p.sku.as_str()));
+        match Line::compute(
+            product_ref,
+            description,
+            line.quantity,
+            price,
+            discount,
+            tax,
+        ) {
+            Some(computed) => lines.push(computed),
+            None => errors.add(at("quantity"), "makes the line's amount too large"),
+        }
+    }
+    let currency = currency.unwrap_or_default();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.add(
+            "currency",
+            "must be an ISO 4217 code, like CNY (or come from a product)",
+        );
+    }
+    Ok((lines, currency))
+}
+
+/// Checks the links: a contact, company and deal the caller can see.
+async fn check_links(
+    state: &AppState,
+    principal: &Principal,
+    before: Option<&Order>,
+    order: &Order,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    let changed = |f: fn(&Order) -> &Option<String>| {
+        f(order)
+            .as_ref()
+            .filter(|id| before.is_none_or(|b| f(b).as_ref() != Some(*id)))
+    };
+    if let Some(id) = changed(|o| &o.contact_id)
+        && contacts::service::get(state, principal, id, false)
+            .await
+            .is_err()
+    {
+        errors.add("contact_id", "is not a contact you can see");
+    }
+    if let Some(id) = changed(|o| &o.company_id)
+        && companies::service::get(state, principal, id).await.is_err()
+    {
+        errors.add("company_id", "is not a company you can see");
+    }
+    if let Some(id) = changed(|o| &o.deal_id)
+        && deals::service::get(state, principal, id).await.is_err()
+    {
+        errors.add("deal_id", "is not a deal you can see");
+    }
+    Ok(())
+}
+
+fn show(principal: &Principal, order: &Order) -> Result<View, ApiError> {
+    principal.view(RESOURCE, order, false)
+}
+
+/// Timeline entries on the linked contact and company (creation and status changes).
+fn timeline_writes(
+    tenant: &TenantId,
+    order: &Order,
+    at: time::OffsetDateTime,
+    entry: &Entry,
+) -> Result<Vec<Write>, ApiError> {
+    links(order)
+        .into_iter()
+        .map(|(_, id)| timeline::related(tenant, id, at, entry, &order.number))
+        .collect()
+}
+
+/// What a create answers: the order, and whether it is new (201) or the partner's order
+/// already made (200).
+pub struct Created {
+    pub order: View,
+    pub new: bool,
+}
+
+async fn find_external(
+    state: &AppState,
+    tenant: &TenantId,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(state
+        .table
+        .get(&external_key(tenant, source, external_id))
+        .await?
+        .and_then(|m| {
+            m.get("order_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        }))
+}
+
+/// Creates an order. With `source` and `external_id` it is safe to repeat: the order
+/// a partner already sent is answered again, not made twice.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewOrder,
+) -> Result<Created, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Create)?;
+    let tenant = &principal.tenant;
+    let mut errors = Errors::new();
+    let partner = match (&input.source, &input.external_id) {
+        (Some(source), Some(external)) => {
+            check_token("source", source, &mut errors);
+            check_token("external_id", external, &mut errors);
+            Some((source.clone(), external.clone()))
+        }
+        (None, None) => None,
+        _ => {
+            errors.add("external_id", "goes with source (both or neither)");
+            None
+        }
+    };
+    if let Some((source, external)) = &partner
+        && errors.is_empty()
+        && let Some(id) = find_external(state, tenant, source, external).await?
+    {
+        let order = load(state, principal, scope, &id).await?;
+        return Ok(Created {
+            order: show(principal, &order)?,
+            new: false,
+        });
+    }
+    let now = state.clock.now();
+    let (lines, currency) =
+        build_lines(state, tenant, input.currency, input.lines, &mut errors).await?;
+    let mut order = Order {
+        id: new_id(PREFIX),
+        number: String::new(),
+        contact_id: input.contact_id,
+        company_id: input.company_id,
+        deal_id: input.deal_id,
+        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
+        currency,
+        lines,
+        amount_minor: 0,
+        discount_minor: 0,
+        tax_minor: 0,
+        total_minor: 0,
+        status: input.status.unwrap_or_default(),
+        confirmed_at: None,
+        paid_at: None,
+        shipped_at: None,
+        cancelled_at: None,
+        refunded_at: None,
+        notes: input.notes,
+        source: input.source,
+        external_id: input.external_id,
+        created_by: principal.user_id.clone(),
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+        version: 1,
+    };
+    if !order.total_up() {
+        errors.add("lines", "make the order's total too large");
+    }
+    if !matches!(
+        order.status,
+        OrderStatus::Draft | OrderStatus::Confirmed | OrderStatus::Paid
+    ) {
+        errors.add("status", "a new order is a draft, confirmed or paid");
+    }
+    errors.trimmed("notes", &mut order.notes, 10_000);
+    order.stamp(&order.created_at.clone());
+    check_links(state, principal, None, &order, &mut errors).await?;
+    if order.owner_id != principal.user_id {
+        check_owner(state, principal, RESOURCE, &order.owner_id, &mut errors).await?;
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let made = write_on_version(&Precondition::Any, "order counter", || async {
+        let counter: Counter = match state.table.get(&counter_key(tenant)).await? {
+            Some(item) => from_item(item)?,
+            None => Counter::default(),
+        };
+        let mut order = order.clone();
+        order.number = format!("SO-{:06}", counter.last + 1);
+        let entry = Entry::by(principal, now, "order.created", RESOURCE, Some(&order.id))
+            .with_changes(None, Some(&order));
+        let mut writes = vec![
+            Write::Put {
+                item: to_stored(tenant, &order)?,
+                condition: Condition::NotExists,
+            },
+            Write::Put {
+                item: to_item(
+                    &counter_key(tenant),
+                    &Counter {
+                        last: counter.last + 1,
+                        version: counter.version + 1,
+                    },
+                )?,
+                condition: if counter.version == 0 {
+                    Condition::NotExists
+                } else {
+                    Condition::VersionIs(counter.version)
+                },
+            },
+        ];
+        if let (Some(source), Some(external)) = (&order.source, &order.external_id) {
+            writes.push(Write::Put {
+                item: to_item(
+                    &external_key(tenant, source, external),
+                    &serde_json::json!({ "order_id": order.id }),
+                )?,
+                condition: Condition::NotExists,
+            });
+        }
+        writes.extend(purchase_writes(state, tenant, None, Some(&order)).await?);
+        writes.extend(link_writes(tenant, None, Some(&order))?);
+        writes.extend(timeline_writes(tenant, &order, now, &entry)?);
+        writes.push(entry.write(tenant)?);
+        match state.table.transact(writes).await {
+            Ok(()) => Ok(Ok(Some(order))),
+            // The partner's order was made meanwhile (a concurrent repeat).
+            Err(TableError::ConditionFailed { .. })
+                if partner.is_some() && {
+                    let (s, e) = partner.as_ref().expect("checked");
+                    find_external(state, tenant, s, e).await?.is_some()
+                } =>
+            {
+                Ok(Ok(None))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    })
+    .await?;
+    match made {
+        Some(order) => Ok(Created {
+            order: show(principal, &order)?,
+            new: true,
+        }),
+        None => {
+            let (source, external) = partner.expect("only a partner's order races");
+            let id = find_external(state, tenant, &source, &external)
+                .await?
+                .ok_or_else(not_found)?;
+            let order = load(state, principal, scope, &id).await?;
+            Ok(Created {
+                order: show(principal, &order)?,
+                new: false,
+            })
+        }
+    }
+}
+
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Order, ApiError> {
+    let key = key(&principal.tenant, id);
+    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    show(principal, &load(state, principal, scope, id).await?)
+}
+
+/// `GET /v1/orders` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub status: Option<OrderStatus>,
+    pub owner_id: Option<String>,
+    /// A contact's (or company's) orders, newest first.
+    pub contact_id: Option<String>,
+    pub company_id: Option<String>,
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: OrderQuery,
+) -> Result<ListPage<View>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let tenant = &principal.tenant;
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let keep = |o: &Order| {
+        principal.reaches(scope, &o.owner_id)
+            && query.status.is_none_or(|s| s == o.status)
+            && query.owner_id.as_ref().is_none_or(|w| *w == o.owner_id)
+    };
+    let linked = match (&query.contact_id, &query.company_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "company_id",
+                "cannot be combined with contact_id",
+            ));
+        }
+        (Some(id), None) => Some((contacts::service::RESOURCE, id.as_str())),
+        (None, Some(id)) => Some((companies::RESOURCE, id.as_str())),
+        (None, None) => None,
+    };
+    let (orders, next_cursor): (Vec<Order>, _) = if let Some((resource, record)) = linked {
+        let list_id = format!("{tenant}/orders/{resource}/{record}");
+        let table_query = Query::partition(linked_pk(tenant, resource, record)).descending();
+        let (links, next) = crate::records::page(state, table_query, &list_id, &params).await?;
+        let mut found = Vec::new();
+        for link in links {
+            let Some(id) = link.get("order_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            if let Ok(order) = load(state, principal, scope, id).await
+                && keep(&order)
+            {
+                found.push(order);
+            }
+        }
+        (found, next)
+    } else {
+        let (table_query, list_id) = match (&query.owner_id, scope) {
+            (Some(owner), _) => (
+                Query::partition(owner_pk(tenant, RESOURCE, owner)).on(Index::Gsi1),
+                format!("{tenant}/orders/owner/{owner}"),
+            ),
+            (None, Scope::Own) => (
+                Query::partition(owner_pk(tenant, RESOURCE, &principal.user_id)).on(Index::Gsi1),
+                format!("{tenant}/orders/owner/{}", principal.user_id),
+            ),
+            (None, _) => (
+                Query::partition(tenant.pk(RESOURCE)),
+                format!("{tenant}/orders"),
+            ),
+        };
+        let (items, next) =
+            list_query(state, principal, table_query, &list_id, scope, &params).await?;
+        let found: Vec<Order> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        (found.into_iter().filter(|o| keep(o)).collect(), next)
+    };
+    let data = orders
+        .iter()
+        .map(|o| show(principal, o))
+        .collect::<Result<_, _>>()?;
+    Ok(ListPage { data, next_cursor })
+}
+
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+    patch: OrderPatch,
+) -> Result<View, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Update)?;
+    let tenant = &principal.tenant;
+    let order = write_on_version(&precondition, "order", || async {
+        let current = load(state, principal, scope, id).await?;
+        let mut next = current.clone();
+        let mut errors = Errors::new();
+        let p = patch.clone();
+        if let Some(lines) = p.lines {
+            match lines {
+                Some(_) if current.status != OrderStatus::Draft => {
+                    errors.add("lines", "change only while the order is a draft");
+                }
+                Some(lines) => {
+                    let (lines, _) = build_lines(
+                        state,
+                        tenant,
+                        Some(current.currency.clone()),
+                        lines,
+                        &mut errors,
+                    )
+                    .await?;
+                    next.lines = lines;
+                    if !next.total_up() {
+                        errors.add("lines", "make the order's total too large");
+                    }
+                }
+                None => errors.add("lines", "cannot be removed"),
+            }
+        }
+        match p.status {
+            Some(Some(status)) if !current.status.can_become(status) => errors.add(
+                "status",
+                format!("cannot go from {:?} to {:?}", current.status, status).to_lowercase(),
+            ),
+            Some(Some(status)) => next.status = status,
+            Some(None) => errors.add("status", "cannot be removed"),
+            None => {}
+        }
+        match p.owner_id {
+            Some(Some(owner)) => next.owner_id = owner,
+            Some(None) => errors.add("owner_id", "cannot be removed"),
+            None => {}
+        }
+        if let Some(v) = p.contact_id {
+            next.contact_id = v;
+        }
+        if let Some(v) = p.company_id {
+            next.company_id = v;
+        }
+        if let Some(v) = p.deal_id {
+            next.deal_id = v;
+        }
+        if let Some(v) = p.notes {
+            next.notes = v;
+        }
+        errors.trimmed("notes", &mut next.notes, 10_000);
+        check_links(state, principal, Some(&current), &next, &mut errors).await?;
+        if next.owner_id != current.owner_id {
+            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
+        }
+        errors.finish().map_err(ApiError::Validation)?;
+        precondition.check(current.version)?;
+        if next == current {
+            return Ok(Ok(current));
+        }
+        let now = state.clock.now();
+        next.version = current.version + 1;
+        next.updated_at = rfc3339(now);
+        next.stamp(&next.updated_at.clone());
+        let moved = next.status != current.status;
+        let action = if moved {
+            "order.status_changed"
+        } else {
+            "order.updated"
+        };
+        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
+            .with_changes(Some(&current), Some(&next));
+        let mut writes = vec![Write::Put {
+            item: to_stored(tenant, &next)?,
+            condition: Condition::VersionIs(current.version),
+        }];
+        writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
+        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        if moved {
+            writes.extend(timeline_writes(tenant, &next, now, &entry)?);
+        }
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await.map(|()| next))
+    })
+    .await?;
+    show(principal, &order)
+}
+
+/// Creates or updates the order a partner knows as `external_id` in `source` (an ERP or
+/// shop syncing its orders): the same call any number of times leaves one order.
+pub async fn upsert_external(
+    state: &AppState,
+    principal: &Principal,
+    source: &str,
+    external_id: &str,
+    mut input: NewOrder,
+) -> Result<Created, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    let mut errors = Errors::new();
+    check_token("source", source, &mut errors);
+    check_token("external_id", external_id, &mut errors);
+    if input.source.as_deref().is_some_and(|s| s != source)
+        || input
+            .external_id
+            .as_deref()
+            .is_some_and(|e| e != external_id)
+    {
+        errors.add("external_id", "must match the path (or be left out)");
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    input.source = Some(source.to_owned());
+    input.external_id = Some(external_id.to_owned());
+    let Some(id) = find_external(state, &principal.tenant, source, external_id).await? else {
+        return create(state, principal, input).await;
+    };
+    let patch = OrderPatch {
+        contact_id: Some(input.contact_id),
+        company_id: Some(input.company_id),
+        deal_id: Some(input.deal_id),
+        owner_id: input.owner_id.map(Some),
+        lines: None,
+        status: input.status.map(Some),
+        notes: Some(input.notes),
+    };
+    let current = get(state, principal, &id).await?;
+    let mut patch = patch;
+    if current.body.get("status").and_then(|s| s.as_str()) == Some("draft") {
+        patch.lines = Some(Some(input.lines));
+    }
+    let order = update(state, principal, &id, Precondition::Any, patch).await?;
+    Ok(Created { order, new: false })
+}
+
+/// Deletes a draft (an order past draft is cancelled or refunded instead, so its number
+/// and history stay).
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    let scope = principal.require(RESOURCE, Action::Delete)?;
+    let tenant = &principal.tenant;
+    write_on_version(&precondition, "order", || async {
+        let current = load(state, principal, scope, id).await?;
+        precondition.check(current.version)?;
+        if current.status != OrderStatus::Draft {
+            return Err(ApiError::conflict(
+                "order-not-draft",
+                "Only a draft is deleted; cancel or refund this order instead.",
+            ));
+        }
+        let entry = Entry::by(
+            principal,
+            state.clock.now(),
+            "order.deleted",
+            RESOURCE,
+            Some(id),
+        )
+        .with_changes(Some(&current), None);
+        let mut writes = vec![Write::Delete {
+            key: key(tenant, id),
+            condition: Condition::VersionIs(current.version),
+        }];
+        if let (Some(source), Some(external)) = (&current.source, &current.external_id) {
+            writes.push(Write::Delete {
+                key: external_key(tenant, source, external),
+                condition: Condition::None,
+            });
+        }
+        writes.extend(link_writes(tenant, Some(&current), None)?);
+        writes.push(entry.write(tenant)?);
+        Ok(state.table.transact(writes).await)
+    })
+    .await
+}
+
+/// A contact's or company's purchase history as `GET .../purchases` answers it.
+#[derive(Debug, Serialize)]
+pub struct PurchaseHistory {
+    pub order_count: u64,
+    pub lifetime_value: Vec<crate::deals::service::Amount>,
+    pub average_order_value: Vec<crate::deals::service::Amount>,
+    pub first_purchase_at: Option<String>,
+    pub last_purchase_at: Option<String>,
+}
+
+/// The purchase history of contact (or company) `id`: needs `read` on orders and on the
+/// record (which must be in the caller's scope).
+pub async fn purchases(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    id: &str,
+) -> Result<PurchaseHistory, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    match resource {
+        "contacts" => {
+            contacts::service::get(state, principal, id, false).await?;
+        }
+        _ => {
+            companies::service::get(state, principal, id).await?;
+        }
+    }
+    let p = read_purchases(state, &principal.tenant, resource, id).await?;
+    // Each currency's average over that currency's orders, rounded half up.
+    let amounts = |average: bool| {
+        p.lifetime
+            .iter()
+            .map(|(currency, total)| {
+                let count = p.counts.get(currency).copied().unwrap_or(1).max(1) as i64;
+                crate::deals::service::Amount {
+                    currency: currency.clone(),
+                    amount_minor: if average {
+                        (total + count / 2) / count
+                    } else {
+                        *total
+                    },
+                }
+            })
+            .collect()
+    };
+    Ok(PurchaseHistory {
+        order_count: p.order_count,
+        lifetime_value: amounts(false),
+        average_order_value: amounts(true),
+        first_purchase_at: p.first_purchase_at.clone(),
+        last_purchase_at: p.last_purchase_at.clone(),
+    })
+}
