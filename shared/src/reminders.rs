@@ -223,7 +223,8 @@ async fn mail_reminder(state: &AppState, tenant: &TenantId, task: &Task) {
     }
 }
 
-/// The local server's reminder worker: fires what is due every `interval` until `stop`.
+/// The local server's reminder worker: fires what is due (and makes the follow-up tasks
+/// that are due) every `interval` until `stop`.
 pub async fn worker(
     state: AppState,
     interval: Duration,
@@ -232,6 +233,9 @@ pub async fn worker(
     loop {
         if let Err(e) = run_due(&state, Duration::from_secs(30)).await {
             tracing::warn!(error = %e, "reminder queue unavailable");
+        }
+        if let Err(e) = crate::deals::follow_ups::run_due(&state, Duration::from_secs(30)).await {
+            tracing::warn!(error = %e, "follow-up rules unavailable");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -18,7 +18,9 @@ use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
 use shared::tenancy::Role;
 use shared::tenancy::roles::{self, NewRole, RolePatch};
-use shared::tenancy::settings::{self, General, GeneralPatch, Security, SecurityPatch};
+use shared::tenancy::settings::{
+    self, General, GeneralPatch, Sales, SalesPatch, Security, SecurityPatch,
+};
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::tenancy::users::{self, NewUser, UserPatch};
 
@@ -34,6 +36,8 @@ pub fn routes() -> Routes {
         .patch("/v1/settings/general", update_general)
         .get("/v1/settings/security", security)
         .patch("/v1/settings/security", update_security)
+        .get("/v1/settings/sales", sales)
+        .patch("/v1/settings/sales", update_sales)
         .get("/v1/settings/fields", list_fields)
         .post("/v1/settings/fields", create_field)
         .patch("/v1/settings/fields/{id}", update_field)
@@ -155,6 +159,23 @@ async fn update_general(
     Json(patch): Json<GeneralPatch>,
 ) -> Result<JsonResponse<General>, ApiError> {
     settings::update_general(&state, &principal, patch)
+        .await
+        .map(JsonResponse)
+}
+
+async fn sales(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<Sales>, ApiError> {
+    settings::sales(&state, &principal).await.map(JsonResponse)
+}
+
+async fn update_sales(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(patch): Json<SalesPatch>,
+) -> Result<JsonResponse<Sales>, ApiError> {
+    settings::update_sales(&state, &principal, patch)
         .await
         .map(JsonResponse)
 }

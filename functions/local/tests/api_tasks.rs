@@ -342,3 +342,103 @@ async fn tasks_keep_to_their_assignees_scope_and_tenant() {
         .await;
     assert_eq!(foreign_link.invalid_fields(), ["deal_id"]);
 }
+
+/// The real clock moved `days` ahead: the worker as it would run then.
+struct Later(i64);
+
+impl shared::clock::Clock for Later {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::days(self.0)
+    }
+}
+
+#[tokio::test]
+async fn an_idle_deal_gets_one_follow_up_task_per_idle_period() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let seller = app.add_user(admin, &["sales"]).await;
+    let deal = app
+        .post(
+            "/v1/deals",
+            Some(&seller.access_token),
+            json!({"title": "Fleet"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let busy = app
+        .post("/v1/deals", Some(admin), json!({"title": "Busy"}))
+        .await
+        .ok(201)
+        .clone();
+    let in_days = |days: i64| {
+        let mut state = app.state.clone();
+        state.clock = std::sync::Arc::new(Later(days));
+        state
+    };
+    let run = |days: i64| {
+        let state = in_days(days);
+        async move {
+            shared::deals::follow_ups::run_due(&state, Duration::from_secs(10))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(run(10).await, 0, "no rule, no follow-ups");
+
+    let set = app
+        .patch(
+            "/v1/settings/sales",
+            admin,
+            json!({"deal_follow_up_days": 3}),
+        )
+        .await;
+    assert_eq!(set.ok(200)["deal_follow_up_days"], 3);
+    assert_eq!(run(2).await, 0, "not idle long enough");
+    assert_eq!(run(4).await, 2, "both idle for 3 days by day 4");
+    assert_eq!(run(4).await, 0, "once per idle period");
+    // A won deal is no longer followed up.
+    let pipelines = app.get("/v1/pipelines", admin).await;
+    let won = pipelines.ok(200)["data"][0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "won")
+        .unwrap()["id"]
+        .clone();
+    app.patch(
+        &format!("/v1/deals/{}", id(&busy)),
+        admin,
+        json!({"stage_id": won}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(run(8).await, 1, "the open one, idle for another period");
+
+    let tasks = app.get("/v1/tasks", &seller.access_token).await;
+    let tasks = tasks.ok(200)["data"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0]["title"], "Follow up: Fleet");
+    assert_eq!(tasks[0]["deal_id"], deal["id"]);
+    assert_eq!(tasks[0]["owner_id"], seller.user_id);
+    let notes = app.get("/v1/notifications", &seller.access_token).await;
+    assert_eq!(notes.ok(200)["data"][0]["kind"], "follow_up_task");
+
+    // Turning the rule off stops it all.
+    app.patch(
+        "/v1/settings/sales",
+        admin,
+        json!({"deal_follow_up_days": null}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(run(30).await, 0);
+    app.patch(
+        "/v1/settings/sales",
+        admin,
+        json!({"deal_follow_up_days": 0}),
+    )
+    .await
+    .problem(422, "validation-failed");
+}

@@ -76,6 +76,8 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("PATCH", "/v1/settings/general", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/security", Roles(ADMIN_ONLY)),
         ("PATCH", "/v1/settings/security", Roles(ADMIN_ONLY)),
+        ("GET", "/v1/settings/sales", Roles(ADMIN_ONLY)),
+        ("PATCH", "/v1/settings/sales", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/fields", Roles(EVERYONE)),
         (
             "POST",
@@ -471,6 +473,7 @@ async fn request(
         (_, "/v1/users/{id}/mfa") => (format!("/v1/users/{}/mfa", new_user().await), None),
         ("PATCH", "/v1/settings/security") => (path.into(), body(json!({"require_mfa": false}))),
         ("PATCH", "/v1/settings/general") => (path.into(), body(json!({"default_region": "CN"}))),
+        ("PATCH", "/v1/settings/sales") => (path.into(), body(json!({"deal_follow_up_days": 14}))),
         ("POST", "/v1/settings/fields") => (
             path.into(),
             body(

@@ -3,6 +3,7 @@
 //! stage keeps a running count and amount total, so a board needs no scan of its deals.
 //! This module holds the record, its rules and where deals live in the table.
 
+pub mod follow_ups;
 pub mod service;
 pub mod stats;
 
@@ -56,6 +57,9 @@ pub struct Deal {
     pub stage_entered_at: String,
     /// When it was won or lost (cleared if reopened).
     pub closed_at: Option<String>,
+    /// Its last change, or the last follow-up task made for it.
+    #[serde(default)]
+    pub last_activity_at: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -242,6 +246,11 @@ pub fn stage_owner_pk(tenant: &TenantId, stage_id: &str, owner_id: &str) -> Stri
 /// The partition of the deal links of a contact or company (`contacts`/`companies`).
 pub fn linked_pk(tenant: &TenantId, resource: &str, record_id: &str) -> String {
     tenant.pk(&format!("deals#{resource}#{record_id}"))
+}
+
+/// Index-4 partition of the open deals by last activity (for follow-up rules).
+pub fn idle_pk(tenant: &TenantId) -> String {
+    tenant.pk("deals#open-by-activity")
 }
 
 /// The partition of a deal's stage changes.

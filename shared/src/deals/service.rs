@@ -40,7 +40,7 @@ fn stage_sk(deal: &Deal) -> String {
     format!("{millis:015}#{}", deal.id)
 }
 
-fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
+pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
     let mut item = to_item(&key(tenant, &deal.id), deal)?;
     index_by_owner(&mut item, tenant, RESOURCE, &deal.owner_id, &deal.id);
     let sk = stage_sk(deal);
@@ -54,6 +54,12 @@ fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
         ("gsi3sk", sk),
     ] {
         item.insert(name.into(), value.into());
+    }
+    if deal.status == StageKind::Open {
+        let at = deal.last_activity_at.as_deref().unwrap_or(&deal.updated_at);
+        let key = crate::tasks::time_key(at).unwrap_or_default();
+        item.insert("gsi4pk".into(), super::idle_pk(tenant).into());
+        item.insert("gsi4sk".into(), format!("{key}#{}", deal.id).into());
     }
     Ok(item)
 }
@@ -256,6 +262,7 @@ pub async fn create(
         custom: input.custom.unwrap_or_default(),
         stage_entered_at: rfc3339(now),
         closed_at: None,
+        last_activity_at: Some(rfc3339(now)),
         created_by: principal.user_id.clone(),
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
@@ -490,6 +497,7 @@ pub async fn update(
             return Ok(Ok((current, defs)));
         }
         next.version = current.version + 1;
+        next.last_activity_at = Some(next.updated_at.clone());
         let moved = next.stage_id != current.stage_id;
         let action = if moved {
             "deal.stage_changed"

@@ -60,7 +60,7 @@ fn links(task: &Task) -> Vec<(&'static str, &str)> {
     .collect()
 }
 
-fn link_writes(
+pub(crate) fn link_writes(
     tenant: &TenantId,
     before: Option<&Task>,
     after: Option<&Task>,

@@ -38,6 +38,9 @@ pub struct Tenant {
     /// The region phone numbers without a country code are read in (ISO 3166-1 alpha-2).
     #[serde(default = "default_region")]
     pub default_region: String,
+    /// An open deal without activity for this many days gets a follow-up task.
+    #[serde(default)]
+    pub deal_follow_up_days: Option<u32>,
     pub created_at: String,
     pub version: u64,
 }

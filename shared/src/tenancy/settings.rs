@@ -44,6 +44,91 @@ pub struct SecurityPatch {
     pub require_mfa: Option<bool>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sales {
+    /// An open deal without activity (a change of the deal) for this many days gets a
+    /// follow-up task for its owner; `null` turns the rule off.
+    pub deal_follow_up_days: Option<u32>,
+    pub version: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesPatch {
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub deal_follow_up_days: Option<Option<u32>>,
+}
+
+fn sales_of(tenant: &Tenant) -> Sales {
+    Sales {
+        deal_follow_up_days: tenant.deal_follow_up_days,
+        version: tenant.version,
+    }
+}
+
+pub async fn sales(state: &AppState, principal: &Principal) -> Result<Sales, ApiError> {
+    principal.require(RESOURCE, Action::Read)?;
+    Ok(sales_of(&load(state, principal).await?))
+}
+
+/// Changes the sales settings; the follow-up rule's global marker (which the worker
+/// reads instead of scanning tenants) is written or removed in the same transaction.
+pub async fn update_sales(
+    state: &AppState,
+    principal: &Principal,
+    patch: SalesPatch,
+) -> Result<Sales, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    if let Some(Some(days)) = patch.deal_follow_up_days
+        && !(1..=365).contains(&days)
+    {
+        return Err(ApiError::validation(
+            "deal_follow_up_days",
+            "must be 1 to 365 days (or null for no rule)",
+        ));
+    }
+    for _ in 0..5 {
+        let current = load(state, principal).await?;
+        let mut next = current.clone();
+        if let Some(days) = patch.deal_follow_up_days {
+            next.deal_follow_up_days = days;
+        }
+        if sales_of(&next) == sales_of(&current) {
+            return Ok(sales_of(&current));
+        }
+        next.version = current.version + 1;
+        let entry = Entry::by(
+            principal,
+            state.clock.now(),
+            "settings.sales_updated",
+            RESOURCE,
+            Some(&principal.tenant.to_string()),
+        )
+        .with_changes(Some(&sales_of(&current)), Some(&sales_of(&next)));
+        let marker = crate::deals::follow_ups::marker_write(
+            &principal.tenant,
+            next.deal_follow_up_days.is_some(),
+        )?;
+        let writes = vec![
+            Write::Put {
+                item: to_item(&tenant_key(&principal.tenant), &next)?,
+                condition: Condition::VersionIs(current.version),
+            },
+            marker,
+            entry.write(&principal.tenant)?,
+        ];
+        match state.table.transact(writes).await {
+            Ok(()) => return Ok(sales_of(&next)),
+            Err(TableError::ConditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The settings are being changed by many requests at once; please retry.",
+    ))
+}
+
 fn general_of(tenant: &Tenant) -> General {
     General {
         company_name: tenant.company_name.clone(),

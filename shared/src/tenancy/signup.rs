@@ -96,6 +96,7 @@ pub async fn sign_up(
         data_key: base64::engine::general_purpose::STANDARD.encode(&data_key.wrapped),
         require_mfa: false,
         default_region: super::region_of_locale(&locale).unwrap_or_else(super::default_region),
+        deal_follow_up_days: None,
         created_at: created_at.clone(),
         version: 1,
     };

@@ -1,0 +1,194 @@
+//! Follow-up rules: when a company sets `deal_follow_up_days`, every open deal without
+//! activity (a change of the deal) for that long gets a follow-up task for its owner,
+//! with a notification. Making the task counts as activity, so a still-idle deal gets
+//! its next one after another such period, not at every run.
+//!
+//! Companies with the rule are found through a global marker (`G#follow-ups`, tenant ids
+//! only) written with the setting; their idle deals through an index of open deals by
+//! last activity. The same code runs in the reminders function and the local worker.
+
+use std::time::Duration;
+
+use super::{Deal, idle_pk};
+use crate::AppState;
+use crate::audit::{Actor, Entry};
+use crate::clock::rfc3339;
+use crate::http::ApiError;
+use crate::http::principal::RequestMeta;
+use crate::ids::{TenantId, new_id};
+use crate::notifications::{self, NotificationKind};
+use crate::table::{Condition, Index, Key, Query, SortKey, TableError, Write, from_item, to_item};
+use crate::tasks::{self, Priority, Task, TaskKind, TaskStatus};
+
+const MARKERS: &str = "G#follow-ups";
+/// Deals handled per query of a company's idle deals.
+const BATCH: usize = 50;
+
+/// The write that records whether `tenant` has a follow-up rule.
+pub fn marker_write(tenant: &TenantId, on: bool) -> Result<Write, ApiError> {
+    let key = Key::new(MARKERS, tenant.to_string());
+    Ok(if on {
+        Write::Put {
+            item: to_item(&key, &serde_json::json!({ "tenant": tenant.to_string() }))?,
+            condition: Condition::None,
+        }
+    } else {
+        Write::Delete {
+            key,
+            condition: Condition::None,
+        }
+    })
+}
+
+/// Makes the follow-up tasks that are due in every company with the rule, within
+/// `budget`. Returns how many were made.
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+    let started = std::time::Instant::now();
+    let mut made = 0;
+    let mut start = None;
+    loop {
+        let page = state
+            .table
+            .query(&Query::partition(MARKERS).limit(100).start(start))
+            .await?;
+        for marker in page.items {
+            if started.elapsed() >= budget {
+                return Ok(made);
+            }
+            let Some(tenant) = marker
+                .get("tenant")
+                .and_then(|t| t.as_str())
+                .and_then(TenantId::parse)
+            else {
+                continue;
+            };
+            made += run_tenant(state, &tenant, started, budget).await?;
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok(made),
+        }
+    }
+}
+
+async fn run_tenant(
+    state: &AppState,
+    tenant: &TenantId,
+    started: std::time::Instant,
+    budget: Duration,
+) -> Result<usize, ApiError> {
+    let Some(days) = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
+        .await?
+        .and_then(|t| t.deal_follow_up_days)
+    else {
+        return Ok(0);
+    };
+    let now = state.clock.now();
+    let cutoff = now - time::Duration::days(days.into());
+    let cutoff_key = format!("{:015}", (cutoff.unix_timestamp_nanos() / 1_000_000).max(0));
+    let mut made = 0;
+    while started.elapsed() < budget {
+        let page = state
+            .table
+            .query(
+                &Query::partition(idle_pk(tenant))
+                    .on(Index::Gsi4)
+                    .sort_key(SortKey::Between("0".into(), cutoff_key.clone()))
+                    .limit(BATCH),
+            )
+            .await?;
+        if page.items.is_empty() {
+            break;
+        }
+        let count = page.items.len();
+        for item in page.items {
+            let deal: Deal = from_item(item)?;
+            if follow_up(state, tenant, deal, days).await? {
+                made += 1;
+            }
+        }
+        if count < BATCH {
+            break;
+        }
+    }
+    Ok(made)
+}
+
+/// Makes one deal's follow-up task; false when the deal changed meanwhile (its new
+/// activity means no follow-up is due).
+async fn follow_up(
+    state: &AppState,
+    tenant: &TenantId,
+    deal: Deal,
+    days: u32,
+) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    let at = rfc3339(now);
+    let mut next = deal.clone();
+    next.last_activity_at = Some(at.clone());
+    next.version = deal.version + 1;
+    let task = Task {
+        id: new_id(tasks::PREFIX),
+        title: format!("Follow up: {}", deal.title),
+        kind: TaskKind::Todo,
+        due_at: Some(rfc3339(now + time::Duration::days(1))),
+        remind_at: None,
+        remind_by_email: false,
+        reminded_at: None,
+        owner_id: deal.owner_id.clone(),
+        priority: Priority::Normal,
+        status: TaskStatus::Open,
+        notes: Some(format!("No activity on this deal for {days} days.")),
+        contact_id: deal.contact_id.clone(),
+        company_id: deal.company_id.clone(),
+        deal_id: Some(deal.id.clone()),
+        completed_at: None,
+        created_by: deal.owner_id.clone(),
+        created_at: at.clone(),
+        updated_at: at,
+        version: 1,
+    };
+    let system = Actor {
+        kind: "system".into(),
+        id: None,
+    };
+    let request = RequestMeta {
+        request_id: None,
+        ip: String::new(),
+        user_agent: None,
+    };
+    let entry = Entry::new(
+        now,
+        system,
+        "task.created",
+        tasks::RESOURCE,
+        Some(&task.id),
+        &request,
+    )
+    .with_changes(None, Some(&task));
+    let mut writes = vec![
+        Write::Put {
+            item: super::service::to_stored(tenant, &next)?,
+            condition: Condition::VersionIs(deal.version),
+        },
+        Write::Put {
+            item: tasks::service::to_stored(tenant, &task)?,
+            condition: Condition::NotExists,
+        },
+    ];
+    writes.extend(tasks::service::link_writes(tenant, None, Some(&task))?);
+    writes.push(notifications::write(
+        tenant,
+        &deal.owner_id,
+        NotificationKind::FollowUpTask,
+        &task.title,
+        (tasks::RESOURCE, &task.id),
+        now,
+    )?);
+    writes.push(entry.write(tenant)?);
+    match state.table.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(TableError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
