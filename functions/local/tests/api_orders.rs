@@ -331,3 +331,92 @@ async fn sellers_see_their_own_orders_and_other_tenants_none() {
     .await
     .problem(404, "not-found");
 }
+
+#[tokio::test]
+async fn an_idempotency_key_answers_a_repeated_post_with_its_first_response() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let acme = app.sign_up("Acme").await;
+    let token = acme.access_token.clone();
+    let body = json!({"currency": "CNY",
+                      "lines": [{"description": "Tea", "quantity": 1, "unit_price_minor": 100}]});
+    let send = |key: &'static str, body: Value| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            app.call_with(
+                reqwest::Method::POST,
+                "/v1/orders",
+                Some(&token),
+                Some(body),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    let first = send("order-1", body.clone()).await;
+    let order = first.ok(201).clone();
+    let again = send("order-1", body.clone()).await;
+    assert_eq!(again.ok(201), &order, "the first response, again");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    let listed = app.get("/v1/orders", &token).await;
+    assert_eq!(listed.ok(200)["data"].as_array().unwrap().len(), 1);
+
+    // The same key for another request is refused; a new key makes a new order.
+    let mut other = body.clone();
+    other["notes"] = json!("different");
+    let reused = send("order-1", other.clone()).await;
+    assert_eq!(reused.invalid_fields(), ["Idempotency-Key"]);
+    send("order-2", other).await.ok(201);
+
+    // Concurrent repeats: one runs; the others wait their turn (409) or get its answer.
+    let mut racing = Vec::new();
+    for _ in 0..5 {
+        racing.push(tokio::spawn(send("order-3", body.clone())));
+    }
+    let mut made = std::collections::BTreeSet::new();
+    for race in racing {
+        let reply = race.await.unwrap();
+        match reply.status.as_u16() {
+            201 => {
+                made.insert(id(&reply.body));
+            }
+            409 => {
+                reply.problem(409, "idempotency-key-in-use");
+            }
+            other => panic!("{other}: {}", reply.body),
+        }
+    }
+    assert_eq!(made.len(), 1, "one order for the key");
+    let listed = app.get("/v1/orders", &token).await;
+    assert_eq!(listed.ok(200)["data"].as_array().unwrap().len(), 3);
+
+    // A refusal is kept too (the same request gets the same answer), and a bad key is
+    // refused before anything runs.
+    let invalid = json!({"lines": []});
+    let refused = send("order-4", invalid.clone()).await;
+    refused.problem(422, "validation-failed");
+    let refused_again = send("order-4", invalid).await;
+    assert_eq!(refused_again.body, refused.body);
+    let bad_key = app
+        .call_with(
+            reqwest::Method::POST,
+            "/v1/orders",
+            Some(&token),
+            Some(body),
+            &[("idempotency-key", "has space")],
+        )
+        .await;
+    assert_eq!(bad_key.invalid_fields(), ["Idempotency-Key"]);
+    // Another user's key of the same name is theirs.
+    let seller = app.add_user(&token, &["sales"]).await;
+    let theirs = app
+        .call_with(
+            reqwest::Method::POST,
+            "/v1/deals",
+            Some(&seller.access_token),
+            Some(json!({"title": "Theirs"})),
+            &[("idempotency-key", "order-1")],
+        )
+        .await;
+    theirs.ok(201);
+}

@@ -37,6 +37,10 @@ pub fn finish(routes: Routes, state: AppState) -> Router {
     routes
         .into_router()
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: Next| {
                 let allow = allow.clone();

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cursor;
 pub mod extract;
+pub mod idempotency;
 pub mod principal;
 pub mod problem;
 pub mod routes;
