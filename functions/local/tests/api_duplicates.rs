@@ -142,6 +142,15 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
         )
         .await;
     let deal = id(deal.ok(201));
+    let order = app
+        .post(
+            "/v1/orders",
+            Some(t),
+            json!({"contact_id": other, "currency": "CNY", "status": "paid",
+                   "lines": [{"description": "Engine", "quantity": 1, "unit_price_minor": 500_000}]}),
+        )
+        .await;
+    let order = id(order.ok(201));
 
     let merged = app
         .post(
@@ -184,6 +193,12 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
     assert_eq!(of_keep.ok(200)["data"][0]["id"], deal.as_str());
     let of_other = app.get(&format!("/v1/deals?contact_id={other}"), t).await;
     assert!(of_other.ok(200)["data"].as_array().unwrap().is_empty());
+    // And its order, with its purchase history.
+    let read = app.get(&format!("/v1/orders/{order}"), t).await;
+    assert_eq!(read.ok(200)["contact_id"], keep.as_str());
+    let history = app.get(&format!("/v1/contacts/{keep}/purchases"), t).await;
+    assert_eq!(history.ok(200)["order_count"], 1);
+    assert_eq!(history.body["lifetime_value"][0]["amount_minor"], 500_000);
     let found = app.get("/v1/contacts?email=ada@poetry.uk", t).await;
     assert_eq!(found.ok(200)["data"][0]["id"], keep.as_str());
     let found = app.get("/v1/contacts?q=poetry", t).await;

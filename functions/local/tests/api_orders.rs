@@ -420,3 +420,45 @@ async fn an_idempotency_key_answers_a_repeated_post_with_its_first_response() {
         .await;
     theirs.ok(201);
 }
+
+#[tokio::test]
+async fn a_won_deal_becomes_an_order() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let contact = app.create_contact(token, json!({"name": "Ada"})).await;
+    let pipelines = app.get("/v1/pipelines", token).await;
+    let won = pipelines.ok(200)["data"][0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "won")
+        .unwrap()["id"]
+        .clone();
+    let deal = app
+        .post(
+            "/v1/deals",
+            Some(token),
+            json!({"title": "50 licences", "contact_id": contact["id"], "stage_id": won,
+                   "amount": {"amount_minor": 5_000_000, "currency": "CNY"}}),
+        )
+        .await;
+    let deal = deal.ok(201).clone();
+    let order = app
+        .post(
+            "/v1/orders",
+            Some(token),
+            json!({"deal_id": deal["id"], "status": "confirmed"}),
+        )
+        .await;
+    let order = order.ok(201);
+    assert_eq!(order["deal_id"], deal["id"]);
+    assert_eq!(order["contact_id"], contact["id"], "the deal's contact");
+    assert_eq!(order["currency"], "CNY");
+    assert_eq!(order["lines"][0]["description"], "50 licences");
+    assert_eq!(order["total_minor"], 5_000_000);
+    let without = app
+        .post("/v1/orders", Some(token), json!({"currency": "CNY"}))
+        .await;
+    assert_eq!(without.invalid_fields(), ["lines"]);
+}

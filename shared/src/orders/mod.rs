@@ -219,6 +219,8 @@ pub struct NewOrder {
     pub owner_id: Option<String>,
     /// The first product's currency when absent.
     pub currency: Option<String>,
+    /// May be left out for an order from a deal with an amount: one line for the deal.
+    #[serde(default)]
     pub lines: Vec<LineInput>,
     pub status: Option<OrderStatus>,
     pub notes: Option<String>,

@@ -407,6 +407,49 @@ async fn find_external(
         }))
 }
 
+/// An order from a deal (winning one, typically) takes the deal's contact and company
+/// when it names neither, and without lines becomes one line for the deal's amount.
+async fn from_deal(
+    state: &AppState,
+    principal: &Principal,
+    input: &mut NewOrder,
+) -> Result<(), ApiError> {
+    let Some(deal_id) = &input.deal_id else {
+        return Ok(());
+    };
+    // A deal the caller cannot see is reported by the link check.
+    let Ok(deal) = deals::service::get(state, principal, deal_id).await else {
+        return Ok(());
+    };
+    let text = |field: &str| {
+        deal.body
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    if input.contact_id.is_none() && input.company_id.is_none() {
+        input.contact_id = text("contact_id");
+        input.company_id = text("company_id");
+    }
+    if input.lines.is_empty()
+        && let Some(amount) = deal.body.get("amount").filter(|a| a.is_object())
+    {
+        input.currency = input
+            .currency
+            .clone()
+            .or_else(|| amount["currency"].as_str().map(str::to_owned));
+        input.lines.push(LineInput {
+            product_id: None,
+            description: text("title"),
+            quantity: 1,
+            unit_price_minor: amount["amount_minor"].as_i64(),
+            discount_bp: None,
+            tax_rate_bp: None,
+        });
+    }
+    Ok(())
+}
+
 /// Creates an order. With `source` and `external_id` it is safe to repeat: the order
 /// a partner already sent is answered again, not made twice.
 pub async fn create(
@@ -439,6 +482,8 @@ pub async fn create(
             new: false,
         });
     }
+    let mut input = input;
+    from_deal(state, principal, &mut input).await?;
     let now = state.clock.now();
     let (lines, currency) =
         build_lines(state, tenant, input.currency, input.lines, &mut errors).await?;
@@ -900,4 +945,65 @@ pub async fn purchases(
         first_purchase_at: p.first_purchase_at.clone(),
         last_purchase_at: p.last_purchase_at.clone(),
     })
+}
+
+/// Moves every order of contact (or company) `from` over to `to` (a merge), each on its
+/// version with its audit entry; purchase histories move with them. Repeatable.
+pub async fn relink(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    from: &str,
+    to: &str,
+) -> Result<usize, ApiError> {
+    let tenant = &principal.tenant;
+    let mut moved = 0;
+    loop {
+        let page = state
+            .table
+            .query(&Query::partition(linked_pk(tenant, resource, from)).limit(50))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(moved);
+        }
+        for link in page.items {
+            let Some(id) = link.get("order_id").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            write_on_version(&Precondition::Any, "order", || async {
+                let stale = Key::new(linked_pk(tenant, resource, from), id);
+                let Some(item) = state.table.get(&key(tenant, id)).await? else {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                };
+                let current: Order = from_item(item)?;
+                let mut next = current.clone();
+                for (field, link) in [
+                    (contacts::service::RESOURCE, &mut next.contact_id),
+                    (companies::RESOURCE, &mut next.company_id),
+                ] {
+                    if field == resource && link.as_deref() == Some(from) {
+                        *link = Some(to.to_owned());
+                    }
+                }
+                if next == current {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                }
+                let now = state.clock.now();
+                next.version = current.version + 1;
+                next.updated_at = rfc3339(now);
+                let entry = Entry::by(principal, now, "order.updated", RESOURCE, Some(id))
+                    .with_changes(Some(&current), Some(&next));
+                let mut writes = vec![Write::Put {
+                    item: to_stored(tenant, &next)?,
+                    condition: Condition::VersionIs(current.version),
+                }];
+                writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
+                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+                writes.push(entry.write(tenant)?);
+                Ok(state.table.transact(writes).await)
+            })
+            .await?;
+            moved += 1;
+        }
+    }
 }
