@@ -145,7 +145,10 @@ pub async fn mark_read(
     .await
 }
 
-/// Marks every unread notification of the caller read; returns how many.
+/// Most notifications one call marks read (call again for more).
+const MAX_MARKED: usize = 1_000;
+
+/// Marks the caller's unread notifications read (up to [`MAX_MARKED`]); returns how many.
 pub async fn mark_all_read(state: &AppState, principal: &Principal) -> Result<usize, ApiError> {
     let mut marked = 0;
     let mut start = None;
@@ -161,6 +164,9 @@ pub async fn mark_all_read(state: &AppState, principal: &Principal) -> Result<us
         for item in page.items {
             let notification: Notification = from_item(item)?;
             if notification.read_at.is_none() {
+                if marked == MAX_MARKED {
+                    return Ok(marked);
+                }
                 mark_read(state, principal, &notification.id).await?;
                 marked += 1;
             }

@@ -228,3 +228,41 @@ pub fn link_writes(
     }
     Ok(writes)
 }
+
+/// Calls `move_one` with the id (named `field`) of every link item in `partition` until
+/// none is left: each call must remove its link (by moving the record elsewhere, or
+/// dropping a stale link). Used when records merge. Returns how many moved.
+pub async fn drain_links<F, Fut>(
+    state: &AppState,
+    partition: String,
+    field: &str,
+    mut move_one: F,
+) -> Result<usize, ApiError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let page = state
+            .table
+            .query(&Query::partition(partition.clone()).limit(50))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(seen.len());
+        }
+        for link in page.items {
+            let id = link
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if !seen.insert(id.clone()) {
+                return Err(ApiError::Internal(format!(
+                    "the link to {id} in {partition} was not moved"
+                )));
+            }
+            move_one(id).await?;
+        }
+    }
+}

@@ -151,6 +151,14 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
         )
         .await;
     let order = id(order.ok(201));
+    let task = app
+        .post(
+            "/v1/tasks",
+            Some(t),
+            json!({"title": "Send the drawings", "contact_id": other}),
+        )
+        .await;
+    let task = id(task.ok(201));
 
     let merged = app
         .post(
@@ -199,6 +207,11 @@ async fn a_merge_keeps_chosen_values_moves_the_timeline_and_deletes_the_other() 
     let history = app.get(&format!("/v1/contacts/{keep}/purchases"), t).await;
     assert_eq!(history.ok(200)["order_count"], 1);
     assert_eq!(history.body["lifetime_value"][0]["amount_minor"], 500_000);
+    // And its task.
+    let read = app.get(&format!("/v1/tasks/{task}"), t).await;
+    assert_eq!(read.ok(200)["contact_id"], keep.as_str());
+    let of_keep = app.get(&format!("/v1/tasks?contact_id={keep}"), t).await;
+    assert_eq!(of_keep.ok(200)["data"][0]["id"], task.as_str());
     let found = app.get("/v1/contacts?email=ada@poetry.uk", t).await;
     assert_eq!(found.ok(200)["data"][0]["id"], keep.as_str());
     let found = app.get("/v1/contacts?q=poetry", t).await;

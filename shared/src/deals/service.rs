@@ -767,29 +767,14 @@ pub async fn relink(
     to: &str,
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
-    let mut moved = 0;
-    loop {
-        let page = state
-            .table
-            .query(&Query::partition(linked_pk(tenant, resource, from)).limit(50))
-            .await?;
-        if page.items.is_empty() {
-            return Ok(moved);
-        }
-        for link in page.items {
-            let Some(id) = link.get("deal_id").and_then(serde_json::Value::as_str) else {
-                continue;
-            };
+    let partition = linked_pk(tenant, resource, from);
+    crate::records::drain_links(state, partition.clone(), "deal_id", |id| {
+        let stale = Key::new(partition.clone(), &id);
+        async move {
             write_on_version(&Precondition::Any, "deal", || async {
-                let Some(item) = state.table.get(&key(tenant, id)).await? else {
+                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
                     // A link left by a deal deleted meanwhile goes.
-                    return Ok(state
-                        .table
-                        .delete(
-                            &Key::new(linked_pk(tenant, resource, from), id),
-                            Condition::None,
-                        )
-                        .await);
+                    return Ok(state.table.delete(&stale, Condition::None).await);
                 };
                 let current: Deal = from_item(item)?;
                 let mut next = current.clone();
@@ -801,28 +786,24 @@ pub async fn relink(
                         *link = Some(to.to_owned());
                     }
                 }
+                if next == current {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                }
                 let now = state.clock.now();
                 next.version = current.version + 1;
                 next.updated_at = rfc3339(now);
-                let entry = Entry::by(principal, now, "deal.updated", RESOURCE, Some(id))
+                let entry = Entry::by(principal, now, "deal.updated", RESOURCE, Some(&id))
                     .with_changes(Some(&current), Some(&next));
                 let mut writes = vec![Write::Put {
                     item: to_stored(tenant, &next)?,
                     condition: Condition::VersionIs(current.version),
                 }];
                 writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-                if writes.len() == 1 {
-                    // Linked by a stale item only: drop it.
-                    writes.push(Write::Delete {
-                        key: Key::new(linked_pk(tenant, resource, from), id),
-                        condition: Condition::None,
-                    });
-                }
                 writes.push(entry.write(tenant)?);
                 Ok(state.table.transact(writes).await)
             })
-            .await?;
-            moved += 1;
+            .await
         }
-    }
+    })
+    .await
 }

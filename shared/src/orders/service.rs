@@ -957,22 +957,12 @@ pub async fn relink(
     to: &str,
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
-    let mut moved = 0;
-    loop {
-        let page = state
-            .table
-            .query(&Query::partition(linked_pk(tenant, resource, from)).limit(50))
-            .await?;
-        if page.items.is_empty() {
-            return Ok(moved);
-        }
-        for link in page.items {
-            let Some(id) = link.get("order_id").and_then(serde_json::Value::as_str) else {
-                continue;
-            };
+    let partition = linked_pk(tenant, resource, from);
+    crate::records::drain_links(state, partition.clone(), "order_id", |id| {
+        let stale = Key::new(partition.clone(), &id);
+        async move {
             write_on_version(&Precondition::Any, "order", || async {
-                let stale = Key::new(linked_pk(tenant, resource, from), id);
-                let Some(item) = state.table.get(&key(tenant, id)).await? else {
+                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
                     return Ok(state.table.delete(&stale, Condition::None).await);
                 };
                 let current: Order = from_item(item)?;
@@ -991,7 +981,7 @@ pub async fn relink(
                 let now = state.clock.now();
                 next.version = current.version + 1;
                 next.updated_at = rfc3339(now);
-                let entry = Entry::by(principal, now, "order.updated", RESOURCE, Some(id))
+                let entry = Entry::by(principal, now, "order.updated", RESOURCE, Some(&id))
                     .with_changes(Some(&current), Some(&next));
                 let mut writes = vec![Write::Put {
                     item: to_stored(tenant, &next)?,
@@ -1002,8 +992,8 @@ pub async fn relink(
                 writes.push(entry.write(tenant)?);
                 Ok(state.table.transact(writes).await)
             })
-            .await?;
-            moved += 1;
+            .await
         }
-    }
+    })
+    .await
 }

@@ -418,3 +418,53 @@ pub async fn delete(
     })
     .await
 }
+
+/// Moves every task linked to contact (or company) `from` over to `to` (a merge), each
+/// on its version with its audit entry. Repeatable.
+pub async fn relink(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    from: &str,
+    to: &str,
+) -> Result<usize, ApiError> {
+    let tenant = &principal.tenant;
+    let partition = linked_pk(tenant, resource, from);
+    crate::records::drain_links(state, partition.clone(), "task_id", |id| {
+        let stale = crate::table::Key::new(partition.clone(), &id);
+        async move {
+            write_on_version(&Precondition::Any, "task", || async {
+                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                };
+                let current: Task = from_item(item)?;
+                let mut next = current.clone();
+                for (field, link) in [
+                    (contacts::service::RESOURCE, &mut next.contact_id),
+                    (companies::RESOURCE, &mut next.company_id),
+                ] {
+                    if field == resource && link.as_deref() == Some(from) {
+                        *link = Some(to.to_owned());
+                    }
+                }
+                if next == current {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                }
+                let now = state.clock.now();
+                next.version = current.version + 1;
+                next.updated_at = rfc3339(now);
+                let entry = Entry::by(principal, now, "task.updated", RESOURCE, Some(&id))
+                    .with_changes(Some(&current), Some(&next));
+                let mut writes = vec![Write::Put {
+                    item: to_stored(tenant, &next)?,
+                    condition: Condition::VersionIs(current.version),
+                }];
+                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+                writes.push(entry.write(tenant)?);
+                Ok(state.table.transact(writes).await)
+            })
+            .await
+        }
+    })
+    .await
+}
