@@ -232,7 +232,7 @@ pub fn link_writes(
 /// Calls `move_one` with the id (named `field`) of every link item in `partition` until
 /// none is left: each call must remove its link (by moving the record elsewhere, or
 /// dropping a stale link). Used when records merge. Returns how many moved.
-pub async fn drain_links<F, Fut>(
+async fn drain_links<F, Fut>(
     state: &AppState,
     partition: String,
     field: &str,
@@ -265,4 +265,104 @@ where
             move_one(id).await?;
         }
     }
+}
+
+/// A record that names a contact and a company (deals, orders, tasks), as a merge of
+/// contacts or companies moves it from one to the other.
+pub trait Relinked: Owned + Clone + PartialEq + serde::Serialize {
+    /// `deal`, `order`, `task`: the noun of errors and of the audit action.
+    const NOUN: &'static str;
+    /// The resource the record is audited under.
+    const RESOURCE: &'static str;
+    fn key(tenant: &TenantId, id: &str) -> crate::table::Key;
+    /// Its link to a record of `resource` (`contacts`, `companies`).
+    fn link_mut(&mut self, resource: &str) -> Option<&mut Option<String>>;
+    /// Marks it changed: its next version, changed at `now`.
+    fn bump(&mut self, now: String);
+}
+
+/// Moves every record of type `T` linked (through link items in `partition`, naming
+/// the record in `field`) to `resource` record `from` over to `to`: each is rewritten
+/// on its version with its audit entry; a stale link is dropped. `writes(current,
+/// next)` gives the record's own writes (the record, its links, what it keeps current).
+/// Repeatable, so an interrupted merge can run again. Returns how many moved.
+pub async fn relink<T, F, Fut>(
+    state: &AppState,
+    principal: &Principal,
+    (partition, field): (String, &str),
+    (resource, from, to): (&str, &str, &str),
+    writes: F,
+) -> Result<usize, ApiError>
+where
+    T: Relinked,
+    F: Fn(T, T) -> Fut,
+    Fut: Future<Output = Result<Vec<crate::table::Write>, ApiError>>,
+{
+    use crate::table::{Condition, Key, from_item};
+    let tenant = &principal.tenant;
+    let writes = &writes;
+    drain_links(state, partition.clone(), field, |id| {
+        let stale = Key::new(partition.clone(), &id);
+        async move {
+            write_on_version(&Precondition::Any, T::NOUN, || async {
+                let Some(item) = state.table.get(&T::key(tenant, &id)).await? else {
+                    // A link left by a record deleted meanwhile goes.
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                };
+                let current: T = from_item(item)?;
+                let mut next = current.clone();
+                if let Some(link) = next.link_mut(resource)
+                    && link.as_deref() == Some(from)
+                {
+                    *link = Some(to.to_owned());
+                }
+                if next == current {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                }
+                let now = state.clock.now();
+                next.bump(crate::clock::rfc3339(now));
+                let action = format!("{}.updated", T::NOUN);
+                let entry =
+                    crate::audit::Entry::by(principal, now, &action, T::RESOURCE, Some(&id))
+                        .with_changes(Some(&current), Some(&next));
+                let mut all = writes(current, next).await?;
+                all.push(entry.write(tenant)?);
+                Ok(state.table.transact(all).await)
+            })
+            .await
+        }
+    })
+    .await
+}
+
+/// One page of the records that link items in `partition` name (in `field`), newest
+/// link first: each is read with `load` (out of scope or gone: left out) and kept if
+/// `keep` accepts it. A record's linked deals, orders or tasks are few, so reading each
+/// is cheap.
+pub async fn linked_page<T, L, Fut>(
+    state: &AppState,
+    (partition, field): (String, &str),
+    list_id: &str,
+    params: &ListParams,
+    load: L,
+    keep: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, Option<String>), ApiError>
+where
+    L: Fn(String) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let query = Query::partition(partition).descending();
+    let (links, next) = page(state, query, list_id, params).await?;
+    let mut found = Vec::new();
+    for link in links {
+        let Some(id) = link.get(field).and_then(Value::as_str) else {
+            continue;
+        };
+        if let Ok(record) = load(id.to_owned()).await
+            && keep(&record)
+        {
+            found.push(record);
+        }
+    }
+    Ok((found, next))
 }

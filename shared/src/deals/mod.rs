@@ -66,6 +66,28 @@ pub struct Deal {
     pub version: u64,
 }
 
+impl crate::records::Relinked for Deal {
+    const NOUN: &'static str = "deal";
+    const RESOURCE: &'static str = RESOURCE;
+
+    fn key(tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn link_mut(&mut self, resource: &str) -> Option<&mut Option<String>> {
+        match resource {
+            "contacts" => Some(&mut self.contact_id),
+            "companies" => Some(&mut self.company_id),
+            _ => None,
+        }
+    }
+
+    fn bump(&mut self, now: String) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+}
+
 impl crate::records::Owned for Deal {
     fn owner_id(&self) -> &str {
         &self.owner_id

@@ -390,22 +390,15 @@ pub async fn list(
             && query.owner_id.as_ref().is_none_or(|o| *o == deal.owner_id)
     };
     let (deals, next_cursor) = if let Some((resource, record)) = linked {
-        // Links name the deals; each is read (a record's deals are few).
-        let list_id = format!("{tenant}/deals/{resource}/{record}");
-        let query = Query::partition(linked_pk(tenant, resource, record)).descending();
-        let (links, next) = crate::records::page(state, query, &list_id, &params).await?;
-        let mut found = Vec::new();
-        for link in links {
-            let Some(id) = link.get("deal_id").and_then(serde_json::Value::as_str) else {
-                continue;
-            };
-            if let Ok(deal) = load(state, principal, scope, id).await
-                && keep(&deal)
-            {
-                found.push(deal);
-            }
-        }
-        (found, next)
+        crate::records::linked_page(
+            state,
+            (linked_pk(tenant, resource, record), "deal_id"),
+            &format!("{tenant}/deals/{resource}/{record}"),
+            &params,
+            |id| async move { load(state, principal, scope, &id).await },
+            keep,
+        )
+        .await?
     } else {
         let (query, list_id) = match (&query.stage_id, &query.owner_id, scope) {
             (Some(stage), Some(owner), _) => (
@@ -756,9 +749,7 @@ pub async fn board(
     })
 }
 
-/// Moves every deal linked to contact (or company) `from` over to `to` (a merge):
-/// each deal's link is rewritten on its version, with its audit entry. Repeatable: a
-/// deal already moved no longer links to `from`.
+/// Moves every deal linked to contact (or company) `from` over to `to` (a merge).
 pub async fn relink(
     state: &AppState,
     principal: &Principal,
@@ -768,42 +759,19 @@ pub async fn relink(
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
-    crate::records::drain_links(state, partition.clone(), "deal_id", |id| {
-        let stale = Key::new(partition.clone(), &id);
-        async move {
-            write_on_version(&Precondition::Any, "deal", || async {
-                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
-                    // A link left by a deal deleted meanwhile goes.
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                };
-                let current: Deal = from_item(item)?;
-                let mut next = current.clone();
-                for (field, link) in [
-                    (contacts::service::RESOURCE, &mut next.contact_id),
-                    (companies::RESOURCE, &mut next.company_id),
-                ] {
-                    if field == resource && link.as_deref() == Some(from) {
-                        *link = Some(to.to_owned());
-                    }
-                }
-                if next == current {
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                }
-                let now = state.clock.now();
-                next.version = current.version + 1;
-                next.updated_at = rfc3339(now);
-                let entry = Entry::by(principal, now, "deal.updated", RESOURCE, Some(&id))
-                    .with_changes(Some(&current), Some(&next));
-                let mut writes = vec![Write::Put {
-                    item: to_stored(tenant, &next)?,
-                    condition: Condition::VersionIs(current.version),
-                }];
-                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-                writes.push(entry.write(tenant)?);
-                Ok(state.table.transact(writes).await)
-            })
-            .await
-        }
-    })
+    crate::records::relink(
+        state,
+        principal,
+        (partition, "deal_id"),
+        (resource, from, to),
+        |current: Deal, next: Deal| async move {
+            let mut writes = vec![Write::Put {
+                item: to_stored(tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            }];
+            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+            Ok(writes)
+        },
+    )
     .await
 }

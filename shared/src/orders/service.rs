@@ -662,21 +662,15 @@ pub async fn list(
         (None, None) => None,
     };
     let (orders, next_cursor): (Vec<Order>, _) = if let Some((resource, record)) = linked {
-        let list_id = format!("{tenant}/orders/{resource}/{record}");
-        let table_query = Query::partition(linked_pk(tenant, resource, record)).descending();
-        let (links, next) = crate::records::page(state, table_query, &list_id, &params).await?;
-        let mut found = Vec::new();
-        for link in links {
-            let Some(id) = link.get("order_id").and_then(serde_json::Value::as_str) else {
-                continue;
-            };
-            if let Ok(order) = load(state, principal, scope, id).await
-                && keep(&order)
-            {
-                found.push(order);
-            }
-        }
-        (found, next)
+        crate::records::linked_page(
+            state,
+            (linked_pk(tenant, resource, record), "order_id"),
+            &format!("{tenant}/orders/{resource}/{record}"),
+            &params,
+            |id| async move { load(state, principal, scope, &id).await },
+            keep,
+        )
+        .await?
     } else {
         let (table_query, list_id) = match (&query.owner_id, scope) {
             (Some(owner), _) => (
@@ -947,8 +941,8 @@ pub async fn purchases(
     })
 }
 
-/// Moves every order of contact (or company) `from` over to `to` (a merge), each on its
-/// version with its audit entry; purchase histories move with them. Repeatable.
+/// Moves every order of contact (or company) `from` over to `to` (a merge); purchase
+/// histories move with them.
 pub async fn relink(
     state: &AppState,
     principal: &Principal,
@@ -958,42 +952,20 @@ pub async fn relink(
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
-    crate::records::drain_links(state, partition.clone(), "order_id", |id| {
-        let stale = Key::new(partition.clone(), &id);
-        async move {
-            write_on_version(&Precondition::Any, "order", || async {
-                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                };
-                let current: Order = from_item(item)?;
-                let mut next = current.clone();
-                for (field, link) in [
-                    (contacts::service::RESOURCE, &mut next.contact_id),
-                    (companies::RESOURCE, &mut next.company_id),
-                ] {
-                    if field == resource && link.as_deref() == Some(from) {
-                        *link = Some(to.to_owned());
-                    }
-                }
-                if next == current {
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                }
-                let now = state.clock.now();
-                next.version = current.version + 1;
-                next.updated_at = rfc3339(now);
-                let entry = Entry::by(principal, now, "order.updated", RESOURCE, Some(&id))
-                    .with_changes(Some(&current), Some(&next));
-                let mut writes = vec![Write::Put {
-                    item: to_stored(tenant, &next)?,
-                    condition: Condition::VersionIs(current.version),
-                }];
-                writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
-                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-                writes.push(entry.write(tenant)?);
-                Ok(state.table.transact(writes).await)
-            })
-            .await
-        }
-    })
+    crate::records::relink(
+        state,
+        principal,
+        (partition, "order_id"),
+        (resource, from, to),
+        |current: Order, next: Order| async move {
+            let mut writes = vec![Write::Put {
+                item: to_stored(tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            }];
+            writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
+            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+            Ok(writes)
+        },
+    )
     .await
 }

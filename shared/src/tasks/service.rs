@@ -272,21 +272,15 @@ pub async fn list(
     let tasks: Vec<Task>;
     let next_cursor;
     if let Some((resource, record)) = linked.first() {
-        let list_id = format!("{tenant}/tasks/{resource}/{record}");
-        let table_query = Query::partition(linked_pk(tenant, resource, record)).descending();
-        let (links, next) = crate::records::page(state, table_query, &list_id, &params).await?;
-        let mut found = Vec::new();
-        for link in links {
-            let Some(id) = link.get("task_id").and_then(serde_json::Value::as_str) else {
-                continue;
-            };
-            if let Ok(task) = load(state, principal, scope, id).await
-                && keep(&task)
-            {
-                found.push(task);
-            }
-        }
-        (tasks, next_cursor) = (found, next);
+        (tasks, next_cursor) = crate::records::linked_page(
+            state,
+            (linked_pk(tenant, resource, record), "task_id"),
+            &format!("{tenant}/tasks/{resource}/{record}"),
+            &params,
+            |id| async move { load(state, principal, scope, &id).await },
+            keep,
+        )
+        .await?;
     } else if let Some(view) = query.view {
         let owner = query.owner_id.as_deref().unwrap_or(&principal.user_id);
         let (start, end) = day_bounds(state.clock.now(), offset);
@@ -419,8 +413,7 @@ pub async fn delete(
     .await
 }
 
-/// Moves every task linked to contact (or company) `from` over to `to` (a merge), each
-/// on its version with its audit entry. Repeatable.
+/// Moves every task linked to contact (or company) `from` over to `to` (a merge).
 pub async fn relink(
     state: &AppState,
     principal: &Principal,
@@ -430,41 +423,19 @@ pub async fn relink(
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
-    crate::records::drain_links(state, partition.clone(), "task_id", |id| {
-        let stale = crate::table::Key::new(partition.clone(), &id);
-        async move {
-            write_on_version(&Precondition::Any, "task", || async {
-                let Some(item) = state.table.get(&key(tenant, &id)).await? else {
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                };
-                let current: Task = from_item(item)?;
-                let mut next = current.clone();
-                for (field, link) in [
-                    (contacts::service::RESOURCE, &mut next.contact_id),
-                    (companies::RESOURCE, &mut next.company_id),
-                ] {
-                    if field == resource && link.as_deref() == Some(from) {
-                        *link = Some(to.to_owned());
-                    }
-                }
-                if next == current {
-                    return Ok(state.table.delete(&stale, Condition::None).await);
-                }
-                let now = state.clock.now();
-                next.version = current.version + 1;
-                next.updated_at = rfc3339(now);
-                let entry = Entry::by(principal, now, "task.updated", RESOURCE, Some(&id))
-                    .with_changes(Some(&current), Some(&next));
-                let mut writes = vec![Write::Put {
-                    item: to_stored(tenant, &next)?,
-                    condition: Condition::VersionIs(current.version),
-                }];
-                writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-                writes.push(entry.write(tenant)?);
-                Ok(state.table.transact(writes).await)
-            })
-            .await
-        }
-    })
+    crate::records::relink(
+        state,
+        principal,
+        (partition, "task_id"),
+        (resource, from, to),
+        |current: Task, next: Task| async move {
+            let mut writes = vec![Write::Put {
+                item: to_stored(tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            }];
+            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+            Ok(writes)
+        },
+    )
     .await
 }
