@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::audit::{Actor, Entry};
+use crate::clock::millis_key_of;
 use crate::clock::rfc3339;
 use crate::http::ApiError;
 use crate::http::principal::RequestMeta;
@@ -22,7 +23,7 @@ use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::notifications::{self, NotificationKind};
 use crate::table::{Condition, Key, Query, SortKey, TableError, Write, from_item, to_item};
-use crate::tasks::{self, Task, time_key};
+use crate::tasks::{self, Task};
 
 const QUEUE: &str = "G#reminders";
 /// Reminders fired per query of the queue.
@@ -35,7 +36,7 @@ struct Marker {
 }
 
 fn marker_key(tenant: &TenantId, task: &Task) -> Option<Key> {
-    let at = time_key(task.remind_at.as_deref()?)?;
+    let at = millis_key_of(task.remind_at.as_deref()?)?;
     Some(Key::new(QUEUE, format!("{at}#{tenant}#{}", task.id)))
 }
 
@@ -89,7 +90,7 @@ pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiErr
     let mut fired = 0;
     while started.elapsed() < budget {
         let now = state.clock.now();
-        let upper = format!("{:015}~", (now.unix_timestamp_nanos() / 1_000_000).max(0));
+        let upper = format!("{}~", crate::clock::millis_key(now));
         let page = state
             .table
             .query(

@@ -89,8 +89,7 @@ fn pk(tenant: &TenantId, record_id: &str) -> String {
 
 /// Sort keys order by when things happened (milliseconds, zero-padded), then by id.
 fn sk(at: OffsetDateTime, id: &str) -> String {
-    let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0);
-    format!("{millis:015}#{id}")
+    format!("{}#{id}", crate::clock::millis_key(at))
 }
 
 fn write(

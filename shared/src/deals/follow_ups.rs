@@ -85,7 +85,7 @@ async fn run_tenant(
     };
     let now = state.clock.now();
     let cutoff = now - time::Duration::days(days.into());
-    let cutoff_key = format!("{:015}", (cutoff.unix_timestamp_nanos() / 1_000_000).max(0));
+    let cutoff_key = crate::clock::millis_key(cutoff);
     let mut made = 0;
     while started.elapsed() < budget {
         let page = state

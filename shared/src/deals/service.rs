@@ -31,13 +31,9 @@ fn not_found() -> ApiError {
 
 /// Index sort key: newest arrival in the stage first (descending), then id.
 fn stage_sk(deal: &Deal) -> String {
-    let millis = time::OffsetDateTime::parse(
-        &deal.stage_entered_at,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map(|t| (t.unix_timestamp_nanos() / 1_000_000).max(0))
-    .unwrap_or(0);
-    format!("{millis:015}#{}", deal.id)
+    let entered = crate::clock::millis_key_of(&deal.stage_entered_at)
+        .unwrap_or_else(|| crate::clock::millis_key(time::OffsetDateTime::UNIX_EPOCH));
+    format!("{entered}#{}", deal.id)
 }
 
 pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
@@ -57,7 +53,7 @@ pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError
     }
     if deal.status == StageKind::Open {
         let at = deal.last_activity_at.as_deref().unwrap_or(&deal.updated_at);
-        let key = crate::tasks::time_key(at).unwrap_or_default();
+        let key = crate::clock::millis_key_of(at).unwrap_or_default();
         item.insert("gsi4pk".into(), super::idle_pk(tenant).into());
         item.insert("gsi4sk".into(), format!("{key}#{}", deal.id).into());
     }
@@ -133,12 +129,11 @@ fn history_write(
         at: rfc3339(at),
         seconds_in_from_stage: seconds,
     };
-    let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0);
     Ok(Write::Put {
         item: to_item(
             &Key::new(
                 history_pk(tenant, &after.id),
-                format!("{millis:015}#{}", change.id),
+                format!("{}#{}", crate::clock::millis_key(at), change.id),
             ),
             &change,
         )?,

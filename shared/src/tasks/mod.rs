@@ -298,13 +298,6 @@ pub fn normalize_and_check(task: &mut Task, errors: &mut Errors) {
     }
 }
 
-/// Milliseconds since the epoch, zero-padded: a sort key that orders by time.
-pub fn time_key(rfc3339: &str) -> Option<String> {
-    OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .ok()
-        .map(|t| format!("{:015}", (t.unix_timestamp_nanos() / 1_000_000).max(0)))
-}
-
 pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(tenant.pk(RESOURCE), id)
 }

@@ -7,7 +7,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::{
     NewTask, PREFIX, RESOURCE, Task, TaskPatch, TaskStatus, key, linked_pk, normalize_and_check,
-    open_pk, time_key,
+    open_pk,
 };
 use crate::AppState;
 use crate::audit::Entry;
@@ -32,7 +32,7 @@ fn due_sk(task: &Task) -> String {
     let due = task
         .due_at
         .as_deref()
-        .and_then(time_key)
+        .and_then(crate::clock::millis_key_of)
         .unwrap_or_else(|| "9".repeat(15));
     format!("{due}#{}", task.id)
 }
@@ -227,8 +227,10 @@ fn day_bounds(now: OffsetDateTime, offset: UtcOffset) -> (String, String) {
     let local = now.to_offset(offset);
     let start = local.replace_time(time::Time::MIDNIGHT);
     let end = start + time::Duration::days(1);
-    let key = |t: OffsetDateTime| format!("{:015}", (t.unix_timestamp_nanos() / 1_000_000).max(0));
-    (key(start), key(end))
+    (
+        crate::clock::millis_key(start),
+        crate::clock::millis_key(end),
+    )
 }
 
 pub async fn list(
@@ -284,10 +286,7 @@ pub async fn list(
     } else if let Some(view) = query.view {
         let owner = query.owner_id.as_deref().unwrap_or(&principal.user_id);
         let (start, end) = day_bounds(state.clock.now(), offset);
-        let now = format!(
-            "{:015}",
-            (state.clock.now().unix_timestamp_nanos() / 1_000_000).max(0)
-        );
+        let now = crate::clock::millis_key(state.clock.now());
         let (low, high) = match view {
             TaskView::Overdue => ("0".to_owned(), now),
             TaskView::Today => (start, end),
