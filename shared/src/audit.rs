@@ -129,6 +129,26 @@ impl Entry {
         }
     }
 
+    /// An entry for an action the product takes by itself (the reminder worker), with
+    /// no request behind it.
+    pub fn system(
+        at: OffsetDateTime,
+        action: &str,
+        resource: &str,
+        resource_id: Option<&str>,
+    ) -> Self {
+        let actor = Actor {
+            kind: "system".into(),
+            id: None,
+        };
+        let request = RequestMeta {
+            request_id: None,
+            ip: String::new(),
+            user_agent: None,
+        };
+        Self::new(at, actor, action, resource, resource_id, &request)
+    }
+
     /// An entry for an action of a signed-in user.
     pub fn by(
         principal: &Principal,

@@ -14,11 +14,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::audit::{Actor, Entry};
+use crate::audit::Entry;
 use crate::clock::millis_key_of;
 use crate::clock::rfc3339;
 use crate::http::ApiError;
-use crate::http::principal::RequestMeta;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::notifications::{self, NotificationKind};
@@ -144,24 +143,8 @@ async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bo
     let mut next = task.clone();
     next.reminded_at = Some(rfc3339(now));
     next.version = task.version + 1;
-    let system = Actor {
-        kind: "system".into(),
-        id: None,
-    };
-    let request = RequestMeta {
-        request_id: None,
-        ip: String::new(),
-        user_agent: None,
-    };
-    let entry = Entry::new(
-        now,
-        system,
-        "task.reminded",
-        tasks::RESOURCE,
-        Some(&task.id),
-        &request,
-    )
-    .with_changes(Some(&task), Some(&next));
+    let entry = Entry::system(now, "task.reminded", tasks::RESOURCE, Some(&task.id))
+        .with_changes(Some(&task), Some(&next));
     let writes = vec![
         Write::Delete {
             key: key.clone(),

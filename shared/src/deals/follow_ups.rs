@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use super::{Deal, idle_pk};
 use crate::AppState;
-use crate::audit::{Actor, Entry};
+use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::http::ApiError;
-use crate::http::principal::RequestMeta;
 use crate::ids::{TenantId, new_id};
 use crate::notifications::{self, NotificationKind};
 use crate::table::{Condition, Index, Key, Query, SortKey, TableError, Write, from_item, to_item};
@@ -148,24 +147,8 @@ async fn follow_up(
         updated_at: at,
         version: 1,
     };
-    let system = Actor {
-        kind: "system".into(),
-        id: None,
-    };
-    let request = RequestMeta {
-        request_id: None,
-        ip: String::new(),
-        user_agent: None,
-    };
-    let entry = Entry::new(
-        now,
-        system,
-        "task.created",
-        tasks::RESOURCE,
-        Some(&task.id),
-        &request,
-    )
-    .with_changes(None, Some(&task));
+    let entry = Entry::system(now, "task.created", tasks::RESOURCE, Some(&task.id))
+        .with_changes(None, Some(&task));
     let mut writes = vec![
         Write::Put {
             item: super::service::to_stored(tenant, &next)?,

@@ -94,11 +94,7 @@ impl StageStats {
         next.version = self.version + 1;
         Ok(Write::Put {
             item: to_item(&key(tenant, pipeline_id, &self.stage_id), &next)?,
-            condition: if self.version == 0 {
-                Condition::NotExists
-            } else {
-                Condition::VersionIs(self.version)
-            },
+            condition: Condition::at_version(self.version),
         })
     }
 
@@ -106,11 +102,7 @@ impl StageStats {
     pub fn check(&self, tenant: &TenantId, pipeline_id: &str) -> Write {
         Write::Check {
             key: key(tenant, pipeline_id, &self.stage_id),
-            condition: if self.version == 0 {
-                Condition::NotExists
-            } else {
-                Condition::VersionIs(self.version)
-            },
+            condition: Condition::at_version(self.version),
         }
     }
 }

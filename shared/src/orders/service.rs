@@ -164,11 +164,7 @@ async fn purchase_writes(
             purchases.first_purchase_at = first;
             purchases.last_purchase_at = last;
         }
-        let condition = if purchases.version == 0 {
-            Condition::NotExists
-        } else {
-            Condition::VersionIs(purchases.version)
-        };
+        let condition = Condition::at_version(purchases.version);
         purchases.version += 1;
         writes.push(Write::Put {
             item: to_item(&purchases_key(tenant, resource, &id), &purchases)?,
@@ -552,11 +548,7 @@ pub async fn create(
                         version: counter.version + 1,
                     },
                 )?,
-                condition: if counter.version == 0 {
-                    Condition::NotExists
-                } else {
-                    Condition::VersionIs(counter.version)
-                },
+                condition: Condition::at_version(counter.version),
             },
         ];
         if let (Some(source), Some(external)) = (&order.source, &order.external_id) {

@@ -64,6 +64,16 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// The item is still as read at `version`, where 0 means none was stored (a
+    /// counter or totals item written for the first time).
+    pub fn at_version(version: u64) -> Self {
+        if version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(version)
+        }
+    }
+
     /// Whether the condition holds for the item currently stored (if any).
     pub fn holds(&self, current: Option<&Item>) -> bool {
         match self {
