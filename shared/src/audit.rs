@@ -71,6 +71,7 @@ impl Actor {
         let kind = match principal.caller {
             Caller::User => "user",
             Caller::ApiKey => "api_key",
+            Caller::System => "system",
         };
         Self {
             kind: kind.into(),

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod deals;
 pub mod exports;
+pub mod feedback;
 pub mod fields;
 pub mod http;
 pub mod ids;
@@ -36,6 +37,7 @@ pub mod table;
 pub mod tasks;
 pub mod telemetry;
 pub mod tenancy;
+pub mod tickets;
 pub mod timeline;
 pub mod validation;
 

@@ -1,5 +1,5 @@
 //! In-app notifications: what the product tells one user (a task reminder, a follow-up
-//! task made for them), newest first, each marked read on its own or all at once.
+//! task made for them, a ticket given to them or missing its service level), newest first, each marked read on its own or all at once.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,10 @@ pub const PREFIX: &str = "ntf";
 pub enum NotificationKind {
     TaskReminder,
     FollowUpTask,
+    /// A ticket was given to the user.
+    TicketAssigned,
+    /// A ticket of theirs (or of the team they lead) missed a service level target.
+    SlaBreached,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -366,3 +366,38 @@ where
     }
     Ok((found, next))
 }
+
+/// A tenant's sequence (order numbers, ticket numbers): the last number given.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Counter {
+    last: u64,
+    #[serde(default)]
+    version: u64,
+}
+
+/// The next number of the tenant's sequence `name`, with the write that takes it (on
+/// the counter's version, so it goes in the new record's transaction and a race is
+/// retried by `write_on_version`).
+pub async fn next_number(
+    state: &AppState,
+    tenant: &TenantId,
+    name: &str,
+) -> Result<(u64, crate::table::Write), ApiError> {
+    use crate::table::{Condition, Key, Write, from_item, to_item};
+    let key = Key::new(tenant.pk("counters"), name);
+    let counter: Counter = match state.table.get(&key).await? {
+        Some(item) => from_item(item)?,
+        None => Counter::default(),
+    };
+    let write = Write::Put {
+        item: to_item(
+            &key,
+            &Counter {
+                last: counter.last + 1,
+                version: counter.version + 1,
+            },
+        )?,
+        condition: Condition::at_version(counter.version),
+    };
+    Ok((counter.last + 1, write))
+}

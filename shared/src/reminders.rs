@@ -85,6 +85,23 @@ pub fn queue_writes(
 /// Fires the reminders due by now, until none is left or `budget` is spent. Returns how
 /// many fired.
 pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+    run_queue(state, QUEUE, budget, |key, item| fire(state, key, item)).await
+}
+
+/// Drains the due markers of a time-ordered global queue (`partition`, sort keys
+/// starting with a time key): `fire` handles each (and removes it, or leaves it to a
+/// later run) and says whether it fired. Shared by task reminders and ticket service
+/// level checks. Returns how many fired.
+pub async fn run_queue<F, Fut>(
+    state: &AppState,
+    partition: &str,
+    budget: Duration,
+    fire: F,
+) -> Result<usize, ApiError>
+where
+    F: Fn(Key, crate::table::Item) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, ApiError>>,
+{
     let started = std::time::Instant::now();
     let mut fired = 0;
     while started.elapsed() < budget {
@@ -93,7 +110,7 @@ pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiErr
         let page = state
             .table
             .query(
-                &Query::partition(QUEUE)
+                &Query::partition(partition)
                     .sort_key(SortKey::Between("0".into(), upper))
                     .limit(BATCH),
             )
@@ -104,7 +121,7 @@ pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiErr
         let count = page.items.len();
         for item in page.items {
             let key = Key::of(&item)?;
-            if fire(state, key, item).await? {
+            if fire(key, item).await? {
                 fired += 1;
             }
         }
@@ -177,7 +194,7 @@ async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bo
     Ok(true)
 }
 
-async fn remove(state: &AppState, key: &Key) -> Result<(), ApiError> {
+pub(crate) async fn remove(state: &AppState, key: &Key) -> Result<(), ApiError> {
     match state.table.delete(key, Condition::Exists).await {
         Ok(()) | Err(TableError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
@@ -220,6 +237,9 @@ pub async fn worker(
         }
         if let Err(e) = crate::deals::follow_ups::run_due(&state, Duration::from_secs(30)).await {
             tracing::warn!(error = %e, "follow-up rules unavailable");
+        }
+        if let Err(e) = crate::tickets::sla::run_due(&state, Duration::from_secs(30)).await {
+            tracing::warn!(error = %e, "service level checks unavailable");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

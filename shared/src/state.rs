@@ -24,6 +24,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<Tokens>,
     pub cursors: Cursors,
+    /// Signs the links handed out without a login (survey links), under its own key.
+    pub link_signer: Cursors,
     /// The filesystem blob store when embedded: the local server serves its signed URLs.
     pub local_files: Option<Arc<FsBlobs>>,
 }
@@ -150,6 +152,7 @@ impl AppState {
         );
         Self {
             cursors: Cursors::new(secret.derive("cursors")),
+            link_signer: Cursors::new(secret.derive("signed-links")),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             table: ports.table,

@@ -23,6 +23,7 @@ use shared::tenancy::settings::{
 };
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::tenancy::users::{self, NewUser, UserPatch};
+use shared::tickets::settings::{self as service_settings, ServiceSettings, ServiceSettingsPatch};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -38,6 +39,8 @@ pub fn routes() -> Routes {
         .patch("/v1/settings/security", update_security)
         .get("/v1/settings/sales", sales)
         .patch("/v1/settings/sales", update_sales)
+        .get("/v1/settings/service", service)
+        .patch("/v1/settings/service", update_service)
         .get("/v1/settings/fields", list_fields)
         .post("/v1/settings/fields", create_field)
         .patch("/v1/settings/fields/{id}", update_field)
@@ -176,6 +179,25 @@ async fn update_sales(
     Json(patch): Json<SalesPatch>,
 ) -> Result<JsonResponse<Sales>, ApiError> {
     settings::update_sales(&state, &principal, patch)
+        .await
+        .map(JsonResponse)
+}
+
+async fn service(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<JsonResponse<ServiceSettings>, ApiError> {
+    service_settings::get(&state, &principal)
+        .await
+        .map(JsonResponse)
+}
+
+async fn update_service(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(patch): Json<ServiceSettingsPatch>,
+) -> Result<JsonResponse<ServiceSettings>, ApiError> {
+    service_settings::update(&state, &principal, patch)
         .await
         .map(JsonResponse)
 }

@@ -318,7 +318,7 @@ async fn only_admins_define_fields_and_each_company_sees_its_own() {
 
     for (body, field) in [
         (
-            json!({"object": "tickets", "key": "a", "label": "A", "type": "text"}),
+            json!({"object": "campaigns", "key": "a", "label": "A", "type": "text"}),
             "object",
         ),
         (

@@ -26,6 +26,7 @@ fn crates() -> Vec<(&'static str, Routes)> {
         ("crm-admin", crm_admin::routes()),
         ("crm-contacts", crm_contacts::routes()),
         ("crm-sales", crm_sales::routes()),
+        ("crm-service", crm_service::routes()),
         ("crm-audit", crm_audit::routes()),
         // Scheduled, not behind the API.
         ("crm-jobs", Routes::new()),

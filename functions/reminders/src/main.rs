@@ -1,6 +1,6 @@
 //! The `reminders` function on AWS Lambda: an EventBridge schedule invokes it every
 //! minute, and it fires the task reminders that are due, and makes the deal follow-up
-//! tasks that are due, with the same code the local server's worker runs. A reminder
+//! tasks that are due, and flags the tickets whose service level targets passed, with the same code the local server's worker runs. A reminder
 //! fires once, however often this runs.
 
 use std::time::Duration;
@@ -20,9 +20,14 @@ async fn main() -> Result<(), Error> {
     let state = &state;
     lambda_http::lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
-            let fired = shared::reminders::run_due(state, BUDGET / 2).await?;
-            let follow_ups = shared::deals::follow_ups::run_due(state, BUDGET / 2).await?;
-            Ok::<_, Error>(serde_json::json!({ "fired": fired, "follow_ups": follow_ups }))
+            let fired = shared::reminders::run_due(state, BUDGET / 3).await?;
+            let follow_ups = shared::deals::follow_ups::run_due(state, BUDGET / 3).await?;
+            let breaches = shared::tickets::sla::run_due(state, BUDGET / 3).await?;
+            Ok::<_, Error>(serde_json::json!({
+                "fired": fired,
+                "follow_ups": follow_ups,
+                "breaches": breaches,
+            }))
         },
     ))
     .await

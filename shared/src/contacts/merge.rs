@@ -214,8 +214,8 @@ fn changed_fields(a: &Contact, b: &Contact) -> Vec<&'static str> {
 }
 
 /// Merges contact `other_id` into contact `id`: `id` keeps the chosen values and gains
-/// the other's timeline, deals, orders and tasks (and, as they arrive, its tickets and
-/// documents);
+/// the other's timeline, deals, orders, tasks, tickets and surveys (and, as they
+/// arrive, its documents);
 /// the other is deleted. Needs `update` on `id` and `delete` on the other; both steps are
 /// audited (`contact.merged`, `contact.deleted` with `merged_into`).
 pub async fn merge(
@@ -274,13 +274,15 @@ pub async fn merge(
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(survivor.version)?;
 
-        // The other's timeline, deals, orders (with its purchase history) and tasks first:
-        // moving is repeatable, so a merge cut short can be run again. Tickets and
-        // documents will move here too once they exist.
+        // The other's timeline, deals, orders (with its purchase history), tasks, tickets
+        // and surveys first: moving is repeatable, so a merge cut short can be run again.
+        // Documents will move here too once they exist.
         timeline::move_all(state.table.as_ref(), tenant, &other.id, id).await?;
         crate::deals::service::relink(state, principal, RESOURCE, &other.id, id).await?;
         crate::orders::service::relink(state, principal, RESOURCE, &other.id, id).await?;
         crate::tasks::service::relink(state, principal, RESOURCE, &other.id, id).await?;
+        crate::tickets::service::relink(state, principal, RESOURCE, &other.id, id).await?;
+        crate::feedback::relink(state, principal, &other.id, id).await?;
 
         let now = state.clock.now();
         next.version = survivor.version + 1;

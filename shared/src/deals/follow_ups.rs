@@ -11,13 +11,11 @@ use std::time::Duration;
 
 use super::{Deal, idle_pk};
 use crate::AppState;
-use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::http::ApiError;
-use crate::ids::{TenantId, new_id};
-use crate::notifications::{self, NotificationKind};
+use crate::ids::TenantId;
 use crate::table::{Condition, Index, Key, Query, SortKey, TableError, Write, from_item, to_item};
-use crate::tasks::{self, Priority, Task, TaskKind, TaskStatus};
+use crate::tasks::{self, Task};
 
 const MARKERS: &str = "G#follow-ups";
 /// Deals handled per query of a company's idle deals.
@@ -126,49 +124,20 @@ async fn follow_up(
     let mut next = deal.clone();
     next.last_activity_at = Some(at.clone());
     next.version = deal.version + 1;
-    let task = Task {
-        id: new_id(tasks::PREFIX),
-        title: format!("Follow up: {}", deal.title),
-        kind: TaskKind::Todo,
-        due_at: Some(rfc3339(now + time::Duration::days(1))),
-        remind_at: None,
-        remind_by_email: false,
-        reminded_at: None,
-        owner_id: deal.owner_id.clone(),
-        priority: Priority::Normal,
-        status: TaskStatus::Open,
-        notes: Some(format!("No activity on this deal for {days} days.")),
-        contact_id: deal.contact_id.clone(),
-        company_id: deal.company_id.clone(),
-        deal_id: Some(deal.id.clone()),
-        completed_at: None,
-        created_by: deal.owner_id.clone(),
-        created_at: at.clone(),
-        updated_at: at,
-        version: 1,
-    };
-    let entry = Entry::system(now, "task.created", tasks::RESOURCE, Some(&task.id))
-        .with_changes(None, Some(&task));
-    let mut writes = vec![
-        Write::Put {
-            item: super::service::to_stored(tenant, &next)?,
-            condition: Condition::VersionIs(deal.version),
-        },
-        Write::Put {
-            item: tasks::service::to_stored(tenant, &task)?,
-            condition: Condition::NotExists,
-        },
-    ];
-    writes.extend(tasks::service::link_writes(tenant, None, Some(&task))?);
-    writes.push(notifications::write(
-        tenant,
+    let mut task = Task::follow_up(
         &deal.owner_id,
-        NotificationKind::FollowUpTask,
-        &task.title,
-        (tasks::RESOURCE, &task.id),
+        format!("Follow up: {}", deal.title),
+        format!("No activity on this deal for {days} days."),
         now,
-    )?);
-    writes.push(entry.write(tenant)?);
+    );
+    task.contact_id = deal.contact_id.clone();
+    task.company_id = deal.company_id.clone();
+    task.deal_id = Some(deal.id.clone());
+    let mut writes = vec![Write::Put {
+        item: super::service::to_stored(tenant, &next)?,
+        condition: Condition::VersionIs(deal.version),
+    }];
+    writes.extend(tasks::service::follow_up_writes(tenant, &task, now)?);
     match state.table.transact(writes).await {
         Ok(()) => Ok(true),
         Err(TableError::ConditionFailed { .. }) => Ok(false),

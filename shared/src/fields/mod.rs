@@ -14,7 +14,7 @@ use crate::table::{Condition, Key, Write, to_item};
 use crate::validation::Errors;
 
 /// The objects that carry custom fields.
-pub const OBJECTS: &[&str] = &["contacts", "companies", "deals"];
+pub const OBJECTS: &[&str] = &["contacts", "companies", "deals", "tickets"];
 /// Most fields per object (removed ones included: their data is kept).
 pub const MAX_FIELDS: usize = 50;
 /// Most fields per object flagged unique (each value is a marker written with the record).

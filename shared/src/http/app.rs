@@ -21,6 +21,16 @@ use crate::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The path as logs show it: a survey link's token is a credential, so it is left out.
+fn logged_path(path: &str) -> &str {
+    const SURVEYS: &str = "/v1/public/surveys/";
+    if path.starts_with(SURVEYS) {
+        "/v1/public/surveys/{token}"
+    } else {
+        path
+    }
+}
+
 /// The finished app: routes, fallbacks and layers, bound to `state`.
 pub fn finish(routes: Routes, state: AppState) -> Router {
     // The methods of each path, for the `Allow` header of a 405.
@@ -68,7 +78,7 @@ pub fn finish(routes: Routes, state: AppState) -> Router {
                 tracing::info_span!(
                     "request",
                     method = %req.method(),
-                    path = %req.uri().path(),
+                    path = %logged_path(req.uri().path()),
                     request_id,
                     tenant_id = tracing::field::Empty,
                     user_id = tracing::field::Empty,

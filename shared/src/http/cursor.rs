@@ -51,6 +51,20 @@ impl Cursors {
             .map_err(|_| invalid())?;
         serde_json::from_slice(&payload).map_err(|_| invalid())
     }
+
+    /// A tag binding `text` to `scope`, for links handed out without a login (survey
+    /// links): URL-safe base64 of the HMAC.
+    pub fn tag(&self, scope: &str, text: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(scope, text.as_bytes()).finalize().into_bytes())
+    }
+
+    /// Whether `tag` is [`tag`](Self::tag) of `text` for `scope` (compared in constant
+    /// time).
+    pub fn check_tag(&self, scope: &str, text: &str, tag: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(tag)
+            .is_ok_and(|tag| self.mac(scope, text.as_bytes()).verify_slice(&tag).is_ok())
+    }
 }
 
 #[cfg(test)]

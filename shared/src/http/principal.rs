@@ -46,6 +46,8 @@ pub const ENROLMENT_ROUTES: &[(&str, &str)] = &[
 pub enum Caller {
     User,
     ApiKey,
+    /// The product acting for the public (a web-form ticket, a survey response).
+    System,
 }
 
 impl Principal {
@@ -54,6 +56,28 @@ impl Principal {
         self.session_id.as_deref().ok_or_else(|| {
             ApiError::Forbidden("API keys have no user account; sign in as a person.".into())
         })
+    }
+
+    /// The product itself acting in `tenant` for the public (`actor` names the door:
+    /// `web-form`, `survey`), with the administrator's permissions: the public endpoints
+    /// decide what it may do, and the audit log shows it as the system.
+    pub fn system(tenant: TenantId, actor: &str, request: RequestMeta) -> Self {
+        let admin = crate::policy::templates()
+            .into_iter()
+            .find(|t| t.id == crate::policy::ADMIN_ROLE)
+            .map(|t| t.permissions)
+            .unwrap_or_default();
+        Self {
+            tenant,
+            user_id: actor.to_owned(),
+            caller: Caller::System,
+            session_id: None,
+            role_ids: Vec::new(),
+            team_members: BTreeSet::from([actor.to_owned()]),
+            must_enrol_mfa: false,
+            permissions: Effective::union([&admin]),
+            request,
+        }
     }
 
     /// Whether `scope` reaches a record owned by `owner_id`.

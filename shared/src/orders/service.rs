@@ -59,18 +59,6 @@ fn link_writes(
     )
 }
 
-/// The tenant's order counter: the last number given.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Counter {
-    last: u64,
-    #[serde(default)]
-    version: u64,
-}
-
-fn counter_key(tenant: &TenantId) -> Key {
-    Key::new(tenant.pk("counters"), "orders")
-}
-
 /// A contact's or company's purchases: confirmed, paid or shipped orders.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purchases {
@@ -527,12 +515,9 @@ pub async fn create(
     }
     errors.finish().map_err(ApiError::Validation)?;
     let made = write_on_version(&Precondition::Any, "order counter", || async {
-        let counter: Counter = match state.table.get(&counter_key(tenant)).await? {
-            Some(item) => from_item(item)?,
-            None => Counter::default(),
-        };
+        let (number, counter) = crate::records::next_number(state, tenant, "orders").await?;
         let mut order = order.clone();
-        order.number = format!("SO-{:06}", counter.last + 1);
+        order.number = format!("SO-{number:06}");
         let entry = Entry::by(principal, now, "order.created", RESOURCE, Some(&order.id))
             .with_changes(None, Some(&order));
         let mut writes = vec![
@@ -540,16 +525,7 @@ pub async fn create(
                 item: to_stored(tenant, &order)?,
                 condition: Condition::NotExists,
             },
-            Write::Put {
-                item: to_item(
-                    &counter_key(tenant),
-                    &Counter {
-                        last: counter.last + 1,
-                        version: counter.version + 1,
-                    },
-                )?,
-                condition: Condition::at_version(counter.version),
-            },
+            counter,
         ];
         if let (Some(source), Some(external)) = (&order.source, &order.external_id) {
             writes.push(Write::Put {

@@ -64,6 +64,7 @@ pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
         "deals" => crate::deals::FIELDS,
         "tasks" => crate::tasks::FIELDS,
         "orders" => crate::orders::FIELDS,
+        "tickets" => crate::tickets::FIELDS,
         _ => &[],
     }
 }

@@ -1,5 +1,5 @@
 //! Tasks: calls, emails, meetings and to-dos with a due time, an assignee, a priority and
-//! a status, linked to a contact, company or deal; a reminder time makes the reminder
+//! a status, linked to a contact, company, deal or ticket; a reminder time makes the reminder
 //! worker notify the assignee (in the app, and by email when the task asks for it).
 //! The assignee is the task's owner for record scope. This module holds the record and
 //! its rules; `service` applies permissions, `reminders` fires them.
@@ -32,6 +32,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::other("contact_id"),
     FieldSpec::other("company_id"),
     FieldSpec::other("deal_id"),
+    FieldSpec::other("ticket_id"),
 ];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +93,8 @@ pub struct Task {
     pub contact_id: Option<String>,
     pub company_id: Option<String>,
     pub deal_id: Option<String>,
+    #[serde(default)]
+    pub ticket_id: Option<String>,
     pub completed_at: Option<String>,
     pub created_by: String,
     pub created_at: String,
@@ -145,6 +148,7 @@ pub struct NewTask {
     pub contact_id: Option<String>,
     pub company_id: Option<String>,
     pub deal_id: Option<String>,
+    pub ticket_id: Option<String>,
 }
 
 /// The body of `PATCH /v1/tasks/{id}` (JSON merge patch).
@@ -175,6 +179,8 @@ pub struct TaskPatch {
     pub company_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub deal_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub ticket_id: Option<Option<String>>,
 }
 
 fn sent(flags: [bool; FIELDS.len()]) -> Vec<&'static str> {
@@ -201,6 +207,7 @@ impl NewTask {
             self.contact_id.is_some(),
             self.company_id.is_some(),
             self.deal_id.is_some(),
+            self.ticket_id.is_some(),
         ])
     }
 }
@@ -220,6 +227,7 @@ impl TaskPatch {
             self.contact_id.is_some(),
             self.company_id.is_some(),
             self.deal_id.is_some(),
+            self.ticket_id.is_some(),
         ])
     }
 
@@ -260,7 +268,37 @@ impl TaskPatch {
                 }
             )*};
         }
-        replace!(due_at, notes, contact_id, company_id, deal_id);
+        replace!(due_at, notes, contact_id, company_id, deal_id, ticket_id);
+    }
+}
+
+impl Task {
+    /// A to-do the product makes for `owner_id` (an idle deal, a low feedback score),
+    /// due a day from `now`; the caller links it.
+    pub fn follow_up(owner_id: &str, title: String, notes: String, now: OffsetDateTime) -> Self {
+        let at = crate::clock::rfc3339(now);
+        Task {
+            id: crate::ids::new_id(PREFIX),
+            title,
+            kind: TaskKind::Todo,
+            due_at: Some(crate::clock::rfc3339(now + time::Duration::days(1))),
+            remind_at: None,
+            remind_by_email: false,
+            reminded_at: None,
+            owner_id: owner_id.to_owned(),
+            priority: Priority::Normal,
+            status: TaskStatus::Open,
+            notes: Some(notes),
+            contact_id: None,
+            company_id: None,
+            deal_id: None,
+            ticket_id: None,
+            completed_at: None,
+            created_by: owner_id.to_owned(),
+            created_at: at.clone(),
+            updated_at: at,
+            version: 1,
+        }
     }
 }
 

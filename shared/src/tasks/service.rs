@@ -16,12 +16,13 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, new_id};
+use crate::notifications::{self, NotificationKind};
 use crate::policy::{Action, Scope, View};
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
 use crate::reminders;
 use crate::table::{Condition, Index, Item, Query, SortKey, Write, from_item, to_item};
 use crate::validation::Errors;
-use crate::{companies, contacts, deals};
+use crate::{companies, contacts, deals, tickets};
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No task with this id.".into())
@@ -54,6 +55,7 @@ fn links(task: &Task) -> Vec<(&'static str, &str)> {
         (contacts::service::RESOURCE, task.contact_id.as_deref()),
         (companies::RESOURCE, task.company_id.as_deref()),
         (deals::RESOURCE, task.deal_id.as_deref()),
+        (tickets::RESOURCE, task.ticket_id.as_deref()),
     ]
     .into_iter()
     .filter_map(|(r, id)| id.map(|id| (r, id)))
@@ -92,13 +94,15 @@ async fn check_links(
                 .await
                 .is_ok(),
             "companies" => companies::service::get(state, principal, id).await.is_ok(),
-            _ => deals::service::get(state, principal, id).await.is_ok(),
+            "deals" => deals::service::get(state, principal, id).await.is_ok(),
+            _ => tickets::service::get(state, principal, id).await.is_ok(),
         };
         if !seen {
             let field = match resource {
                 "contacts" => "contact_id",
                 "companies" => "company_id",
-                _ => "deal_id",
+                "deals" => "deal_id",
+                _ => "ticket_id",
             };
             errors.add(field, format!("is not one of the {resource} you can see"));
         }
@@ -145,6 +149,7 @@ pub async fn create(
         contact_id: input.contact_id,
         company_id: input.company_id,
         deal_id: input.deal_id,
+        ticket_id: input.ticket_id,
         completed_at: None,
         created_by: principal.user_id.clone(),
         created_at: now.clone(),
@@ -220,6 +225,7 @@ pub struct TaskQuery {
     pub contact_id: Option<String>,
     pub company_id: Option<String>,
     pub deal_id: Option<String>,
+    pub ticket_id: Option<String>,
 }
 
 /// The start of the day containing `now` and of the next one, in `offset`, as time keys.
@@ -248,6 +254,7 @@ pub async fn list(
         (contacts::service::RESOURCE, &query.contact_id),
         (companies::RESOURCE, &query.company_id),
         (deals::RESOURCE, &query.deal_id),
+        (tickets::RESOURCE, &query.ticket_id),
     ]
     .into_iter()
     .filter_map(|(r, id)| id.as_deref().map(|id| (r, id)))
@@ -255,7 +262,7 @@ pub async fn list(
     if linked.len() > 1 || (!linked.is_empty() && query.view.is_some()) {
         return Err(ApiError::validation(
             "view",
-            "give one of view, contact_id, company_id and deal_id",
+            "give one of view, contact_id, company_id, deal_id and ticket_id",
         ));
     }
     let offset = match query.utc_offset.as_deref() {
@@ -410,6 +417,33 @@ pub async fn delete(
         Ok(state.table.transact(writes).await)
     })
     .await
+}
+
+/// The writes of a follow-up task the product made (see [`Task::follow_up`]): the task,
+/// its links, its owner's notification and the audit entry, to go in the transaction of
+/// what caused it.
+pub fn follow_up_writes(
+    tenant: &TenantId,
+    task: &Task,
+    now: OffsetDateTime,
+) -> Result<Vec<Write>, ApiError> {
+    let entry =
+        Entry::system(now, "task.created", RESOURCE, Some(&task.id)).with_changes(None, Some(task));
+    let mut writes = vec![Write::Put {
+        item: to_stored(tenant, task)?,
+        condition: Condition::NotExists,
+    }];
+    writes.extend(link_writes(tenant, None, Some(task))?);
+    writes.push(notifications::write(
+        tenant,
+        &task.owner_id,
+        NotificationKind::FollowUpTask,
+        &task.title,
+        (RESOURCE, &task.id),
+        now,
+    )?);
+    writes.push(entry.write(tenant)?);
+    Ok(writes)
 }
 
 /// Moves every task linked to contact (or company) `from` over to `to` (a merge).

@@ -30,6 +30,9 @@ pub struct Team {
     pub id: String,
     pub name: String,
     pub member_ids: Vec<String>,
+    /// The member told of the team's breached tickets (service level agreements).
+    #[serde(default)]
+    pub lead_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -41,12 +44,17 @@ pub struct NewTeam {
     pub name: String,
     #[serde(default)]
     pub member_ids: Vec<String>,
+    /// One of `member_ids`.
+    pub lead_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeamPatch {
     pub name: Option<String>,
+    /// A member, or `null` for no lead.
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub lead_id: Option<Option<String>>,
 }
 
 pub fn key(tenant: &TenantId, id: &str) -> Key {
@@ -132,6 +140,11 @@ pub async fn create(
             }
         }
     }
+    if let Some(lead) = &input.lead_id
+        && !input.member_ids.contains(lead)
+    {
+        errors.add("lead_id", "must be one of member_ids");
+    }
     errors.finish().map_err(ApiError::Validation)?;
     if all(state.table.as_ref(), &principal.tenant).await?.len() >= MAX_TEAMS {
         return Err(ApiError::conflict(
@@ -144,6 +157,7 @@ pub async fn create(
         id: new_id(PREFIX),
         name: input.name.trim().to_owned(),
         member_ids: input.member_ids,
+        lead_id: input.lead_id,
         created_at: now.clone(),
         updated_at: now,
         version: 1,
@@ -217,13 +231,20 @@ pub async fn rename(
         errors.finish().map_err(ApiError::Validation)?;
     }
     change(state, principal, id, precondition, "team.updated", |t| {
-        Ok(match &patch.name {
-            Some(name) if name.trim() != t.name => Some(Team {
-                name: name.trim().to_owned(),
-                ..t.clone()
-            }),
-            _ => None,
-        })
+        let mut next = t.clone();
+        if let Some(name) = &patch.name {
+            next.name = name.trim().to_owned();
+        }
+        if let Some(lead) = &patch.lead_id {
+            if lead.as_ref().is_some_and(|l| !t.member_ids.contains(l)) {
+                return Err(ApiError::validation(
+                    "lead_id",
+                    "must be a member of the team",
+                ));
+            }
+            next.lead_id = lead.clone();
+        }
+        Ok((next != *t).then_some(next))
     })
     .await
 }
@@ -285,6 +306,9 @@ pub async fn remove_member(
             }
             let mut next = t.clone();
             next.member_ids.retain(|m| m != user_id);
+            if next.lead_id.as_deref() == Some(user_id) {
+                next.lead_id = None;
+            }
             Ok(Some(next))
         },
     )

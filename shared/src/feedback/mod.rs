@@ -1,0 +1,800 @@
+//! Feedback: satisfaction surveys (CSAT 1–5 or NPS 0–10, an optional comment, and the
+//! tenant's own questions), sent when a ticket is resolved (a service setting) or handed
+//! out as a link. Each survey is answered once, through a signed link that needs no
+//! login; the answer attaches to the survey's contact (their timeline) and ticket, and
+//! the lowest scores open a follow-up task. `summary` analyses them.
+
+pub mod summary;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::AppState;
+use crate::audit::Entry;
+use crate::auth::throttle::{self, Limit};
+use crate::clock::{millis_key_of, rfc3339};
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::principal::RequestMeta;
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, is_id, new_id};
+use crate::mail::Mail;
+use crate::policy::{Action, Scope};
+use crate::records::write_on_version;
+use crate::table::{Condition, Item, Key, Write, from_item, to_item};
+use crate::tickets::{self, Ticket};
+use crate::validation::Errors;
+use crate::{contacts, tasks, timeline};
+
+pub const PREFIX: &str = "svy";
+/// Surveys are part of the service work: they are granted with tickets.
+const RESOURCE: &str = tickets::RESOURCE;
+/// How long a survey link can be answered.
+const VALID_DAYS: i64 = 30;
+/// Most custom questions in a survey.
+pub const MAX_QUESTIONS: usize = 10;
+/// Requests to the public survey endpoints per address (genuine respondents make two).
+pub const PER_ADDRESS: Limit = Limit {
+    max: 60,
+    window_secs: 600,
+};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyKind {
+    /// Customer satisfaction, 1 (very unhappy) to 5 (very happy).
+    #[default]
+    Csat,
+    /// Net promoter score: how likely to recommend us, 0 to 10.
+    Nps,
+}
+
+impl SurveyKind {
+    pub fn range(self) -> std::ops::RangeInclusive<u8> {
+        match self {
+            SurveyKind::Csat => 1..=5,
+            SurveyKind::Nps => 0..=10,
+        }
+    }
+
+    /// The scores that open a follow-up task: CSAT 1–2, NPS detractors (0–6).
+    pub fn is_low(self, score: u8) -> bool {
+        match self {
+            SurveyKind::Csat => score <= 2,
+            SurveyKind::Nps => score <= 6,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Free text, up to 2,000 characters.
+    #[default]
+    Text,
+    /// 1 to 5.
+    Scale,
+    YesNo,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The key of its answer: 1 to 40 lower-case letters, digits and `_`.
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub kind: QuestionKind,
+}
+
+/// Checks custom questions (reported under `survey.questions`).
+pub fn check_questions(questions: &mut [Question], errors: &mut Errors) {
+    if questions.len() > MAX_QUESTIONS {
+        errors.add(
+            "survey.questions",
+            format!("at most {MAX_QUESTIONS} questions"),
+        );
+        return;
+    }
+    for (i, q) in questions.iter_mut().enumerate() {
+        let at = format!("survey.questions[{i}]");
+        let valid_id = (1..=40).contains(&q.id.len())
+            && q.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid_id {
+            errors.add(
+                format!("{at}.id"),
+                "must be 1 to 40 lower-case letters, digits and _",
+            );
+        }
+        errors.text(&format!("{at}.text"), &q.text, 1, 300);
+        q.text = q.text.trim().to_owned();
+    }
+    for (i, q) in questions.iter().enumerate() {
+        if questions[..i].iter().any(|o| o.id == q.id) {
+            errors.add(format!("survey.questions[{i}].id"), "appears twice");
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Survey {
+    pub id: String,
+    pub kind: SurveyKind,
+    pub questions: Vec<Question>,
+    pub ticket_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// The ticket's assignee, team and category when it was sent (for the analysis).
+    pub agent_id: Option<String>,
+    pub team_id: Option<String>,
+    pub category: Option<String>,
+    pub sent_at: String,
+    pub expires_at: String,
+    pub responded_at: Option<String>,
+    pub score: Option<u8>,
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub answers: Map<String, Value>,
+    /// The task a low score opened.
+    pub follow_up_task_id: Option<String>,
+    pub created_by: String,
+    pub version: u64,
+}
+
+impl Survey {
+    /// Who it counts for in record scope: the agent, or whoever sent it.
+    fn owner(&self) -> &str {
+        self.agent_id.as_deref().unwrap_or(&self.created_by)
+    }
+}
+
+impl crate::records::Owned for Survey {
+    fn owner_id(&self) -> &str {
+        self.owner()
+    }
+}
+
+impl crate::records::Relinked for Survey {
+    const NOUN: &'static str = "survey";
+    const RESOURCE: &'static str = RESOURCE;
+
+    fn key(tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn link_mut(&mut self, resource: &str) -> Option<&mut Option<String>> {
+        (resource == "contacts").then_some(&mut self.contact_id)
+    }
+
+    fn bump(&mut self, _now: String) {
+        self.version += 1;
+    }
+}
+
+pub fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(tenant.pk("surveys"), id)
+}
+
+/// Index-2 partition of the surveys by the time they were sent (the analysis reads it).
+pub fn sent_pk(tenant: &TenantId) -> String {
+    tenant.pk("surveys#sent")
+}
+
+/// The partition of the survey links of a ticket or contact.
+pub fn linked_pk(tenant: &TenantId, resource: &str, record_id: &str) -> String {
+    tenant.pk(&format!("surveys#{resource}#{record_id}"))
+}
+
+pub fn to_stored(tenant: &TenantId, survey: &Survey) -> Result<Item, ApiError> {
+    let mut item = to_item(&key(tenant, &survey.id), survey)?;
+    let sent = millis_key_of(&survey.sent_at).unwrap_or_default();
+    item.insert("gsi2pk".into(), sent_pk(tenant).into());
+    item.insert("gsi2sk".into(), format!("{sent}#{}", survey.id).into());
+    Ok(item)
+}
+
+fn links(survey: &Survey) -> Vec<(&'static str, &str)> {
+    [
+        (tickets::RESOURCE, survey.ticket_id.as_deref()),
+        (contacts::service::RESOURCE, survey.contact_id.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(r, id)| id.map(|id| (r, id)))
+    .collect()
+}
+
+fn link_writes(
+    tenant: &TenantId,
+    before: Option<&Survey>,
+    after: Option<&Survey>,
+) -> Result<Vec<Write>, ApiError> {
+    let id = after.or(before).map_or("", |s| s.id.as_str());
+    crate::records::link_writes(
+        |resource, record| linked_pk(tenant, resource, record),
+        ("survey_id", id),
+        &before.map(links).unwrap_or_default(),
+        &after.map(links).unwrap_or_default(),
+    )
+}
+
+/// The link that answers `survey` (its token is the credential).
+fn token(state: &AppState, tenant: &TenantId, survey_id: &str) -> String {
+    let text = format!("{tenant}.{survey_id}");
+    let tag = state.link_signer.tag("survey", &text);
+    format!("{text}.{tag}")
+}
+
+/// A survey made and not yet stored: its writes go in the transaction of what sent it.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub survey: Survey,
+    /// The answer link (shown once; only its signature proves it).
+    pub url: String,
+    /// Where it is mailed, if anywhere.
+    pub mail_to: Option<String>,
+}
+
+impl Issued {
+    /// The survey, its links and its audit entry (with the ticket's state, when a
+    /// ticket's change sends it).
+    pub fn writes(
+        &self,
+        tenant: &TenantId,
+        _ticket: Option<&Ticket>,
+    ) -> Result<Vec<Write>, ApiError> {
+        let survey = &self.survey;
+        let at =
+            OffsetDateTime::parse(&survey.sent_at, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let entry = Entry::system(at, "survey.sent", RESOURCE, Some(&survey.id))
+            .with_changes(None, Some(survey));
+        let mut writes = vec![Write::Put {
+            item: to_stored(tenant, survey)?,
+            condition: Condition::NotExists,
+        }];
+        writes.extend(link_writes(tenant, None, Some(survey))?);
+        writes.push(entry.write(tenant)?);
+        Ok(writes)
+    }
+}
+
+fn new_survey(
+    template: &crate::tickets::settings::SurveyTemplate,
+    kind: Option<SurveyKind>,
+    ticket: Option<&Ticket>,
+    contact_id: Option<String>,
+    created_by: &str,
+    now: OffsetDateTime,
+) -> Survey {
+    Survey {
+        id: new_id(PREFIX),
+        kind: kind.unwrap_or(template.kind),
+        questions: template.questions.clone(),
+        ticket_id: ticket.map(|t| t.id.clone()),
+        contact_id: contact_id.or_else(|| ticket.and_then(|t| t.contact_id.clone())),
+        agent_id: ticket.and_then(|t| t.assignee_id.clone()),
+        team_id: ticket.and_then(|t| t.team_id.clone()),
+        category: ticket.and_then(|t| t.category.clone()),
+        sent_at: rfc3339(now),
+        expires_at: rfc3339(now + time::Duration::days(VALID_DAYS)),
+        responded_at: None,
+        score: None,
+        comment: None,
+        answers: Map::new(),
+        follow_up_task_id: None,
+        created_by: created_by.to_owned(),
+        version: 1,
+    }
+}
+
+/// The survey a resolved ticket sends its contact (by email): none when the ticket has
+/// no contact with an email, or already sent one.
+pub async fn issue_for_ticket(
+    state: &AppState,
+    template: &crate::tickets::settings::SurveyTemplate,
+    ticket: &Ticket,
+    by: &Principal,
+) -> Result<Option<Issued>, ApiError> {
+    let tenant = &by.tenant;
+    let already = state
+        .table
+        .query(
+            &crate::table::Query::partition(linked_pk(tenant, tickets::RESOURCE, &ticket.id))
+                .limit(1),
+        )
+        .await?;
+    if !already.items.is_empty() {
+        return Ok(None);
+    }
+    let Some(mail_to) =
+        tickets::comments::contact_email(state, by, ticket.contact_id.as_deref()).await
+    else {
+        return Ok(None);
+    };
+    let survey = new_survey(
+        template,
+        None,
+        Some(ticket),
+        None,
+        &by.user_id,
+        state.clock.now(),
+    );
+    let url = link_url(state, tenant, &survey.id);
+    Ok(Some(Issued {
+        survey,
+        url,
+        mail_to: Some(mail_to),
+    }))
+}
+
+fn link_url(state: &AppState, tenant: &TenantId, survey_id: &str) -> String {
+    format!(
+        "{}/v1/public/surveys/{}",
+        state.config.public_url,
+        token(state, tenant, survey_id)
+    )
+}
+
+/// Mails an issued survey's link (after its transaction committed); a failure is logged.
+pub async fn mail(state: &AppState, tenant: &TenantId, issued: &Issued) {
+    let Some(to) = &issued.mail_to else {
+        return;
+    };
+    let company = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
+        .await
+        .ok()
+        .flatten()
+        .map(|t| t.company_name)
+        .unwrap_or_default();
+    let question = match issued.survey.kind {
+        SurveyKind::Csat => "How satisfied are you with our help (1 to 5)?",
+        SurveyKind::Nps => "How likely are you to recommend us to a friend (0 to 10)?",
+    };
+    let mail = Mail {
+        to: to.clone(),
+        subject: format!("{company}: how did we do?"),
+        text: format!("{question}\n\nAnswer here: {}\n", issued.url),
+    };
+    if let Err(e) = state.mailer.send(&mail).await {
+        tracing::warn!(error = %e, survey_id = %issued.survey.id, "survey not mailed");
+    }
+}
+
+/// The body of `POST /v1/surveys`: a survey about a ticket or for a contact, answered
+/// through the link the response gives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSurvey {
+    pub ticket_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// The tenant's survey kind when absent.
+    pub kind: Option<SurveyKind>,
+    /// Also mail the link to the contact.
+    #[serde(default)]
+    pub send_email: bool,
+}
+
+/// A new survey and its link.
+#[derive(Debug, Serialize)]
+pub struct SurveyLink {
+    #[serde(flatten)]
+    pub survey: Survey,
+    pub url: String,
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewSurvey,
+) -> Result<SurveyLink, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    let mut errors = Errors::new();
+    let ticket = match &input.ticket_id {
+        Some(id) => {
+            let scope = principal.require(RESOURCE, Action::Read)?;
+            match tickets::service::load(state, principal, scope, id).await {
+                Ok(t) => Some(t),
+                Err(ApiError::NotFound(_)) => {
+                    errors.add("ticket_id", "is not a ticket you can see");
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => None,
+    };
+    if let Some(id) = &input.contact_id
+        && contacts::service::get(state, principal, id, false)
+            .await
+            .is_err()
+    {
+        errors.add("contact_id", "is not a contact you can see");
+    }
+    if input.ticket_id.is_none() && input.contact_id.is_none() {
+        errors.add("ticket_id", "give a ticket_id or a contact_id");
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let tenant = &principal.tenant;
+    let settings = tickets::settings::load(state, tenant).await?;
+    let now = state.clock.now();
+    let survey = new_survey(
+        &settings.survey,
+        input.kind,
+        ticket.as_ref(),
+        input.contact_id,
+        &principal.user_id,
+        now,
+    );
+    let mail_to = match input.send_email {
+        false => None,
+        true => {
+            tickets::comments::contact_email(state, principal, survey.contact_id.as_deref()).await
+        }
+    };
+    if input.send_email && mail_to.is_none() {
+        return Err(ApiError::validation(
+            "send_email",
+            "the contact has no email address",
+        ));
+    }
+    let issued = Issued {
+        url: link_url(state, tenant, &survey.id),
+        survey,
+        mail_to,
+    };
+    let mut writes = issued.writes(tenant, ticket.as_ref())?;
+    if let Some(t) = &ticket {
+        // Not on a ticket deleted meanwhile.
+        writes.push(Write::Check {
+            key: tickets::key(tenant, &t.id),
+            condition: Condition::Exists,
+        });
+    }
+    state.table.transact(writes).await?;
+    mail(state, tenant, &issued).await;
+    Ok(SurveyLink {
+        survey: issued.survey,
+        url: issued.url,
+    })
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No survey with this id.".into())
+}
+
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    id: &str,
+) -> Result<Survey, ApiError> {
+    let key = key(&principal.tenant, id);
+    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Survey, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    load(state, principal, scope, id).await
+}
+
+/// `GET /v1/surveys` parameters: the surveys of one ticket or one contact.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub ticket_id: Option<String>,
+    pub contact_id: Option<String>,
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: SurveyQuery,
+) -> Result<ListPage<Survey>, ApiError> {
+    let scope = principal.require(RESOURCE, Action::Read)?;
+    let tenant = &principal.tenant;
+    let (resource, record) = match (&query.ticket_id, &query.contact_id) {
+        (Some(t), None) => (tickets::RESOURCE, t),
+        (None, Some(c)) => (contacts::service::RESOURCE, c),
+        _ => {
+            return Err(ApiError::validation(
+                "ticket_id",
+                "give one of ticket_id and contact_id",
+            ));
+        }
+    };
+    let params = ListParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let (data, next_cursor) = crate::records::linked_page(
+        state,
+        (linked_pk(tenant, resource, record), "survey_id"),
+        &format!("{tenant}/surveys/{resource}/{record}"),
+        &params,
+        |id| async move { load(state, principal, scope, &id).await },
+        |_| true,
+    )
+    .await?;
+    Ok(ListPage { data, next_cursor })
+}
+
+/// What the public sees of a survey before answering.
+#[derive(Debug, Serialize)]
+pub struct PublicSurvey {
+    pub company_name: String,
+    pub kind: SurveyKind,
+    /// The score's range.
+    pub min_score: u8,
+    pub max_score: u8,
+    pub questions: Vec<Question>,
+    pub ticket_number: Option<String>,
+}
+
+/// The body of `POST /v1/public/surveys/{token}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyResponse {
+    pub score: u8,
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub answers: Map<String, Value>,
+}
+
+fn bad_link() -> ApiError {
+    ApiError::NotFound("This survey link is not valid.".into())
+}
+
+/// The survey a link names, if its signature holds; every public request counts
+/// against the address's limit first, so guessing links is slow.
+async fn open(
+    state: &AppState,
+    token: &str,
+    request: &RequestMeta,
+) -> Result<(TenantId, Survey), ApiError> {
+    throttle::attempt(
+        state.table.as_ref(),
+        &format!("survey-ip:{}", request.ip),
+        PER_ADDRESS,
+        state.clock.now().unix_timestamp(),
+        "Too many survey requests from your address; try again later.",
+    )
+    .await?;
+    if token.len() > 200 {
+        return Err(bad_link());
+    }
+    let mut parts = token.rsplitn(2, '.');
+    let (Some(tag), Some(text)) = (parts.next(), parts.next()) else {
+        return Err(bad_link());
+    };
+    if !state.link_signer.check_tag("survey", text, tag) {
+        return Err(bad_link());
+    }
+    let (tenant, id) = text.split_once('.').ok_or_else(bad_link)?;
+    let tenant = TenantId::parse(tenant).ok_or_else(bad_link)?;
+    if !is_id(PREFIX, id) {
+        return Err(bad_link());
+    }
+    let survey: Survey = state
+        .table
+        .get(&key(&tenant, id))
+        .await?
+        .map(from_item)
+        .transpose()?
+        .ok_or_else(bad_link)?;
+    Ok((tenant, survey))
+}
+
+fn check_open(state: &AppState, survey: &Survey) -> Result<(), ApiError> {
+    if survey.responded_at.is_some() {
+        return Err(ApiError::conflict(
+            "survey-answered",
+            "This survey has been answered already; thank you.",
+        ));
+    }
+    let expired =
+        OffsetDateTime::parse(&survey.expires_at, &Rfc3339).is_ok_and(|at| state.clock.now() > at);
+    if expired {
+        return Err(ApiError::conflict(
+            "survey-expired",
+            "This survey link has expired.",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn show_public(
+    state: &AppState,
+    token: &str,
+    request: RequestMeta,
+) -> Result<PublicSurvey, ApiError> {
+    let (tenant, survey) = open(state, token, &request).await?;
+    check_open(state, &survey)?;
+    let company_name = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
+        .await?
+        .map(|t| t.company_name)
+        .unwrap_or_default();
+    let ticket_number = match &survey.ticket_id {
+        Some(id) => state
+            .table
+            .get(&tickets::key(&tenant, id))
+            .await?
+            .map(from_item::<Ticket>)
+            .transpose()?
+            .map(|t| t.number),
+        None => None,
+    };
+    Ok(PublicSurvey {
+        company_name,
+        kind: survey.kind,
+        min_score: *survey.kind.range().start(),
+        max_score: *survey.kind.range().end(),
+        questions: survey.questions,
+        ticket_number,
+    })
+}
+
+fn check_response(survey: &Survey, input: &mut SurveyResponse, errors: &mut Errors) {
+    let range = survey.kind.range();
+    if !range.contains(&input.score) {
+        errors.add(
+            "score",
+            format!("must be {} to {}", range.start(), range.end()),
+        );
+    }
+    errors.trimmed("comment", &mut input.comment, 2_000);
+    for (id, answer) in &input.answers {
+        let at = format!("answers.{id}");
+        let Some(q) = survey.questions.iter().find(|q| q.id == *id) else {
+            errors.add(at, "is not a question of this survey");
+            continue;
+        };
+        let ok = match q.kind {
+            QuestionKind::Text => answer.as_str().is_some_and(|t| t.chars().count() <= 2_000),
+            QuestionKind::Scale => answer.as_u64().is_some_and(|n| (1..=5).contains(&n)),
+            QuestionKind::YesNo => answer.is_boolean(),
+        };
+        if !ok {
+            let rule = match q.kind {
+                QuestionKind::Text => "must be a text of at most 2000 characters",
+                QuestionKind::Scale => "must be a whole number from 1 to 5",
+                QuestionKind::YesNo => "must be true or false",
+            };
+            errors.add(at, rule);
+        }
+    }
+}
+
+/// Records the answer to the survey a link names: once. In one transaction, on the
+/// survey's version: the answer, the contact's timeline entry and, for a low score, the
+/// follow-up task with its owner's notification.
+pub async fn respond(
+    state: &AppState,
+    token: &str,
+    request: RequestMeta,
+    mut input: SurveyResponse,
+) -> Result<(), ApiError> {
+    let (tenant, first) = open(state, token, &request).await?;
+    check_open(state, &first)?;
+    let mut errors = Errors::new();
+    check_response(&first, &mut input, &mut errors);
+    errors.finish().map_err(ApiError::Validation)?;
+    let system = Principal::system(tenant.clone(), "survey", request);
+    write_on_version(&Precondition::Any, "survey", || async {
+        let current: Survey = state
+            .table
+            .get(&key(&tenant, &first.id))
+            .await?
+            .map(from_item)
+            .transpose()?
+            .ok_or_else(bad_link)?;
+        check_open(state, &current)?;
+        let now = state.clock.now();
+        let mut next = current.clone();
+        next.responded_at = Some(rfc3339(now));
+        next.score = Some(input.score);
+        next.comment = input.comment.clone();
+        next.answers = input.answers.clone();
+        next.version = current.version + 1;
+        let mut writes = Vec::new();
+        if current.kind.is_low(input.score)
+            && let Some(task) = follow_up(state, &tenant, &current, input.score, now).await?
+        {
+            next.follow_up_task_id = Some(task.id.clone());
+            writes.extend(tasks::service::follow_up_writes(&tenant, &task, now)?);
+        }
+        let entry = Entry::by(&system, now, "survey.answered", RESOURCE, Some(&current.id))
+            .with_changes(Some(&current), Some(&next));
+        writes.insert(
+            0,
+            Write::Put {
+                item: to_stored(&tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            },
+        );
+        if let Some(contact) = &next.contact_id {
+            let (kind, max) = match next.kind {
+                SurveyKind::Csat => ("CSAT", 5),
+                SurveyKind::Nps => ("NPS", 10),
+            };
+            let subject = format!("Feedback: {kind} {}/{max}", input.score);
+            writes.push(timeline::related(&tenant, contact, now, &entry, &subject)?);
+        }
+        writes.push(entry.write(&tenant)?);
+        Ok(state.table.transact(writes).await)
+    })
+    .await
+}
+
+/// The follow-up task of a low score, for the ticket's agent (or whoever sent the
+/// survey), linked to the ticket and contact; none when neither is a user.
+async fn follow_up(
+    state: &AppState,
+    tenant: &TenantId,
+    survey: &Survey,
+    score: u8,
+    now: OffsetDateTime,
+) -> Result<Option<tasks::Task>, ApiError> {
+    let owner = [survey.agent_id.as_deref(), Some(survey.created_by.as_str())]
+        .into_iter()
+        .flatten()
+        .find(|id| is_id("usr", id));
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    let ticket: Option<Ticket> = match &survey.ticket_id {
+        Some(id) => state
+            .table
+            .get(&tickets::key(tenant, id))
+            .await?
+            .map(from_item)
+            .transpose()?,
+        None => None,
+    };
+    let about = ticket
+        .as_ref()
+        .map(|t| format!(" on {} {}", t.number, t.subject))
+        .unwrap_or_default();
+    let kind = match survey.kind {
+        SurveyKind::Csat => "CSAT",
+        SurveyKind::Nps => "NPS",
+    };
+    let mut task = tasks::Task::follow_up(
+        owner,
+        format!("Follow up: low feedback{about}"),
+        format!("The customer answered the survey with {kind} {score}."),
+        now,
+    );
+    task.ticket_id = ticket.map(|t| t.id);
+    task.contact_id = survey.contact_id.clone();
+    Ok(Some(task))
+}
+
+/// Moves every survey of contact `from` over to `to` (a merge).
+pub async fn relink(
+    state: &AppState,
+    principal: &Principal,
+    from: &str,
+    to: &str,
+) -> Result<usize, ApiError> {
+    let tenant = &principal.tenant;
+    let resource = contacts::service::RESOURCE;
+    crate::records::relink(
+        state,
+        principal,
+        (linked_pk(tenant, resource, from), "survey_id"),
+        (resource, from, to),
+        |current: Survey, next: Survey| async move {
+            let mut writes = vec![Write::Put {
+                item: to_stored(tenant, &next)?,
+                condition: Condition::VersionIs(current.version),
+            }];
+            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+            Ok(writes)
+        },
+    )
+    .await
+}

@@ -1,0 +1,89 @@
+//! Automatic assignment: the first assignment rule matching a ticket's category and
+//! region names its team, and the team's active members take its tickets in turn. The
+//! turn is a counter per team, advanced on its version in the ticket's own transaction,
+//! so concurrent tickets never go to the same member twice in a row by accident.
+
+use serde::{Deserialize, Serialize};
+
+use super::Ticket;
+use super::settings::AssignmentRule;
+use crate::AppState;
+use crate::http::ApiError;
+use crate::ids::TenantId;
+use crate::table::{Condition, Key, Write, from_item, to_item};
+use crate::tenancy::{Status, teams};
+
+/// The team of the first rule `ticket` matches.
+pub fn team_for(rules: &[AssignmentRule], ticket: &Ticket) -> Option<String> {
+    let same = |want: &Option<String>, have: &Option<String>| match (want, have) {
+        (None, _) => true,
+        (Some(w), Some(h)) => w.eq_ignore_ascii_case(h),
+        (Some(_), None) => false,
+    };
+    rules
+        .iter()
+        .find(|r| same(&r.category, &ticket.category) && same(&r.region, &ticket.region))
+        .map(|r| r.team_id.clone())
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Turn {
+    /// How many tickets the team has been given.
+    given: u64,
+    version: u64,
+}
+
+fn turn_key(tenant: &TenantId, team_id: &str) -> Key {
+    Key::new(tenant.pk("counters"), format!("round-robin#{team_id}"))
+}
+
+/// The next member of `team_id` to take a ticket, with the write that advances the turn
+/// (to go in the ticket's transaction); `None` when the team has no active member.
+pub async fn next_member(
+    state: &AppState,
+    tenant: &TenantId,
+    team_id: &str,
+) -> Result<Option<(String, Write)>, ApiError> {
+    let Some(team) = state
+        .table
+        .get(&teams::key(tenant, team_id))
+        .await?
+        .map(from_item::<teams::Team>)
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    let users = crate::tenancy::list_users(state.table.as_ref(), tenant).await?;
+    let active: Vec<&String> = team
+        .member_ids
+        .iter()
+        .filter(|m| {
+            users
+                .iter()
+                .any(|u| &u.id == *m && u.status == Status::Active)
+        })
+        .collect();
+    if active.is_empty() {
+        return Ok(None);
+    }
+    let key = turn_key(tenant, team_id);
+    let turn: Turn = state
+        .table
+        .get(&key)
+        .await?
+        .map(from_item)
+        .transpose()?
+        .unwrap_or_default();
+    let member = active[(turn.given % active.len() as u64) as usize].clone();
+    let write = Write::Put {
+        item: to_item(
+            &key,
+            &Turn {
+                given: turn.given + 1,
+                version: turn.version + 1,
+            },
+        )?,
+        condition: Condition::at_version(turn.version),
+    };
+    Ok(Some((member, write)))
+}
