@@ -42,7 +42,10 @@ async fn a_resolved_ticket_mails_a_survey_that_is_answered_once() {
     let admin = &acme.access_token;
     let email = unique_email("ada");
     let contact = app
-        .create_contact(admin, json!({"name": "Ada", "emails": [{"address": email}]}))
+        .create_contact(
+            admin,
+            json!({"name": "Ada", "emails": [{"address": email}]}),
+        )
         .await;
     let set = app
         .patch(
@@ -78,7 +81,10 @@ async fn a_resolved_ticket_mails_a_survey_that_is_answered_once() {
     let shown = shown.ok(200);
     assert_eq!(shown["company_name"], "Acme");
     assert_eq!(shown["kind"], "csat");
-    assert_eq!((shown["min_score"].clone(), shown["max_score"].clone()), (json!(1), json!(5)));
+    assert_eq!(
+        (shown["min_score"].clone(), shown["max_score"].clone()),
+        (json!(1), json!(5))
+    );
     assert_eq!(shown["questions"][0]["id"], "speed");
     assert_eq!(shown["ticket_number"], "TK-000001");
 
@@ -126,7 +132,9 @@ async fn a_resolved_ticket_mails_a_survey_that_is_answered_once() {
         .problem(409, "survey-answered");
 
     // The answer sits with the ticket and the contact.
-    let surveys = app.get(&format!("/v1/surveys?ticket_id={ticket}"), admin).await;
+    let surveys = app
+        .get(&format!("/v1/surveys?ticket_id={ticket}"), admin)
+        .await;
     let surveys = data(surveys.ok(200));
     assert_eq!(surveys.len(), 1);
     let answer = &surveys[0];
@@ -134,7 +142,10 @@ async fn a_resolved_ticket_mails_a_survey_that_is_answered_once() {
     assert_eq!(answer["comment"], "Quick and kind");
     assert_eq!(answer["answers"]["again"], true);
     assert_eq!(answer["contact_id"], contact["id"]);
-    assert!(answer["follow_up_task_id"].is_null(), "a good score needs none");
+    assert!(
+        answer["follow_up_task_id"].is_null(),
+        "a good score needs none"
+    );
     let of_contact = app
         .get(&format!("/v1/surveys?contact_id={}", id(&contact)), admin)
         .await;
@@ -193,7 +204,11 @@ async fn bad_and_expired_links_are_refused_and_floods_cut_off() {
         "x".repeat(300),
     ] {
         let reply = app
-            .post(&format!("/v1/public/surveys/{bad}"), None, json!({"score": 10}))
+            .post(
+                &format!("/v1/public/surveys/{bad}"),
+                None,
+                json!({"score": 10}),
+            )
             .await;
         reply.problem(404, "not-found");
     }
@@ -217,7 +232,13 @@ async fn bad_and_expired_links_are_refused_and_floods_cut_off() {
     )
     .await;
     assert!(
-        matches!(&expired, Err(shared::http::ApiError::Conflict { kind: "survey-expired", .. })),
+        matches!(
+            &expired,
+            Err(shared::http::ApiError::Conflict {
+                kind: "survey-expired",
+                ..
+            })
+        ),
         "{expired:?}"
     );
 
@@ -345,9 +366,7 @@ async fn low_scores_open_follow_ups_and_the_summary_adds_up() {
     assert_eq!(summary["csat"]["distribution"]["5"], 1);
     assert_eq!(summary["truncated"], false);
 
-    let by_agent = app
-        .get("/v1/feedback/summary?group_by=agent", admin)
-        .await;
+    let by_agent = app.get("/v1/feedback/summary?group_by=agent", admin).await;
     let groups = data(&json!({"data": by_agent.ok(200)["groups"]}));
     let of = |key: &str| groups.iter().find(|g| g["key"] == key).unwrap().clone();
     // The agent: 10, 9, 3: two promoters and a detractor of three.

@@ -39,6 +39,8 @@ const ADMIN_ONLY: [u16; 6] = [200, 403, 403, 403, 403, 403];
 const ADMIN_AND_MANAGER: [u16; 6] = [200, 200, 403, 403, 403, 403];
 const EVERYONE: [u16; 6] = [200; 6];
 const DEAL_READERS: [u16; 6] = [200, 200, 200, 403, 403, 200];
+const TICKET_READERS: [u16; 6] = [200, 200, 403, 200, 403, 200];
+const TICKET_RECORD_READERS: [u16; 6] = [200, 404, 403, 200, 403, 200];
 
 /// The matrix: every route with what each role gets. Keep it in route-table order.
 fn matrix() -> Vec<(&'static str, &'static str, Access)> {
@@ -78,6 +80,8 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("PATCH", "/v1/settings/security", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/sales", Roles(ADMIN_ONLY)),
         ("PATCH", "/v1/settings/sales", Roles(ADMIN_ONLY)),
+        ("GET", "/v1/settings/service", Roles(ADMIN_ONLY)),
+        ("PATCH", "/v1/settings/service", Roles(ADMIN_ONLY)),
         ("GET", "/v1/settings/fields", Roles(EVERYONE)),
         (
             "POST",
@@ -356,6 +360,48 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("GET", "/v1/notifications", Roles(EVERYONE)),
         ("POST", "/v1/notifications/{id}/read", Roles([404; 6])),
         ("POST", "/v1/notifications/read-all", Roles(EVERYONE)),
+        // Tickets made by the admin (unassigned: the admin owns them). Support works on
+        // all tickets; the manager's team scope does not reach the admin; sales and
+        // finance have none; read-only reads.
+        ("POST", "/v1/tickets", Roles([201, 201, 403, 201, 403, 403])),
+        ("GET", "/v1/tickets", Roles(TICKET_READERS)),
+        ("GET", "/v1/tickets/{id}", Roles(TICKET_RECORD_READERS)),
+        (
+            "PATCH",
+            "/v1/tickets/{id}",
+            Roles([200, 404, 403, 200, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/tickets/{id}",
+            Roles([204, 404, 403, 204, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/tickets/{id}/history",
+            Roles(TICKET_RECORD_READERS),
+        ),
+        (
+            "GET",
+            "/v1/tickets/{id}/comments",
+            Roles(TICKET_RECORD_READERS),
+        ),
+        (
+            "POST",
+            "/v1/tickets/{id}/comments",
+            Roles([201, 404, 403, 201, 403, 403]),
+        ),
+        // A survey about the admin's ticket: the manager cannot see the ticket (422
+        // naming `ticket_id`).
+        ("POST", "/v1/surveys", Roles([201, 422, 403, 201, 403, 403])),
+        ("GET", "/v1/surveys", Roles(TICKET_READERS)),
+        ("GET", "/v1/surveys/{id}", Roles(TICKET_RECORD_READERS)),
+        ("GET", "/v1/feedback/summary", Roles(TICKET_READERS)),
+        // The public doors: a body without its required members is refused before
+        // anything else; an unknown survey link is not found.
+        ("POST", "/v1/public/{slug}/tickets", Public(422)),
+        ("GET", "/v1/public/surveys/{token}", Public(404)),
+        ("POST", "/v1/public/surveys/{token}", Public(422)),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
@@ -433,6 +479,16 @@ async fn request(
         id_of(
             &app.post("/v1/teams", Some(admin), json!({"name": "Fixture"}))
                 .await,
+        )
+    };
+    let new_ticket = || async {
+        id_of(
+            &app.post(
+                "/v1/tickets",
+                Some(admin),
+                json!({"subject": "Owned by admin"}),
+            )
+            .await,
         )
     };
     let body = |v: Value| Some(v);
@@ -676,6 +732,41 @@ async fn request(
                 .await;
             let body = (method == "PATCH").then(|| json!({"status": "done"}));
             (path.replace("{id}", &id_of(&task)), body)
+        }
+        ("PATCH", "/v1/settings/service") => {
+            (path.into(), body(json!({"survey_after_resolve": false})))
+        }
+        ("POST", "/v1/tickets") => (path.into(), body(json!({"subject": "Matrix"}))),
+        (_, p) if p.starts_with("/v1/tickets/{id}") => {
+            let ticket = new_ticket().await;
+            let body = match (method, p) {
+                ("PATCH", _) => body(json!({"status": "open"})),
+                ("POST", _) => body(json!({"body": "Matrix"})),
+                _ => None,
+            };
+            (path.replace("{id}", &ticket), body)
+        }
+        ("POST", "/v1/surveys") => (path.into(), body(json!({"ticket_id": new_ticket().await}))),
+        ("GET", "/v1/surveys") => (
+            format!("/v1/surveys?ticket_id={}", new_ticket().await),
+            None,
+        ),
+        ("GET", "/v1/surveys/{id}") => {
+            let survey = app
+                .post(
+                    "/v1/surveys",
+                    Some(admin),
+                    json!({"ticket_id": new_ticket().await}),
+                )
+                .await;
+            (path.replace("{id}", &id_of(&survey)), None)
+        }
+        ("GET", "/v1/public/surveys/{token}") => ("/v1/public/surveys/nonsense".into(), None),
+        ("POST", "/v1/public/surveys/{token}") => {
+            ("/v1/public/surveys/nonsense".into(), body(json!({})))
+        }
+        ("POST", "/v1/public/{slug}/tickets") => {
+            ("/v1/public/no-such-form/tickets".into(), body(json!({})))
         }
         ("POST", "/v1/notifications/{id}/read") => (
             "/v1/notifications/ntf_00000000000000000000000000/read".into(),
