@@ -226,6 +226,20 @@ async fn bad_tickets_and_changes_name_their_fields() {
             "web_form_slug"
         ]
     );
+    for member in ["assignment_rules", "sla_policies", "survey_after_resolve", "survey"] {
+        let null = app
+            .patch("/v1/settings/service", admin, json!({ member: null }))
+            .await;
+        assert_eq!(null.status, 422, "{member}: null is refused");
+    }
+    let reserved = app
+        .patch(
+            "/v1/settings/service",
+            admin,
+            json!({"web_form_slug": "surveys"}),
+        )
+        .await;
+    assert_eq!(reserved.invalid_fields(), ["web_form_slug"]);
 }
 
 #[tokio::test]

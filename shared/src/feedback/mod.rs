@@ -220,12 +220,16 @@ fn link_writes(
     )
 }
 
-/// The link that answers `survey` (its token is the credential).
+/// The token of the link that answers `survey`: `svy.<tenant>.<survey id>.<tag>`, the
+/// tag an HMAC of the rest under the deployment's link key. Nothing secret is stored;
+/// the survey's own version makes it single-use.
 fn token(state: &AppState, tenant: &TenantId, survey_id: &str) -> String {
-    let text = format!("{tenant}.{survey_id}");
+    let text = format!("{TOKEN_KIND}.{tenant}.{survey_id}");
     let tag = state.link_signer.tag("survey", &text);
     format!("{text}.{tag}")
 }
+
+const TOKEN_KIND: &str = "svy";
 
 /// A survey made and not yet stored: its writes go in the transaction of what sent it.
 #[derive(Clone, Debug)]
@@ -573,7 +577,12 @@ async fn open(
     if !state.link_signer.check_tag("survey", text, tag) {
         return Err(bad_link());
     }
-    let (tenant, id) = text.split_once('.').ok_or_else(bad_link)?;
+    let mut fields = text.split('.');
+    let (Some(TOKEN_KIND), Some(tenant), Some(id), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(bad_link());
+    };
     let tenant = TenantId::parse(tenant).ok_or_else(bad_link)?;
     if !is_id(PREFIX, id) {
         return Err(bad_link());

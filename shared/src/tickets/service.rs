@@ -271,7 +271,7 @@ impl AfterCommit {
     }
 }
 
-/// The survey a ticket resolved just now sends, when the tenant asks for one.
+/// The survey a ticket resolved (or closed) just now sends, when the tenant asks for one.
 async fn survey_on_resolve(
     state: &AppState,
     principal: &Principal,
@@ -279,8 +279,9 @@ async fn survey_on_resolve(
     before: Option<&Ticket>,
     ticket: &Ticket,
 ) -> Result<Option<feedback::Issued>, ApiError> {
-    let resolved_now = ticket.status == TicketStatus::Resolved
-        && before.is_none_or(|b| b.status != TicketStatus::Resolved && b.resolved_at.is_none());
+    // Resolved (or closed) just now; a reopened ticket is resolved again without a
+    // second survey (one per ticket).
+    let resolved_now = !ticket.status.is_active() && before.is_none_or(|b| b.status.is_active());
     if !resolved_now || !settings.survey_after_resolve {
         return Ok(None);
     }

@@ -150,14 +150,27 @@ pub struct ServiceSettings {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSettingsPatch {
+    #[serde(default, deserialize_with = "not_null")]
     pub assignment_rules: Option<Vec<AssignmentRule>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub sla_policies: Option<BTreeMap<Priority, Targets>>,
     #[serde(default, deserialize_with = "present")]
     pub business_hours: Option<Option<BusinessHours>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub survey_after_resolve: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
     pub survey: Option<SurveyTemplate>,
     #[serde(default, deserialize_with = "present")]
     pub web_form_slug: Option<Option<String>>,
+}
+
+/// A member that may be left out but, when sent, must not be `null`.
+fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 fn key(tenant: &TenantId) -> Key {
