@@ -226,7 +226,12 @@ async fn bad_tickets_and_changes_name_their_fields() {
             "web_form_slug"
         ]
     );
-    for member in ["assignment_rules", "sla_policies", "survey_after_resolve", "survey"] {
+    for member in [
+        "assignment_rules",
+        "sla_policies",
+        "survey_after_resolve",
+        "survey",
+    ] {
         let null = app
             .patch("/v1/settings/service", admin, json!({ member: null }))
             .await;
@@ -686,4 +691,37 @@ async fn tasks_link_to_tickets_and_a_merge_moves_tickets() {
         data(of_keep.ok(200)).iter().map(id).collect::<Vec<_>>(),
         [ticket]
     );
+}
+
+#[tokio::test]
+async fn a_rule_whose_team_is_gone_is_passed_over() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let (team, first, _) = billing_team(&app, admin).await;
+    let gone = app
+        .post("/v1/teams", Some(admin), json!({"name": "Gone"}))
+        .await;
+    let gone = id(gone.ok(201));
+    app.patch(
+        "/v1/settings/service",
+        admin,
+        json!({"assignment_rules": [{"category": "billing", "team_id": gone},
+                                    {"category": "billing", "team_id": team}]}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        app.delete(&format!("/v1/teams/{gone}"), admin).await.status,
+        204
+    );
+    let ticket = app
+        .post(
+            "/v1/tickets",
+            Some(admin),
+            json!({"subject": "Refund", "category": "billing"}),
+        )
+        .await;
+    assert_eq!(ticket.ok(201)["team_id"], team.as_str());
+    assert_eq!(ticket.ok(201)["assignee_id"], first.user_id.as_str());
 }

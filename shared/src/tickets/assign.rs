@@ -13,8 +13,9 @@ use crate::ids::TenantId;
 use crate::table::{Condition, Key, Write, from_item, to_item};
 use crate::tenancy::{Status, teams};
 
-/// The team of the first rule `ticket` matches.
-pub fn team_for(rules: &[AssignmentRule], ticket: &Ticket) -> Option<String> {
+/// The teams of the rules `ticket` matches, in the rules' order (the first one that
+/// still exists takes it).
+pub fn teams_for(rules: &[AssignmentRule], ticket: &Ticket) -> Vec<String> {
     let same = |want: &Option<String>, have: &Option<String>| match (want, have) {
         (None, _) => true,
         (Some(w), Some(h)) => w.eq_ignore_ascii_case(h),
@@ -22,8 +23,9 @@ pub fn team_for(rules: &[AssignmentRule], ticket: &Ticket) -> Option<String> {
     };
     rules
         .iter()
-        .find(|r| same(&r.category, &ticket.category) && same(&r.region, &ticket.region))
+        .filter(|r| same(&r.category, &ticket.category) && same(&r.region, &ticket.region))
         .map(|r| r.team_id.clone())
+        .collect()
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -361,7 +361,14 @@ pub async fn create_ticket(
     .await?;
     errors.finish().map_err(ApiError::Validation)?;
     if ticket.assignee_id.is_none() && ticket.team_id.is_none() {
-        ticket.team_id = super::assign::team_for(&settings.assignment_rules, &ticket);
+        // A rule naming a team deleted since is passed over.
+        for team in super::assign::teams_for(&settings.assignment_rules, &ticket) {
+            let key = crate::tenancy::teams::key(tenant, &team);
+            if state.table.get(&key).await?.is_some() {
+                ticket.team_id = Some(team);
+                break;
+            }
+        }
     }
     sla::set_targets(&mut ticket, &settings);
     let survey = survey_on_resolve(state, principal, &settings, None, &ticket).await?;
