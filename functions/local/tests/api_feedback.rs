@@ -409,6 +409,10 @@ async fn low_scores_open_follow_ups_and_the_summary_adds_up() {
         .get("/v1/feedback/summary?from=2020-01-01&to=2026-01-01", admin)
         .await;
     assert_eq!(long.invalid_fields(), ["from"]);
+    let end_of_time = app
+        .get("/v1/feedback/summary?from=9999-12-31&to=9999-12-31", admin)
+        .await;
+    assert_eq!(end_of_time.invalid_fields(), ["to"]);
     let seller = app.add_user(admin, &["sales"]).await;
     app.get("/v1/feedback/summary", &seller.access_token)
         .await

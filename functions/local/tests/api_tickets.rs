@@ -292,6 +292,17 @@ async fn the_first_public_reply_is_the_first_response_and_reaches_the_customer()
     let answered = answered.ok(200);
     assert_eq!(answered["first_responded_at"], reply.ok(201)["created_at"]);
     assert_eq!(answered["status"], "open", "a reply opens a new ticket");
+    let history = app.get(&format!("{path}/history"), admin).await;
+    let statuses: Vec<_> = data(history.ok(200))
+        .into_iter()
+        .filter(|c| c["field"] == "status")
+        .map(|c| c["to"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["new", "open"],
+        "the reply's status change is recorded"
+    );
     let mail = app.mail_to(&email).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].subject.starts_with("[TK-000001]"));
@@ -437,6 +448,27 @@ async fn missed_targets_are_flagged_once_and_told_to_the_assignee_and_team_lead(
         .await;
     assert_eq!(resolved.ok(200)["resolution_breached"], false);
     assert_eq!(run(600).await, 0, "resolved tickets are not checked");
+    // A new priority retimes only the targets still running.
+    let due = resolved.ok(200)["resolution_due_at"].clone();
+    let lowered = app
+        .patch(
+            &format!("/v1/tickets/{late}"),
+            admin,
+            json!({"priority": "low"}),
+        )
+        .await;
+    assert_eq!(lowered.ok(200)["resolution_due_at"], due);
+    let retimed = app
+        .patch(
+            &format!("/v1/tickets/{}", id(ticket)),
+            admin,
+            json!({"priority": "low"}),
+        )
+        .await;
+    let retimed = retimed.ok(200);
+    assert!(retimed["resolution_due_at"].is_null(), "low has no targets");
+    assert_eq!(retimed["resolution_breached"], false);
+    assert_eq!(retimed["first_response_breached"], false);
 }
 
 #[tokio::test]
@@ -472,6 +504,17 @@ async fn the_web_form_opens_tickets_for_deduplicated_contacts_and_refuses_abuse(
         .await;
     taken.problem(409, "web-form-slug-taken");
 
+    // Fields the company requires of its staff do not bind the public.
+    for object in ["contacts", "tickets"] {
+        app.post(
+            "/v1/settings/fields",
+            Some(admin),
+            json!({"object": object, "key": "account_no", "label": "Account", "type": "text",
+                   "required": true}),
+        )
+        .await
+        .ok(201);
+    }
     let first = app.post(form, None, body("Where is it?")).await;
     assert_eq!(first.status, 202, "{:?}", first.body);
     let second = app.post(form, None, body("Still waiting")).await;
@@ -498,12 +541,17 @@ async fn the_web_form_opens_tickets_for_deduplicated_contacts_and_refuses_abuse(
     let receipts = app.mail_to(&sender).await;
     assert_eq!(receipts.len(), 2);
     assert!(receipts[0].text.contains("TK-00000"));
+    assert!(
+        !receipts[0].subject.contains("Where is it?") && !receipts[0].text.contains("Where is it?"),
+        "the receipt repeats nothing the sender wrote"
+    );
     // A known customer is found, not copied.
     let known = unique_email("known");
     let existing = app
         .create_contact(
             admin,
-            json!({"name": "Kim", "emails": [{"address": known}]}),
+            json!({"name": "Kim", "emails": [{"address": known}],
+                   "custom": {"account_no": "A-1"}}),
         )
         .await;
     let mut from_known = body("Hi");
@@ -545,8 +593,29 @@ async fn the_web_form_opens_tickets_for_deduplicated_contacts_and_refuses_abuse(
         "spam and bad requests make no ticket"
     );
 
-    // A flood from one address is cut off at 10 an hour, with Retry-After: six
-    // submissions so far reached the form (the one with an unknown member did not).
+    // Turned off, the form is gone.
+    let turn = |slug: Value| {
+        let app = &app;
+        async move {
+            app.patch(
+                "/v1/settings/service",
+                admin,
+                json!({"web_form_slug": slug}),
+            )
+            .await
+            .ok(200)
+            .clone()
+        }
+    };
+    turn(Value::Null).await;
+    app.post(form, None, body("x"))
+        .await
+        .problem(404, "not-found");
+    turn(json!("acme-support")).await;
+
+    // A flood from one address is cut off at 10 an hour, with Retry-After: eight
+    // submissions so far reached the form's address (the one with an unknown member
+    // did not).
     let mut statuses = Vec::new();
     for n in 0..5 {
         statuses.push(app.post(form, None, body(&format!("flood {n}"))).await);
@@ -556,20 +625,9 @@ async fn the_web_form_opens_tickets_for_deduplicated_contacts_and_refuses_abuse(
     assert!(refused.headers.contains_key("retry-after"));
     assert_eq!(
         statuses.iter().filter(|r| r.status == 202).count(),
-        4,
+        2,
         "the 10th submission was the last one taken"
     );
-    // Turned off, the form is gone.
-    app.patch(
-        "/v1/settings/service",
-        admin,
-        json!({"web_form_slug": null}),
-    )
-    .await
-    .ok(200);
-    app.post(form, None, body("x"))
-        .await
-        .problem(404, "not-found");
 }
 
 #[tokio::test]
@@ -724,4 +782,47 @@ async fn a_rule_whose_team_is_gone_is_passed_over() {
         .await;
     assert_eq!(ticket.ok(201)["team_id"], team.as_str());
     assert_eq!(ticket.ok(201)["assignee_id"], first.user_id.as_str());
+}
+
+#[tokio::test]
+async fn sending_a_ticket_to_a_team_is_assigning_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let (team, first, _) = billing_team(&app, admin).await;
+    let role = app
+        .create_role(
+            admin,
+            "Helpdesk",
+            json!({"tickets": {"actions": ["read", "create", "update"], "scope": "all"}}),
+        )
+        .await;
+    let helper = app.add_user(admin, &[&role]).await;
+    let ticket = app
+        .post(
+            "/v1/tickets",
+            Some(&helper.access_token),
+            json!({"subject": "Help"}),
+        )
+        .await;
+    let path = format!("/v1/tickets/{}", id(ticket.ok(201)));
+    app.patch(&path, &helper.access_token, json!({"team_id": team}))
+        .await
+        .problem(403, "forbidden");
+    app.post(
+        "/v1/tickets",
+        Some(&helper.access_token),
+        json!({"subject": "Help", "team_id": team}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // Routing by the company's rules is not the caller's choice.
+    let routed = app
+        .post(
+            "/v1/tickets",
+            Some(&helper.access_token),
+            json!({"subject": "Refund", "category": "billing"}),
+        )
+        .await;
+    assert_eq!(routed.ok(201)["assignee_id"], first.user_id.as_str());
 }

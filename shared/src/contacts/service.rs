@@ -234,7 +234,7 @@ pub async fn create_with(
         RESOURCE,
         writing.definitions.as_deref(),
         &[&contact.id],
-        None,
+        principal.new_record_fields(),
         &mut contact.custom,
         &mut errors,
     )

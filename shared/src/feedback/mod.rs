@@ -594,6 +594,13 @@ async fn open(
         .map(from_item)
         .transpose()?
         .ok_or_else(bad_link)?;
+    // A suspended (or deleted) company takes no answers.
+    let active = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
+        .await?
+        .is_some_and(|t| t.status == crate::tenancy::Status::Active);
+    if !active {
+        return Err(bad_link());
+    }
     Ok((tenant, survey))
 }
 

@@ -212,8 +212,13 @@ pub async fn summary(
     };
     let from = match &query.from {
         Some(f) => day("from", f)?,
-        None => to - time::Duration::days(29),
+        None => to
+            .checked_sub(time::Duration::days(29))
+            .ok_or_else(|| ApiError::validation("to", "is out of range"))?,
     };
+    let after_to = to
+        .checked_add(time::Duration::days(1))
+        .ok_or_else(|| ApiError::validation("to", "is out of range"))?;
     if from > to {
         return Err(ApiError::validation("from", "must not be after to"));
     }
@@ -226,11 +231,7 @@ pub async fn summary(
     let group_by = query.group_by.unwrap_or_default();
     let period = query.period.unwrap_or_default();
     let low = millis_key(from.with_time(Time::MIDNIGHT).assume_utc());
-    let high = millis_key(
-        (to + time::Duration::days(1))
-            .with_time(Time::MIDNIGHT)
-            .assume_utc(),
-    );
+    let high = millis_key(after_to.with_time(Time::MIDNIGHT).assume_utc());
     let mut overall = Stats::default();
     let mut groups: BTreeMap<String, Stats> = BTreeMap::new();
     let mut start = None;

@@ -80,6 +80,15 @@ impl Principal {
         }
     }
 
+    /// The custom values a new record starts from, for `fields::prepare`: nothing, but
+    /// for the product acting for the public an empty map, so the company's required
+    /// custom fields (which a web form cannot know) do not bind it.
+    pub fn new_record_fields(&self) -> Option<&'static serde_json::Map<String, serde_json::Value>> {
+        static NONE: std::sync::LazyLock<serde_json::Map<String, serde_json::Value>> =
+            std::sync::LazyLock::new(serde_json::Map::new);
+        (self.caller == Caller::System).then(|| &*NONE)
+    }
+
     /// Whether `scope` reaches a record owned by `owner_id`.
     pub fn reaches(&self, scope: Scope, owner_id: &str) -> bool {
         match scope {

@@ -95,6 +95,13 @@ pub async fn create(
                 condition: Condition::VersionIs(current.version),
             });
             writes.extend(sla::queue_writes(tenant, Some(&current), Some(&next))?);
+            writes.extend(super::service::history_writes(
+                tenant,
+                principal,
+                Some(&current),
+                &next,
+                now,
+            )?);
             writes.push(entry.write(tenant)?);
         } else {
             // The comment must not land on a ticket deleted meanwhile.

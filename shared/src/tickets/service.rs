@@ -99,7 +99,7 @@ fn text_of<T: Serialize>(value: &T) -> Option<String> {
 }
 
 /// The history writes for `before` becoming `after` (on create: every tracked field set).
-fn history_writes(
+pub(super) fn history_writes(
     tenant: &TenantId,
     principal: &Principal,
     before: Option<&Ticket>,
@@ -193,6 +193,16 @@ async fn check_people(
         if !exists {
             errors.add("team_id", "is not a team of this company");
         }
+    }
+    Ok(())
+}
+
+/// A ticket the caller sends to a team goes to its next member: giving it to someone
+/// else is assigning, as if they had named them.
+fn check_handing_over(principal: &Principal, member: &str) -> Result<(), ApiError> {
+    if member != principal.user_id {
+        principal.require(RESOURCE, Action::Assign)?;
+        principal.check_writable(RESOURCE, &["assignee_id"])?;
     }
     Ok(())
 }
@@ -309,6 +319,7 @@ pub async fn create_ticket(
     let tenant = &principal.tenant;
     let now = state.clock.now();
     let settings = super::settings::load(state, tenant).await?;
+    let input_team = input.team_id.clone();
     let channel = input.channel.unwrap_or(match principal.caller {
         Caller::ApiKey => Channel::PartnerApi,
         Caller::System => Channel::WebForm,
@@ -354,7 +365,7 @@ pub async fn create_ticket(
         tenant,
         RESOURCE,
         &[&ticket.id],
-        None,
+        principal.new_record_fields(),
         &mut ticket.custom,
         &mut errors,
     )
@@ -371,7 +382,7 @@ pub async fn create_ticket(
         }
     }
     sla::set_targets(&mut ticket, &settings);
-    let survey = survey_on_resolve(state, principal, &settings, None, &ticket).await?;
+    let named_team = input_team.is_some();
     let made = write_on_version(&Precondition::Any, "ticket counter", || async {
         let mut ticket = ticket.clone();
         let (number, counter) = crate::records::next_number(state, tenant, "tickets").await?;
@@ -387,6 +398,9 @@ pub async fn create_ticket(
             && let Some(team) = &ticket.team_id
             && let Some((member, turn)) = super::assign::next_member(state, tenant, team).await?
         {
+            if named_team {
+                check_handing_over(principal, &member)?;
+            }
             ticket.assignee_id = Some(member);
             writes[0] = Write::Put {
                 item: to_stored(tenant, &ticket)?,
@@ -394,6 +408,8 @@ pub async fn create_ticket(
             };
             writes.push(turn);
         }
+        // Made once the assignee is known: it is credited to them.
+        let survey = survey_on_resolve(state, principal, &settings, None, &ticket).await?;
         let entry = Entry::by(principal, now, "ticket.created", RESOURCE, Some(&ticket.id))
             .with_changes(None, Some(&ticket));
         writes.extend(history_writes(tenant, principal, None, &ticket, now)?);
@@ -414,9 +430,14 @@ pub async fn create_ticket(
             writes.extend(issued.writes(tenant, Some(&ticket))?);
         }
         writes.push(entry.write(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| ticket))
+        Ok(state
+            .table
+            .transact(writes)
+            .await
+            .map(|()| (ticket, survey)))
     })
     .await?;
+    let (made, survey) = made;
     AfterCommit { survey }.run(state, tenant).await;
     Ok((made, defs))
 }
@@ -606,7 +627,7 @@ pub async fn update(
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
         if next.priority != current.priority {
-            sla::set_targets(&mut next, &settings);
+            sla::retarget(&mut next, &settings);
         }
         sla::flag_late(&mut next);
         let mut same = next.clone();
@@ -623,9 +644,11 @@ pub async fn update(
         {
             match super::assign::next_member(state, tenant, team).await? {
                 Some((member, turn)) => {
+                    check_handing_over(principal, &member)?;
                     next.assignee_id = Some(member);
                     writes.push(turn);
                 }
+                // Nobody in the team can take it: it waits in the team's queue.
                 None => next.assignee_id = None,
             }
         }

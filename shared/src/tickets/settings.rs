@@ -359,8 +359,17 @@ pub fn due_after(from: OffsetDateTime, minutes: u32, hours: Option<&Hours>) -> O
     };
     let mut left = time::Duration::minutes(i64::from(minutes));
     let mut at = from.to_offset(hours.offset);
-    // Each pass consumes one working day (or skips a day off); a year of days bounds it.
-    for _ in 0..(366 * 3) {
+    // Any 7 days from any moment hold the same business time: skip whole weeks, then
+    // walk the days (at most a week and a day of passes).
+    let daily = hours.end - hours.start;
+    let weekly = daily * hours.days.iter().filter(|d| **d).count() as i32;
+    if weekly > time::Duration::ZERO && left > weekly {
+        let weeks =
+            ((left - time::Duration::MINUTE).whole_minutes() / weekly.whole_minutes()) as i32;
+        at += time::Duration::weeks(i64::from(weeks));
+        left -= weekly * weeks;
+    }
+    for _ in 0..16 {
         let weekday = usize::from(at.weekday().number_from_monday()) - 1;
         if hours.days[weekday] && at.time() < hours.end {
             if at.time() < hours.start {
@@ -420,6 +429,38 @@ mod tests {
             due_after(from, 60, Some(&hours())),
             datetime!(2026-11-24 10:00 +08:00)
         );
+    }
+
+    #[test]
+    fn long_targets_in_short_hours_are_counted_in_full() {
+        // One hour on Mondays: 2,160 hours of targets are 2,160 Mondays away.
+        let hours = BusinessHours {
+            utc_offset: "+00:00".into(),
+            days: vec![1],
+            start: "09:00".into(),
+            end: "10:00".into(),
+        }
+        .parse()
+        .expect("valid hours");
+        let monday = datetime!(2026-11-23 09:00 UTC);
+        let due = due_after(monday, MAX_MINUTES, Some(&hours));
+        assert_eq!(
+            due,
+            monday + time::Duration::weeks(2159) + time::Duration::hours(1)
+        );
+        // The walk agrees with the skip for every length around a week boundary.
+        for minutes in [59, 60, 61, 119, 120, 121] {
+            let due = due_after(monday, minutes, Some(&hours));
+            let weeks = (minutes - 1) / 60;
+            let rest = minutes - 60 * weeks;
+            assert_eq!(
+                due,
+                monday
+                    + time::Duration::weeks(i64::from(weeks))
+                    + time::Duration::minutes(i64::from(rest)),
+                "{minutes} minutes"
+            );
+        }
     }
 
     #[test]

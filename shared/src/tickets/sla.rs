@@ -62,6 +62,23 @@ pub fn set_targets(ticket: &mut Ticket, settings: &ServiceSettings) {
     ticket.resolution_due_at = due(targets.resolution_minutes);
 }
 
+/// A new priority's targets (counted from creation) for the targets still running: a
+/// met target keeps its time and verdict; a running one is judged anew (the worker flags
+/// it if its new time has passed).
+pub fn retarget(ticket: &mut Ticket, settings: &ServiceSettings) {
+    let mut fresh = ticket.clone();
+    set_targets(&mut fresh, settings);
+    let active = ticket.status.is_active();
+    if active && ticket.first_responded_at.is_none() {
+        ticket.first_response_due_at = fresh.first_response_due_at;
+        ticket.first_response_breached = false;
+    }
+    if active && ticket.resolved_at.is_none() {
+        ticket.resolution_due_at = fresh.resolution_due_at;
+        ticket.resolution_breached = false;
+    }
+}
+
 /// Flags the targets a change met late (a first reply or a resolution after its time).
 pub fn flag_late(ticket: &mut Ticket) {
     let late = |done: &Option<String>, due: &Option<String>| match (done, due) {

@@ -1,8 +1,9 @@
 //! The public web form: `POST /v1/public/{slug}/tickets` takes a request from anyone on
 //! the tenant's website, without signing in. The slug finds the tenant (a global marker
 //! its service settings claim). Every submission is counted against a limit per sender
-//! address and one per tenant before anything else is done, so a flood is refused
-//! cheaply; a filled-in honeypot field or a text full of links is spam. The sender
+//! address (an IPv6 /64) before anything else is done, so a flood is refused cheaply;
+//! what would become a ticket is also counted against the company's limit. A filled-in
+//! honeypot field is spam, dropped silently; a text full of links is refused. The sender
 //! becomes a contact (an existing one with the same email is reused), the request a ticket
 //! (channel `web_form`, assigned by the rules), and the sender is mailed its number.
 
@@ -18,7 +19,7 @@ use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::validation::{Errors, normalize_email};
 
-/// Submissions per sender address and hour, per tenant.
+/// Submissions per sender address (an IPv6 /64) and hour, per form.
 pub const PER_ADDRESS: Limit = Limit {
     max: 10,
     window_secs: 3600,
@@ -47,6 +48,18 @@ pub struct WebFormTicket {
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No web form at this address.".into())
+}
+
+/// Who a sender is for the per-address limit: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network hands out many addresses).
+fn sender_network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
 }
 
 /// The tenant whose web form is at `slug`, if it is on and the company active.
@@ -103,25 +116,19 @@ pub async fn submit(
     request: RequestMeta,
     input: WebFormTicket,
 ) -> Result<(), ApiError> {
-    let tenant = tenant_of(state, slug).await?;
     let now = state.clock.now().unix_timestamp();
     let table = state.table.as_ref();
+    let network = sender_network(&request.ip);
+    // Unknown addresses are counted too, so probing for forms is slow.
     throttle::attempt(
         table,
-        &format!("web-form:{tenant}:{}", request.ip),
+        &format!("web-form:{slug}:{network}"),
         PER_ADDRESS,
         now,
         "Too many requests from your address; please try again later.",
     )
     .await?;
-    throttle::attempt(
-        table,
-        &format!("web-form:{tenant}"),
-        PER_TENANT,
-        now,
-        "This form is receiving too many requests; please try again later.",
-    )
-    .await?;
+    let tenant = tenant_of(state, slug).await?;
     check(&input)?;
     if input
         .website
@@ -131,6 +138,16 @@ pub async fn submit(
         tracing::info!(tenant_id = %tenant, "web form spam dropped (honeypot)");
         return Ok(());
     }
+    // The company's own limit counts only what would become a ticket, so junk from many
+    // addresses cannot close the form for everyone.
+    throttle::attempt(
+        table,
+        &format!("web-form:{tenant}"),
+        PER_TENANT,
+        now,
+        "This form is receiving too many requests; please try again later.",
+    )
+    .await?;
     let system = Principal::system(tenant.clone(), "web-form", request);
     let email = normalize_email(&input.email);
     let contact_id = sender(state, &system, &input, &email).await?;
@@ -151,9 +168,11 @@ pub async fn submit(
         .await?
         .map(|t| t.company_name)
         .unwrap_or_default();
+    // Nothing the sender wrote is repeated: the form cannot be used to mail others
+    // someone's text in the company's name.
     let mail = Mail {
         to: email,
-        subject: format!("[{}] {}", ticket.number, ticket.subject),
+        subject: format!("[{}] {company}: we received your request", ticket.number),
         text: format!(
             "{company} received your request and will answer soon.\n\nYour reference: {}\n",
             ticket.number
