@@ -279,6 +279,8 @@ pub trait Relinked: Owned + Clone + PartialEq + serde::Serialize {
     fn link_mut(&mut self, resource: &str) -> Option<&mut Option<String>>;
     /// Marks it changed: its next version, changed at `now`.
     fn bump(&mut self, now: String);
+    /// The version it was read at.
+    fn version(&self) -> u64;
 }
 
 /// Moves every record of type `T` linked (through link items in `partition`, naming
@@ -332,6 +334,39 @@ where
             .await
         }
     })
+    .await
+}
+
+/// How a record is stored, and its link items, for [`relink_plain`].
+pub type Stored<T> = fn(&TenantId, &T) -> Result<Item, ApiError>;
+pub type LinkWrites<T> =
+    fn(&TenantId, Option<&T>, Option<&T>) -> Result<Vec<crate::table::Write>, ApiError>;
+
+/// [`relink`] for records whose move rewrites only themselves (on their version) and
+/// their link items (tasks, tickets, surveys).
+pub async fn relink_plain<T: Relinked>(
+    state: &AppState,
+    principal: &Principal,
+    at: (String, &str),
+    change: (&str, &str, &str),
+    (stored, links): (Stored<T>, LinkWrites<T>),
+) -> Result<usize, ApiError> {
+    use crate::table::{Condition, Write};
+    let tenant = &principal.tenant;
+    relink(
+        state,
+        principal,
+        at,
+        change,
+        |current: T, next: T| async move {
+            let mut writes = vec![Write::Put {
+                item: stored(tenant, &next)?,
+                condition: Condition::VersionIs(current.version()),
+            }];
+            writes.extend(links(tenant, Some(&current), Some(&next))?);
+            Ok(writes)
+        },
+    )
     .await
 }
 

@@ -86,6 +86,10 @@ impl crate::records::Relinked for Deal {
         self.version += 1;
         self.updated_at = now;
     }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 impl crate::records::Owned for Deal {

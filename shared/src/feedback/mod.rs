@@ -172,6 +172,10 @@ impl crate::records::Relinked for Survey {
     fn bump(&mut self, _now: String) {
         self.version += 1;
     }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 pub fn key(tenant: &TenantId, id: &str) -> Key {
@@ -798,19 +802,12 @@ pub async fn relink(
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
     let resource = contacts::service::RESOURCE;
-    crate::records::relink(
+    crate::records::relink_plain(
         state,
         principal,
         (linked_pk(tenant, resource, from), "survey_id"),
         (resource, from, to),
-        |current: Survey, next: Survey| async move {
-            let mut writes = vec![Write::Put {
-                item: to_stored(tenant, &next)?,
-                condition: Condition::VersionIs(current.version),
-            }];
-            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-            Ok(writes)
-        },
+        (to_stored, link_writes),
     )
     .await
 }

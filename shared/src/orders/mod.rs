@@ -192,6 +192,10 @@ impl crate::records::Relinked for Order {
         self.version += 1;
         self.updated_at = now;
     }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 impl crate::records::Owned for Order {

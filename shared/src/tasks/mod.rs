@@ -122,6 +122,10 @@ impl crate::records::Relinked for Task {
         self.version += 1;
         self.updated_at = now;
     }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 impl crate::records::Owned for Task {

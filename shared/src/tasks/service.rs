@@ -456,19 +456,12 @@ pub async fn relink(
 ) -> Result<usize, ApiError> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
-    crate::records::relink(
+    crate::records::relink_plain(
         state,
         principal,
         (partition, "task_id"),
         (resource, from, to),
-        |current: Task, next: Task| async move {
-            let mut writes = vec![Write::Put {
-                item: to_stored(tenant, &next)?,
-                condition: Condition::VersionIs(current.version),
-            }];
-            writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-            Ok(writes)
-        },
+        (to_stored, link_writes),
     )
     .await
 }

@@ -3,14 +3,12 @@
 //! turn is a counter per team, advanced on its version in the ticket's own transaction,
 //! so concurrent tickets never go to the same member twice in a row by accident.
 
-use serde::{Deserialize, Serialize};
-
 use super::Ticket;
 use super::settings::AssignmentRule;
 use crate::AppState;
 use crate::http::ApiError;
 use crate::ids::TenantId;
-use crate::table::{Condition, Key, Write, from_item, to_item};
+use crate::table::{Write, from_item};
 use crate::tenancy::{Status, teams};
 
 /// The teams of the rules `ticket` matches, in the rules' order (the first one that
@@ -26,17 +24,6 @@ pub fn teams_for(rules: &[AssignmentRule], ticket: &Ticket) -> Vec<String> {
         .filter(|r| same(&r.category, &ticket.category) && same(&r.region, &ticket.region))
         .map(|r| r.team_id.clone())
         .collect()
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Turn {
-    /// How many tickets the team has been given.
-    given: u64,
-    version: u64,
-}
-
-fn turn_key(tenant: &TenantId, team_id: &str) -> Key {
-    Key::new(tenant.pk("counters"), format!("round-robin#{team_id}"))
 }
 
 /// The next member of `team_id` to take a ticket, with the write that advances the turn
@@ -68,24 +55,10 @@ pub async fn next_member(
     if active.is_empty() {
         return Ok(None);
     }
-    let key = turn_key(tenant, team_id);
-    let turn: Turn = state
-        .table
-        .get(&key)
-        .await?
-        .map(from_item)
-        .transpose()?
-        .unwrap_or_default();
-    let member = active[(turn.given % active.len() as u64) as usize].clone();
-    let write = Write::Put {
-        item: to_item(
-            &key,
-            &Turn {
-                given: turn.given + 1,
-                version: turn.version + 1,
-            },
-        )?,
-        condition: Condition::at_version(turn.version),
-    };
+    // The team's turn is a sequence like the ticket numbers: the n-th ticket goes to
+    // member n - 1 (modulo the active members).
+    let (n, write) =
+        crate::records::next_number(state, tenant, &format!("round-robin#{team_id}")).await?;
+    let member = active[((n - 1) % active.len() as u64) as usize].clone();
     Ok(Some((member, write)))
 }

@@ -158,6 +158,10 @@ impl crate::records::Relinked for Ticket {
         self.version += 1;
         self.updated_at = now;
     }
+
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 /// The body of `POST /v1/tickets`.
