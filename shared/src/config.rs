@@ -50,6 +50,10 @@ pub struct Config {
     /// The least time a failed login or a password-reset request takes, so that the
     /// answer's timing tells nothing about whether the account exists.
     pub auth_answer_floor: Duration,
+    /// Requests per minute a company's users and keys may make together
+    /// (`CRM_RATE_LIMIT_TENANT`), and one API key alone (`CRM_RATE_LIMIT_API_KEY`).
+    pub rate_limit_tenant: u32,
+    pub rate_limit_api_key: u32,
     /// Base URL the local server is reached at (used in signed file links).
     pub public_url: String,
     pub log_format: LogFormat,
@@ -90,6 +94,8 @@ impl std::fmt::Debug for Config {
             .field("max_import_bytes", &self.max_import_bytes)
             .field("worker_interval", &self.worker_interval)
             .field("import_batch_rows", &self.import_batch_rows)
+            .field("rate_limit_tenant", &self.rate_limit_tenant)
+            .field("rate_limit_api_key", &self.rate_limit_api_key)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
@@ -140,6 +146,8 @@ impl Config {
         let worker_ms = number("CRM_WORKER_INTERVAL_MS", 1000, 10, 60_000);
         let batch_rows = number("CRM_IMPORT_BATCH_ROWS", 500, 1, 5000);
         let floor = number("CRM_AUTH_ANSWER_FLOOR_MS", 1000, 0, 10_000);
+        let tenant_rate = number("CRM_RATE_LIMIT_TENANT", 6000, 1, 1_000_000);
+        let key_rate = number("CRM_RATE_LIMIT_API_KEY", 1200, 1, 1_000_000);
 
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or(".crm-data"));
         let backend = match var("CRM_BACKEND").unwrap_or("embedded") {
@@ -244,6 +252,8 @@ impl Config {
             worker_interval: Duration::from_millis(worker_ms),
             import_batch_rows: batch_rows as usize,
             auth_answer_floor: Duration::from_millis(floor),
+            rate_limit_tenant: tenant_rate as u32,
+            rate_limit_api_key: key_rate as u32,
             public_url,
             log_format,
             mail: MailConfig {

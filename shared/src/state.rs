@@ -8,6 +8,7 @@ use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Backend, Config, MailTransport, Secret};
 use crate::http::cursor::Cursors;
+use crate::http::rate_limit::{Rate, RateLimits};
 use crate::keys::{Keys, cache::DataKeyCache, kms::KmsKeys, local::LocalKeys};
 use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
 use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<Tokens>,
     pub cursors: Cursors,
+    /// The token buckets of tenants and API keys.
+    pub rate_limits: Arc<RateLimits>,
     /// Signs the links handed out without a login (survey links), under its own key.
     pub link_signer: Cursors,
     /// The filesystem blob store when embedded: the local server serves its signed URLs.
@@ -152,6 +155,14 @@ impl AppState {
         );
         Self {
             cursors: Cursors::new(secret.derive("cursors")),
+            rate_limits: Arc::new(RateLimits::new(
+                Rate {
+                    per_minute: config.rate_limit_tenant,
+                },
+                Rate {
+                    per_minute: config.rate_limit_api_key,
+                },
+            )),
             link_signer: Cursors::new(secret.derive("signed-links")),
             tokens: Arc::new(tokens),
             config: Arc::new(config),

@@ -51,6 +51,11 @@ pub fn finish(routes: Routes, state: AppState) -> Router {
             state.clone(),
             super::idempotency::layer,
         ))
+        // Before the idempotency layer: a replayed answer spends a token too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::rate_limit::layer,
+        ))
         .layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: Next| {
                 let allow = allow.clone();

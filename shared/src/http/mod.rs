@@ -8,6 +8,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod principal;
 pub mod problem;
+pub mod rate_limit;
 pub mod routes;
 pub mod versions;
 

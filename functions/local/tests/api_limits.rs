@@ -1,0 +1,76 @@
+//! Rate limits: an API key's bucket and its company's, each answered with
+//! `RateLimit-*` headers and, once empty, 429 with `Retry-After`; other keys and other
+//! companies are not held up.
+
+mod support;
+
+use serde_json::json;
+use support::{Reply, TestApp};
+
+fn header(reply: &Reply, name: &str) -> u64 {
+    reply.headers[name]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is a number"))
+}
+
+async fn key(app: &TestApp, token: &str, name: &str) -> String {
+    let made = app
+        .post(
+            "/v1/api-keys",
+            Some(token),
+            json!({"name": name, "role_id": "read_only"}),
+        )
+        .await;
+    made.ok(201)["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn keys_and_companies_are_held_to_their_buckets() {
+    let app = TestApp::spawn_with(&[
+        ("CRM_RATE_LIMIT_API_KEY", "5"),
+        ("CRM_RATE_LIMIT_TENANT", "12"),
+    ])
+    .await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    // Two requests of the admin so far (the keys' creation).
+    let erp = key(&app, admin, "ERP").await;
+    let shop = key(&app, admin, "Shop").await;
+
+    // The ERP key: five, counted down, then refused until a token comes back.
+    for left in (0..5).rev() {
+        let reply = app.get("/v1/contacts", &erp).await;
+        reply.ok(200);
+        assert_eq!(header(&reply, "ratelimit-limit"), 5);
+        assert_eq!(header(&reply, "ratelimit-remaining"), left);
+        assert!(header(&reply, "ratelimit-reset") <= 60);
+    }
+    let refused = app.get("/v1/contacts", &erp).await;
+    refused.problem(429, "rate-limited");
+    let retry = header(&refused, "retry-after");
+    assert!((1..=12).contains(&retry), "a token every 12 s: {retry}");
+    assert_eq!(header(&refused, "ratelimit-remaining"), 0);
+
+    // Another key has its own bucket, within the company's (12 a minute: 2 + 5 spent).
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(app.get("/v1/contacts", &shop).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    // The company's bucket is empty now: its people wait too.
+    let person = app.get("/v1/contacts", admin).await;
+    person.problem(429, "rate-limited");
+    assert_eq!(header(&person, "ratelimit-limit"), 12);
+
+    // Another company is not held up.
+    let globex = app.sign_up("Globex").await;
+    let theirs = app.get("/v1/contacts", &globex.access_token).await;
+    theirs.ok(200);
+    assert_eq!(header(&theirs, "ratelimit-remaining"), 11);
+    // Routes without a login keep their own limits and carry no bucket headers.
+    let public = app.post("/v1/signup", None, json!({})).await;
+    assert_eq!(public.status, 422);
+    assert!(!public.headers.contains_key("ratelimit-limit"));
+}
