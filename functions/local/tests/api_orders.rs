@@ -462,3 +462,67 @@ async fn a_won_deal_becomes_an_order() {
         .await;
     assert_eq!(without.invalid_fields(), ["lines"]);
 }
+
+#[tokio::test]
+async fn a_shop_upserts_its_orders_in_bulk_and_hears_of_each() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = acme.access_token.clone();
+    let order = |external: &str, quantity: i64| {
+        json!({"source": "shop", "external_id": external, "currency": "CNY", "status": "draft",
+               "lines": [{"description": "Tea", "quantity": quantity, "unit_price_minor": 4800}]})
+    };
+    let mut bad = order("10003", 1);
+    bad["lines"][0]["quantity"] = json!(0);
+    let first = app
+        .post(
+            "/v1/orders/bulk",
+            Some(&token),
+            json!({"orders": [order("10001", 1), order("10002", 2), bad,
+                              {"currency": "CNY", "lines": []}]}),
+        )
+        .await;
+    let results = first.ok(200)["results"].as_array().unwrap().clone();
+    let statuses: Vec<_> = results.iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, [201, 201, 422, 422]);
+    assert_eq!(results[1]["order"]["external_id"], "10002");
+    assert_eq!(results[1]["order"]["total_minor"], 9600);
+    assert_eq!(results[2]["index"], 2);
+    assert_eq!(
+        results[2]["problem"]["type"],
+        "urn:crm:problem:validation-failed"
+    );
+    assert!(
+        results[2]["problem"]["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("lines[0]")
+    );
+    assert_eq!(results[3]["problem"]["errors"][0]["field"], "external_id");
+
+    // Sent again (a retry after a lost answer), with one order changed: updated, not
+    // doubled.
+    let again = app
+        .post(
+            "/v1/orders/bulk",
+            Some(&token),
+            json!({"orders": [order("10001", 1), order("10002", 3)]}),
+        )
+        .await;
+    let again = again.ok(200)["results"].as_array().unwrap().clone();
+    assert_eq!(again[0]["status"], 200);
+    assert_eq!(again[0]["order"]["id"], results[0]["order"]["id"]);
+    assert_eq!(again[1]["order"]["total_minor"], 14400);
+    let listed = app.get("/v1/orders", &token).await;
+    assert_eq!(listed.ok(200)["data"].as_array().unwrap().len(), 2);
+
+    let empty = app
+        .post("/v1/orders/bulk", Some(&token), json!({"orders": []}))
+        .await;
+    assert_eq!(empty.invalid_fields(), ["orders"]);
+    let many: Vec<_> = (0..101).map(|n| order(&format!("x{n}"), 1)).collect();
+    let too_many = app
+        .post("/v1/orders/bulk", Some(&token), json!({ "orders": many }))
+        .await;
+    assert_eq!(too_many.invalid_fields(), ["orders"]);
+}

@@ -327,6 +327,12 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/orders/external/{source}/{external_id}",
             Roles([201, 201, 201, 403, 201, 403]),
         ),
+        // Partner orders by their own ids, in the caller's own company.
+        (
+            "POST",
+            "/v1/orders/bulk",
+            Roles([200, 200, 200, 403, 200, 403]),
+        ),
         (
             "GET",
             "/v1/contacts/{id}/purchases",
@@ -709,6 +715,12 @@ async fn request(
             format!("/v1/orders/external/matrix/{unique}"),
             body(order_body()),
         ),
+        ("POST", "/v1/orders/bulk") => {
+            let mut order = order_body();
+            order["source"] = json!("matrix");
+            order["external_id"] = json!(format!("bulk-{unique}"));
+            (path.into(), body(json!({ "orders": [order] })))
+        }
         ("GET", "/v1/contacts/{id}/purchases") => {
             let contact = app
                 .create_contact(admin, json!({"name": "Owned by admin"}))
@@ -806,7 +818,8 @@ impl Fixtures {
         // caller who may create one; every other fixture serves all callers.
         let per_caller = at.2.starts_with("/v1/sessions/")
             || at.2 == "/v1/products"
-            || at.2.starts_with("/v1/orders/external/");
+            || at.2.starts_with("/v1/orders/external/")
+            || at.2 == "/v1/orders/bulk";
         let who = match caller {
             Some(m) if per_caller => m.email.clone(),
             _ => String::new(),

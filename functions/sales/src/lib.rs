@@ -54,6 +54,7 @@ pub fn routes() -> Routes {
             "/v1/orders/external/{source}/{external_id}",
             upsert_external_order,
         )
+        .post("/v1/orders/bulk", bulk_upsert_orders)
         .get("/v1/contacts/{id}/purchases", contact_purchases)
         .get("/v1/companies/{id}/purchases", company_purchases)
         .post("/v1/tasks", create_task)
@@ -209,6 +210,15 @@ async fn upsert_external_order(
 ) -> Result<Response, ApiError> {
     let created = orders::upsert_external(&state, &principal, &source, &external_id, input).await?;
     Ok(order_response(created))
+}
+
+async fn bulk_upsert_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<orders::BulkOrders>,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = orders::bulk_upsert(&state, &principal, input).await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
 }
 
 async fn contact_purchases(

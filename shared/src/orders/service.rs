@@ -937,3 +937,72 @@ pub async fn relink(
     )
     .await
 }
+
+/// Most orders one bulk call upserts.
+pub const MAX_BULK: usize = 100;
+
+/// The body of `POST /v1/orders/bulk`: partners' orders, each with its `source` and
+/// `external_id`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkOrders {
+    pub orders: Vec<NewOrder>,
+}
+
+/// What became of one order of a bulk call.
+#[derive(Debug, Serialize)]
+pub struct BulkResult {
+    /// Its place in the request.
+    pub index: usize,
+    /// 201 made, 200 updated, or the problem's status.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<View>,
+    /// The RFC 9457 problem when it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<serde_json::Value>,
+}
+
+/// Upserts up to [`MAX_BULK`] partner orders by their external ids, one by one (each
+/// its own transaction, exactly as `PUT /v1/orders/external/...` would), and reports
+/// each: a refused order does not stop the others, and the call can be repeated.
+pub async fn bulk_upsert(
+    state: &AppState,
+    principal: &Principal,
+    input: BulkOrders,
+) -> Result<Vec<BulkResult>, ApiError> {
+    principal.require(RESOURCE, Action::Create)?;
+    if input.orders.is_empty() || input.orders.len() > MAX_BULK {
+        return Err(ApiError::validation(
+            "orders",
+            format!("give 1 to {MAX_BULK} orders"),
+        ));
+    }
+    let mut results = Vec::with_capacity(input.orders.len());
+    for (index, order) in input.orders.into_iter().enumerate() {
+        let outcome = match (order.source.clone(), order.external_id.clone()) {
+            (Some(source), Some(external)) => {
+                upsert_external(state, principal, &source, &external, order).await
+            }
+            _ => Err(ApiError::validation(
+                "external_id",
+                "a bulk order needs its source and external_id",
+            )),
+        };
+        results.push(match outcome {
+            Ok(created) => BulkResult {
+                index,
+                status: if created.new { 201 } else { 200 },
+                order: Some(created.order),
+                problem: None,
+            },
+            Err(e) => BulkResult {
+                index,
+                status: e.status().as_u16(),
+                order: None,
+                problem: Some(e.body()),
+            },
+        });
+    }
+    Ok(results)
+}
