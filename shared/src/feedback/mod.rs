@@ -246,13 +246,8 @@ pub struct Issued {
 }
 
 impl Issued {
-    /// The survey, its links and its audit entry (with the ticket's state, when a
-    /// ticket's change sends it).
-    pub fn writes(
-        &self,
-        tenant: &TenantId,
-        _ticket: Option<&Ticket>,
-    ) -> Result<Vec<Write>, ApiError> {
+    /// The survey, its links and its audit entry.
+    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, ApiError> {
         let survey = &self.survey;
         let at =
             OffsetDateTime::parse(&survey.sent_at, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -452,7 +447,7 @@ pub async fn create(
         survey,
         mail_to,
     };
-    let mut writes = issued.writes(tenant, ticket.as_ref())?;
+    let mut writes = issued.writes(tenant)?;
     if let Some(t) = &ticket {
         // Not on a ticket deleted meanwhile.
         writes.push(Write::Check {

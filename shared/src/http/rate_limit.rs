@@ -92,14 +92,20 @@ impl RateLimits {
     }
 
     /// Takes a token from each bucket the caller spends (API key, then tenant): the
-    /// tighter answer, or a refusal.
-    fn check(&self, principal: &Principal, now: i64) -> Result<Allowed, u64> {
+    /// tighter answer, or the refusing bucket's limit and seconds to wait.
+    fn check(&self, principal: &Principal, now: i64) -> Result<Allowed, (u32, u64)> {
+        let refused = |rate: Rate| move |wait| (rate.per_minute, wait);
         let mut tightest = None::<Allowed>;
         if principal.caller == Caller::ApiKey {
             let key = format!("{}/key/{}", principal.tenant, principal.user_id);
-            tightest = Some(self.take(&key, self.api_key, now)?);
+            tightest = Some(
+                self.take(&key, self.api_key, now)
+                    .map_err(refused(self.api_key))?,
+            );
         }
-        let tenant = self.take(&format!("{}/tenant", principal.tenant), self.tenant, now)?;
+        let tenant = self
+            .take(&format!("{}/tenant", principal.tenant), self.tenant, now)
+            .map_err(refused(self.tenant))?;
         Ok(match tightest {
             Some(key) if key.remaining <= tenant.remaining => key,
             _ => tenant,
@@ -107,13 +113,11 @@ impl RateLimits {
     }
 }
 
-fn headers(response: &mut Response, allowed: Option<&Allowed>, limit: u32) {
+fn headers(response: &mut Response, bucket: &Allowed) {
     let h = response.headers_mut();
-    h.insert("ratelimit-limit", HeaderValue::from(limit));
-    if let Some(a) = allowed {
-        h.insert("ratelimit-remaining", HeaderValue::from(a.remaining));
-        h.insert("ratelimit-reset", HeaderValue::from(a.reset_secs));
-    }
+    h.insert("ratelimit-limit", HeaderValue::from(bucket.limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(bucket.remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(bucket.reset_secs));
 }
 
 /// The middleware: signed-in requests spend tokens; others pass (their routes limit
@@ -134,24 +138,22 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     match limits.check(&principal, now) {
         Ok(allowed) => {
             let mut response = next.run(Request::from_parts(parts, body)).await;
-            headers(&mut response, Some(&allowed), allowed.limit);
+            headers(&mut response, &allowed);
             response
         }
-        Err(retry_after) => {
-            let limit = if principal.caller == Caller::ApiKey {
-                limits.api_key.per_minute.min(limits.tenant.per_minute)
-            } else {
-                limits.tenant.per_minute
-            };
+        Err((limit, retry_after)) => {
             let mut response = ApiError::TooManyRequests {
                 retry_after,
                 detail: "Too many requests for your company or API key; slow down.".into(),
             }
             .into_response();
-            headers(&mut response, None, limit);
-            let h = response.headers_mut();
-            h.insert("ratelimit-remaining", HeaderValue::from(0));
-            h.insert("ratelimit-reset", HeaderValue::from(retry_after));
+            // The empty bucket: full again once its wait is over, one token at a time.
+            let empty = Allowed {
+                limit,
+                remaining: 0,
+                reset_secs: retry_after,
+            };
+            headers(&mut response, &empty);
             response
         }
     }

@@ -268,19 +268,6 @@ fn assigned_writes(
     }
 }
 
-/// What a ticket write leaves to do after its commit.
-struct AfterCommit {
-    survey: Option<feedback::Issued>,
-}
-
-impl AfterCommit {
-    async fn run(self, state: &AppState, tenant: &TenantId) {
-        if let Some(issued) = self.survey {
-            feedback::mail(state, tenant, &issued).await;
-        }
-    }
-}
-
 /// The survey a ticket resolved (or closed) just now sends, when the tenant asks for one.
 async fn survey_on_resolve(
     state: &AppState,
@@ -427,7 +414,7 @@ pub async fn create_ticket(
         writes.extend(timeline_writes(tenant, &ticket, now, &entry)?);
         writes.extend(assigned_writes(tenant, principal, None, &ticket, now)?);
         if let Some(issued) = &survey {
-            writes.extend(issued.writes(tenant, Some(&ticket))?);
+            writes.extend(issued.writes(tenant)?);
         }
         writes.push(entry.write(tenant)?);
         Ok(state
@@ -438,7 +425,9 @@ pub async fn create_ticket(
     })
     .await?;
     let (made, survey) = made;
-    AfterCommit { survey }.run(state, tenant).await;
+    if let Some(issued) = &survey {
+        feedback::mail(state, tenant, issued).await;
+    }
     Ok((made, defs))
 }
 
@@ -601,9 +590,13 @@ pub async fn update(
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let tenant = &principal.tenant;
-    let settings = super::settings::load(state, tenant).await?;
-    let mut after_commit = None;
-    let (ticket, defs) = write_on_version(&precondition, "ticket", || async {
+    // The service settings matter only to a new priority (its targets) and a new status
+    // (the survey a resolution sends).
+    let settings = match patch.priority.is_some() || patch.status.is_some() {
+        true => Some(super::settings::load(state, tenant).await?),
+        false => None,
+    };
+    let (ticket, defs, survey) = write_on_version(&precondition, "ticket", || async {
         let current = load(state, principal, scope, id).await?;
         let mut next = current.clone();
         let mut errors = Errors::new();
@@ -626,8 +619,10 @@ pub async fn update(
         .await?;
         errors.finish().map_err(ApiError::Validation)?;
         precondition.check(current.version)?;
-        if next.priority != current.priority {
-            sla::retarget(&mut next, &settings);
+        if next.priority != current.priority
+            && let Some(settings) = &settings
+        {
+            sla::retarget(&mut next, settings);
         }
         sla::flag_late(&mut next);
         let mut same = next.clone();
@@ -662,7 +657,12 @@ pub async fn update(
         };
         let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
             .with_changes(Some(&current), Some(&next));
-        let survey = survey_on_resolve(state, principal, &settings, Some(&current), &next).await?;
+        let survey = match &settings {
+            Some(settings) => {
+                survey_on_resolve(state, principal, settings, Some(&current), &next).await?
+            }
+            None => None,
+        };
         writes.insert(
             0,
             Write::Put {
@@ -699,7 +699,7 @@ pub async fn update(
             now,
         )?);
         if let Some(issued) = &survey {
-            writes.extend(issued.writes(tenant, Some(&next))?);
+            writes.extend(issued.writes(tenant)?);
         }
         writes.push(entry.write(tenant)?);
         Ok(state
@@ -708,13 +708,9 @@ pub async fn update(
             .await
             .map(|()| (next, defs, survey)))
     })
-    .await
-    .map(|(t, d, survey)| {
-        after_commit = Some(AfterCommit { survey });
-        (t, d)
-    })?;
-    if let Some(after) = after_commit {
-        after.run(state, tenant).await;
+    .await?;
+    if let Some(issued) = &survey {
+        feedback::mail(state, tenant, issued).await;
     }
     show(principal, &defs, ticket)
 }

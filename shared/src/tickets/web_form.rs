@@ -17,6 +17,7 @@ use crate::http::principal::RequestMeta;
 use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
 use crate::mail::Mail;
+use crate::tenancy::Tenant;
 use crate::validation::{Errors, normalize_email};
 
 /// Submissions per sender address (an IPv6 /64) and hour, per form.
@@ -62,8 +63,8 @@ fn sender_network(ip: &str) -> String {
     }
 }
 
-/// The tenant whose web form is at `slug`, if it is on and the company active.
-async fn tenant_of(state: &AppState, slug: &str) -> Result<TenantId, ApiError> {
+/// The company whose web form is at `slug`, if it is on and the company active.
+async fn tenant_of(state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
     if slug.len() > 50 {
         return Err(not_found());
     }
@@ -77,14 +78,15 @@ async fn tenant_of(state: &AppState, slug: &str) -> Result<TenantId, ApiError> {
         .and_then(|t| t.as_str())
         .and_then(TenantId::parse)
         .ok_or_else(not_found)?;
-    let active = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
+    let company = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
         .await?
-        .is_some_and(|t| t.status == crate::tenancy::Status::Active);
+        .filter(|t| t.status == crate::tenancy::Status::Active)
+        .ok_or_else(not_found)?;
     let current = settings::load(state, &tenant).await?.web_form_slug;
-    if !active || current.as_deref() != Some(slug) {
+    if current.as_deref() != Some(slug) {
         return Err(not_found());
     }
-    Ok(tenant)
+    Ok(company)
 }
 
 fn check(input: &WebFormTicket) -> Result<(), ApiError> {
@@ -128,7 +130,8 @@ pub async fn submit(
         "Too many requests from your address; please try again later.",
     )
     .await?;
-    let tenant = tenant_of(state, slug).await?;
+    let company = tenant_of(state, slug).await?;
+    let tenant = company.id.clone();
     check(&input)?;
     if input
         .website
@@ -164,10 +167,7 @@ pub async fn submit(
         },
     )
     .await?;
-    let company = crate::tenancy::get_tenant(table, &tenant)
-        .await?
-        .map(|t| t.company_name)
-        .unwrap_or_default();
+    let company = company.company_name;
     // Nothing the sender wrote is repeated: the form cannot be used to mail others
     // someone's text in the company's name.
     let mail = Mail {
