@@ -104,6 +104,14 @@ pub struct Entry {
     pub request_id: Option<String>,
     pub ip: String,
     pub user_agent: Option<String>,
+    /// The whole record after the change (before it, for a deletion): what the change's
+    /// event carries. Not part of the entry itself.
+    #[serde(skip)]
+    pub snapshot: Option<Value>,
+    /// Whether the change turned one version of a record into another (not a creation
+    /// or deletion).
+    #[serde(skip)]
+    pub is_update: bool,
 }
 
 impl Entry {
@@ -127,6 +135,8 @@ impl Entry {
             request_id: request.request_id.clone(),
             ip: request.ip.clone(),
             user_agent: request.user_agent.clone(),
+            snapshot: None,
+            is_update: false,
         }
     }
 
@@ -171,6 +181,10 @@ impl Entry {
     /// Records the fields that differ between two versions of a record.
     pub fn with_changes<T: Serialize>(mut self, before: Option<&T>, after: Option<&T>) -> Self {
         self.changes = diff(before, after);
+        self.is_update = before.is_some() && after.is_some();
+        self.snapshot = after
+            .or(before)
+            .and_then(|record| serde_json::to_value(record).ok());
         self
     }
 
@@ -187,11 +201,23 @@ impl Entry {
         tenant: &TenantId,
         change: Write,
     ) -> Result<(), TableError> {
-        table.transact(vec![change, self.write(tenant)?]).await
+        let mut writes = vec![change];
+        writes.extend(self.writes(tenant)?);
+        table.transact(writes).await
+    }
+
+    /// The writes that store the entry in `tenant`'s log and, when it records a change of
+    /// a business record, the change's event (see [`crate::events`]). They go into the
+    /// change's own transaction: no change without its entry and event, and no entry or
+    /// event without its change.
+    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, TableError> {
+        let mut writes = vec![self.log_write(tenant)?];
+        writes.extend(crate::events::writes_for(tenant, self)?);
+        Ok(writes)
     }
 
     /// The write that stores the entry in `tenant`'s log.
-    pub fn write(&self, tenant: &TenantId) -> Result<Write, TableError> {
+    fn log_write(&self, tenant: &TenantId) -> Result<Write, TableError> {
         let mut item = to_item(&Key::new(log_pk(tenant), &self.id), self)?;
         if let Some(actor) = &self.actor.id {
             item.insert("gsi1pk".into(), actor_pk(tenant, actor).into());

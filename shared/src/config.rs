@@ -54,6 +54,10 @@ pub struct Config {
     /// (`CRM_RATE_LIMIT_TENANT`), and one API key alone (`CRM_RATE_LIMIT_API_KEY`).
     pub rate_limit_tenant: u32,
     pub rate_limit_api_key: u32,
+    /// Development only (`CRM_WEBHOOKS_ALLOW_LOOPBACK=true`): webhooks may target plain
+    /// `http://` on this machine's loopback addresses. Off by default, and refused with
+    /// the AWS backend.
+    pub webhooks_allow_loopback: bool,
     /// Base URL the local server is reached at (used in signed file links).
     pub public_url: String,
     pub log_format: LogFormat,
@@ -96,6 +100,7 @@ impl std::fmt::Debug for Config {
             .field("import_batch_rows", &self.import_batch_rows)
             .field("rate_limit_tenant", &self.rate_limit_tenant)
             .field("rate_limit_api_key", &self.rate_limit_api_key)
+            .field("webhooks_allow_loopback", &self.webhooks_allow_loopback)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
@@ -237,6 +242,23 @@ impl Config {
             }
         };
 
+        let webhooks_allow_loopback = match var("CRM_WEBHOOKS_ALLOW_LOOPBACK") {
+            None | Some("false") => false,
+            Some("true") if matches!(backend, Backend::Aws { .. }) => {
+                errors.push(
+                    "CRM_WEBHOOKS_ALLOW_LOOPBACK is for development on the embedded backend".into(),
+                );
+                false
+            }
+            Some("true") => true,
+            Some(other) => {
+                errors.push(format!(
+                    "CRM_WEBHOOKS_ALLOW_LOOPBACK must be `true` or `false`, not `{other}`"
+                ));
+                false
+            }
+        };
+
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -254,6 +276,7 @@ impl Config {
             auth_answer_floor: Duration::from_millis(floor),
             rate_limit_tenant: tenant_rate as u32,
             rate_limit_api_key: key_rate as u32,
+            webhooks_allow_loopback,
             public_url,
             log_format,
             mail: MailConfig {

@@ -199,7 +199,7 @@ pub async fn create(
         None,
         Some(&serde_json::json!({"object": params.object, "filters": params.filters})),
     );
-    writes.push(entry.write(&principal.tenant)?);
+    writes.extend(entry.writes(&principal.tenant)?);
     state.table.transact(writes).await?;
     view(state, &job).await
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod contacts;
 pub mod crypto;
 pub mod deals;
+pub mod events;
 pub mod exports;
 pub mod feedback;
 pub mod fields;
@@ -40,5 +41,6 @@ pub mod tenancy;
 pub mod tickets;
 pub mod timeline;
 pub mod validation;
+pub mod webhooks;
 
 pub use state::AppState;

@@ -21,6 +21,8 @@ pub enum NotificationKind {
     TicketAssigned,
     /// A ticket of theirs (or of the team they lead) missed a service level target.
     SlaBreached,
+    /// A webhook of the company was disabled (it answered 410, or failed for five days).
+    WebhookDisabled,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -184,20 +184,23 @@ pub async fn create(
         Some(&product.id),
     )
     .with_changes(None, Some(&product));
-    let writes = vec![
-        Write::Put {
-            item: to_item(&key(tenant, &product.id), &product)?,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: to_item(
-                &sku_key(tenant, &product.sku),
-                &serde_json::json!({ "product_id": product.id }),
-            )?,
-            condition: Condition::NotExists,
-        },
-        entry.write(tenant)?,
-    ];
+    let writes = [
+        vec![
+            Write::Put {
+                item: to_item(&key(tenant, &product.id), &product)?,
+                condition: Condition::NotExists,
+            },
+            Write::Put {
+                item: to_item(
+                    &sku_key(tenant, &product.sku),
+                    &serde_json::json!({ "product_id": product.id }),
+                )?,
+                condition: Condition::NotExists,
+            },
+        ],
+        entry.writes(tenant)?,
+    ]
+    .concat();
     match state.table.transact(writes).await {
         Ok(()) => Ok(product),
         Err(crate::table::TableError::ConditionFailed { .. }) => Err(sku_taken(&product.sku)),
@@ -342,7 +345,7 @@ pub async fn update(
                 condition: Condition::NotExists,
             });
         }
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })
     .await
@@ -367,17 +370,20 @@ pub async fn delete(
             Some(id),
         )
         .with_changes(Some(&current), None);
-        let writes = vec![
-            Write::Delete {
-                key: key(tenant, id),
-                condition: Condition::VersionIs(current.version),
-            },
-            Write::Delete {
-                key: sku_key(tenant, &current.sku),
-                condition: Condition::None,
-            },
-            entry.write(tenant)?,
-        ];
+        let writes = [
+            vec![
+                Write::Delete {
+                    key: key(tenant, id),
+                    condition: Condition::VersionIs(current.version),
+                },
+                Write::Delete {
+                    key: sku_key(tenant, &current.sku),
+                    condition: Condition::None,
+                },
+            ],
+            entry.writes(tenant)?,
+        ]
+        .concat();
         Ok(state.table.transact(writes).await)
     })
     .await

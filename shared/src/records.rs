@@ -328,7 +328,7 @@ where
                     crate::audit::Entry::by(principal, now, &action, T::RESOURCE, Some(&id))
                         .with_changes(Some(&current), Some(&next));
                 let mut all = writes(current, next).await?;
-                all.push(entry.write(tenant)?);
+                all.extend(entry.writes(tenant)?);
                 Ok(state.table.transact(all).await)
             })
             .await

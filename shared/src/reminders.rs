@@ -162,25 +162,28 @@ async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bo
     next.version = task.version + 1;
     let entry = Entry::system(now, "task.reminded", tasks::RESOURCE, Some(&task.id))
         .with_changes(Some(&task), Some(&next));
-    let writes = vec![
-        Write::Delete {
-            key: key.clone(),
-            condition: Condition::Exists,
-        },
-        Write::Put {
-            item: tasks::service::to_stored(&tenant, &next)?,
-            condition: Condition::VersionIs(task.version),
-        },
-        notifications::write(
-            &tenant,
-            &task.owner_id,
-            NotificationKind::TaskReminder,
-            &task.title,
-            (tasks::RESOURCE, &task.id),
-            now,
-        )?,
-        entry.write(&tenant)?,
-    ];
+    let writes = [
+        vec![
+            Write::Delete {
+                key: key.clone(),
+                condition: Condition::Exists,
+            },
+            Write::Put {
+                item: tasks::service::to_stored(&tenant, &next)?,
+                condition: Condition::VersionIs(task.version),
+            },
+            notifications::write(
+                &tenant,
+                &task.owner_id,
+                NotificationKind::TaskReminder,
+                &task.title,
+                (tasks::RESOURCE, &task.id),
+                now,
+            )?,
+        ],
+        entry.writes(&tenant)?,
+    ]
+    .concat();
     match state.table.transact(writes).await {
         Ok(()) => {}
         // Fired by another worker, or the task changed meanwhile: its marker (if any)

@@ -29,6 +29,9 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Signs the links handed out without a login (survey links), under its own key.
     pub link_signer: Cursors,
+    /// Seals webhook signing secrets at rest (a key derived from the deployment secret,
+    /// so the dispatcher opens them without a call to KMS).
+    pub webhook_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     /// The filesystem blob store when embedded: the local server serves its signed URLs.
     pub local_files: Option<Arc<FsBlobs>>,
 }
@@ -164,6 +167,13 @@ impl AppState {
                 },
             )),
             link_signer: Cursors::new(secret.derive("signed-links")),
+            webhook_key: Arc::new(zeroize::Zeroizing::new(
+                secret
+                    .derive("webhook-secrets")
+                    .as_slice()
+                    .try_into()
+                    .expect("a derived key is 32 bytes"),
+            )),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             table: ports.table,

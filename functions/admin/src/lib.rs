@@ -1,5 +1,5 @@
 //! The `admin` function: what tenant admins manage (users and their invitations, teams,
-//! roles, API keys). Handlers only translate HTTP to calls of `shared::tenancy` and
+//! roles, API keys, webhooks and the event list). Handlers only translate HTTP to calls of `shared::tenancy` and
 //! `shared::auth::api_keys`.
 
 use axum::Json as JsonResponse;
@@ -24,6 +24,8 @@ use shared::tenancy::settings::{
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::tenancy::users::{self, NewUser, UserPatch};
 use shared::tickets::settings::{self as service_settings, ServiceSettings, ServiceSettingsPatch};
+
+mod webhooks;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -61,6 +63,7 @@ pub fn routes() -> Routes {
         .post("/v1/api-keys", create_key)
         .get("/v1/api-keys/{id}", get_key)
         .delete("/v1/api-keys/{id}", revoke_key)
+        .merge(webhooks::routes())
 }
 
 /// A record with its `ETag` (and `Location` when just created under `collection`).

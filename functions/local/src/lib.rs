@@ -39,7 +39,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The background workers (jobs: imports, exports; reminders) run beside the server
+    // The background workers (jobs: imports, exports; reminders; webhook dispatch) run beside the server
     // and stop with it.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(shared::jobs::worker(
@@ -48,6 +48,11 @@ pub async fn serve(
         stopped.clone(),
     ));
     let reminders = tokio::spawn(shared::reminders::worker(
+        state.clone(),
+        state.config.worker_interval,
+        stopped.clone(),
+    ));
+    let dispatcher = tokio::spawn(shared::webhooks::deliver::worker(
         state.clone(),
         state.config.worker_interval,
         stopped,
@@ -61,5 +66,6 @@ pub async fn serve(
     let _ = stop.send(true);
     let _ = worker.await;
     let _ = reminders.await;
+    let _ = dispatcher.await;
     served
 }

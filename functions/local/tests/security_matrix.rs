@@ -35,6 +35,10 @@ enum Access {
 }
 use Access::*;
 
+/// A webhook target on this machine that refuses connections at once (the matrix app
+/// runs in development mode, where loopback targets are allowed).
+const MATRIX_HOOK: &str = "http://127.0.0.1:9/matrix";
+
 const ADMIN_ONLY: [u16; 6] = [200, 403, 403, 403, 403, 403];
 const ADMIN_AND_MANAGER: [u16; 6] = [200, 200, 403, 403, 403, 403];
 const EVERYONE: [u16; 6] = [200; 6];
@@ -134,6 +138,35 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/api-keys/{id}",
             Roles([204, 403, 403, 403, 403, 403]),
         ),
+        // Webhooks are the admin's (no other built-in role has them). A replayed ping
+        // has no stored event to send again: 409.
+        ("GET", "/v1/webhooks", Roles(ADMIN_ONLY)),
+        (
+            "POST",
+            "/v1/webhooks",
+            Roles([201, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/webhooks/{id}", Roles(ADMIN_ONLY)),
+        ("PATCH", "/v1/webhooks/{id}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/webhooks/{id}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("POST", "/v1/webhooks/{id}/rotate-secret", Roles(ADMIN_ONLY)),
+        ("POST", "/v1/webhooks/{id}/ping", Roles(ADMIN_ONLY)),
+        ("GET", "/v1/webhooks/{id}/deliveries", Roles(ADMIN_ONLY)),
+        (
+            "POST",
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/replay",
+            Roles([409, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            "/v1/webhooks/{id}/replay",
+            Roles([202, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/events", Roles(ADMIN_ONLY)),
         // Contacts owned by the admin: out of scope for manager (not in a team with the
         // admin) and sales (own records), hence 404 for them.
         (
@@ -590,6 +623,40 @@ async fn request(
                 .await;
             (format!("/v1/api-keys/{}", id_of(&key)), None)
         }
+        ("POST", "/v1/webhooks") => (
+            path.into(),
+            body(json!({"url": MATRIX_HOOK, "event_types": ["webhook.fixture"]})),
+        ),
+        (_, p) if p.starts_with("/v1/webhooks/{id}") => {
+            let webhook = id_of(
+                &app.post(
+                    "/v1/webhooks",
+                    Some(admin),
+                    json!({"url": MATRIX_HOOK, "event_types": ["webhook.fixture"]}),
+                )
+                .await,
+            );
+            let mut path = path.replace("{id}", &webhook);
+            if path.contains("{delivery_id}") {
+                let ping = app
+                    .post(
+                        &format!("/v1/webhooks/{webhook}/ping"),
+                        Some(admin),
+                        json!({}),
+                    )
+                    .await;
+                path = path.replace("{delivery_id}", &id_of(&ping));
+            }
+            let body = match method {
+                "PATCH" => Some(json!({"description": "changed"})),
+                _ if path.ends_with("/rotate-secret") => Some(json!({})),
+                _ if path.ends_with("/replay") && !path.contains("/deliveries/") => {
+                    Some(json!({"since": "2026-01-01T00:00:00Z"}))
+                }
+                _ => None,
+            };
+            (path, body)
+        }
         ("POST", "/v1/contacts") => (path.into(), body(json!({"name": "Matrix"}))),
         ("POST", "/v1/contacts/{id}/merge") => {
             let keep = app
@@ -868,7 +935,7 @@ async fn send(
 
 #[tokio::test]
 async fn every_route_answers_each_role_as_the_matrix_says() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("CRM_WEBHOOKS_ALLOW_LOOPBACK", "true")]).await;
     let served: BTreeSet<(String, String)> = crm::routes(&app.state)
         .table()
         .iter()

@@ -31,6 +31,8 @@ fn crates() -> Vec<(&'static str, Routes)> {
         // Scheduled, not behind the API.
         ("crm-jobs", Routes::new()),
         ("crm-reminders", Routes::new()),
+        // Woken by the table's stream and a schedule.
+        ("crm-dispatcher", Routes::new()),
     ]
 }
 

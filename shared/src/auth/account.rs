@@ -169,16 +169,17 @@ pub async fn change_password(
         "auth",
         Some(&principal.user_id),
     );
-    let writes = vec![
-        Write::Put {
+    let writes = [
+        vec![Write::Put {
             item: to_item(
                 &tenancy::user_key(&principal.tenant, &principal.user_id),
                 &changed,
             )?,
             condition: Condition::VersionIs(expected),
-        },
-        entry.write(&principal.tenant)?,
-    ];
+        }],
+        entry.writes(&principal.tenant)?,
+    ]
+    .concat();
     match table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::ConditionFailed { .. }) => {

@@ -243,7 +243,7 @@ async fn save(
     }];
     if let Some(action) = action {
         let entry = Entry::new(now, actor, action, "users", Some(&user.id), request);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
     }
     match state.table.transact(writes).await {
         Ok(()) => Ok(next),
@@ -513,7 +513,7 @@ pub async fn complete_login(
                 Some(&user.id),
                 request,
             );
-            table.transact(vec![failed.write(&tenant)?]).await?;
+            table.transact(failed.writes(&tenant)?).await?;
             return Err(e);
         }
     };
@@ -534,19 +534,24 @@ pub async fn complete_login(
     )
     .with_fields(&["mfa"]);
     match table
-        .transact(vec![
-            // The challenge works once.
-            Write::Delete {
-                key,
-                condition: Condition::VersionIs(challenge.version),
-            },
-            Write::Put {
-                item: to_item(&tenancy::user_key(&tenant, &user.id), &next_user)?,
-                condition: Condition::VersionIs(user.version),
-            },
-            session,
-            entry.write(&tenant)?,
-        ])
+        .transact(
+            [
+                vec![
+                    // The challenge works once.
+                    Write::Delete {
+                        key,
+                        condition: Condition::VersionIs(challenge.version),
+                    },
+                    Write::Put {
+                        item: to_item(&tenancy::user_key(&tenant, &user.id), &next_user)?,
+                        condition: Condition::VersionIs(user.version),
+                    },
+                    session,
+                ],
+                entry.writes(&tenant)?,
+            ]
+            .concat(),
+        )
         .await
     {
         Ok(()) => Ok(tokens),

@@ -132,13 +132,16 @@ async fn send_link(
     );
     state
         .table
-        .transact(vec![
-            Write::Put {
-                item: to_item(&reset_key(tenant, &user.id), &record)?,
-                condition: Condition::None,
-            },
-            entry.write(tenant)?,
-        ])
+        .transact(
+            [
+                vec![Write::Put {
+                    item: to_item(&reset_key(tenant, &user.id), &record)?,
+                    condition: Condition::None,
+                }],
+                entry.writes(tenant)?,
+            ]
+            .concat(),
+        )
         .await?;
     let company = tenancy::get_tenant(state.table.as_ref(), tenant)
         .await?
@@ -219,17 +222,22 @@ pub async fn confirm(
         meta,
     );
     match table
-        .transact(vec![
-            Write::Delete {
-                key: reset_key(&tenant, &user.id),
-                condition: Condition::Exists,
-            },
-            Write::Put {
-                item: to_item(&tenancy::user_key(&tenant, &user.id), &changed)?,
-                condition: Condition::VersionIs(user.version),
-            },
-            entry.write(&tenant)?,
-        ])
+        .transact(
+            [
+                vec![
+                    Write::Delete {
+                        key: reset_key(&tenant, &user.id),
+                        condition: Condition::Exists,
+                    },
+                    Write::Put {
+                        item: to_item(&tenancy::user_key(&tenant, &user.id), &changed)?,
+                        condition: Condition::VersionIs(user.version),
+                    },
+                ],
+                entry.writes(&tenant)?,
+            ]
+            .concat(),
+        )
         .await
     {
         Ok(()) => {}

@@ -197,7 +197,7 @@ async fn check_login(
                 Some(&user.id),
                 request,
             );
-            state.table.transact(vec![entry.write(tenant)?]).await?;
+            state.table.transact(entry.writes(tenant)?).await?;
         }
         tracing::info!("login failed");
         return Err(bad_credentials());
@@ -247,7 +247,7 @@ async fn check_login(
     );
     state
         .table
-        .transact(vec![write, entry.write(&tenant)?])
+        .transact([vec![write], entry.writes(&tenant)?].concat())
         .await?;
     tracing::info!(tenant_id = %tenant, user_id = %user.id, "login succeeded");
     Ok(LoginReply::Tokens(tokens))
@@ -310,7 +310,7 @@ pub(crate) async fn revoke(
                 Some(&session.user_id),
                 request,
             );
-            writes.push(entry.write(tenant)?);
+            writes.extend(entry.writes(tenant)?);
         }
         match state.table.transact(writes).await {
             Ok(()) => return Ok(()),

@@ -125,7 +125,7 @@ pub async fn create_with(
         state.clock.now(),
         &entry,
     )?);
-    writes.push(entry.write(tenant)?);
+    writes.extend(entry.writes(tenant)?);
     if writing.dry_run {
         return show(principal, &defs, company);
     }
@@ -403,7 +403,7 @@ pub async fn update_with(
             None,
         )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
-        writes.push(entry.write(&principal.tenant)?);
+        writes.extend(entry.writes(&principal.tenant)?);
         if dry_run {
             return Ok(Ok((next, defs)));
         }
@@ -455,7 +455,7 @@ pub async fn delete(
             Some(&current),
             None,
         )?);
-        writes.push(entry.write(&principal.tenant)?);
+        writes.extend(entry.writes(&principal.tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

@@ -312,7 +312,7 @@ pub async fn merge(
             Some(&other.custom),
         )?);
         writes.push(timeline::change(tenant, id, now, &entry)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         let kept: HashSet<_> = writes.iter().filter_map(|w| w.key().ok()).collect();
         let done = state.table.transact(writes).await;
         Ok(done.map(|()| ((next, defs, data_key, kept), other)))
@@ -352,7 +352,7 @@ pub async fn merge(
         None,
     )?);
     writes.retain(|w| w.key().is_ok_and(|k| !kept.contains(&k)));
-    writes.push(entry.write(tenant)?);
+    writes.extend(entry.writes(tenant)?);
     match state.table.transact(writes).await {
         Err(crate::table::TableError::ConditionFailed { .. }) => {
             return Err(ApiError::conflict(

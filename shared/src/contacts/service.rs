@@ -274,7 +274,7 @@ pub async fn create_with(
         state.clock.now(),
         &entry,
     )?);
-    writes.push(entry.write(tenant)?);
+    writes.extend(entry.writes(tenant)?);
     if writing.dry_run {
         return show(principal, &defs, contact, false);
     }
@@ -334,7 +334,7 @@ pub async fn get(
         .with_fields(&fields);
         state
             .table
-            .transact(vec![entry.write(&principal.tenant)?])
+            .transact(entry.writes(&principal.tenant)?)
             .await?;
     }
     let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
@@ -717,7 +717,7 @@ pub async fn update_with(
             None,
         )?);
         writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
-        writes.push(entry.write(&principal.tenant)?);
+        writes.extend(entry.writes(&principal.tenant)?);
         if dry_run {
             return Ok(Ok((next, defs)));
         }
@@ -767,7 +767,7 @@ pub async fn delete(
             None,
             None,
         )?);
-        writes.push(entry.write(&principal.tenant)?);
+        writes.extend(entry.writes(&principal.tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

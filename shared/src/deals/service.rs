@@ -301,7 +301,7 @@ pub async fn create(
             None,
         )?);
         writes.extend(timeline_writes(tenant, &deal, now, &entry)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await?;
@@ -521,7 +521,7 @@ pub async fn update(
             Some(&next.custom),
             None,
         )?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await.map(|()| (next, defs)))
     })
     .await?;
@@ -559,7 +559,7 @@ pub async fn delete(
             None,
         )?);
         writes.extend(timeline_writes(tenant, &current, now, &entry)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

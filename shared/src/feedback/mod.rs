@@ -258,7 +258,7 @@ impl Issued {
             condition: Condition::NotExists,
         }];
         writes.extend(link_writes(tenant, None, Some(survey))?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(writes)
     }
 }
@@ -738,7 +738,7 @@ pub async fn respond(
             let subject = format!("Feedback: {kind} {}/{max}", input.score);
             writes.push(timeline::related(&tenant, contact, now, &entry, &subject)?);
         }
-        writes.push(entry.write(&tenant)?);
+        writes.extend(entry.writes(&tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

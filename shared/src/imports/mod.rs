@@ -197,7 +197,7 @@ pub async fn create(
         "imports",
         Some(&job.id),
     );
-    writes.push(entry.write(&principal.tenant)?);
+    writes.extend(entry.writes(&principal.tenant)?);
     state.table.transact(writes).await?;
     view(&job)
 }

@@ -539,7 +539,7 @@ pub async fn create(
         writes.extend(purchase_writes(state, tenant, None, Some(&order)).await?);
         writes.extend(link_writes(tenant, None, Some(&order))?);
         writes.extend(timeline_writes(tenant, &order, now, &entry)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         match state.table.transact(writes).await {
             Ok(()) => Ok(Ok(Some(order))),
             // The partner's order was made meanwhile (a concurrent repeat).
@@ -759,7 +759,7 @@ pub async fn update(
         if moved {
             writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })
     .await?;
@@ -849,7 +849,7 @@ pub async fn delete(
             });
         }
         writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

@@ -140,13 +140,16 @@ pub async fn create(
     .with_changes(None, Some(&pipeline));
     state
         .table
-        .transact(vec![
-            Write::Put {
-                item: to_item(&key(&principal.tenant, &pipeline.id), &pipeline)?,
-                condition: Condition::NotExists,
-            },
-            entry.write(&principal.tenant)?,
-        ])
+        .transact(
+            [
+                vec![Write::Put {
+                    item: to_item(&key(&principal.tenant, &pipeline.id), &pipeline)?,
+                    condition: Condition::NotExists,
+                }],
+                entry.writes(&principal.tenant)?,
+            ]
+            .concat(),
+        )
         .await?;
     Ok(pipeline)
 }
@@ -227,7 +230,7 @@ pub async fn update(
             condition: Condition::VersionIs(current.version),
         }];
         writes.extend(retire_stages(table, tenant, &current, &removed).await?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(table.transact(writes).await.map(|()| next))
     })
     .await
@@ -266,7 +269,7 @@ pub async fn delete(
             condition: Condition::VersionIs(current.version),
         }];
         writes.extend(retire_stages(table, tenant, &current, &stage_ids).await?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(table.transact(writes).await)
     })
     .await

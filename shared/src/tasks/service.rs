@@ -178,7 +178,7 @@ pub async fn create(
     }];
     writes.extend(reminders::queue_writes(tenant, None, Some(&task))?);
     writes.extend(link_writes(tenant, None, Some(&task))?);
-    writes.push(entry.write(tenant)?);
+    writes.extend(entry.writes(tenant)?);
     state.table.transact(writes).await?;
     show(principal, &task)
 }
@@ -381,7 +381,7 @@ pub async fn update(
             Some(&next),
         )?);
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })
     .await?;
@@ -413,7 +413,7 @@ pub async fn delete(
         }];
         writes.extend(reminders::queue_writes(tenant, Some(&current), None)?);
         writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await
@@ -442,7 +442,7 @@ pub fn follow_up_writes(
         (RESOURCE, &task.id),
         now,
     )?);
-    writes.push(entry.write(tenant)?);
+    writes.extend(entry.writes(tenant)?);
     Ok(writes)
 }
 

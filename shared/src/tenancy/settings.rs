@@ -109,14 +109,17 @@ pub async fn update_sales(
             &principal.tenant,
             next.deal_follow_up_days.is_some(),
         )?;
-        let writes = vec![
-            Write::Put {
-                item: to_item(&tenant_key(&principal.tenant), &next)?,
-                condition: Condition::VersionIs(current.version),
-            },
-            marker,
-            entry.write(&principal.tenant)?,
-        ];
+        let writes = [
+            vec![
+                Write::Put {
+                    item: to_item(&tenant_key(&principal.tenant), &next)?,
+                    condition: Condition::VersionIs(current.version),
+                },
+                marker,
+            ],
+            entry.writes(&principal.tenant)?,
+        ]
+        .concat();
         match state.table.transact(writes).await {
             Ok(()) => return Ok(sales_of(&next)),
             Err(TableError::ConditionFailed { .. }) => continue,

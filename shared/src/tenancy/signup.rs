@@ -175,7 +175,7 @@ pub async fn sign_up(
             "admin_email": user.email,
         })),
     );
-    writes.push(entry.write(&tenant_id)?);
+    writes.extend(entry.writes(&tenant_id)?);
     state.table.transact(writes).await?;
     tracing::info!(tenant_id = %tenant_id, user_id = %user_id, "tenant signed up");
     Ok(SignedUp {

@@ -124,6 +124,20 @@ struct Admins {
     version: u64,
 }
 
+/// The company's active admins.
+pub async fn admin_ids(state: &AppState, tenant: &TenantId) -> Result<Vec<String>, ApiError> {
+    let table = state.table.as_ref();
+    Ok(match table.get(&admins_key(tenant)).await? {
+        Some(item) => from_item::<Admins>(item)?.user_ids,
+        None => list_users(table, tenant)
+            .await?
+            .iter()
+            .filter(|u| is_admin(u))
+            .map(|u| u.id.clone())
+            .collect(),
+    })
+}
+
 /// The write recording whether `user_id` is an active admin after a change; 409 if the
 /// change would leave the tenant without one.
 pub(crate) async fn admins_write(
@@ -327,18 +341,23 @@ pub async fn invite(
     };
     match state
         .table
-        .transact(vec![
-            new(to_item(&user_key(&principal.tenant, &user.id), &user)?),
-            new(to_item(
-                &user_email_key(&principal.tenant, &email),
-                &serde_json::json!({ "user_id": user.id }),
-            )?),
-            Write::Put {
-                item: to_item(&invitation_key(&principal.tenant, &user.id), &record)?,
-                condition: Condition::None,
-            },
-            entry.write(&principal.tenant)?,
-        ])
+        .transact(
+            [
+                vec![
+                    new(to_item(&user_key(&principal.tenant, &user.id), &user)?),
+                    new(to_item(
+                        &user_email_key(&principal.tenant, &email),
+                        &serde_json::json!({ "user_id": user.id }),
+                    )?),
+                    Write::Put {
+                        item: to_item(&invitation_key(&principal.tenant, &user.id), &record)?,
+                        condition: Condition::None,
+                    },
+                ],
+                entry.writes(&principal.tenant)?,
+            ]
+            .concat(),
+        )
         .await
     {
         Ok(()) => {}
@@ -381,18 +400,23 @@ pub async fn resend_invitation(
     );
     state
         .table
-        .transact(vec![
-            Write::Put {
-                item: to_item(&invitation_key(&principal.tenant, id), &record)?,
-                condition: Condition::None,
-            },
-            // Only while the user is still the invited one we read.
-            Write::Check {
-                key: user_key(&principal.tenant, id),
-                condition: Condition::VersionIs(user.version),
-            },
-            entry.write(&principal.tenant)?,
-        ])
+        .transact(
+            [
+                vec![
+                    Write::Put {
+                        item: to_item(&invitation_key(&principal.tenant, id), &record)?,
+                        condition: Condition::None,
+                    },
+                    // Only while the user is still the invited one we read.
+                    Write::Check {
+                        key: user_key(&principal.tenant, id),
+                        condition: Condition::VersionIs(user.version),
+                    },
+                ],
+                entry.writes(&principal.tenant)?,
+            ]
+            .concat(),
+        )
         .await?;
     Ok(())
 }
@@ -463,28 +487,31 @@ pub async fn accept(
         Some(&user.id),
         request,
     );
-    let mut writes = vec![
-        Write::Delete {
-            key: invitation_key(&tenant, &user.id),
-            condition: Condition::Exists,
-        },
-        Write::Put {
-            item: to_item(&user_key(&tenant, &user.id), &user)?,
-            condition: Condition::VersionIs(current_version),
-        },
-        Write::Put {
-            item: to_item(
-                &directory_key(&user.email, &tenant),
-                &DirectoryEntry {
-                    tenant_id: tenant.clone(),
-                    user_id: user.id.clone(),
-                },
-            )?,
-            condition: Condition::None,
-        },
-        session,
-        entry.write(&tenant)?,
-    ];
+    let mut writes = [
+        vec![
+            Write::Delete {
+                key: invitation_key(&tenant, &user.id),
+                condition: Condition::Exists,
+            },
+            Write::Put {
+                item: to_item(&user_key(&tenant, &user.id), &user)?,
+                condition: Condition::VersionIs(current_version),
+            },
+            Write::Put {
+                item: to_item(
+                    &directory_key(&user.email, &tenant),
+                    &DirectoryEntry {
+                        tenant_id: tenant.clone(),
+                        user_id: user.id.clone(),
+                    },
+                )?,
+                condition: Condition::None,
+            },
+            session,
+        ],
+        entry.writes(&tenant)?,
+    ]
+    .concat();
     if is_admin(&user) {
         writes.push(admins_write(state, &tenant, &user.id, true).await?);
     }
@@ -613,7 +640,7 @@ pub async fn update(
         Some(&UserView::from(&current)),
         Some(&UserView::from(&next)),
     );
-    writes.push(entry.write(&principal.tenant)?);
+    writes.extend(entry.writes(&principal.tenant)?);
     match state.table.transact(writes).await {
         Ok(()) => principal.view(RESOURCE, &UserView::from(&next), false),
         Err(TableError::ConditionFailed { index: Some(0) }) => Err(ApiError::PreconditionFailed(

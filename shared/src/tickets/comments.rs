@@ -102,7 +102,7 @@ pub async fn create(
                 &next,
                 now,
             )?);
-            writes.push(entry.write(tenant)?);
+            writes.extend(entry.writes(tenant)?);
         } else {
             // The comment must not land on a ticket deleted meanwhile.
             writes.push(Write::Check {
@@ -118,7 +118,7 @@ pub async fn create(
             Some(ticket_id),
         )
         .with_changes(None, Some(&serde_json::json!({ "public": comment.public })));
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state
             .table
             .transact(writes)

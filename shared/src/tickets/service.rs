@@ -416,7 +416,7 @@ pub async fn create_ticket(
         if let Some(issued) = &survey {
             writes.extend(issued.writes(tenant)?);
         }
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state
             .table
             .transact(writes)
@@ -701,7 +701,7 @@ pub async fn update(
         if let Some(issued) = &survey {
             writes.extend(issued.writes(tenant)?);
         }
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state
             .table
             .transact(writes)
@@ -746,7 +746,7 @@ pub async fn delete(
             None,
         )?);
         writes.extend(timeline_writes(tenant, &current, now, &entry)?);
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await)
     })
     .await

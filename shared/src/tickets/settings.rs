@@ -332,7 +332,7 @@ pub async fn update(
                 condition: Condition::None,
             });
         }
-        writes.push(entry.write(tenant)?);
+        writes.extend(entry.writes(tenant)?);
         match state.table.transact(writes).await {
             Ok(()) => return Ok(next),
             Err(TableError::ConditionFailed { index: Some(1) }) if slug_changed => {

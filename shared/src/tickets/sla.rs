@@ -242,7 +242,7 @@ async fn fire(state: &AppState, key: Key, item: Item) -> Result<bool, ApiError> 
             now,
         )?);
     }
-    writes.push(entry.write(&tenant)?);
+    writes.extend(entry.writes(&tenant)?);
     match state.table.transact(writes).await {
         Ok(()) => Ok(true),
         Err(TableError::ConditionFailed { .. }) => Ok(false),

@@ -1,0 +1,601 @@
+//! Events and webhooks, black-box: a receiver on this machine checks every signature
+//! with the Standard Webhooks reference library, records what arrives, and fails on
+//! demand. The apps run in development mode (`CRM_WEBHOOKS_ALLOW_LOOPBACK`) so they may
+//! reach it over plain http; the SSRF test runs one without.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use support::TestApp;
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    id: String,
+    timestamp: i64,
+    signatures: String,
+    body: Value,
+    raw: Vec<u8>,
+    /// The status it answered.
+    answered: u16,
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Vec<Received>,
+    /// What to answer (200 when 0), and a Retry-After to send with it.
+    fail_with: u16,
+    retry_after: Option<u64>,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let shared = inner.clone();
+        let app =
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                    let shared = shared.clone();
+                    async move {
+                        let text = |name: &str| {
+                            headers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        let mut inner = shared.lock().unwrap();
+                        let answered = if inner.fail_with == 0 {
+                            200
+                        } else {
+                            inner.fail_with
+                        };
+                        inner.received.push(Received {
+                            id: text("webhook-id"),
+                            timestamp: text("webhook-timestamp").parse().unwrap_or(0),
+                            signatures: text("webhook-signature"),
+                            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                            raw: body.to_vec(),
+                            answered,
+                        });
+                        let mut response = axum::response::Response::new(axum::body::Body::from(
+                            if answered == 200 { "ok" } else { "not now" },
+                        ));
+                        *response.status_mut() = StatusCode::from_u16(answered).unwrap();
+                        if let Some(seconds) = inner.retry_after {
+                            response
+                                .headers_mut()
+                                .insert("retry-after", seconds.to_string().parse().unwrap());
+                        }
+                        response
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, inner }
+    }
+
+    fn fail_with(&self, status: u16, retry_after: Option<u64>) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.fail_with = status;
+        inner.retry_after = retry_after;
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().received.clone()
+    }
+
+    /// The requests it answered 2xx.
+    fn delivered(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.answered == 200)
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until `done` holds for what arrived.
+    async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+        for _ in 0..400 {
+            let received = self.received();
+            if done(&received) {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the receiver never got {what}: {:#?}", self.received());
+    }
+}
+
+/// Checks a request's signature the way a receiver would, with the reference library
+/// (its timestamp tolerance included).
+fn verify(secret: &str, r: &Received) {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("webhook-id", r.id.parse().unwrap());
+    headers.insert(
+        "webhook-timestamp",
+        r.timestamp.to_string().parse().unwrap(),
+    );
+    headers.insert("webhook-signature", r.signatures.parse().unwrap());
+    standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .verify(&r.raw, &headers)
+        .unwrap_or_else(|e| panic!("signature of {} does not verify: {e:?}", r.id));
+}
+
+async fn dev_app() -> TestApp {
+    TestApp::spawn_with(&[("CRM_WEBHOOKS_ALLOW_LOOPBACK", "true")]).await
+}
+
+/// Subscribes `url` to `types`; returns the webhook and its secret.
+async fn subscribe(app: &TestApp, token: &str, url: &str, types: &[&str]) -> (Value, String) {
+    let made = app
+        .post(
+            "/v1/webhooks",
+            Some(token),
+            json!({"url": url, "event_types": types, "description": "ERP"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{made}");
+    (made, secret)
+}
+
+#[tokio::test]
+async fn every_change_is_one_event_delivered_signed_and_in_order() {
+    let app = dev_app().await;
+    let receiver = Receiver::start().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (webhook, secret) = subscribe(&app, token, &receiver.url, &["contact.*", "deal.*"]).await;
+    let id = webhook["id"].as_str().unwrap();
+    // The secret is shown once.
+    let shown = app.get(&format!("/v1/webhooks/{id}"), token).await;
+    assert!(shown.ok(200).get("secret").is_none() && shown.body.get("secrets").is_none());
+    assert_eq!(shown.body["event_types"], json!(["contact.*", "deal.*"]));
+
+    let contact = app
+        .create_contact(token, json!({"name": "Ada Byron"}))
+        .await;
+    let contact_id = contact["id"].as_str().unwrap();
+    app.patch(
+        &format!("/v1/contacts/{contact_id}"),
+        token,
+        json!({"name": "Ada Lovelace"}),
+    )
+    .await
+    .ok(200);
+    app.delete(&format!("/v1/contacts/{contact_id}"), token)
+        .await
+        .ok(204);
+    // Not subscribed: an event, but no delivery.
+    app.post(
+        "/v1/companies",
+        Some(token),
+        json!({"name": "Analytical Engines"}),
+    )
+    .await
+    .ok(201);
+
+    let received = receiver
+        .wait_for("three contact events", |r| r.len() >= 3)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received_now = receiver.received();
+    assert_eq!(
+        received_now.len(),
+        3,
+        "exactly one delivery per change: {received_now:#?}"
+    );
+    for r in &received {
+        verify(&secret, r);
+        assert_eq!(r.body["id"], json!(r.id), "webhook-id is the event id");
+        assert_eq!(r.body["resource_id"], json!(contact_id));
+    }
+    let types: Vec<_> = received.iter().map(|r| r.body["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            json!("contact.created"),
+            json!("contact.updated"),
+            json!("contact.deleted")
+        ]
+    );
+    assert_eq!(received[1].body["data"]["name"], json!("Ada Lovelace"));
+    assert_eq!(received[1].body["previous"]["name"], json!("Ada Byron"));
+    assert!(received[0].body.get("previous").is_none());
+
+    // The event list: one event per change, newest first, filterable.
+    let events = app.get("/v1/events", token).await;
+    let events = events.ok(200)["data"].as_array().unwrap().clone();
+    let kinds: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "company.created",
+            "contact.deleted",
+            "contact.updated",
+            "contact.created"
+        ]
+    );
+    let contacts_only = app.get("/v1/events?type=contact.*&limit=2", token).await;
+    let page = contacts_only.ok(200);
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+    let next = page["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/v1/events?type=contact.*&limit=2&cursor={next}"),
+            token,
+        )
+        .await;
+    assert_eq!(rest.ok(200)["data"][0]["type"], json!("contact.created"));
+    app.get("/v1/events?type=Contact", token)
+        .await
+        .problem(422, "validation-failed");
+
+    // The delivery log.
+    let log = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+        .await;
+    let log = log.ok(200)["data"].as_array().unwrap().clone();
+    assert_eq!(log.len(), 3);
+    for delivery in &log {
+        assert_eq!(delivery["status"], json!("delivered"), "{delivery}");
+        assert_eq!(delivery["attempts"][0]["status"], json!(200));
+        assert_eq!(delivery["attempts"][0]["response"], json!("ok"));
+    }
+
+    // Another company sees none of it.
+    let other = app.sign_up("Other").await;
+    app.get(&format!("/v1/webhooks/{id}"), &other.access_token)
+        .await
+        .problem(404, "not-found");
+    app.get(
+        &format!("/v1/webhooks/{id}/deliveries"),
+        &other.access_token,
+    )
+    .await
+    .problem(404, "not-found");
+    let theirs = app.get("/v1/events", &other.access_token).await;
+    assert_eq!(theirs.ok(200)["data"], json!([]));
+}
+
+#[tokio::test]
+async fn a_receiver_that_was_down_gets_everything_once_it_recovers() {
+    let app = dev_app().await;
+    let receiver = Receiver::start().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (webhook, secret) = subscribe(&app, token, &receiver.url, &["contact.created"]).await;
+    let id = webhook["id"].as_str().unwrap();
+
+    receiver.fail_with(503, None);
+    for name in ["Ada", "Grace"] {
+        app.create_contact(token, json!({"name": name})).await;
+    }
+    let failed = receiver
+        .wait_for("two failed attempts", |r| r.len() >= 2)
+        .await;
+    let log = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+        .await;
+    for delivery in log.ok(200)["data"].as_array().unwrap() {
+        assert_eq!(delivery["status"], json!("pending"), "{delivery}");
+        assert_eq!(delivery["attempt_count"], json!(1));
+        assert_eq!(delivery["attempts"][0]["status"], json!(503));
+        assert!(delivery["next_attempt_at"].is_string());
+    }
+    // Back up: the second attempt, 5 s later, gets through.
+    receiver.fail_with(0, None);
+    let all = receiver
+        .wait_for("both events after recovery", |r| {
+            r.iter().filter(|r| r.answered == 200).count() >= 2
+        })
+        .await;
+    let delivered = receiver.delivered();
+    assert_eq!(delivered.len(), 2, "{all:#?}");
+    for r in &delivered {
+        verify(&secret, r);
+    }
+    // Duplicates are recognisable: the retries carry the failed attempts' ids.
+    let mut failed_ids: Vec<_> = failed.iter().take(2).map(|r| r.id.clone()).collect();
+    let mut delivered_ids: Vec<_> = delivered.iter().map(|r| r.id.clone()).collect();
+    failed_ids.sort();
+    delivered_ids.sort();
+    assert_eq!(failed_ids, delivered_ids);
+    let log = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+        .await;
+    for delivery in log.ok(200)["data"].as_array().unwrap() {
+        assert_eq!(delivery["status"], json!("delivered"));
+        assert_eq!(delivery["attempt_count"], json!(2));
+    }
+
+    // A replay sends it again under the same id.
+    let first = &delivered_ids[0];
+    app.post(
+        &format!("/v1/webhooks/{id}/deliveries/{first}/replay"),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .ok(202);
+    receiver
+        .wait_for("the replay", |r| {
+            r.iter().filter(|r| &r.id == first).count() >= 3
+        })
+        .await;
+    // And a replay since a time sends everything since.
+    let replayed = app
+        .post(
+            &format!("/v1/webhooks/{id}/replay"),
+            Some(token),
+            json!({"since": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(replayed.ok(202)["queued"], json!(2));
+    assert_eq!(replayed.body["complete"], json!(true));
+    receiver
+        .wait_for("the replay of both", |r| {
+            r.iter().filter(|r| r.answered == 200).count() >= 5
+        })
+        .await;
+
+    // A receiver asking for time gets it.
+    receiver.fail_with(429, Some(3600));
+    app.create_contact(token, json!({"name": "Hedy"})).await;
+    receiver
+        .wait_for("the throttled attempt", |r| {
+            r.iter().any(|r| r.answered == 429)
+        })
+        .await;
+    let log = app
+        .get(
+            &format!("/v1/webhooks/{id}/deliveries?status=pending"),
+            token,
+        )
+        .await;
+    let pending = log.ok(200)["data"][0].clone();
+    let next = time::OffsetDateTime::parse(
+        pending["next_attempt_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let wait = next - time::OffsetDateTime::now_utc();
+    assert!(
+        wait > time::Duration::minutes(55),
+        "Retry-After honoured: {wait}"
+    );
+
+    // 410 Gone disables the endpoint and tells the admins.
+    receiver.fail_with(410, None);
+    app.create_contact(token, json!({"name": "Mary"})).await;
+    receiver
+        .wait_for("the 410", |r| r.iter().any(|r| r.answered == 410))
+        .await;
+    let mut disabled = Value::Null;
+    for _ in 0..100 {
+        disabled = app.get(&format!("/v1/webhooks/{id}"), token).await.body;
+        if disabled["enabled"] == json!(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(disabled["enabled"], json!(false), "{disabled}");
+    assert_eq!(disabled["disabled_reason"], json!("gone"));
+    let notices = app.get("/v1/notifications", token).await;
+    let notices = notices.ok(200)["data"].as_array().unwrap().clone();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["kind"] == json!("webhook_disabled")),
+        "{notices:#?}"
+    );
+    // Enabled again, it starts afresh.
+    let enabled = app
+        .patch(
+            &format!("/v1/webhooks/{id}"),
+            token,
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(enabled.ok(200)["disabled_reason"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_killed_and_restarted_server_loses_no_pending_delivery() {
+    let receiver = Receiver::start().await;
+    // A worker that looks once at start, then not for a minute: what is written next stays
+    // pending when the server stops.
+    let slow = [
+        ("CRM_WEBHOOKS_ALLOW_LOOPBACK", "true"),
+        ("CRM_WORKER_INTERVAL_MS", "60000"),
+    ];
+    let app = TestApp::spawn_with(&slow).await;
+    let acme = app.sign_up("Acme").await;
+    let (_, secret) = subscribe(&app, &acme.access_token, &receiver.url, &["*"]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.create_contact(&acme.access_token, json!({"name": "Ada"}))
+        .await;
+    app.post(
+        "/v1/companies",
+        Some(&acme.access_token),
+        json!({"name": "Engines"}),
+    )
+    .await
+    .ok(201);
+    let data_dir = app.stop().await;
+    assert!(receiver.received().is_empty());
+
+    let app = TestApp::spawn_in(data_dir, &[("CRM_WEBHOOKS_ALLOW_LOOPBACK", "true")]).await;
+    let received = receiver
+        .wait_for("both events after the restart", |r| r.len() >= 2)
+        .await;
+    let kinds: Vec<_> = received.iter().map(|r| r.body["type"].clone()).collect();
+    assert_eq!(kinds, [json!("contact.created"), json!("company.created")]);
+    for r in &received {
+        verify(&secret, r);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 2);
+    drop(app);
+}
+
+#[tokio::test]
+async fn rotated_secrets_overlap_and_a_ping_reports_its_attempt() {
+    let app = dev_app().await;
+    let receiver = Receiver::start().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (webhook, old) = subscribe(&app, token, &receiver.url, &["deal.*"]).await;
+    let id = webhook["id"].as_str().unwrap();
+
+    let rotated = app
+        .post(
+            &format!("/v1/webhooks/{id}/rotate-secret"),
+            Some(token),
+            json!({"overlap_hours": 2}),
+        )
+        .await;
+    let new = rotated.ok(200)["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    let ping = app
+        .post(&format!("/v1/webhooks/{id}/ping"), Some(token), json!({}))
+        .await;
+    assert_eq!(ping.ok(200)["status"], json!("delivered"), "{}", ping.body);
+    assert_eq!(ping.body["attempts"][0]["status"], json!(200));
+    let received = receiver.received();
+    let r = received.last().unwrap();
+    assert_eq!(r.body["type"], json!("webhook.ping"));
+    assert_eq!(r.signatures.split(' ').count(), 2, "both secrets sign");
+    verify(&new, r);
+    verify(&old, r);
+
+    // Without an overlap the old secret stops at once.
+    app.post(
+        &format!("/v1/webhooks/{id}/rotate-secret"),
+        Some(token),
+        json!({"overlap_hours": 0}),
+    )
+    .await
+    .ok(200);
+    app.post(&format!("/v1/webhooks/{id}/ping"), Some(token), json!({}))
+        .await
+        .ok(200);
+    assert_eq!(
+        receiver
+            .received()
+            .last()
+            .unwrap()
+            .signatures
+            .split(' ')
+            .count(),
+        1
+    );
+
+    // A failing ping is reported, not retried.
+    receiver.fail_with(500, None);
+    let ping = app
+        .post(&format!("/v1/webhooks/{id}/ping"), Some(token), json!({}))
+        .await;
+    assert_eq!(ping.ok(200)["status"], json!("failed"));
+    assert_eq!(ping.body["attempts"][0]["response"], json!("not now"));
+
+    // Bad input is named.
+    let bad = app
+        .post(
+            "/v1/webhooks",
+            Some(token),
+            json!({"url": receiver.url, "event_types": ["Deal", "deal.*"], "description": "x".repeat(501)}),
+        )
+        .await;
+    bad.problem(422, "validation-failed");
+    let mut fields = bad.invalid_fields();
+    fields.sort();
+    assert_eq!(fields, ["description", "event_types[0]"]);
+    app.patch(&format!("/v1/webhooks/{id}"), token, json!({"url": null}))
+        .await
+        .problem(422, "validation-failed");
+    app.post(
+        &format!("/v1/webhooks/{id}/rotate-secret"),
+        Some(token),
+        json!({"overlap_hours": 1000}),
+    )
+    .await
+    .problem(422, "validation-failed");
+    app.delete(&format!("/v1/webhooks/{id}"), token)
+        .await
+        .ok(204);
+    app.get(&format!("/v1/webhooks/{id}"), token)
+        .await
+        .problem(404, "not-found");
+}
+
+#[tokio::test]
+async fn webhooks_cannot_target_internal_addresses() {
+    // Production mode: no loopback.
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    for url in [
+        "https://127.0.0.1/hook",
+        "http://127.0.0.1:8080/hook",
+        "https://10.0.0.1/hook",
+        "https://10.255.1.2:8443/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://localhost/hook",
+        "http://hooks.example.com/plain-http",
+        "https://user:secret@hooks.example.com/",
+    ] {
+        let refused = app
+            .post(
+                "/v1/webhooks",
+                Some(token),
+                json!({"url": url, "event_types": ["*"]}),
+            )
+            .await;
+        refused.problem(422, "validation-failed");
+        assert_eq!(refused.invalid_fields(), ["url"], "{url}: {}", refused.body);
+    }
+    // Development mode allows this machine over http, but still nothing private.
+    let dev = dev_app().await;
+    let acme = dev.sign_up("Acme").await;
+    for url in [
+        "https://10.0.0.1/hook",
+        "http://10.0.0.1/hook",
+        "https://169.254.169.254/",
+    ] {
+        dev.post(
+            "/v1/webhooks",
+            Some(&acme.access_token),
+            json!({"url": url, "event_types": ["*"]}),
+        )
+        .await
+        .problem(422, "validation-failed");
+    }
+    let receiver = Receiver::start().await;
+    dev.post(
+        "/v1/webhooks",
+        Some(&acme.access_token),
+        json!({"url": receiver.url, "event_types": ["*"]}),
+    )
+    .await
+    .ok(201);
+}

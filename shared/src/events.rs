@@ -1,0 +1,352 @@
+//! The event outbox: every change of a business record (contacts, companies, deals,
+//! tasks, orders, products, tickets and their surveys) is also an event item, written by
+//! [`crate::audit::Entry::writes`] in the change's own transaction, so there is no change
+//! without its event and no event without its change.
+//!
+//! Beside the event (`T#<tenant>#events`, sort key its time-ordered id, removed by the
+//! table's TTL after [`RETENTION_DAYS`]) the transaction writes a marker in one global,
+//! time-ordered outbox (`G#outbox`). The webhook dispatcher turns each marker into the
+//! deliveries of the subscriptions that want the event and only then removes it: in AWS
+//! when the table's stream shows the marker, and on a schedule for any the stream missed;
+//! locally the server's worker drains the outbox with the same code. A marker left by a
+//! crash is picked up again, so delivery is at least once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::audit::{Actor, Entry};
+use crate::clock::millis_key;
+use crate::http::cursor::{ListPage, ListParams};
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, new_id};
+use crate::policy::{Action, Scope};
+use crate::table::{Condition, Key, Query, SortKey, TableError, Write, query_filtered, to_item};
+
+pub const PREFIX: &str = "evt";
+/// How long events stay listable and replayable.
+pub const RETENTION_DAYS: i64 = 30;
+/// The global outbox of events not yet handed to the webhook dispatcher.
+pub const OUTBOX: &str = "G#outbox";
+
+/// The audit resources whose changes are events, with the resource whose `read`
+/// permission shows them.
+const SOURCES: &[(&str, &str)] = &[
+    ("contacts", "contacts"),
+    ("companies", "companies"),
+    ("deals", "deals"),
+    ("tasks", "tasks"),
+    ("orders", "orders"),
+    ("products", "orders"),
+    ("tickets", "tickets"),
+];
+
+/// Audit actions that record a look, not a change.
+fn is_change(action: &str) -> bool {
+    !action.ends_with(".revealed")
+}
+
+/// One change of a business record, as stored: `data` is the whole record (sensitive
+/// values as keyed fingerprints, as in the audit log); [`Event::view`] cuts it down to
+/// what a reader may see.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    /// What happened: `contact.created`, `deal.stage_changed`, `ticket.resolved`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tenant_id: String,
+    pub occurred_at: String,
+    /// The kind of record: `contacts`, `deals`, ...
+    pub resource: String,
+    pub resource_id: String,
+    pub actor: Actor,
+    pub data: Value,
+    /// For an update: the changed fields' values before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Map<String, Value>>,
+}
+
+/// Where the outbox marker of an event points.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutboxMarker {
+    pub tenant: String,
+    pub event_id: String,
+}
+
+pub fn partition(tenant: &TenantId) -> String {
+    tenant.pk("events")
+}
+
+pub fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(partition(tenant), id)
+}
+
+/// The writes of the event recording `entry`'s change (none when it is not a change of
+/// a business record): the event and its outbox marker.
+pub fn writes_for(tenant: &TenantId, entry: &Entry) -> Result<Vec<Write>, TableError> {
+    let Some(event) = of_entry(tenant, entry) else {
+        return Ok(Vec::new());
+    };
+    let at = OffsetDateTime::parse(
+        &event.occurred_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|e| TableError::Invalid(format!("an event time: {e}")))?;
+    let mut item = to_item(&key(tenant, &event.id), &event)?;
+    // DynamoDB's TTL removes the event after the retention period.
+    let expires = at + time::Duration::days(RETENTION_DAYS);
+    item.insert("ttl".into(), expires.unix_timestamp().into());
+    let marker = to_item(
+        &Key::new(OUTBOX, format!("{}#{tenant}#{}", millis_key(at), event.id)),
+        &OutboxMarker {
+            tenant: tenant.to_string(),
+            event_id: event.id.clone(),
+        },
+    )?;
+    Ok(vec![
+        Write::Put {
+            item,
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: marker,
+            condition: Condition::NotExists,
+        },
+    ])
+}
+
+fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
+    if !SOURCES.iter().any(|(r, _)| *r == entry.resource) || !is_change(&entry.action) {
+        return None;
+    }
+    let resource_id = entry.resource_id.clone()?;
+    let previous = entry.is_update.then(|| {
+        entry
+            .changes
+            .iter()
+            .map(|(field, change)| (field.clone(), change.before.clone()))
+            .collect()
+    });
+    Some(Event {
+        id: new_id(PREFIX),
+        kind: entry.action.clone(),
+        tenant_id: tenant.to_string(),
+        occurred_at: entry.at.clone(),
+        resource: entry.resource.clone(),
+        resource_id,
+        actor: entry.actor.clone(),
+        data: entry
+            .snapshot
+            .clone()
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        previous,
+    })
+}
+
+/// The resource whose `read` permission shows events of `resource`.
+fn read_resource(resource: &str) -> &str {
+    SOURCES
+        .iter()
+        .find(|(r, _)| *r == resource)
+        .map_or(resource, |(_, read)| read)
+}
+
+impl Event {
+    /// The event as `reader` may see it: `None` when they may not read the record (no
+    /// `read` on its kind, or it is outside their scope), else with their field rules
+    /// applied to `data` and `previous` and every sensitive value masked whole.
+    pub fn view(&self, reader: &Principal) -> Option<Event> {
+        let scope = reader
+            .permissions
+            .allows(read_resource(&self.resource), Action::Read)?;
+        if scope != Scope::All {
+            let owner = self.data.get("owner_id").and_then(Value::as_str)?;
+            if !reader.reaches(scope, owner) {
+                return None;
+            }
+        }
+        let shown = |value: &Value| -> Option<Value> {
+            let mut value = value.clone();
+            if let Some(map) = value.as_object_mut() {
+                for spec in crate::policy::fields_of(&self.resource) {
+                    if spec.sensitive
+                        && let Some(v) = map.get_mut(spec.name)
+                        && !v.is_null()
+                    {
+                        *v = Value::String("****".into());
+                    }
+                }
+            }
+            reader
+                .view(&self.resource, &value, false)
+                .ok()
+                .map(|view| Value::Object(view.body))
+        };
+        let mut event = self.clone();
+        if event.data.is_object() {
+            event.data = shown(&self.data)?;
+        }
+        if let Some(previous) = &self.previous {
+            event.previous =
+                shown(&Value::Object(previous.clone())).and_then(|v| v.as_object().cloned());
+        }
+        Some(event)
+    }
+}
+
+/// Whether event type `kind` matches `pattern`: `*`, a prefix wildcard like `deal.*`, or
+/// an exact type.
+pub fn matches(pattern: &str, kind: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => kind.starts_with(prefix),
+        None => pattern == kind,
+    }
+}
+
+/// Whether `pattern` is a well-formed event type pattern.
+pub fn is_pattern(pattern: &str) -> bool {
+    let body = pattern.strip_suffix(".*").unwrap_or(pattern);
+    pattern == "*"
+        || (!body.is_empty()
+            && body.len() <= 64
+            && body.split('.').all(|part| {
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            }))
+}
+
+/// `GET /v1/events` filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    /// An event type or pattern (`deal.*`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub resource_id: Option<String>,
+    /// RFC 3339; events at or after.
+    pub from: Option<String>,
+    /// RFC 3339; events at or before.
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The smallest and largest event id of a millisecond, for time-range queries.
+pub fn id_bound(t: OffsetDateTime, upper: bool) -> String {
+    let ms = (t.unix_timestamp_nanos() / 1_000_000).clamp(0, (1i128 << 48) - 1) as u64;
+    let random = if upper { (1u128 << 80) - 1 } else { 0 };
+    let id = ulid::Ulid::from_parts(ms, random);
+    format!("{PREFIX}_{}", id.to_string().to_ascii_lowercase())
+}
+
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    value
+        .map(|v| {
+            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                ApiError::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
+            })
+        })
+        .transpose()
+}
+
+/// The oldest event time still kept at `now`.
+pub fn retained_since(now: OffsetDateTime) -> OffsetDateTime {
+    now - time::Duration::days(RETENTION_DAYS)
+}
+
+/// Events of the last 30 days, newest first, as the caller may see them; needs `read` on
+/// webhooks.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    filter: EventQuery,
+) -> Result<ListPage<Event>, ApiError> {
+    principal.require("webhooks", Action::Read)?;
+    let limit = ListParams {
+        limit: filter.limit,
+        cursor: None,
+    }
+    .limit()?;
+    if let Some(kind) = &filter.kind
+        && !is_pattern(kind)
+    {
+        return Err(ApiError::validation(
+            "type",
+            "must be an event type like `deal.created`, a pattern like `deal.*`, or `*`",
+        ));
+    }
+    if let Some(id) = &filter.resource_id
+        && (id.is_empty() || id.len() > 64)
+    {
+        return Err(ApiError::validation(
+            "resource_id",
+            "must be 1 to 64 characters",
+        ));
+    }
+    let now = state.clock.now();
+    let from = parse_time("from", filter.from.as_deref())?
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .max(retained_since(now));
+    let to = parse_time("to", filter.to.as_deref())?;
+    let sort_key = SortKey::Between(
+        id_bound(from, false),
+        to.map_or(format!("{PREFIX}_~"), |t| id_bound(t, true)),
+    );
+    let tenant = &principal.tenant;
+    let list_id = format!(
+        "{tenant}/events/{:?}/{:?}/{:?}",
+        filter.kind, filter.resource_id, filter.to
+    );
+    let start = filter
+        .cursor
+        .as_deref()
+        .map(|c| state.cursors.decode(&list_id, c))
+        .transpose()?;
+    let query = Query::partition(partition(tenant))
+        .sort_key(sort_key)
+        .descending()
+        .limit(limit)
+        .start(start);
+    let (events, next) = query_filtered(state.table.as_ref(), query, limit, 10, |e: &Event| {
+        filter.kind.as_deref().is_none_or(|k| matches(k, &e.kind))
+            && filter
+                .resource_id
+                .as_deref()
+                .is_none_or(|id| e.resource_id == id)
+            && e.view(principal).is_some()
+    })
+    .await?;
+    Ok(ListPage {
+        data: events.iter().filter_map(|e| e.view(principal)).collect(),
+        next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_exact_types_and_prefixes() {
+        assert!(matches("*", "deal.created"));
+        assert!(matches("deal.*", "deal.stage_changed"));
+        assert!(!matches("deal.*", "dealer.created"));
+        assert!(matches("contact.updated", "contact.updated"));
+        assert!(!matches("contact.updated", "contact.updated2"));
+        for ok in ["*", "deal.*", "contact.created", "ticket.first_response"] {
+            assert!(is_pattern(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".*",
+            "deal.",
+            "Deal.created",
+            "deal..x",
+            "de*al",
+            "deal.*.x",
+        ] {
+            assert!(!is_pattern(bad), "{bad}");
+        }
+    }
+}
