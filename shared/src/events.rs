@@ -62,6 +62,10 @@ pub struct Event {
     pub resource: String,
     pub resource_id: String,
     pub actor: Actor,
+    /// Who owns the record (its owner, else its assignee, else its creator), for the
+    /// readers whose scope is their own or their team's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     pub data: Value,
     /// For an update: the changed fields' values before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,8 +133,15 @@ fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
             .map(|(field, change)| (field.clone(), change.before.clone()))
             .collect()
     });
+    let owner_id = entry.snapshot.as_ref().and_then(|record| {
+        ["owner_id", "assignee_id", "created_by"]
+            .iter()
+            .find_map(|field| record.get(*field).and_then(Value::as_str))
+            .map(str::to_owned)
+    });
     Some(Event {
         id: new_id(PREFIX),
+        owner_id,
         kind: entry.action.clone(),
         tenant_id: tenant.to_string(),
         occurred_at: entry.at.clone(),
@@ -161,11 +172,8 @@ impl Event {
         let scope = reader
             .permissions
             .allows(read_resource(&self.resource), Action::Read)?;
-        if scope != Scope::All {
-            let owner = self.data.get("owner_id").and_then(Value::as_str)?;
-            if !reader.reaches(scope, owner) {
-                return None;
-            }
+        if scope != Scope::All && !reader.reaches(scope, self.owner_id.as_deref()?) {
+            return None;
         }
         let shown = |value: &Value| -> Option<Value> {
             let mut value = value.clone();
@@ -289,6 +297,13 @@ pub async fn list(
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .max(retained_since(now));
     let to = parse_time("to", filter.to.as_deref())?;
+    if to.is_some_and(|to| to < from) {
+        // Nothing is kept from before then.
+        return Ok(ListPage {
+            data: Vec::new(),
+            next_cursor: None,
+        });
+    }
     let sort_key = SortKey::Between(
         id_bound(from, false),
         to.map_or(format!("{PREFIX}_~"), |t| id_bound(t, true)),

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod deals;
 pub mod events;
 pub mod exports;
+pub mod external;
 pub mod feedback;
 pub mod fields;
 pub mod http;

@@ -119,13 +119,25 @@ where
             break;
         }
         let count = page.items.len();
+        // A marker that fails (a record it cannot read, a race another worker won) is
+        // logged and left for a later run: it must not hold up the others.
+        let mut handled = 0;
         for item in page.items {
-            let key = Key::of(&item)?;
-            if fire(key, item).await? {
-                fired += 1;
+            if started.elapsed() >= budget {
+                return Ok(fired);
+            }
+            let Ok(key) = Key::of(&item) else { continue };
+            match fire(key.clone(), item).await {
+                Ok(done) => {
+                    handled += 1;
+                    fired += usize::from(done);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, queue = partition, marker = %key.sk, "queue marker failed")
+                }
             }
         }
-        if count < BATCH {
+        if count < BATCH || handled == 0 {
             break;
         }
     }

@@ -34,6 +34,7 @@ struct GetOptions {
 pub fn routes() -> Routes {
     Routes::new()
         .post("/v1/contacts", create)
+        .post("/v1/contacts/bulk", bulk_contacts)
         .get("/v1/contacts", list)
         .get("/v1/contacts/duplicates", duplicates)
         .get("/v1/contacts/{id}", get)
@@ -41,6 +42,7 @@ pub fn routes() -> Routes {
         .delete("/v1/contacts/{id}", delete)
         .post("/v1/contacts/{id}/merge", merge)
         .post("/v1/companies", create_company)
+        .post("/v1/companies/bulk", bulk_companies)
         .get("/v1/companies", list_companies)
         .get("/v1/companies/{id}", get_company)
         .patch("/v1/companies/{id}", update_company)
@@ -58,6 +60,36 @@ pub fn routes() -> Routes {
         .post("/v1/exports", create_export)
         .get("/v1/exports", list_exports)
         .get("/v1/exports/{id}", get_export)
+}
+
+async fn bulk_contacts(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<shared::external::BulkUpsert>,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = shared::external::bulk_upsert(
+        &state,
+        &principal,
+        shared::external::Object::Contacts,
+        input,
+    )
+    .await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
+}
+
+async fn bulk_companies(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<shared::external::BulkUpsert>,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = shared::external::bulk_upsert(
+        &state,
+        &principal,
+        shared::external::Object::Companies,
+        input,
+    )
+    .await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
 }
 
 /// A job accepted: 202 with where to follow it.

@@ -342,3 +342,187 @@ async fn malformed_ids_are_simply_not_found() {
         reply.problem(404, "not-found");
     }
 }
+
+/// The outcomes of a bulk call, as (status, named fields of the problem).
+fn outcomes(reply: &support::Reply) -> Vec<(u64, Vec<String>)> {
+    reply.ok(200)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let fields = r["problem"]["errors"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .map(|f| f["field"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (r["status"].as_u64().unwrap(), fields)
+        })
+        .collect()
+}
+
+fn record_id(reply: &support::Reply, index: usize) -> String {
+    reply.body["results"][index]["record"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let token = &t.access_token;
+    let first = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(token),
+            json!({"system": "erp", "items": [
+                {"external_id": "C-1", "name": "Ada", "emails": [{"address": "ada@example.com"}]},
+                {"external_id": "C-2", "name": "Grace"},
+                {"name": "No id"},
+                {"external_id": "C-3", "name": 7},
+                {"external_id": "C-4", "name": "X", "bogus": 1},
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        outcomes(&first),
+        [
+            (201, vec![]),
+            (201, vec![]),
+            (422, vec!["external_id".to_owned()]),
+            (422, vec!["name".to_owned()]),
+            (422, vec!["bogus".to_owned()]),
+        ]
+    );
+    assert_eq!(first.body["results"][0]["external_id"], json!("C-1"));
+    let (ada, grace) = (record_id(&first, 0), record_id(&first, 1));
+
+    // Again, with changes: the same records, the fields sent set, the others kept.
+    let again = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(token),
+            json!({"system": "erp", "items": [
+                {"external_id": "C-1", "title": "Countess"},
+                {"external_id": "C-2", "name": "Grace Hopper"},
+            ]}),
+        )
+        .await;
+    assert_eq!(outcomes(&again), [(200, vec![]), (200, vec![])]);
+    assert_eq!(record_id(&again, 0), ada);
+    let read = app.get(&format!("/v1/contacts/{ada}"), token).await;
+    assert_eq!(read.ok(200)["name"], json!("Ada"));
+    assert_eq!(read.body["title"], json!("Countess"));
+    assert_eq!(read.body["emails"][0]["address"], json!("ada@example.com"));
+    let all = app.get("/v1/contacts", token).await;
+    assert_eq!(all.ok(200)["data"].as_array().unwrap().len(), 2);
+
+    // Another system's id space is its own.
+    let shop = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(token),
+            json!({"system": "shop", "items": [{"external_id": "C-1", "name": "Ada (shop)"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&shop), [(201, vec![])]);
+    assert_ne!(record_id(&shop, 0), ada);
+
+    // A deleted record is made again.
+    app.delete(&format!("/v1/contacts/{grace}"), token)
+        .await
+        .ok(204);
+    let remade = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(token),
+            json!({"system": "erp", "items": [{"external_id": "C-2", "name": "Grace"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&remade), [(201, vec![])]);
+    assert_ne!(record_id(&remade, 0), grace);
+
+    // Five partners' calls racing on one new id make one contact.
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let request = app
+                .client
+                .post(app.url("/v1/contacts/bulk"))
+                .bearer_auth(token)
+                .json(
+                    &json!({"system": "erp", "items": [{"external_id": "RACE", "name": "Racer"}]}),
+                );
+            tokio::spawn(async move {
+                let body: Value = request.send().await.unwrap().json().await.unwrap();
+                body["results"][0].clone()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for r in racing {
+        results.push(r.await.unwrap());
+    }
+    let made = results.iter().filter(|r| r["status"] == json!(201)).count();
+    let mut ids: Vec<_> = results.iter().map(|r| r["record"]["id"].clone()).collect();
+    ids.dedup();
+    assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
+
+    // Companies alike.
+    let companies = app
+        .post(
+            "/v1/companies/bulk",
+            Some(token),
+            json!({"system": "erp", "items": [{"external_id": "K-1", "name": "Engines"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&companies), [(201, vec![])]);
+    let engines = record_id(&companies, 0);
+    let renamed = app
+        .post(
+            "/v1/companies/bulk",
+            Some(token),
+            json!({"system": "erp", "items": [{"external_id": "K-1", "name": "Analytical Engines"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&renamed), [(200, vec![])]);
+    assert_eq!(record_id(&renamed, 0), engines);
+    assert_eq!(
+        renamed.body["results"][0]["record"]["name"],
+        json!("Analytical Engines")
+    );
+
+    // The call's bounds.
+    let items: Vec<_> = (0..101)
+        .map(|i| json!({"external_id": format!("B{i}"), "name": "B"}))
+        .collect();
+    for (body, field) in [
+        (json!({"system": "erp", "items": []}), "items"),
+        (json!({"system": "erp", "items": items}), "items"),
+        (
+            json!({"system": "ERP!", "items": [{"external_id": "x", "name": "y"}]}),
+            "system",
+        ),
+    ] {
+        let refused = app.post("/v1/contacts/bulk", Some(token), body).await;
+        assert_eq!(refused.invalid_fields(), [field]);
+    }
+
+    // Another company's same ids are its own records.
+    let other = app.sign_up("Other").await;
+    let theirs = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(&other.access_token),
+            json!({"system": "erp", "items": [{"external_id": "C-1", "name": "Their Ada"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&theirs), [(201, vec![])]);
+    assert_ne!(record_id(&theirs, 0), ada);
+    app.get(&format!("/v1/contacts/{ada}"), &other.access_token)
+        .await
+        .problem(404, "not-found");
+}

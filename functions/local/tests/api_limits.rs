@@ -74,3 +74,57 @@ async fn keys_and_companies_are_held_to_their_buckets() {
     assert_eq!(public.status, 422);
     assert!(!public.headers.contains_key("ratelimit-limit"));
 }
+
+#[tokio::test]
+async fn instances_on_one_table_share_the_company_limit() {
+    // Two servers on one table, as two Lambda instances: each has its own buckets, and
+    // together they let the company's limit through in a minute, no more.
+    let limit = [("CRM_RATE_LIMIT_TENANT", "10")];
+    let app = TestApp::spawn_with(&limit).await;
+    let second = app.second_instance(&limit).await;
+    let acme = app.sign_up("Acme").await;
+    // All of it within one clock minute.
+    let second_of_minute = time::OffsetDateTime::now_utc().second();
+    if second_of_minute > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(u64::from(
+            61 - second_of_minute,
+        )))
+        .await;
+    }
+    let mut passed = [0, 0];
+    let mut refused = None;
+    for n in 0..12 {
+        let base = if n % 2 == 0 {
+            app.url("")
+        } else {
+            second.clone()
+        };
+        let reply = support::into_reply(
+            app.client
+                .get(format!("{base}/v1/me"))
+                .bearer_auth(&acme.access_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        match reply.status.as_u16() {
+            200 => passed[n % 2] += 1,
+            429 => {
+                refused = Some(reply);
+                break;
+            }
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert_eq!(
+        passed,
+        [5, 5],
+        "each instance alone would have let 10 through"
+    );
+    let refused = refused.expect("the 11th request is refused");
+    refused.problem(429, "rate-limited");
+    let wait = header(&refused, "retry-after");
+    assert!((1..=60).contains(&wait), "until the next minute: {wait}");
+    assert_eq!(header(&refused, "ratelimit-remaining"), 0);
+}

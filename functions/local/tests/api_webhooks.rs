@@ -538,6 +538,46 @@ async fn rotated_secrets_overlap_and_a_ping_reports_its_attempt() {
     )
     .await
     .problem(422, "validation-failed");
+    // The admin's webhook gets deals.
+    receiver.fail_with(0, None);
+    app.post("/v1/deals", Some(token), json!({"title": "First"}))
+        .await
+        .ok(201);
+    receiver
+        .wait_for("the deal", |r| {
+            r.iter().any(|r| r.body["type"] == json!("deal.created"))
+        })
+        .await;
+    // Pointing the webhook elsewhere makes the caller its owner: a partner's key with
+    // `webhooks:update` cannot receive with the admin's rights.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(token),
+            json!({"name": "Integrations", "permissions": {
+                "webhooks": {"actions": ["read", "update"], "scope": "all"}}}),
+        )
+        .await;
+    let key = key.ok(201)["key"].as_str().unwrap().to_owned();
+    let shown = app.get(&format!("/v1/webhooks/{id}"), token).await;
+    assert_eq!(shown.ok(200)["owner"]["type"], json!("user"));
+    let moved = app
+        .patch(
+            &format!("/v1/webhooks/{id}"),
+            &key,
+            json!({"url": format!("{}?moved=1", receiver.url)}),
+        )
+        .await;
+    assert_eq!(moved.ok(200)["owner"]["type"], json!("api_key"));
+    // The key reads no deals, so its webhook is sent none.
+    receiver.fail_with(0, None);
+    let before = receiver.received().len();
+    app.post("/v1/deals", Some(token), json!({"title": "Big one"}))
+        .await
+        .ok(201);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), before);
+
     app.delete(&format!("/v1/webhooks/{id}"), token)
         .await
         .ok(204);
@@ -598,4 +638,105 @@ async fn webhooks_cannot_target_internal_addresses() {
     )
     .await
     .ok(201);
+}
+
+/// The AWS path end to end on moto: the change's outbox marker appears in the table's
+/// stream, and the dispatcher's stream handler (given the batch as Lambda would give it)
+/// hands the event on and delivers it. (On the embedded backend there is no stream: the
+/// worker path above is its only path.)
+#[tokio::test]
+async fn the_table_stream_hands_events_to_the_dispatcher() {
+    if std::env::var("CRM_TEST_BACKEND").as_deref() != Ok("aws") {
+        return;
+    }
+    let moto = std::env::var("CRM_TEST_MOTO_URL").unwrap();
+    let receiver = Receiver::start().await;
+    // The worker looks once at start, then not for a minute: only the stream path runs.
+    let app = TestApp::spawn_with(&[
+        ("CRM_WEBHOOKS_ALLOW_LOOPBACK", "true"),
+        ("CRM_WORKER_INTERVAL_MS", "60000"),
+    ])
+    .await;
+    let acme = app.sign_up("Acme").await;
+    let (_, secret) = subscribe(&app, &acme.access_token, &receiver.url, &["contact.*"]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let contact = app
+        .create_contact(&acme.access_token, json!({"name": "Ada"}))
+        .await;
+
+    let table = std::fs::read_to_string(app.data_dir.path().join("aws-resources")).unwrap();
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ))
+        .endpoint_url(&moto)
+        .build();
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(config);
+    let listed = streams
+        .list_streams()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.streams()[0].stream_arn().unwrap().to_owned();
+    let described = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let mut records = Vec::new();
+    for shard in described.stream_description().unwrap().shards() {
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap();
+        let got = streams
+            .get_records()
+            .shard_iterator(iterator.shard_iterator().unwrap())
+            .send()
+            .await
+            .unwrap();
+        for record in got.records() {
+            let keys = record.dynamodb().and_then(|d| d.keys()).unwrap();
+            let text = |name: &str| keys[name].as_s().unwrap().clone();
+            records.push(json!({
+                "eventName": record.event_name().unwrap().as_str(),
+                "dynamodb": {"Keys": {"pk": {"S": text("pk")}, "sk": {"S": text("sk")}}},
+            }));
+        }
+    }
+    // The batch as the event source mapping's filter passes it: outbox inserts only.
+    let batch = json!({"Records": records});
+    let keys: Vec<_> = shared::webhooks::deliver::stream_keys(&batch)
+        .into_iter()
+        .filter(|k| k.pk == shared::events::OUTBOX)
+        .collect();
+    assert_eq!(keys.len(), 1, "one change, one outbox marker: {batch:#}");
+    assert!(
+        receiver.received().is_empty(),
+        "nothing sent before the stream path ran"
+    );
+
+    let (events, attempts) =
+        shared::webhooks::deliver::on_stream(&app.state, keys.clone(), Duration::from_secs(20))
+            .await
+            .unwrap();
+    assert_eq!((events, attempts), (1, 1));
+    let received = receiver.wait_for("the event", |r| !r.is_empty()).await;
+    assert_eq!(received[0].body["type"], json!("contact.created"));
+    assert_eq!(received[0].body["resource_id"], contact["id"]);
+    verify(&secret, &received[0]);
+    // The same batch again (Lambda retries it): the marker is gone, nothing is repeated.
+    let again = shared::webhooks::deliver::on_stream(&app.state, keys, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(again, (0, 0));
+    assert_eq!(receiver.received().len(), 1);
 }

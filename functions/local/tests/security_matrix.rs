@@ -174,6 +174,12 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/contacts",
             Roles([201, 201, 201, 403, 403, 403]),
         ),
+        // Partners' upserts: each item reported inside a 200.
+        (
+            "POST",
+            "/v1/contacts/bulk",
+            Roles([200, 200, 200, 403, 403, 403]),
+        ),
         ("GET", "/v1/contacts", Roles(EVERYONE)),
         ("GET", "/v1/contacts/duplicates", Roles(EVERYONE)),
         (
@@ -202,6 +208,11 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "POST",
             "/v1/companies",
             Roles([201, 201, 201, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            "/v1/companies/bulk",
+            Roles([200, 200, 200, 403, 403, 403]),
         ),
         ("GET", "/v1/companies", Roles(EVERYONE)),
         (
@@ -658,6 +669,10 @@ async fn request(
             (path, body)
         }
         ("POST", "/v1/contacts") => (path.into(), body(json!({"name": "Matrix"}))),
+        ("POST", "/v1/contacts/bulk") | ("POST", "/v1/companies/bulk") => (
+            path.into(),
+            body(json!({"system": "matrix", "items": [{"external_id": unique, "name": "Matrix"}]})),
+        ),
         ("POST", "/v1/contacts/{id}/merge") => {
             let keep = app
                 .create_contact(admin, json!({"name": "Kept by admin"}))

@@ -138,6 +138,10 @@ async fn follow_up(
         condition: Condition::VersionIs(deal.version),
     }];
     writes.extend(tasks::service::follow_up_writes(tenant, &task, now)?);
+    // The deal changed (its activity time): logged, and an event like any change.
+    let entry = crate::audit::Entry::system(now, "deal.updated", super::RESOURCE, Some(&deal.id))
+        .with_changes(Some(&deal), Some(&next));
+    writes.extend(entry.writes(tenant)?);
     match state.table.transact(writes).await {
         Ok(()) => Ok(true),
         Err(TableError::ConditionFailed { .. }) => Ok(false),

@@ -6,9 +6,12 @@
 //! answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (of the
 //! tighter bucket), and a refusal is 429 with `Retry-After`.
 //!
-//! The buckets live in the process: exact for the local server (one process serves the
-//! company), per instance in Lambda. Public routes keep their own table-backed limits
-//! (`auth::throttle`), which hold across instances.
+//! The buckets live in the process, and every process also leases its tokens from a
+//! per-minute counter in the table (`auth::throttle::lease`), a twentieth of the limit at
+//! a time: so however many Lambda instances serve a company, together they let at most
+//! the limit through in a clock minute, at the cost of one table write per lease. (A
+//! single process is held by its own bucket as before; the shared window adds the cap
+//! across instances.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -53,10 +56,20 @@ pub struct RateLimits {
     pub api_key: Rate,
     /// Theoretical arrival time per bucket, microseconds since the epoch.
     buckets: Mutex<HashMap<String, i64>>,
+    leases: Mutex<HashMap<String, Lease>>,
 }
 
 /// Buckets kept before full ones are swept out.
 const SWEEP_AT: usize = 10_000;
+
+/// The tokens of a bucket's shared minute that this process holds.
+#[derive(Clone, Copy, Debug)]
+struct Lease {
+    window: i64,
+    left: u64,
+    /// The window's count (all processes) when this lease was taken.
+    count: u64,
+}
 
 impl RateLimits {
     pub fn new(tenant: Rate, api_key: Rate) -> Self {
@@ -64,6 +77,7 @@ impl RateLimits {
             tenant,
             api_key,
             buckets: Mutex::new(HashMap::new()),
+            leases: Mutex::new(HashMap::new()),
         }
     }
 
@@ -91,25 +105,94 @@ impl RateLimits {
         })
     }
 
+    /// The buckets a caller spends from: its API key's (for keys), then its tenant's.
+    fn buckets(&self, principal: &Principal) -> Vec<(String, Rate)> {
+        let mut buckets = Vec::with_capacity(2);
+        if principal.caller == Caller::ApiKey {
+            buckets.push((
+                format!("{}/key/{}", principal.tenant, principal.user_id),
+                self.api_key,
+            ));
+        }
+        buckets.push((format!("{}/tenant", principal.tenant), self.tenant));
+        buckets
+    }
+
     /// Takes a token from each bucket the caller spends (API key, then tenant): the
     /// tighter answer, or the refusing bucket's limit and seconds to wait.
     fn check(&self, principal: &Principal, now: i64) -> Result<Allowed, (u32, u64)> {
-        let refused = |rate: Rate| move |wait| (rate.per_minute, wait);
         let mut tightest = None::<Allowed>;
-        if principal.caller == Caller::ApiKey {
-            let key = format!("{}/key/{}", principal.tenant, principal.user_id);
-            tightest = Some(
-                self.take(&key, self.api_key, now)
-                    .map_err(refused(self.api_key))?,
-            );
+        for (bucket, rate) in self.buckets(principal) {
+            let allowed = self
+                .take(&bucket, rate, now)
+                .map_err(|wait| (rate.per_minute, wait))?;
+            if tightest.is_none_or(|t| allowed.remaining < t.remaining) {
+                tightest = Some(allowed);
+            }
         }
-        let tenant = self
-            .take(&format!("{}/tenant", principal.tenant), self.tenant, now)
-            .map_err(refused(self.tenant))?;
-        Ok(match tightest {
-            Some(key) if key.remaining <= tenant.remaining => key,
-            _ => tenant,
-        })
+        Ok(tightest.expect("a caller spends from at least its tenant's bucket"))
+    }
+
+    /// Spends one token of `bucket`'s shared minute: from this process's lease, or from
+    /// a new lease. Returns the tokens the window still has (an estimate between leases),
+    /// or the seconds until the next window when it has none.
+    async fn spend_shared(
+        &self,
+        table: &dyn crate::table::Table,
+        bucket: &str,
+        rate: Rate,
+        now_secs: i64,
+    ) -> Result<u64, u64> {
+        let per_minute = u64::from(rate.per_minute.max(1));
+        let window = now_secs.div_euclid(60);
+        {
+            let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(lease) = leases.get_mut(bucket)
+                && lease.window == window
+                && lease.left > 0
+            {
+                lease.left -= 1;
+                return Ok(per_minute.saturating_sub(lease.count) + lease.left);
+            }
+        }
+        let limit = crate::auth::throttle::Limit {
+            max: per_minute,
+            window_secs: 60,
+        };
+        let wanted = (per_minute / 20).max(1);
+        match crate::auth::throttle::lease(
+            table,
+            &format!("rate:{bucket}"),
+            limit,
+            wanted,
+            now_secs,
+        )
+        .await
+        {
+            Ok((got, count)) => {
+                let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+                if leases.len() >= SWEEP_AT {
+                    leases.retain(|_, l| l.window == window);
+                }
+                let left = got.saturating_sub(1);
+                leases.insert(
+                    bucket.to_owned(),
+                    Lease {
+                        window,
+                        left,
+                        count,
+                    },
+                );
+                Ok(per_minute.saturating_sub(count) + left)
+            }
+            Err(ApiError::TooManyRequests { retry_after, .. }) => Err(retry_after),
+            // The table is unavailable: the request will meet that itself; the process's
+            // own bucket still holds.
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limit lease unavailable");
+                Ok(u64::MAX)
+            }
+        }
     }
 }
 
@@ -135,28 +218,46 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
     let now = (state.clock.now().unix_timestamp_nanos() / 1000) as i64;
     let limits = &state.rate_limits;
-    match limits.check(&principal, now) {
-        Ok(allowed) => {
-            let mut response = next.run(Request::from_parts(parts, body)).await;
-            headers(&mut response, &allowed);
-            response
-        }
-        Err((limit, retry_after)) => {
-            let mut response = ApiError::TooManyRequests {
-                retry_after,
-                detail: "Too many requests for your company or API key; slow down.".into(),
+    let mut allowed = match limits.check(&principal, now) {
+        Ok(allowed) => allowed,
+        Err((limit, retry_after)) => return refusal(limit, retry_after),
+    };
+    for (bucket, rate) in limits.buckets(&principal) {
+        match limits
+            .spend_shared(
+                state.table.as_ref(),
+                &bucket,
+                rate,
+                now.div_euclid(1_000_000),
+            )
+            .await
+        {
+            Ok(left) => {
+                allowed.remaining = allowed.remaining.min(left.min(u64::from(u32::MAX)) as u32)
             }
-            .into_response();
-            // The empty bucket: full again once its wait is over, one token at a time.
-            let empty = Allowed {
-                limit,
-                remaining: 0,
-                reset_secs: retry_after,
-            };
-            headers(&mut response, &empty);
-            response
+            Err(retry_after) => return refusal(rate.per_minute, retry_after),
         }
     }
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    headers(&mut response, &allowed);
+    response
+}
+
+/// The 429 of an empty bucket, with its headers.
+fn refusal(limit: u32, retry_after: u64) -> Response {
+    let mut response = ApiError::TooManyRequests {
+        retry_after,
+        detail: "Too many requests for your company or API key; slow down.".into(),
+    }
+    .into_response();
+    // The empty bucket: full again once its wait is over, one token at a time.
+    let empty = Allowed {
+        limit,
+        remaining: 0,
+        reset_secs: retry_after,
+    };
+    headers(&mut response, &empty);
+    response
 }
 
 #[cfg(test)]

@@ -65,8 +65,10 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 const FAILING_LIMIT: time::Duration = time::Duration::days(5);
 /// Attempts kept in a delivery's log (the first and the latest ones).
 const MAX_LOGGED_ATTEMPTS: usize = 12;
-/// Events one replay request queues at most.
-pub const MAX_REPLAY: usize = 1000;
+/// Events one replay request looks at, at most.
+pub const MAX_REPLAY: usize = 200;
+/// How long a stream invocation spends on attempts after handing its events on.
+const STREAM_ATTEMPTS: Duration = Duration::from_secs(20);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,9 +105,13 @@ pub struct Delivery {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
-    /// The sort key of its queue marker while one is pending.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The sort key of its queue marker while one is pending (stored, never shown).
+    #[serde(default, skip_serializing)]
     queued: Option<String>,
+    /// Attempts since it was (re)queued: what the retry schedule counts (stored, never
+    /// shown), so a replayed delivery gets the whole schedule again.
+    #[serde(default, skip_serializing)]
+    tries: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -121,6 +127,22 @@ fn deliveries_pk(tenant: &TenantId, webhook_id: &str) -> String {
 
 fn delivery_key(tenant: &TenantId, webhook_id: &str, id: &str) -> Key {
     Key::new(deliveries_pk(tenant, webhook_id), id)
+}
+
+/// A delivery as stored: DynamoDB's TTL removes it 30 days after its last change, as
+/// its event goes.
+fn stored(tenant: &TenantId, delivery: &Delivery, now: OffsetDateTime) -> Result<Item, TableError> {
+    let mut item = to_item(
+        &delivery_key(tenant, &delivery.webhook_id, &delivery.id),
+        delivery,
+    )?;
+    if let Some(queued) = &delivery.queued {
+        item.insert("queued".into(), queued.clone().into());
+    }
+    item.insert("tries".into(), delivery.tries.into());
+    let expires = now + time::Duration::days(events::RETENTION_DAYS);
+    item.insert("ttl".into(), expires.unix_timestamp().into());
+    Ok(item)
 }
 
 fn queue_sk(at: OffsetDateTime, tenant: &TenantId, webhook_id: &str, id: &str) -> String {
@@ -295,6 +317,8 @@ pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, Api
 pub async fn fan_out_marker(state: &AppState, key: Key, item: Item) -> Result<bool, ApiError> {
     if let Ok(marker) = from_item::<OutboxMarker>(item)
         && let Some(tenant) = TenantId::parse(&marker.tenant)
+        // Most companies have no webhooks: their events need not even be read.
+        && !super::all(state, &tenant).await?.is_empty()
         && let Some(event) = state
             .table
             .get(&events::key(&tenant, &marker.event_id))
@@ -314,24 +338,25 @@ async fn fan_out(
     state: &AppState,
     tenant: &TenantId,
     event: &Event,
-    only: Option<&Webhook>,
+    only: Option<(&Webhook, &Principal)>,
 ) -> Result<usize, ApiError> {
-    let webhooks = match only {
-        Some(w) => vec![w.clone()],
-        None => super::all(state, tenant).await?,
-    };
+    if let Some((webhook, owner)) = only {
+        let visible = webhook.enabled && webhook.wants(&event.kind) && event.view(owner).is_some();
+        return Ok(usize::from(
+            visible && queue(state, tenant, webhook, event, true).await?,
+        ));
+    }
     let mut queued = 0;
-    for webhook in webhooks
+    for webhook in super::all(state, tenant)
+        .await?
         .iter()
         .filter(|w| w.enabled && w.wants(&event.kind))
     {
+        // An owner who can no longer act (or read the record) gets nothing sent.
         let Some(owner) = owner_of(state, tenant, webhook).await? else {
             continue;
         };
-        if event.view(&owner).is_none() {
-            continue;
-        }
-        if queue(state, tenant, webhook, event, only.is_some()).await? {
+        if event.view(&owner).is_some() && queue(state, tenant, webhook, event, false).await? {
             queued += 1;
         }
     }
@@ -369,6 +394,7 @@ async fn queue(
                     updated_at: rfc3339(now),
                     version: 1,
                     queued: Some(sk),
+                    tries: 0,
                 },
                 Condition::NotExists,
                 None,
@@ -381,11 +407,12 @@ async fn queue(
                 next.updated_at = rfc3339(now);
                 next.version += 1;
                 next.queued = Some(sk);
+                next.tries = 0;
                 (next, Condition::VersionIs(current.version), current.queued)
             }
         };
         let mut writes = vec![Write::Put {
-            item: to_item(&key, &next)?,
+            item: stored(tenant, &next, now)?,
             condition,
         }];
         writes.extend(queue_write(tenant, &next)?);
@@ -432,6 +459,8 @@ pub async fn worker(
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    // Webhooks need no faster turn than a quarter second, however eager the job worker.
+    let interval = interval.max(Duration::from_millis(250));
     loop {
         if let Err(e) = run(&state, Duration::from_secs(30)).await {
             tracing::warn!(error = %e, "webhook dispatch unavailable");
@@ -441,6 +470,22 @@ pub async fn worker(
             _ = stop.changed() => return,
         }
     }
+}
+
+/// The keys of the items a DynamoDB stream batch (as Lambda delivers it) inserted.
+pub fn stream_keys(batch: &serde_json::Value) -> Vec<Key> {
+    let Some(records) = batch.get("Records").and_then(serde_json::Value::as_array) else {
+        return Vec::new();
+    };
+    records
+        .iter()
+        .filter(|r| r.get("eventName").and_then(serde_json::Value::as_str) == Some("INSERT"))
+        .filter_map(|r| {
+            let keys = r.get("dynamodb")?.get("Keys")?;
+            let text = |name: &str| keys.get(name)?.get("S")?.as_str().map(str::to_owned);
+            Some(Key::new(text("pk")?, text("sk")?))
+        })
+        .collect()
 }
 
 /// Hands on the events of the outbox markers a stream batch shows (their keys), then
@@ -457,7 +502,9 @@ pub async fn on_stream(
             events += 1;
         }
     }
-    let attempts = run_due(state, budget).await?;
+    // Only what is due now, briefly: the stream's next batch must not wait behind a slow
+    // receiver (the schedule works through the rest).
+    let attempts = run_due(state, budget.min(STREAM_ATTEMPTS)).await?;
     Ok((events, attempts))
 }
 
@@ -478,7 +525,8 @@ async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bool, ApiErro
     let Some(current) = current
         .filter(|d| d.status == Status::Pending && d.queued.as_deref() == Some(key.sk.as_str()))
     else {
-        state.table.delete(&key, Condition::Exists).await?;
+        // Stale, or claimed by another worker meanwhile (then already gone).
+        state.table.delete(&key, Condition::None).await?;
         return Ok(false);
     };
     // Claim it: the due marker gives way to a lease, on the delivery's version.
@@ -498,7 +546,7 @@ async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bool, ApiErro
             condition: Condition::Exists,
         },
         Write::Put {
-            item: to_item(&dkey, &claimed)?,
+            item: stored(&tenant, &claimed, now)?,
             condition: Condition::VersionIs(current.version),
         },
     ];
@@ -508,7 +556,13 @@ async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bool, ApiErro
         Err(TableError::ConditionFailed { .. } | TableError::Conflict) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    let webhook = super::load(state, &tenant, &marker.webhook_id).await.ok();
+    // Only a webhook that is gone ends its deliveries; a failed read is tried again (the
+    // lease brings the attempt back).
+    let webhook = match super::load(state, &tenant, &marker.webhook_id).await {
+        Ok(w) => Some(w),
+        Err(ApiError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
     let event = match state
         .table
         .get(&events::key(&tenant, &marker.delivery_id))
@@ -587,6 +641,7 @@ async fn record(
     let status = sent.attempt.status;
     let last = sent.last;
     next.attempt_count += 1;
+    next.tries += 1;
     next.attempts.push(sent.attempt);
     if next.attempts.len() > MAX_LOGGED_ATTEMPTS {
         next.attempts.remove(1);
@@ -598,18 +653,17 @@ async fn record(
     let gone = status == Some(410);
     if is_success(status) {
         next.status = Status::Delivered;
-    } else if gone || last || next.attempt_count as usize > SCHEDULE.len() {
+    } else if gone || last || next.tries as usize > SCHEDULE.len() {
         next.status = Status::Failed;
     } else {
-        let wait =
-            SCHEDULE[next.attempt_count as usize - 1].max(sent.retry_after.unwrap_or_default());
+        let wait = SCHEDULE[next.tries as usize - 1].max(sent.retry_after.unwrap_or_default());
         let at = now + wait;
         next.next_attempt_at = Some(rfc3339(at));
         next.queued = Some(queue_sk(at, tenant, &next.webhook_id, &next.id));
     }
     let mut writes = vec![
         Write::Put {
-            item: to_item(&delivery_key(tenant, &next.webhook_id, &next.id), &next)?,
+            item: stored(tenant, &next, now)?,
             condition: Condition::VersionIs(claimed.version),
         },
         Write::Delete {
@@ -667,6 +721,7 @@ async fn health(
         next.version += 1;
         next.updated_at = rfc3339(now);
         let disabled = !next.enabled;
+        let mut notices = None;
         let mut writes = vec![Write::Put {
             item: to_item(&super::key(tenant, &next.id), &next)?,
             condition: Condition::VersionIs(current.version),
@@ -686,19 +741,27 @@ async fn health(
                     next.url
                 ),
             };
-            for admin in crate::tenancy::users::admin_ids(state, tenant).await? {
-                writes.push(notifications::write(
-                    tenant,
-                    &admin,
-                    NotificationKind::WebhookDisabled,
-                    &title,
-                    ("webhooks", &next.id),
-                    now,
-                )?);
-            }
+            notices = Some(title);
         }
         match state.table.transact(writes).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                // Once disabled, each admin is told (in writes of their own: a company
+                // may have more admins than a transaction takes).
+                if let Some(title) = &notices {
+                    for admin in crate::tenancy::users::admin_ids(state, tenant).await? {
+                        let notice = notifications::write(
+                            tenant,
+                            &admin,
+                            NotificationKind::WebhookDisabled,
+                            title,
+                            ("webhooks", &next.id),
+                            now,
+                        )?;
+                        state.table.transact(vec![notice]).await?;
+                    }
+                }
+                return Ok(());
+            }
             Err(TableError::ConditionFailed { .. } | TableError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -834,6 +897,13 @@ pub async fn replay_since(
     let tenant = &principal.tenant;
     let webhook = super::load(state, tenant, webhook_id).await?;
     require_enabled(&webhook)?;
+    let owner = owner_of(state, tenant, &webhook).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "webhook-owner-gone",
+            "The webhook's owner (who made it or last set its URL) can no longer act; set \
+             its URL again to make it yours.",
+        )
+    })?;
     let from = since.max(events::retained_since(state.clock.now()));
     let mut query = Query::partition(events::partition(tenant))
         .sort_key(SortKey::Between(
@@ -848,9 +918,7 @@ pub async fn replay_since(
         for item in page.items {
             let event: Event = from_item(item)?;
             seen += 1;
-            if webhook.wants(&event.kind) {
-                queued += fan_out(state, tenant, &event, Some(&webhook)).await?;
-            }
+            queued += fan_out(state, tenant, &event, Some((&webhook, &owner))).await?;
             if seen == MAX_REPLAY {
                 return Ok(Replayed {
                     queued,
@@ -909,13 +977,11 @@ pub async fn ping(
         updated_at: rfc3339(now),
         version: 1,
         queued: None,
+        tries: 1,
     };
     state
         .table
-        .put(
-            to_item(&delivery_key(tenant, &webhook.id, &id), &delivery)?,
-            Condition::NotExists,
-        )
+        .put(stored(tenant, &delivery, now)?, Condition::NotExists)
         .await?;
     Ok(delivery)
 }
@@ -935,6 +1001,22 @@ mod tests {
             br#"{"test": 2432232314}"#,
         );
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn a_stream_batch_gives_the_keys_it_inserted() {
+        let batch = serde_json::json!({"Records": [
+            {"eventName": "INSERT", "dynamodb": {"Keys": {
+                "pk": {"S": "G#outbox"}, "sk": {"S": "000001#ten_a#evt_1"}}}},
+            {"eventName": "REMOVE", "dynamodb": {"Keys": {
+                "pk": {"S": "G#outbox"}, "sk": {"S": "000002#ten_a#evt_2"}}}},
+            {"eventName": "INSERT", "dynamodb": {}}
+        ]});
+        assert_eq!(
+            stream_keys(&batch),
+            [Key::new("G#outbox", "000001#ten_a#evt_1")]
+        );
+        assert!(stream_keys(&serde_json::json!({})).is_empty());
     }
 
     #[test]

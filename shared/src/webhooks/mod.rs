@@ -342,8 +342,13 @@ pub async fn update(
         let current = load(state, tenant, id).await?;
         precondition.check(current.version)?;
         let mut next = current.clone();
-        if let Some(Some(url)) = &patch.url {
+        if let Some(Some(url)) = &patch.url
+            && *url != current.url
+        {
+            // Whoever points a webhook somewhere else receives with their own rights,
+            // never with those of who made it.
             next.url = url.clone();
+            next.owner = Actor::of(principal);
         }
         if let Some(Some(types)) = &patch.event_types {
             let mut types = types.clone();

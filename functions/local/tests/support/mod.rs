@@ -200,6 +200,31 @@ impl TestApp {
         }
     }
 
+    /// A second server on this app's table, blobs and keys, with its own process state
+    /// (as a second Lambda instance has): returns its base URL. It stops with the test.
+    pub async fn second_instance(&self, extra: &[(&str, &str)]) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let config = test_config(self.data_dir.path(), extra);
+        let ports = shared::state::Ports {
+            table: self.state.table.clone(),
+            blobs: self.state.blobs.clone(),
+            keys: self.state.keys.clone(),
+            mailer: self.state.mailer.clone(),
+            local_files: self.state.local_files.clone(),
+        };
+        let state = AppState::new(config, &shared::config::Secret::from_bytes(&SECRET), ports);
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                crm::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        url
+    }
+
     /// Stops the server (finishing requests in flight) and hands back its data directory.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {

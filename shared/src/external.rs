@@ -1,0 +1,273 @@
+//! Partners' own ids for contacts and companies, and bulk upserts by them.
+//!
+//! A partner system (`erp`, `shop`, ...) names its records by its own ids. A marker per
+//! (object, system, external id) points at the record it made
+//! (`T#<t>#external#<object>#<system>`, sort key the external id), written in the
+//! creating transaction on condition that it does not exist yet, so two concurrent
+//! upserts of one external id make one record: the loser finds the marker and updates.
+//! Upserting sets the fields sent and keeps the others, as a merge patch would.
+//!
+//! A marker whose record was deleted (or merged away) is stale: the next upsert makes a
+//! new record and points the marker at it.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::companies::{self, CompanyPatch, NewCompany};
+use crate::contacts::{self, ContactPatch, NewContact};
+use crate::http::versions::Precondition;
+use crate::http::{ApiError, Principal};
+use crate::ids::{TenantId, new_id};
+use crate::policy::{Action, View};
+use crate::records::Writing;
+use crate::table::{Condition, Key, Write, from_item, to_item};
+
+/// Records one bulk call takes.
+pub const MAX_BULK: usize = 100;
+const MAX_EXTERNAL_ID: usize = 128;
+const MAX_SYSTEM: usize = 32;
+
+/// `POST /v1/contacts/bulk` and `POST /v1/companies/bulk`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpsert {
+    /// The partner system whose ids these are: 1 to 32 of `a-z 0-9 _ -`.
+    pub system: String,
+    /// Each a record's fields and its `external_id`.
+    pub items: Vec<Map<String, Value>>,
+}
+
+/// What became of one item.
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub index: usize,
+    /// 201 made, 200 updated, or the problem's status.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<View>,
+    /// The RFC 9457 problem when it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    id: String,
+}
+
+/// The objects that take external ids.
+#[derive(Clone, Copy, Debug)]
+pub enum Object {
+    Contacts,
+    Companies,
+}
+
+impl Object {
+    fn name(self) -> &'static str {
+        match self {
+            Object::Contacts => contacts::service::RESOURCE,
+            Object::Companies => companies::RESOURCE,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Object::Contacts => contacts::PREFIX,
+            Object::Companies => companies::PREFIX,
+        }
+    }
+
+    fn record_key(self, tenant: &TenantId, id: &str) -> Key {
+        match self {
+            Object::Contacts => contacts::key(tenant, id),
+            Object::Companies => companies::key(tenant, id),
+        }
+    }
+
+    async fn create(
+        self,
+        state: &AppState,
+        principal: &Principal,
+        fields: &Map<String, Value>,
+        writing: Writing,
+    ) -> Result<View, ApiError> {
+        match self {
+            Object::Contacts => {
+                let input: NewContact = parse(fields)?;
+                contacts::service::create_with(state, principal, input, writing).await
+            }
+            Object::Companies => {
+                let input: NewCompany = parse(fields)?;
+                companies::service::create_with(state, principal, input, writing).await
+            }
+        }
+    }
+
+    async fn update(
+        self,
+        state: &AppState,
+        principal: &Principal,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<View, ApiError> {
+        match self {
+            Object::Contacts => {
+                let patch: ContactPatch = parse(fields)?;
+                contacts::service::update(state, principal, id, Precondition::Any, patch).await
+            }
+            Object::Companies => {
+                let patch: CompanyPatch = parse(fields)?;
+                companies::service::update(state, principal, id, Precondition::Any, patch).await
+            }
+        }
+    }
+}
+
+/// `fields` as the body `T` of a single create or update, with the same field-named
+/// errors.
+fn parse<T: DeserializeOwned>(fields: &Map<String, Value>) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(fields).map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::http::extract::parse_json(&bytes)
+}
+
+fn marker_key(tenant: &TenantId, object: Object, system: &str, external_id: &str) -> Key {
+    Key::new(
+        tenant.pk(&format!("external#{}#{system}", object.name())),
+        external_id,
+    )
+}
+
+fn is_system(system: &str) -> bool {
+    !system.is_empty()
+        && system.len() <= MAX_SYSTEM
+        && system
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+fn check_external_id(value: Option<&Value>) -> Result<String, ApiError> {
+    match value.and_then(Value::as_str) {
+        Some(id)
+            if !id.is_empty()
+                && id.chars().count() <= MAX_EXTERNAL_ID
+                && id.chars().all(|c| !c.is_control() && !c.is_whitespace()) =>
+        {
+            Ok(id.to_owned())
+        }
+        _ => Err(ApiError::validation(
+            "external_id",
+            format!("must be the partner's id: 1 to {MAX_EXTERNAL_ID} characters without spaces"),
+        )),
+    }
+}
+
+/// Upserts up to [`MAX_BULK`] records of `object` by their external ids in `system`, one
+/// by one (each in its own transaction), and reports each.
+pub async fn bulk_upsert(
+    state: &AppState,
+    principal: &Principal,
+    object: Object,
+    input: BulkUpsert,
+) -> Result<Vec<Outcome>, ApiError> {
+    principal.require(object.name(), Action::Create)?;
+    let mut errors = crate::validation::Errors::new();
+    if !is_system(&input.system) {
+        errors.add("system", "must be 1 to 32 of a-z, 0-9, `_` and `-`");
+    }
+    if input.items.is_empty() || input.items.len() > MAX_BULK {
+        errors.add("items", format!("give 1 to {MAX_BULK} items"));
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    let mut outcomes = Vec::with_capacity(input.items.len());
+    for (index, mut fields) in input.items.into_iter().enumerate() {
+        let (external_id, result) = match check_external_id(fields.remove("external_id").as_ref()) {
+            Ok(id) => {
+                let result = upsert(state, principal, object, &input.system, &id, &fields).await;
+                (Some(id), result)
+            }
+            Err(e) => (None, Err(e)),
+        };
+        outcomes.push(match result {
+            Ok((made, record)) => Outcome {
+                index,
+                status: if made { 201 } else { 200 },
+                external_id,
+                record: Some(record),
+                problem: None,
+            },
+            Err(e) => Outcome {
+                index,
+                status: e.status().as_u16(),
+                external_id,
+                record: None,
+                problem: Some(e.body()),
+            },
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Upserts one record; true when it was made.
+async fn upsert(
+    state: &AppState,
+    principal: &Principal,
+    object: Object,
+    system: &str,
+    external_id: &str,
+    fields: &Map<String, Value>,
+) -> Result<(bool, View), ApiError> {
+    let tenant = &principal.tenant;
+    let marker = marker_key(tenant, object, system, external_id);
+    for _ in 0..2 {
+        let pointed = match state.table.get(&marker).await? {
+            Some(item) => Some(from_item::<Marker>(item)?.id),
+            None => None,
+        };
+        let live = match &pointed {
+            Some(id) => state
+                .table
+                .get(&object.record_key(tenant, id))
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if let (Some(id), true) = (&pointed, live) {
+            // It exists: the caller's scope and field rules decide as for any update.
+            return object
+                .update(state, principal, id, fields)
+                .await
+                .map(|v| (false, v));
+        }
+        let id = new_id(object.prefix());
+        let writing = Writing {
+            id: Some(id.clone()),
+            extra: vec![Write::Put {
+                item: to_item(&marker, &Marker { id })?,
+                // A stale marker is replaced; a new one must not race another upsert.
+                condition: if pointed.is_some() {
+                    Condition::Exists
+                } else {
+                    Condition::NotExists
+                },
+            }],
+            ..Writing::default()
+        };
+        match object.create(state, principal, fields, writing).await {
+            Ok(view) => return Ok((true, view)),
+            // Another upsert of this id won the race: update what it made.
+            Err(ApiError::Conflict {
+                kind: "concurrent-modification",
+                ..
+            }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent-modification",
+        "The record was changed at the same time by another request; please retry.",
+    ))
+}
