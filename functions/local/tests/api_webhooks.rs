@@ -740,3 +740,117 @@ async fn the_table_stream_hands_events_to_the_dispatcher() {
     assert_eq!(again, (0, 0));
     assert_eq!(receiver.received().len(), 1);
 }
+
+/// The real clock moved ahead: the dispatcher as it would run then.
+struct Later(Duration);
+
+impl shared::clock::Clock for Later {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc() + self.0
+    }
+}
+
+/// The app's dispatcher `ahead` from now, making the attempts due by then.
+async fn attempts_at(app: &TestApp, ahead: Duration) -> usize {
+    let mut state = app.state.clone();
+    state.clock = Arc::new(Later(ahead));
+    shared::webhooks::deliver::run_due(&state, Duration::from_secs(20))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ten_failed_attempts_fail_a_delivery_and_five_failing_days_disable_the_endpoint() {
+    let app = dev_app().await;
+    let receiver = Receiver::start().await;
+    receiver.fail_with(503, None);
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (webhook, _) = subscribe(&app, token, &receiver.url, &["contact.created"]).await;
+    let id = webhook["id"].as_str().unwrap();
+    app.create_contact(token, json!({"name": "Ada"})).await;
+    receiver
+        .wait_for("the first attempt", |r| !r.is_empty())
+        .await;
+    // Its outcome recorded (after the receiver answered).
+    for _ in 0..200 {
+        let log = app
+            .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+            .await;
+        if log.body["data"][0]["attempt_count"] == json!(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    // Each retry when it falls due: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+    let mut ahead = Duration::ZERO;
+    for wait in shared::webhooks::deliver::SCHEDULE {
+        // Not before its time...
+        assert_eq!(
+            attempts_at(&app, ahead + wait - Duration::from_secs(2)).await,
+            0
+        );
+        ahead += wait + Duration::from_secs(1);
+        // ...then once.
+        assert_eq!(attempts_at(&app, ahead).await, 1, "{ahead:?}");
+    }
+    assert_eq!(
+        attempts_at(&app, ahead + Duration::from_secs(48 * 3600)).await,
+        0
+    );
+    let received = receiver.received();
+    assert_eq!(received.len(), 10, "ten attempts in all");
+    assert!(received.iter().all(|r| r.id == received[0].id));
+    let log = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+        .await;
+    let delivery = log.ok(200)["data"][0].clone();
+    assert_eq!(delivery["status"], json!("failed"));
+    assert_eq!(delivery["attempt_count"], json!(10));
+    assert_eq!(delivery["next_attempt_at"], Value::Null);
+    assert!(delivery.get("queued").is_none() && delivery.get("tries").is_none());
+    // Three days of failures: still on.
+    let shown = app.get(&format!("/v1/webhooks/{id}"), token).await;
+    assert_eq!(shown.ok(200)["enabled"], json!(true));
+    assert!(shown.body["failing_since"].is_string());
+
+    // Another event; its retry five days after the first failure disables the endpoint.
+    app.create_contact(token, json!({"name": "Grace"})).await;
+    receiver.wait_for("the next event", |r| r.len() >= 11).await;
+    for _ in 0..200 {
+        let log = app
+            .get(
+                &format!("/v1/webhooks/{id}/deliveries?status=pending"),
+                token,
+            )
+            .await;
+        if log.body["data"][0]["attempt_count"] == json!(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let five_days = Duration::from_secs(5 * 24 * 3600 + 60);
+    assert_eq!(attempts_at(&app, five_days).await, 1);
+    let shown = app.get(&format!("/v1/webhooks/{id}"), token).await;
+    assert_eq!(shown.ok(200)["enabled"], json!(false));
+    assert_eq!(shown.body["disabled_reason"], json!("failing"));
+    let notices = app.get("/v1/notifications", token).await;
+    let notices = notices.ok(200)["data"].as_array().unwrap().clone();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["kind"] == json!("webhook_disabled"))
+    );
+    // Disabled: nothing more is sent, and a replay is refused until it is enabled.
+    let before = receiver.received().len();
+    assert!(attempts_at(&app, five_days + Duration::from_secs(3600)).await <= 1);
+    assert_eq!(receiver.received().len(), before);
+    app.post(
+        &format!("/v1/webhooks/{id}/replay"),
+        Some(token),
+        json!({"since": "2026-01-01T00:00:00Z"}),
+    )
+    .await
+    .problem(409, "webhook-disabled");
+}

@@ -324,6 +324,12 @@ pub trait Table: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, TableError>;
     /// All writes or none: if any condition fails, nothing is written.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError>;
+    /// Removes the items whose `ttl` (seconds since the epoch) is before `now`, as
+    /// DynamoDB's TTL does by itself (so there this does nothing). Returns how many went.
+    async fn expire(&self, now: i64) -> Result<usize, TableError> {
+        let _ = now;
+        Ok(0)
+    }
 }
 
 /// Checks what both twins reject before touching storage, so they reject it alike.

@@ -54,6 +54,7 @@ CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk I
 CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL AND gsi3sk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gsi4 ON items (gsi4pk, gsi4sk, pk, sk) WHERE gsi4pk IS NOT NULL AND gsi4sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ttl ON items (json_extract(body, '$.ttl')) WHERE json_extract(body, '$.ttl') IS NOT NULL;
 ";
 
 /// Reader connections of a file table.
@@ -365,6 +366,20 @@ impl Table for SqliteTable {
         check_transaction(&writes)?;
         self.write(writes, false).await
     }
+
+    async fn expire(&self, now: i64) -> Result<usize, TableError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            lock(&conn)
+                .execute(
+                    "DELETE FROM items WHERE json_extract(body, '$.ttl') < ?1",
+                    [now],
+                )
+                .map_err(unavailable)
+        })
+        .await
+        .map_err(unavailable)?
+    }
 }
 
 /// The least string greater than every string that starts with `prefix` (UTF-8 byte
@@ -556,5 +571,23 @@ mod tests {
         // Opening again finds nothing left to do.
         drop(table);
         SqliteTable::open(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn items_past_their_ttl_are_removed_as_dynamodb_would() {
+        let table = SqliteTable::in_memory().unwrap();
+        for (sk, ttl) in [("gone", Some(100)), ("kept", Some(300)), ("timeless", None)] {
+            let mut item = Item::new();
+            item.insert("pk".into(), "p".into());
+            item.insert("sk".into(), sk.into());
+            if let Some(ttl) = ttl {
+                item.insert("ttl".into(), ttl.into());
+            }
+            table.put(item, Condition::None).await.unwrap();
+        }
+        assert_eq!(table.expire(200).await.unwrap(), 1);
+        let left = table.query(&Query::partition("p")).await.unwrap();
+        let keys: Vec<_> = left.items.iter().map(|i| i["sk"].clone()).collect();
+        assert_eq!(keys, ["kept", "timeless"]);
     }
 }

@@ -461,9 +461,19 @@ pub async fn worker(
 ) {
     // Webhooks need no faster turn than a quarter second, however eager the job worker.
     let interval = interval.max(Duration::from_millis(250));
+    let mut expired_at = None::<std::time::Instant>;
     loop {
         if let Err(e) = run(&state, Duration::from_secs(30)).await {
             tracing::warn!(error = %e, "webhook dispatch unavailable");
+        }
+        // The embedded table has no TTL of its own: events and deliveries past their 30
+        // days (and spent counters) go hourly. (DynamoDB removes them itself.)
+        if expired_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+            expired_at = Some(std::time::Instant::now());
+            let now = state.clock.now().unix_timestamp();
+            if let Err(e) = state.table.expire(now).await {
+                tracing::warn!(error = %e, "expiring items failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
