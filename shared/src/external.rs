@@ -57,6 +57,9 @@ pub struct Outcome {
 #[derive(Debug, Serialize, Deserialize)]
 struct Marker {
     id: String,
+    /// Replacing a stale marker is conditioned on it, so two upserts that both find the
+    /// record gone make one new record.
+    version: u64,
 }
 
 /// The objects that take external ids.
@@ -223,10 +226,12 @@ async fn upsert(
     let tenant = &principal.tenant;
     let marker = marker_key(tenant, object, system, external_id);
     for _ in 0..2 {
-        let pointed = match state.table.get(&marker).await? {
-            Some(item) => Some(from_item::<Marker>(item)?.id),
+        let found = match state.table.get(&marker).await? {
+            Some(item) => Some(from_item::<Marker>(item)?),
             None => None,
         };
+        let version = found.as_ref().map_or(0, |m| m.version);
+        let pointed = found.map(|m| m.id);
         let live = match &pointed {
             Some(id) => state
                 .table
@@ -246,13 +251,16 @@ async fn upsert(
         let writing = Writing {
             id: Some(id.clone()),
             extra: vec![Write::Put {
-                item: to_item(&marker, &Marker { id })?,
-                // A stale marker is replaced; a new one must not race another upsert.
-                condition: if pointed.is_some() {
-                    Condition::Exists
-                } else {
-                    Condition::NotExists
-                },
+                item: to_item(
+                    &marker,
+                    &Marker {
+                        id,
+                        version: version + 1,
+                    },
+                )?,
+                // New, or replacing the stale marker as read: another upsert racing this
+                // one fails here and updates what this one made.
+                condition: Condition::at_version(version),
             }],
             ..Writing::default()
         };

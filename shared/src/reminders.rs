@@ -104,6 +104,9 @@ where
 {
     let started = std::time::Instant::now();
     let mut fired = 0;
+    // Each page starts after the last marker seen, so markers that keep failing at the
+    // head of the queue do not hide the ones behind them.
+    let mut after = None;
     while started.elapsed() < budget {
         let now = state.clock.now();
         let upper = format!("{}~", crate::clock::millis_key(now));
@@ -112,34 +115,33 @@ where
             .query(
                 &Query::partition(partition)
                     .sort_key(SortKey::Between("0".into(), upper))
-                    .limit(BATCH),
+                    .limit(BATCH)
+                    .start(after.take()),
             )
             .await?;
-        if page.items.is_empty() {
+        let Some(last) = page.items.last() else {
             break;
-        }
+        };
+        let next = crate::table::StartKey::after(crate::table::Index::Primary, last)?;
         let count = page.items.len();
         // A marker that fails (a record it cannot read, a race another worker won) is
         // logged and left for a later run: it must not hold up the others.
-        let mut handled = 0;
         for item in page.items {
             if started.elapsed() >= budget {
                 return Ok(fired);
             }
             let Ok(key) = Key::of(&item) else { continue };
             match fire(key.clone(), item).await {
-                Ok(done) => {
-                    handled += 1;
-                    fired += usize::from(done);
-                }
+                Ok(done) => fired += usize::from(done),
                 Err(e) => {
                     tracing::warn!(error = %e, queue = partition, marker = %key.sk, "queue marker failed")
                 }
             }
         }
-        if count < BATCH || handled == 0 {
+        if count < BATCH {
             break;
         }
+        after = Some(next);
     }
     Ok(fired)
 }

@@ -446,6 +446,37 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
     assert_eq!(outcomes(&remade), [(201, vec![])]);
     assert_ne!(record_id(&remade, 0), grace);
 
+    // Five calls racing on an id whose record was deleted make one new record too.
+    let remade_id = record_id(&remade, 0);
+    app.delete(&format!("/v1/contacts/{remade_id}"), token)
+        .await
+        .ok(204);
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let request = app
+                .client
+                .post(app.url("/v1/contacts/bulk"))
+                .bearer_auth(token)
+                .json(
+                    &json!({"system": "erp", "items": [{"external_id": "C-2", "name": "Grace"}]}),
+                );
+            tokio::spawn(async move {
+                let body: Value = request.send().await.unwrap().json().await.unwrap();
+                body["results"][0].clone()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for r in racing {
+        results.push(r.await.unwrap());
+    }
+    let made = results.iter().filter(|r| r["status"] == json!(201)).count();
+    let ids: std::collections::BTreeSet<_> = results
+        .iter()
+        .map(|r| r["record"]["id"].to_string())
+        .collect();
+    assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
+
     // Five partners' calls racing on one new id make one contact.
     let racing: Vec<_> = (0..5)
         .map(|_| {
@@ -467,9 +498,31 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
         results.push(r.await.unwrap());
     }
     let made = results.iter().filter(|r| r["status"] == json!(201)).count();
-    let mut ids: Vec<_> = results.iter().map(|r| r["record"]["id"].clone()).collect();
-    ids.dedup();
+    let ids: std::collections::BTreeSet<_> = results
+        .iter()
+        .map(|r| r["record"]["id"].to_string())
+        .collect();
     assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
+
+    // A seller (own records only) naming the admin's record by its id gets 404 for that
+    // item, and no copy is made.
+    let seller = app.add_user(token, &["sales"]).await;
+    let theirs = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(&seller.access_token),
+            json!({"system": "erp", "items": [{"external_id": "C-1", "title": "Mine now"}]}),
+        )
+        .await;
+    assert_eq!(outcomes(&theirs), [(404, vec![])]);
+    let all = app.get("/v1/contacts?limit=100", token).await;
+    let adas = all.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == json!("Ada"))
+        .count();
+    assert_eq!(adas, 1);
 
     // Companies alike.
     let companies = app

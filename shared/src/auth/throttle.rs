@@ -129,20 +129,33 @@ pub async fn lease(
 ) -> Result<(u64, u64), ApiError> {
     let (key, window_end) = key(subject, limit, now);
     let got = std::sync::Mutex::new((0, 0));
-    update(table, &key, window_end, |count| {
+    let spent = std::sync::atomic::AtomicBool::new(false);
+    let result = update(table, &key, window_end, |count| {
         let free = limit.max.saturating_sub(count);
         if free == 0 {
+            spent.store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(ApiError::TooManyRequests {
                 retry_after: (window_end - now).max(1) as u64,
                 detail: "Too many requests for your company or API key; slow down.".into(),
             });
         }
-        let take = wanted.clamp(1, free);
+        // Leases shrink as the window fills, so many processes cannot reserve it all
+        // while serving little.
+        let take = wanted.min(free / 20).max(1);
         *got.lock().unwrap_or_else(|e| e.into_inner()) = (take, count + take);
         Ok(Some(count + take))
     })
-    .await?;
-    Ok(got.into_inner().unwrap_or_else(|e| e.into_inner()))
+    .await;
+    match result {
+        Ok(()) => Ok(got.into_inner().unwrap_or_else(|e| e.into_inner())),
+        // Spent, as the counter said.
+        Err(e) if spent.load(std::sync::atomic::Ordering::Relaxed) => Err(e),
+        // Only contention on the counter: it says nothing either way.
+        Err(ApiError::TooManyRequests { .. }) => Err(ApiError::Unavailable(
+            "the rate counter is contended".into(),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// Gives back an attempt that turned out not to count (a successful login).

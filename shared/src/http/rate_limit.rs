@@ -174,16 +174,22 @@ impl RateLimits {
                 if leases.len() >= SWEEP_AT {
                     leases.retain(|_, l| l.window == window);
                 }
-                let left = got.saturating_sub(1);
-                leases.insert(
-                    bucket.to_owned(),
-                    Lease {
+                // Requests that leased at once each add theirs: none is lost.
+                let lease = leases.entry(bucket.to_owned()).or_insert(Lease {
+                    window,
+                    left: 0,
+                    count: 0,
+                });
+                if lease.window != window {
+                    *lease = Lease {
                         window,
-                        left,
-                        count,
-                    },
-                );
-                Ok(per_minute.saturating_sub(count) + left)
+                        left: 0,
+                        count: 0,
+                    };
+                }
+                lease.left += got.saturating_sub(1);
+                lease.count = lease.count.max(count);
+                Ok(per_minute.saturating_sub(lease.count) + lease.left)
             }
             Err(ApiError::TooManyRequests { retry_after, .. }) => Err(retry_after),
             // The table is unavailable: the request will meet that itself; the process's

@@ -767,7 +767,10 @@ async fn health(
                             ("webhooks", &next.id),
                             now,
                         )?;
-                        state.table.transact(vec![notice]).await?;
+                        // One admin not told must not keep the others from it.
+                        if let Err(e) = state.table.transact(vec![notice]).await {
+                            tracing::warn!(error = %e, "webhook disabled notice not written");
+                        }
                     }
                 }
                 return Ok(());
