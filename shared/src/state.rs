@@ -260,15 +260,7 @@ pub async fn bootstrap_aws(
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
             .attribute_definitions(attr("pk"))
-            .attribute_definitions(attr("sk"))
-            // As in template.yaml: the stream wakes the webhook dispatcher.
-            .stream_specification(
-                aws_sdk_dynamodb::types::StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewAndOldImages)
-                    .build()
-                    .expect("complete stream specification"),
-            );
+            .attribute_definitions(attr("sk"));
         for (n, index) in crate::table::Index::SECONDARY.into_iter().enumerate() {
             let (ipk, isk) = index.key_names();
             request = request
