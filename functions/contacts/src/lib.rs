@@ -13,6 +13,7 @@ use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::exports::{self, ExportView, NewExport};
+use shared::external::{self, BulkUpsert, Object};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::extract::raw_body;
 use shared::http::versions::{Precondition, record_response};
@@ -62,34 +63,31 @@ pub fn routes() -> Routes {
         .get("/v1/exports/{id}", get_export)
 }
 
+/// `POST /v1/contacts/bulk` and `/v1/companies/bulk`: each item's outcome.
+async fn bulk_upsert(
+    state: AppState,
+    principal: Principal,
+    object: Object,
+    input: BulkUpsert,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = external::bulk_upsert(&state, &principal, object, input).await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
+}
+
 async fn bulk_contacts(
     State(state): State<AppState>,
     principal: Principal,
-    Json(input): Json<shared::external::BulkUpsert>,
+    Json(input): Json<BulkUpsert>,
 ) -> Result<JsonResponse<serde_json::Value>, ApiError> {
-    let results = shared::external::bulk_upsert(
-        &state,
-        &principal,
-        shared::external::Object::Contacts,
-        input,
-    )
-    .await?;
-    Ok(JsonResponse(serde_json::json!({ "results": results })))
+    bulk_upsert(state, principal, Object::Contacts, input).await
 }
 
 async fn bulk_companies(
     State(state): State<AppState>,
     principal: Principal,
-    Json(input): Json<shared::external::BulkUpsert>,
+    Json(input): Json<BulkUpsert>,
 ) -> Result<JsonResponse<serde_json::Value>, ApiError> {
-    let results = shared::external::bulk_upsert(
-        &state,
-        &principal,
-        shared::external::Object::Companies,
-        input,
-    )
-    .await?;
-    Ok(JsonResponse(serde_json::json!({ "results": results })))
+    bulk_upsert(state, principal, Object::Companies, input).await
 }
 
 /// A job accepted: 202 with where to follow it.

@@ -451,25 +451,12 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
     app.delete(&format!("/v1/contacts/{remade_id}"), token)
         .await
         .ok(204);
-    let racing: Vec<_> = (0..5)
-        .map(|_| {
-            let request = app
-                .client
-                .post(app.url("/v1/contacts/bulk"))
-                .bearer_auth(token)
-                .json(
-                    &json!({"system": "erp", "items": [{"external_id": "C-2", "name": "Grace"}]}),
-                );
-            tokio::spawn(async move {
-                let body: Value = request.send().await.unwrap().json().await.unwrap();
-                body["results"][0].clone()
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for r in racing {
-        results.push(r.await.unwrap());
-    }
+    let results = race_bulk(
+        &app,
+        token,
+        json!({"system": "erp", "items": [{"external_id": "C-2", "name": "Grace"}]}),
+    )
+    .await;
     let made = results.iter().filter(|r| r["status"] == json!(201)).count();
     let ids: std::collections::BTreeSet<_> = results
         .iter()
@@ -478,25 +465,12 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
     assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
 
     // Five partners' calls racing on one new id make one contact.
-    let racing: Vec<_> = (0..5)
-        .map(|_| {
-            let request = app
-                .client
-                .post(app.url("/v1/contacts/bulk"))
-                .bearer_auth(token)
-                .json(
-                    &json!({"system": "erp", "items": [{"external_id": "RACE", "name": "Racer"}]}),
-                );
-            tokio::spawn(async move {
-                let body: Value = request.send().await.unwrap().json().await.unwrap();
-                body["results"][0].clone()
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for r in racing {
-        results.push(r.await.unwrap());
-    }
+    let results = race_bulk(
+        &app,
+        token,
+        json!({"system": "erp", "items": [{"external_id": "RACE", "name": "Racer"}]}),
+    )
+    .await;
     let made = results.iter().filter(|r| r["status"] == json!(201)).count();
     let ids: std::collections::BTreeSet<_> = results
         .iter()
@@ -578,4 +552,26 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
     app.get(&format!("/v1/contacts/{ada}"), &other.access_token)
         .await
         .problem(404, "not-found");
+}
+
+/// The first item's outcome of five identical bulk calls sent at once.
+async fn race_bulk(app: &TestApp, token: &str, body: Value) -> Vec<Value> {
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let request = app
+                .client
+                .post(app.url("/v1/contacts/bulk"))
+                .bearer_auth(token)
+                .json(&body);
+            tokio::spawn(async move {
+                let body: Value = request.send().await.unwrap().json().await.unwrap();
+                body["results"][0].clone()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for r in racing {
+        results.push(r.await.unwrap());
+    }
+    results
 }
