@@ -11,7 +11,7 @@ use shared::http::cursor::ListPage;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::webhooks::deliver::{self, Delivery, DeliveryQuery, Replay, Replayed};
-use shared::webhooks::{self, NewWebhook, Rotation, WebhookPatch};
+use shared::webhooks::{self, NewWebhook, Rotation, Webhook, WebhookPatch};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -32,6 +32,17 @@ pub fn routes() -> Routes {
 }
 
 const COLLECTION: &str = "/v1/webhooks";
+
+/// A subscription (never its secrets) with its `ETag`.
+fn webhook_response(webhook: &Webhook) -> Response {
+    record_response(
+        StatusCode::OK,
+        COLLECTION,
+        &webhook.id,
+        webhook.version,
+        &webhook.shown(),
+    )
+}
 
 fn version_of(body: &Value) -> u64 {
     body.get("version").and_then(Value::as_u64).unwrap_or(0)
@@ -70,13 +81,7 @@ async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let webhook = webhooks::get(&state, &principal, &id).await?;
-    Ok(record_response(
-        StatusCode::OK,
-        COLLECTION,
-        &webhook.id,
-        webhook.version,
-        &webhook.shown(),
-    ))
+    Ok(webhook_response(&webhook))
 }
 
 async fn update(
@@ -88,13 +93,7 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let precondition = Precondition::from_headers(&headers);
     let webhook = webhooks::update(&state, &principal, &id, precondition, patch).await?;
-    Ok(record_response(
-        StatusCode::OK,
-        COLLECTION,
-        &webhook.id,
-        webhook.version,
-        &webhook.shown(),
-    ))
+    Ok(webhook_response(&webhook))
 }
 
 async fn delete(

@@ -457,12 +457,7 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
         json!({"system": "erp", "items": [{"external_id": "C-2", "name": "Grace"}]}),
     )
     .await;
-    let made = results.iter().filter(|r| r["status"] == json!(201)).count();
-    let ids: std::collections::BTreeSet<_> = results
-        .iter()
-        .map(|r| r["record"]["id"].to_string())
-        .collect();
-    assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
+    one_made(&results);
 
     // Five partners' calls racing on one new id make one contact.
     let results = race_bulk(
@@ -471,12 +466,7 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
         json!({"system": "erp", "items": [{"external_id": "RACE", "name": "Racer"}]}),
     )
     .await;
-    let made = results.iter().filter(|r| r["status"] == json!(201)).count();
-    let ids: std::collections::BTreeSet<_> = results
-        .iter()
-        .map(|r| r["record"]["id"].to_string())
-        .collect();
-    assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
+    one_made(&results);
 
     // A seller (own records only) naming the admin's record by its id gets 404 for that
     // item, and no copy is made.
@@ -574,4 +564,14 @@ async fn race_bulk(app: &TestApp, token: &str, body: Value) -> Vec<Value> {
         results.push(r.await.unwrap());
     }
     results
+}
+
+/// Racing upserts of one id: one made the record, and every answer names that record.
+fn one_made(results: &[Value]) {
+    let made = results.iter().filter(|r| r["status"] == json!(201)).count();
+    let ids: std::collections::BTreeSet<_> = results
+        .iter()
+        .map(|r| r["record"]["id"].to_string())
+        .collect();
+    assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
 }
