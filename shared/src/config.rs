@@ -323,14 +323,13 @@ impl Secret {
 pub fn read_or_create_secret(path: &Path, len: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
     use std::io::{Read, Write};
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    crate::private_files::create_dir(dir)?;
     if !path.exists() {
         let tmp = dir.join(format!(".{}.tmp", ulid::Ulid::new()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
+        let mut file = crate::private_files::file_options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
         let written = file.write_all(&bytes).and_then(|()| file.sync_all());

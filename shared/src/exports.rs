@@ -18,14 +18,15 @@ use crate::contacts::service::{self as contacts, ContactQuery};
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::{ApiError, Principal};
 use crate::jobs::{self, Job, Kind, Status, Step};
-use crate::policy::{Action, View};
+use crate::policy::{Action, Permissions, View};
 
 /// Records read per step (and per part file).
 const PAGE: u32 = 200;
 /// Most records one export holds.
 pub const MAX_RECORDS: usize = 100_000;
-/// How long a download link works.
-const LINK_TTL: Duration = Duration::from_secs(3600);
+/// How long a download link works: long enough to follow at once, short because a
+/// link (an S3 presigned URL) cannot be taken back when the asker's rights shrink.
+const LINK_TTL: Duration = Duration::from_secs(600);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +54,10 @@ struct Params {
     format: Format,
     filters: Map<String, Value>,
     custom: BTreeMap<String, String>,
+    /// The asker's `read` and `export` rights on the object when the export was made:
+    /// the file is handed out only while they still hold at least these.
+    #[serde(default)]
+    access: Option<Permissions>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -71,7 +76,8 @@ pub struct ExportView {
     pub format: Format,
     pub status: Status,
     pub records: usize,
-    /// A link to the file, valid for an hour from this answer, once it is ready.
+    /// A link to the file, valid for ten minutes from this answer, once it is ready and
+    /// while the asker may still read and export all it holds.
     pub download_url: Option<String>,
     pub error: Option<String>,
     pub created_at: String,
@@ -82,12 +88,32 @@ fn blob(key: &str) -> Result<BlobKey, ApiError> {
     BlobKey::new(key).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-async fn view(state: &AppState, job: &Job) -> Result<ExportView, ApiError> {
+/// Why the asker may no longer have the file (their rights narrowed since), if so.
+fn refusal(principal: &Principal, params: &Params) -> Option<String> {
+    let narrowed = || {
+        format!(
+            "Your access to {} has narrowed since this export was made, so its file is no \
+             longer yours to download; make a new export.",
+            params.object
+        )
+    };
+    if principal.require(&params.object, Action::Export).is_err()
+        || principal.require(&params.object, Action::Read).is_err()
+    {
+        return Some(narrowed());
+    }
+    match &params.access {
+        Some(access) if principal.permissions.covers(access).is_err() => Some(narrowed()),
+        _ => None,
+    }
+}
+
+async fn view(state: &AppState, principal: &Principal, job: &Job) -> Result<ExportView, ApiError> {
     let params: Params = serde_json::from_value(job.params.clone())
         .map_err(|e| ApiError::Internal(format!("export params: {e}")))?;
     let progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     let download_url = match (&progress.file, job.status) {
-        (Some(file), Status::Succeeded) => {
+        (Some(file), Status::Succeeded) if refusal(principal, &params).is_none() => {
             Some(state.blobs.signed_url(&blob(file)?, LINK_TTL).await?)
         }
         _ => None,
@@ -176,11 +202,15 @@ pub async fn create(
             ApiError::validation("filters.cf", "must map custom field keys to conditions")
         })?,
     };
+    let access = principal
+        .permissions
+        .snapshot(&input.object, &[Action::Read, Action::Export]);
     let params = Params {
         object: input.object,
         format: input.format,
         filters,
         custom,
+        access,
     };
     // The filters are judged now, so a bad one is a 422 here rather than a failed job.
     page(state, principal, &params, None).await?;
@@ -201,7 +231,7 @@ pub async fn create(
     );
     writes.extend(entry.writes(&principal.tenant)?);
     state.table.transact(writes).await?;
-    view(state, &job).await
+    view(state, principal, &job).await
 }
 
 /// Whether `job` is an export `principal` asked for: exports hold what that person may
@@ -221,7 +251,13 @@ pub async fn get(
     id: &str,
 ) -> Result<ExportView, ApiError> {
     let job = load(state, principal, id).await?;
-    view(state, &job).await
+    if job.status == Status::Succeeded
+        && let Ok(params) = serde_json::from_value::<Params>(job.params.clone())
+        && let Some(why) = refusal(principal, &params)
+    {
+        return Err(ApiError::Forbidden(why));
+    }
+    view(state, principal, &job).await
 }
 
 /// The caller's exports, newest first.
@@ -235,7 +271,7 @@ pub async fn list(
     let (jobs, next_cursor) = jobs::list(state, principal, &params, &list_id, visible).await?;
     let mut data = Vec::with_capacity(jobs.len());
     for job in &jobs {
-        data.push(view(state, job).await?);
+        data.push(view(state, principal, job).await?);
     }
     Ok(ListPage { data, next_cursor })
 }

@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod orders;
 pub mod pipelines;
 pub mod policy;
+pub mod private_files;
 pub mod products;
 pub mod records;
 pub mod reminders;

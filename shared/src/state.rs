@@ -107,9 +107,13 @@ impl AppState {
             .map_err(|e| StartError(format!("deployment secret: {e}")))?;
         let ports = match &config.backend {
             Backend::Embedded { data_dir } => {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
+                crate::private_files::create_dir(data_dir).map_err(|e| {
                     StartError(format!("data directory {}: {e}", data_dir.display()))
                 })?;
+                let checked = crate::private_files::check_tree(data_dir).map_err(StartError)?;
+                for path in &checked.tightened {
+                    tracing::warn!(path = %path.display(), "others could read this; made it owner-only");
+                }
                 let table = SqliteTable::open(&data_dir.join("crm.sqlite3"))
                     .map_err(|e| StartError(e.to_string()))?;
                 let files = Arc::new(

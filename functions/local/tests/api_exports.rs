@@ -158,3 +158,61 @@ async fn exports_need_the_export_permission_and_valid_filters() {
         assert_eq!(reply.invalid_fields(), [field], "{body}");
     }
 }
+
+#[tokio::test]
+async fn an_export_is_no_longer_handed_out_once_its_askers_rights_narrow() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let full = json!({"contacts": {"actions": ["read", "export"], "scope": "all"}});
+    let role = app.create_role(t, "Exporter", full.clone()).await;
+    let clerk = app.add_user(t, &[&role]).await;
+    app.create_contact(t, json!({"name": "Ada", "notes": "likes tea"}))
+        .await;
+    let done = export(
+        &app,
+        &clerk.access_token,
+        json!({"object": "contacts", "format": "json"}),
+    )
+    .await;
+    let path = format!("/v1/exports/{}", done["id"].as_str().unwrap());
+    assert!(!download(&app, &done).await.is_empty());
+
+    let set = |permissions: Value| {
+        let role = role.clone();
+        let app = &app;
+        async move {
+            app.patch(
+                &format!("/v1/roles/{role}"),
+                t,
+                json!({ "permissions": permissions }),
+            )
+            .await
+            .ok(200);
+        }
+    };
+    let narrower = [
+        // A field the file shows is hidden now.
+        json!({"contacts": {"actions": ["read", "export"], "scope": "all",
+                            "fields": {"notes": "hidden"}}}),
+        // Only their own records now.
+        json!({"contacts": {"actions": ["read", "export"], "scope": "own"}}),
+        // No export any more.
+        json!({"contacts": {"actions": ["read"], "scope": "all"}}),
+        // No contacts at all.
+        json!({"deals": {"actions": ["read"], "scope": "all"}}),
+    ];
+    for permissions in narrower {
+        set(permissions.clone()).await;
+        let refused = app.get(&path, &clerk.access_token).await;
+        refused.problem(403, "forbidden");
+        let listed = app.get("/v1/exports", &clerk.access_token).await;
+        let first = &listed.ok(200)["data"][0];
+        assert_eq!(first["id"], done["id"], "{permissions}");
+        assert_eq!(first["download_url"], Value::Null, "{permissions}");
+        // Rights given back: the file is theirs again.
+        set(full.clone()).await;
+        let again = app.get(&path, &clerk.access_token).await;
+        assert!(again.ok(200)["download_url"].is_string());
+    }
+}

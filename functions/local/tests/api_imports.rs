@@ -305,3 +305,71 @@ async fn an_interrupted_import_resumes_where_it_stopped_and_creates_each_row_onc
     }
     assert_eq!(seen, 40, "each row created exactly once");
 }
+
+#[tokio::test]
+async fn an_import_never_names_or_touches_records_outside_the_callers_scope() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let seller = app.add_user(t, &["sales"]).await;
+    let s = &seller.access_token;
+    // The admin's contacts, which a seller (own scope) cannot see.
+    let hidden = app
+        .create_contact(
+            t,
+            json!({"name": "Secret Client", "emails": [{"address": "vip@big.cn"}]}),
+        )
+        .await;
+    app.create_contact(
+        t,
+        json!({"name": "Twin", "emails": [{"address": "twin@big.cn"}]}),
+    )
+    .await;
+    app.create_contact(
+        t,
+        json!({"name": "Twin 2", "phones": [{"number": "+8613800138001"}]}),
+    )
+    .await;
+    let mine = app
+        .create_contact(
+            s,
+            json!({"name": "My Lead", "emails": [{"address": "lead@small.cn"}]}),
+        )
+        .await;
+    let file = "Name,Email,Phone\n\
+                Probe,vip@big.cn,\n\
+                Probe 2,twin@big.cn,+8613800138001\n\
+                Lead,lead@small.cn,\n";
+    for query in ["dry_run=true", ""] {
+        let done = import(&app, s, query, file.as_bytes()).await;
+        assert_eq!(
+            done["counts"],
+            json!({"created": 2, "updated": 1, "unchanged": 0, "skipped": 0, "failed": 0}),
+            "{query}: {done}"
+        );
+        let rows = app
+            .get(
+                &format!(
+                    "/v1/imports/{}/rows?limit=200",
+                    done["id"].as_str().unwrap()
+                ),
+                s,
+            )
+            .await;
+        let text = rows.ok(200).to_string();
+        assert!(!text.contains(hidden["id"].as_str().unwrap()), "{text}");
+        assert!(!text.contains("merge them first"), "{text}");
+    }
+    // The admin's record is as it was; the seller's own was updated.
+    let secret = app
+        .get(
+            &format!("/v1/contacts/{}", hidden["id"].as_str().unwrap()),
+            t,
+        )
+        .await;
+    assert_eq!(secret.ok(200)["name"], "Secret Client");
+    let lead = app
+        .get(&format!("/v1/contacts/{}", mine["id"].as_str().unwrap()), s)
+        .await;
+    assert_eq!(lead.ok(200)["name"], "Lead");
+}

@@ -39,6 +39,24 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Every path under `root` (itself included) with its permission bits.
+#[cfg(unix)]
+fn modes_under(root: &std::path::Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                pending.push(entry.unwrap().path());
+            }
+        }
+        found.push((path, meta.permissions().mode() & 0o777));
+    }
+    found
+}
+
 async fn wait_until_up(url: &str) {
     for _ in 0..100 {
         if reqwest::get(url).await.is_ok() {
@@ -107,18 +125,35 @@ async fn the_crm_binary_creates_its_data_dir_and_stops_cleanly_on_ctrl_c() {
         "Ctrl-C should stop the server cleanly: {exit:?}"
     );
 
+    // Everything the server made holds customer data: owner-only, from the start.
     #[cfg(unix)]
-    for file in ["secret.key", "master.key"] {
+    {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join(file))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600, "{file}");
+        let made = modes_under(&data);
+        for name in ["secret.key", "master.key", "crm.sqlite3", "files"] {
+            assert!(
+                made.iter().any(|(p, _)| p.ends_with(name)),
+                "{name} in {made:?}"
+            );
+        }
+        for (path, mode) in &made {
+            let private = if path.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(*mode, private, "{}", path.display());
+        }
+        // A data directory left open to others (as earlier versions made it) is closed
+        // at the next start.
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let db = data.join("crm.sqlite3");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
 
     let mut child = start();
     wait_until_up(&format!("{base}/v1/me")).await;
+    #[cfg(unix)]
+    for (path, mode) in modes_under(&data) {
+        let private = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, private, "{} after a restart", path.display());
+    }
     let listed: serde_json::Value = client
         .get(format!("{base}/v1/contacts"))
         .bearer_auth(&token)

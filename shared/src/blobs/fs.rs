@@ -43,7 +43,7 @@ impl FsBlobs {
     /// and are signed with `url_key`.
     pub fn new(root: &Path, base_url: &str, url_key: &[u8]) -> Result<Self, BlobError> {
         for dir in ["objects", "meta", "tmp"] {
-            std::fs::create_dir_all(root.join(dir)).map_err(io)?;
+            crate::private_files::create_dir(&root.join(dir)).map_err(io)?;
         }
         Ok(Self {
             root: root.to_owned(),
@@ -79,10 +79,19 @@ impl FsBlobs {
 /// Writes `bytes` to `path` through a temporary file and a rename.
 async fn write_atomically(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
     if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        let parent = parent.to_owned();
+        tokio::task::spawn_blocking(move || crate::private_files::create_dir(&parent))
+            .await
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?
+            .map_err(io)?;
     }
     let tmp = tmp_dir.join(ulid::Ulid::new().to_string());
-    let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
+    let mut file = tokio::fs::OpenOptions::from(crate::private_files::file_options())
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .await
+        .map_err(io)?;
     tokio::io::AsyncWriteExt::write_all(&mut file, bytes)
         .await
         .map_err(io)?;

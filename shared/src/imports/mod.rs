@@ -546,6 +546,7 @@ async fn import_row(
     if let Some(found) = state.table.get(&marker).await?
         && let Some(id) = found.get("id").and_then(Value::as_str)
         && record_exists(state, &principal.tenant, &params.object, id).await?
+        && readable(state, principal, &params.object, id).await?
     {
         // Made by this import before it was interrupted, or by an earlier run.
         let by_us = found.get("job").and_then(Value::as_str) == Some(job_id);
@@ -556,10 +557,18 @@ async fn import_row(
         };
         return Ok(Done::Record(outcome, id.to_owned()));
     }
-    let matches = match params.object.as_str() {
+    let found = match params.object.as_str() {
         "contacts" => contact_matches(state, principal, region, &input).await?,
         _ => company_matches(state, principal, &input).await?,
     };
+    // Only records the caller may read count as duplicates: a report naming (or an
+    // update of) one outside their scope would tell them it exists.
+    let mut matches = Vec::with_capacity(found.len());
+    for id in found {
+        if readable(state, principal, &params.object, &id).await? {
+            matches.push(id);
+        }
+    }
     match matches.as_slice() {
         [] => {}
         [id] => return update_row(state, principal, params, region, id, input).await,
@@ -617,7 +626,27 @@ async fn record_exists(
         .is_some())
 }
 
-/// The contacts that share an email or a phone number with the row.
+/// Whether the caller may read record `id` (in their scope, with the read permission).
+async fn readable(
+    state: &AppState,
+    principal: &Principal,
+    object: &str,
+    id: &str,
+) -> Result<bool, ApiError> {
+    let read = if object == "contacts" {
+        contacts::service::get(state, principal, id, false).await
+    } else {
+        companies::service::get(state, principal, id).await
+    };
+    match read {
+        Ok(_) => Ok(true),
+        Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The contacts that share an email or a phone number with the row, by the fields the
+/// caller may search (matching on a hidden or masked field would spell it out).
 async fn contact_matches(
     state: &AppState,
     principal: &Principal,
@@ -634,6 +663,14 @@ async fn contact_matches(
             .collect()
     };
     let mut found = std::collections::BTreeSet::new();
+    let unsearchable = principal.permissions.unsearchable_fields("contacts");
+    let list = |name: &str, field: &str| {
+        if unsearchable.contains(name) {
+            Vec::new()
+        } else {
+            list(name, field)
+        }
+    };
     for email in list("emails", "address").iter().filter(|e| is_email(e)) {
         let term = terms::exact_term(&normalize_email(email));
         found.extend(search::exact(state, &principal.tenant, "contacts", &term, 10).await?);

@@ -59,17 +59,12 @@ impl FileMailer {
             from: self.from.clone(),
             mail: mail.clone(),
         };
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&self.dir)?;
+        crate::private_files::create_dir(&self.dir)?;
         let tmp = self.dir.join(format!(".{id}.tmp"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
+        let mut file = crate::private_files::file_options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(&serde_json::to_vec_pretty(&dropped)?)?;
         file.sync_all()?;
         // Readers never see half a message.

@@ -362,6 +362,27 @@ impl Effective {
     }
 }
 
+impl Effective {
+    /// What the caller holds of `actions` on `resource` now, as permissions: for
+    /// something made under these rights (an export) to be handed out later only while
+    /// [`covers`](Self::covers) still holds. `None` if any action is not allowed.
+    pub fn snapshot(&self, resource: &str, actions: &[Action]) -> Option<Permissions> {
+        let access = self.0.get(resource)?;
+        let scope = actions
+            .iter()
+            .map(|a| access.actions.get(a).copied())
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .min()?;
+        let grant = Grant {
+            actions: actions.iter().copied().collect(),
+            scope,
+            fields: access.fields.clone(),
+        };
+        Some(Permissions(BTreeMap::from([(resource.to_owned(), grant)])))
+    }
+}
+
 fn scope_name(scope: Scope) -> &'static str {
     match scope {
         Scope::Own => "own",

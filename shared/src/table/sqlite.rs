@@ -70,6 +70,8 @@ fn unavailable(e: impl std::fmt::Display) -> TableError {
 impl SqliteTable {
     /// Opens (creating if needed) the table file at `path`.
     pub fn open(path: &Path) -> Result<Self, TableError> {
+        // Owner-only from the first byte; SQLite gives its journals the file's mode.
+        crate::private_files::touch(path).map_err(|e| TableError::Unavailable(e.to_string()))?;
         let conn = Connection::open(path).map_err(unavailable)?;
         let mut table = Self::init(conn)?;
         let readers = (0..READERS)

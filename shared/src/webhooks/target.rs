@@ -111,26 +111,29 @@ pub fn check_address(ip: IpAddr, scheme: &str, allow_loopback: bool) -> Result<(
     Ok(())
 }
 
-/// An IPv4 address carried in IPv6 (mapped, or NAT64's well-known prefix) as itself.
+/// An IPv4 address carried in IPv6 as itself, so it is judged by the IPv4 rules: mapped
+/// (`::ffff:0:0/96`), translated (`::ffff:0:0:0/96`, RFC 2765) and NAT64's well-known
+/// prefix (`64:ff9b::/96`, RFC 6052). Other prefixes that can carry IPv4 at positions an
+/// operator chooses (`64:ff9b:1::/48`, the rest of `64:ff9b::/32`, 6to4, Teredo, the
+/// deprecated IPv4-compatible form) are refused whole by [`forbidden_v6`].
 fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return IpAddr::V4(v4);
-            }
-            let s = v6.segments();
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let [.., a, b] = s;
-                return IpAddr::V4(Ipv4Addr::new(
-                    (a >> 8) as u8,
-                    a as u8,
-                    (b >> 8) as u8,
-                    b as u8,
-                ));
-            }
-            IpAddr::V6(v6)
-        }
-        v4 => v4,
+    let IpAddr::V6(v6) = ip else {
+        return ip;
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return IpAddr::V4(v4);
+    }
+    let s = v6.segments();
+    let embedded = || {
+        let [.., a, b] = s;
+        IpAddr::V4(Ipv4Addr::from((u32::from(a) << 16) | u32::from(b)))
+    };
+    match s {
+        // IPv4-translated.
+        [0, 0, 0, 0, 0xffff, 0, _, _] => embedded(),
+        // NAT64, well-known prefix.
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => embedded(),
+        _ => ip,
     }
 }
 
@@ -184,6 +187,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || s[0] == 0x2002 // 6to4 (may embed any IPv4 address)
         || (s[0] == 0x0100 && s[1..4] == [0, 0, 0]) // discard-only
         || s[0..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible (deprecated)
+        || s[0..4] == [0, 0, 0, 0] // the rest of ::/64: mapped/translated forms and reserved
+        || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64: local-use /48 and unassigned (RFC 8215)
+        || (s[0] & 0xe000) != 0x2000 // outside 2000::/3, the only global unicast space
 }
 
 #[cfg(test)]
@@ -222,11 +228,38 @@ mod tests {
             "https://[::ffff:169.254.169.254]/",
             "https://[64:ff9b::a00:1]/",
             "https://224.0.0.1/",
+            // IPv4 carried in IPv6 under every prefix that can carry it.
+            "https://[64:ff9b::7f00:1]/",
+            "https://[64:ff9b::169.254.169.254]/",
+            "https://[64:ff9b:1::a00:1]/",
+            "https://[64:ff9b:1:ffff::5db8:d70e]/",
+            "https://[64:ff9b:1:5db8:d7:e00::]/",
+            "https://[64:ff9b:0:1::5db8:d70e]/",
+            "https://[::ffff:0:7f00:1]/",
+            "https://[::ffff:0:a00:1]/",
+            "https://[::ffff:7f00:1]/",
+            "https://[::127.0.0.1]/",
+            "https://[::5db8:d70e]/",
+            "https://[0:0:0:0:1:ffff:5db8:d70e]/",
+            "https://[2002:7f00:1::]/",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            // Not global unicast.
+            "https://[100::1]/",
+            "https://[4000::1]/",
+            // IPv4 spelled in other radixes is still IPv4.
+            "https://2130706433/",
+            "https://0x7f.1/",
+            "https://0177.0.0.1/",
+            "https://10.1/",
         ] {
             assert!(refused(bad), "{bad}");
         }
         assert!(parse("https://93.184.215.14/", false).is_ok());
         assert!(parse("https://[2606:4700::1111]/", false).is_ok());
+        // Public IPv4 carried in IPv6 is judged as that IPv4.
+        assert!(parse("https://[64:ff9b::5db8:d70e]/", false).is_ok());
+        assert!(parse("https://[::ffff:93.184.215.14]/", false).is_ok());
+        assert!(parse("https://[::ffff:0:5db8:d70e]/", false).is_ok());
     }
 
     #[test]
