@@ -107,6 +107,131 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// Requests a minute a company may make in AWS by default: 500 a second sustained, far
+/// above what a small business's people and partners make (a busy console is a few a
+/// second per person), so only a runaway client meets it.
+pub const DEFAULT_RATE_LIMIT_TENANT: u64 = 30_000;
+/// Requests a minute one API key may make in AWS by default (200 a second).
+pub const DEFAULT_RATE_LIMIT_API_KEY: u64 = 12_000;
+
+/// Every setting: the variable, its default and what it does, as `crm --help` and the
+/// README list them (a test holds the three together).
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    (
+        "CRM_BIND",
+        "127.0.0.1:3000",
+        "Address the local server listens on (or --bind).",
+    ),
+    (
+        "CRM_DATA_DIR",
+        ".crm-data",
+        "Embedded mode: the SQLite file, files, mail and keys, all owner-only (or --data-dir).",
+    ),
+    (
+        "CRM_BACKEND",
+        "embedded",
+        "`embedded`, or `aws` for DynamoDB + S3 + KMS.",
+    ),
+    (
+        "CRM_TABLE_NAME",
+        "-",
+        "With `aws`: the DynamoDB table (required).",
+    ),
+    (
+        "CRM_BUCKET_NAME",
+        "-",
+        "With `aws`: the S3 bucket (required).",
+    ),
+    (
+        "CRM_KMS_KEY_ID",
+        "-",
+        "With `aws`: the KMS key that wraps companies' data keys (required).",
+    ),
+    (
+        "CRM_AWS_ENDPOINT_URL",
+        "-",
+        "Points the AWS clients at an emulator, e.g. moto server.",
+    ),
+    (
+        "CRM_SECRET",
+        "generated secret.key",
+        "Base64 of at least 32 random bytes; signs tokens, cursors and links. Required with `aws`.",
+    ),
+    (
+        "CRM_ACCESS_TOKEN_TTL_SECS",
+        "900",
+        "Access-token lifetime, 30 to 900 seconds.",
+    ),
+    (
+        "CRM_REFRESH_TOKEN_TTL_SECS",
+        "2592000",
+        "Refresh-token (session) lifetime, 1 hour to 90 days.",
+    ),
+    ("CRM_ISSUER", "crm", "JWT `iss`."),
+    ("CRM_AUDIENCE", "crm-api", "JWT `aud`."),
+    (
+        "CRM_MAX_BODY_BYTES",
+        "1048576",
+        "Larger request bodies get 413.",
+    ),
+    ("CRM_MAX_IMPORT_BYTES", "10485760", "Largest import file."),
+    (
+        "CRM_WORKER_INTERVAL_MS",
+        "1000",
+        "How often the local server's worker looks for queued jobs.",
+    ),
+    (
+        "CRM_IMPORT_BATCH_ROWS",
+        "500",
+        "Rows an import works through between checkpoints.",
+    ),
+    (
+        "CRM_AUTH_ANSWER_FLOOR_MS",
+        "1000",
+        "Least time a failed login or reset request takes (0 to 10000).",
+    ),
+    (
+        "CRM_RATE_LIMIT_TENANT",
+        "30000 with aws, 0 (off) embedded",
+        "Requests a minute one company may make (0: no limit).",
+    ),
+    (
+        "CRM_RATE_LIMIT_API_KEY",
+        "12000 with aws, 0 (off) embedded",
+        "Requests a minute one API key may make (0: no limit).",
+    ),
+    (
+        "CRM_WEBHOOKS_ALLOW_LOOPBACK",
+        "false",
+        "Development only: webhooks may target plain http on loopback.",
+    ),
+    (
+        "CRM_PUBLIC_URL",
+        "http://<bind address>",
+        "Base of the signed file links the local server hands out.",
+    ),
+    (
+        "CRM_LOG_FORMAT",
+        "pretty (json in Lambda)",
+        "Log format; RUST_LOG filters (default info).",
+    ),
+    (
+        "CRM_MAIL_FROM",
+        "no-reply@localhost",
+        "Sender of the product's mail.",
+    ),
+    (
+        "CRM_MAIL",
+        "file (embedded), ses (aws)",
+        "`file` drops each message as JSON in CRM_MAIL_DIR; `ses` sends through Amazon SES.",
+    ),
+    (
+        "CRM_MAIL_DIR",
+        "<data dir>/mail",
+        "Where the `file` transport drops messages.",
+    ),
+];
+
 /// The longest an access token may live: short, so a revoked user loses access quickly.
 pub const MAX_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -151,8 +276,16 @@ impl Config {
         let worker_ms = number("CRM_WORKER_INTERVAL_MS", 1000, 10, 60_000);
         let batch_rows = number("CRM_IMPORT_BATCH_ROWS", 500, 1, 5000);
         let floor = number("CRM_AUTH_ANSWER_FLOOR_MS", 1000, 0, 10_000);
-        let tenant_rate = number("CRM_RATE_LIMIT_TENANT", 6000, 1, 1_000_000);
-        let key_rate = number("CRM_RATE_LIMIT_API_KEY", 1200, 1, 1_000_000);
+        // Generous in AWS, where companies share the service; off on a local server,
+        // which usually serves one company on its own premises.
+        let shared_service = var("CRM_BACKEND") == Some("aws");
+        let (tenant_default, key_default) = if shared_service {
+            (DEFAULT_RATE_LIMIT_TENANT, DEFAULT_RATE_LIMIT_API_KEY)
+        } else {
+            (0, 0)
+        };
+        let tenant_rate = number("CRM_RATE_LIMIT_TENANT", tenant_default, 0, 10_000_000);
+        let key_rate = number("CRM_RATE_LIMIT_API_KEY", key_default, 0, 10_000_000);
 
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or(".crm-data"));
         let backend = match var("CRM_BACKEND").unwrap_or("embedded") {

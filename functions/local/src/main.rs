@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use shared::AppState;
 use shared::config::{Backend, Config};
 
@@ -24,9 +24,20 @@ struct Args {
     bootstrap_aws: bool,
 }
 
+/// The settings (environment variables) `crm --help` lists after the flags.
+fn settings_help() -> String {
+    let mut text = String::from("Settings (environment variables, with their defaults):\n");
+    for (name, default, meaning) in shared::config::SETTINGS {
+        text.push_str(&format!("  {name} [default: {default}]\n      {meaning}\n"));
+    }
+    text
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = Args::parse();
+    // Every setting is listed under the flags, with its default.
+    let matches = Args::command().after_help(settings_help()).get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let mut vars: HashMap<String, String> = std::env::vars().collect();
     if let Some(dir) = &args.data_dir {
         vars.insert("CRM_DATA_DIR".into(), dir.display().to_string());

@@ -128,3 +128,50 @@ async fn instances_on_one_table_share_the_company_limit() {
     assert!((1..=60).contains(&wait), "until the next minute: {wait}");
     assert_eq!(header(&refused, "ratelimit-remaining"), 0);
 }
+
+#[tokio::test]
+async fn a_steady_load_under_the_limit_is_never_refused_and_an_overload_passes_at_it() {
+    // 120 a minute: a token every half second.
+    let app = TestApp::spawn_with(&[("CRM_RATE_LIMIT_TENANT", "120")]).await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    // A burst empties the bucket: a minute's worth passes at once.
+    let began = std::time::Instant::now();
+    let mut burst = 0;
+    while app.get("/v1/me", t).await.status == 200 {
+        burst += 1;
+        assert!(burst <= 200, "the bucket never empties");
+    }
+    // Plus what refilled while it ran.
+    let refilled = (began.elapsed().as_secs_f64() * 2.0).ceil() as i32;
+    assert!((120..=120 + refilled).contains(&burst), "{burst}");
+    // Then a steady 1.6 a second, under the 2 a second refill: never refused.
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(625));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    for n in 0..12 {
+        tick.tick().await;
+        let reply = app.get("/v1/me", t).await;
+        assert_eq!(
+            reply.status, 200,
+            "request {n} of a steady load: {}",
+            reply.body
+        );
+    }
+    // An overload (one request after another) passes at the limit: 2 a second, plus the
+    // 3 tokens the steady load left unspent.
+    let start = std::time::Instant::now();
+    let (mut passed, mut refused) = (0, 0);
+    while start.elapsed() < std::time::Duration::from_secs(4) {
+        match app.get("/v1/me", t).await.status.as_u16() {
+            200 => passed += 1,
+            429 => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused > 0);
+    assert!(
+        (6..=12).contains(&passed),
+        "4 s at 2 a second passed {passed}"
+    );
+}

@@ -1,5 +1,6 @@
 //! The docs are true: every problem `type` the code can answer is listed in
-//! `docs/errors.md`.
+//! `docs/errors.md`, and every setting the code reads is listed by `crm --help` and in
+//! the README.
 
 use std::path::Path;
 
@@ -67,4 +68,48 @@ fn every_problem_type_is_documented() {
         missing.is_empty(),
         "problem types missing from docs/errors.md: {missing:?}"
     );
+}
+
+#[test]
+fn every_setting_is_listed_by_crm_help_and_in_the_readme() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut texts = Vec::new();
+    sources(&root.join("shared/src"), &mut texts);
+    sources(&root.join("functions"), &mut texts);
+    let mut read: Vec<String> = Vec::new();
+    for text in &texts {
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("\"CRM_") {
+            rest = &rest[at + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !read.contains(&name) {
+                read.push(name);
+            }
+        }
+    }
+    assert!(read.len() > 20, "found the settings: {read:?}");
+    let listed: Vec<&str> = shared::config::SETTINGS.iter().map(|s| s.0).collect();
+    for name in &read {
+        assert!(
+            listed.contains(&name.as_str()),
+            "{name} is read but not in SETTINGS"
+        );
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_crm"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for name in listed {
+        assert!(help.contains(name), "crm --help does not list {name}");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "the README does not list {name}"
+        );
+    }
 }

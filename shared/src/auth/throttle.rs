@@ -117,47 +117,6 @@ pub async fn attempt(
     .await
 }
 
-/// Takes up to `wanted` of the window's remaining attempts for `subject` at once, for a
-/// process that then counts them out itself (the API's rate limits lease tokens this
-/// way). Returns how many it got and the window's count after, or 429 when none is left.
-pub async fn lease(
-    table: &dyn Table,
-    subject: &str,
-    limit: Limit,
-    wanted: u64,
-    now: i64,
-) -> Result<(u64, u64), ApiError> {
-    let (key, window_end) = key(subject, limit, now);
-    let got = std::sync::Mutex::new((0, 0));
-    let spent = std::sync::atomic::AtomicBool::new(false);
-    let result = update(table, &key, window_end, |count| {
-        let free = limit.max.saturating_sub(count);
-        if free == 0 {
-            spent.store(true, std::sync::atomic::Ordering::Relaxed);
-            return Err(ApiError::TooManyRequests {
-                retry_after: (window_end - now).max(1) as u64,
-                detail: "Too many requests for your company or API key; slow down.".into(),
-            });
-        }
-        // Leases shrink as the window fills, so many processes cannot reserve it all
-        // while serving little.
-        let take = wanted.min(free / 20).max(1);
-        *got.lock().unwrap_or_else(|e| e.into_inner()) = (take, count + take);
-        Ok(Some(count + take))
-    })
-    .await;
-    match result {
-        Ok(()) => Ok(got.into_inner().unwrap_or_else(|e| e.into_inner())),
-        // Spent, as the counter said.
-        Err(e) if spent.load(std::sync::atomic::Ordering::Relaxed) => Err(e),
-        // Only contention on the counter: it says nothing either way.
-        Err(ApiError::TooManyRequests { .. }) => Err(ApiError::Unavailable(
-            "the rate counter is contended".into(),
-        )),
-        Err(e) => Err(e),
-    }
-}
-
 /// Gives back an attempt that turned out not to count (a successful login).
 pub async fn forgive(
     table: &dyn Table,
