@@ -768,7 +768,15 @@ pub async fn delete(
             None,
         )?);
         writes.extend(entry.writes(&principal.tenant)?);
-        Ok(state.table.transact(writes).await)
+        // Not while a merge holds it: its moves would point at a deleted contact.
+        let check = writes.len();
+        writes.push(super::merge::not_merging(&principal.tenant, id));
+        match state.table.transact(writes).await {
+            Err(crate::table::TableError::ConditionFailed { index }) if index == Some(check) => {
+                Err(super::merge::held())
+            }
+            done => Ok(done),
+        }
     })
     .await
 }
