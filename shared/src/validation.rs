@@ -59,6 +59,11 @@ impl Errors {
             .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             self.add(field, "must not contain control characters");
+        } else if min > 0 && !has_visible(value) {
+            self.add(
+                field,
+                "must contain a visible character, not only spaces or invisible ones",
+            );
         }
     }
 
@@ -74,6 +79,16 @@ impl Errors {
         self.opt_text(field, value.as_deref(), max);
         if let Some(v) = value {
             *v = v.trim().to_owned();
+        }
+    }
+
+    /// An ISO 4217 code of a currency in use (the `iso_currency` crate's list), upper case.
+    pub fn currency(&mut self, field: &str, code: &str) {
+        if !is_currency(code) {
+            self.add(
+                field,
+                "must be the ISO 4217 code of a currency in use, like CNY or USD",
+            );
         }
     }
 
@@ -160,6 +175,44 @@ impl Errors {
             );
         }
     }
+}
+
+/// Characters that show nothing although they are neither white space nor control
+/// characters: soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers,
+/// Khmer inherent vowels, Mongolian selectors and vowel separator, zero-width spaces and
+/// joiners, direction marks and embeddings, word joiner and invisible operators,
+/// Braille blank, variation selectors, the BOM, interlinear annotation marks, and (outside
+/// the BMP) tag characters and variation selectors supplement. The BMP part is the list in
+/// `openapi.yaml`'s `TextN` patterns; keep both alike.
+pub const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{E0000}', '\u{E007F}'),
+    ('\u{E0100}', '\u{E01EF}'),
+];
+
+/// Whether `c` shows something: not white space (of any kind), not a control character,
+/// not [`INVISIBLE`].
+pub fn is_visible(c: char) -> bool {
+    !c.is_whitespace() && !c.is_control() && !INVISIBLE.iter().any(|&(a, b)| (a..=b).contains(&c))
+}
+
+/// Whether `text` has a character that shows: a name of zero-width spaces is no name.
+pub fn has_visible(text: &str) -> bool {
+    text.chars().any(is_visible)
 }
 
 /// How a phone number reads.
@@ -271,6 +324,16 @@ pub fn to_e164(number: &str, region: &str) -> Option<String> {
     }
 }
 
+/// Whether `code` is the ISO 4217 code of a currency (`CNY`, `USD`, ...): upper case, and in
+/// the `iso_currency` crate's list, less the codes that name no money (`XXX` "no
+/// currency", `XTS` reserved for tests).
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && !matches!(code, "XXX" | "XTS")
+        && iso_currency::Currency::from_code(code).is_some()
+}
+
 /// Whether `code` is a region phone numbers can be read in (`CN`, `GB`, ...).
 pub fn is_region(code: &str) -> bool {
     code.len() == 2
@@ -324,6 +387,36 @@ mod tests {
             " a@b.co", "a@b", "a@@b.co", "a@.b.co", "ü@b.co", "a b@c.co", "@b.co", "a@b..co",
         ] {
             assert!(!is_email(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_of_only_invisible_characters_is_empty() {
+        for blank in [
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{3000}\u{00A0}\u{2007}",
+            "\u{2060}\u{200D}\u{180E}",
+            "\u{E0041}\u{E0042}",
+            "\u{3164}",
+        ] {
+            let mut e = Errors::new();
+            e.text("name", blank, 1, 100);
+            assert!(!e.is_empty(), "{blank:?}");
+        }
+        let mut e = Errors::new();
+        e.text("name", "\u{200B}Ada\u{200B}", 1, 100);
+        e.text("name", "👩\u{200D}🔬", 1, 100);
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn currencies_are_iso_4217_codes_in_use() {
+        for code in ["CNY", "USD", "EUR", "JPY", "HKD", "SGD", "GBP", "CHF"] {
+            assert!(is_currency(code), "{code}");
+        }
+        for code in ["ABC", "XXX", "XTS", "usd", "US", "USDT", ""] {
+            assert!(!is_currency(code), "{code}");
         }
     }
 

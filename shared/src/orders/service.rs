@@ -258,7 +258,7 @@ async fn build_lines(
         // At most 500 characters as sent; not blank.
         let sent = description.chars().count();
         let description = description.trim().to_owned();
-        if description.is_empty() || sent > 500 {
+        if !crate::validation::has_visible(&description) || sent > 500 {
             errors.add(
                 at("description"),
                 "must be 1 to 500 characters (or a product)",
@@ -308,10 +308,10 @@ async fn build_lines(
         }
     }
     let currency = currency.unwrap_or_default();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !crate::validation::is_currency(&currency) {
         errors.add(
             "currency",
-            "must be an ISO 4217 code, like CNY (or come from a product)",
+            "must be the ISO 4217 code of a currency in use, like CNY (or come from a product)",
         );
     }
     Ok((lines, currency))
