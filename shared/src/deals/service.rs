@@ -636,7 +636,9 @@ pub struct BoardQuery {
 #[derive(Debug, Serialize)]
 pub struct Amount {
     pub currency: String,
-    pub amount_minor: i64,
+    /// A sum over many records: beyond 64 bits when it must be (JSON numbers have no
+    /// bound of their own).
+    pub amount_minor: i128,
 }
 
 #[derive(Debug, Serialize)]
@@ -728,9 +730,9 @@ pub async fn board(
             amounts: tally
                 .amounts
                 .into_iter()
-                .map(|(currency, amount_minor)| Amount {
+                .map(|(currency, amount)| Amount {
                     currency,
-                    amount_minor,
+                    amount_minor: amount.0,
                 })
                 .collect(),
             deals,

@@ -183,7 +183,9 @@ fn check_value(def: &FieldDef, path: &str, value: &mut Value, errors: &mut Error
             let amount = m.get("amount_minor").and_then(Value::as_i64);
             let currency = m.get("currency").and_then(Value::as_str);
             m.len() == 2
-                && amount.is_some_and(|a| a.abs() <= crate::companies::MAX_AMOUNT_MINOR)
+                && amount.is_some_and(|a| {
+                    a.unsigned_abs() <= crate::companies::MAX_AMOUNT_MINOR.unsigned_abs()
+                })
                 && currency.is_some_and(crate::validation::is_currency)
         }
         (Kind::Date, Value::String(s)) => {

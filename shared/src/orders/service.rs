@@ -64,7 +64,7 @@ fn link_writes(
 pub struct Purchases {
     pub order_count: u64,
     /// Totals per currency, minor units.
-    pub lifetime: BTreeMap<String, i64>,
+    pub lifetime: BTreeMap<String, crate::money::Sum>,
     /// Orders per currency (for averages).
     #[serde(default)]
     pub counts: BTreeMap<String, u64>,
@@ -74,7 +74,8 @@ pub struct Purchases {
     pub version: u64,
 }
 
-fn purchases_key(tenant: &TenantId, resource: &str, id: &str) -> Key {
+/// Where the purchase history of `resource` record `id` is kept.
+pub fn purchases_key(tenant: &TenantId, resource: &str, id: &str) -> Key {
     Key::new(tenant.pk(&format!("purchases#{resource}")), id)
 }
 
@@ -117,8 +118,9 @@ async fn purchase_writes(
             }
             let (p, recompute) = touched.get_mut(&at).expect("inserted above");
             p.order_count = p.order_count.saturating_add_signed(sign);
-            *p.lifetime.entry(order.currency.clone()).or_default() += sign * order.total_minor;
-            p.lifetime.retain(|_, v| *v != 0);
+            let total = p.lifetime.entry(order.currency.clone()).or_default();
+            total.add(sign, order.total_minor, "lines")?;
+            p.lifetime.retain(|_, v| !v.is_zero());
             let n = p.counts.entry(order.currency.clone()).or_default();
             *n = n.saturating_add_signed(sign);
             p.counts.retain(|_, n| *n != 0);
@@ -888,13 +890,13 @@ pub async fn purchases(
         p.lifetime
             .iter()
             .map(|(currency, total)| {
-                let count = p.counts.get(currency).copied().unwrap_or(1).max(1) as i64;
+                let count = i128::from(p.counts.get(currency).copied().unwrap_or(1).max(1));
                 crate::deals::service::Amount {
                     currency: currency.clone(),
                     amount_minor: if average {
-                        (total + count / 2) / count
+                        (total.0 + count / 2) / count
                     } else {
-                        *total
+                        total.0
                     },
                 }
             })
