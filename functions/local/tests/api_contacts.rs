@@ -677,3 +677,90 @@ async fn a_refused_phone_number_is_told_what_is_wrong_with_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_contact_links_only_to_a_company_the_caller_can_see() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let admin = &acme.access_token;
+    let company = |token: &str, name: &str| {
+        let app = &app;
+        let (token, name) = (token.to_owned(), name.to_owned());
+        async move {
+            let created = app
+                .post("/v1/companies", Some(&token), json!({ "name": name }))
+                .await;
+            id(created.ok(201))
+        }
+    };
+    let admins = company(admin, "Admin's company").await;
+    let foreign = company(&globex.access_token, "Foreign company").await;
+    let missing = "com_00000000000000000000000000".to_owned();
+    // A seller sees their own companies only.
+    let sales = app.add_user(admin, &["sales"]).await;
+    let s = &sales.access_token;
+    let theirs = company(s, "Seller's company").await;
+    // A role that reads no companies at all.
+    let role = app
+        .create_role(
+            admin,
+            "Contacts only",
+            json!({"contacts": {"actions": ["read", "create", "update"], "scope": "all"}}),
+        )
+        .await;
+    let blind = app.add_user(admin, &[&role]).await;
+    let b = &blind.access_token;
+
+    let own = id(&app.create_contact(s, json!({"name": "Mine"})).await);
+    for (token, company) in [(s, &admins), (s, &foreign), (s, &missing), (b, &theirs)] {
+        let created = app
+            .post(
+                "/v1/contacts",
+                Some(token),
+                json!({"name": "Ada", "company_id": company}),
+            )
+            .await;
+        assert_eq!(created.invalid_fields(), ["company_id"], "{company}");
+        let bulk = app
+            .post(
+                "/v1/contacts/bulk",
+                Some(token),
+                json!({"system": "erp", "items": [
+                    {"external_id": format!("X-{company}"), "name": "Ada", "company_id": company}
+                ]}),
+            )
+            .await;
+        assert_eq!(outcomes(&bulk), [(422, vec!["company_id".to_owned()])]);
+    }
+    for company in [&admins, &foreign, &missing] {
+        let patched = app
+            .patch(
+                &format!("/v1/contacts/{own}"),
+                s,
+                json!({ "company_id": company }),
+            )
+            .await;
+        assert_eq!(patched.invalid_fields(), ["company_id"], "{company}");
+        // The same answer, word for word, as for a company that does not exist.
+        assert_eq!(
+            patched.body["errors"][0]["message"],
+            "is not a company you can see"
+        );
+    }
+    let linked = app
+        .patch(
+            &format!("/v1/contacts/{own}"),
+            s,
+            json!({ "company_id": theirs }),
+        )
+        .await;
+    assert_eq!(linked.ok(200)["company_id"], theirs.as_str());
+    app.post(
+        "/v1/contacts",
+        Some(admin),
+        json!({"name": "Grace", "company_id": admins}),
+    )
+    .await
+    .ok(201);
+}

@@ -533,3 +533,41 @@ async fn a_merge_cut_short_after_deleting_the_other_moves_what_still_names_it() 
     holds_everything(&app, t, &keep, &other, &["Keep", "Other"]).await;
     app.delete(&format!("/v1/contacts/{keep}"), t).await.ok(204);
 }
+
+#[tokio::test]
+async fn a_merge_takes_no_company_the_caller_cannot_see() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let hidden = app
+        .post("/v1/companies", Some(admin), json!({"name": "Hidden Ltd"}))
+        .await;
+    let hidden = id(hidden.ok(201));
+    let role = app
+        .create_role(
+            admin,
+            "Cleaner",
+            json!({"contacts": {"actions": ["read", "create", "update", "delete"], "scope": "all"},
+                   "companies": {"actions": ["read"], "scope": "own"}}),
+        )
+        .await;
+    let cleaner = app.add_user(admin, &[&role]).await;
+    let other = id(&app
+        .create_contact(admin, json!({"name": "Ada", "company_id": hidden}))
+        .await);
+    let keep = id(&app
+        .create_contact(&cleaner.access_token, json!({"name": "Ada L."}))
+        .await);
+    let reply = app
+        .post(
+            &format!("/v1/contacts/{keep}/merge"),
+            Some(&cleaner.access_token),
+            json!({ "other_id": other }),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["company_id"]);
+    // Refused before anything was taken: both contacts are free.
+    app.delete(&format!("/v1/contacts/{other}"), admin)
+        .await
+        .ok(204);
+}

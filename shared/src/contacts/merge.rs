@@ -291,6 +291,8 @@ async fn combine(
     principal.check_writable(RESOURCE, &changed_fields(survivor, &next))?;
     let mut errors = Errors::new();
     normalize_and_check(&mut next, state.clock.now().date(), region, &mut errors);
+    // The company taken from the other contact must be one the caller can see too.
+    super::service::check_company(state, principal, Some(survivor), &next, &mut errors).await?;
     let defs = fields::prepare(
         state,
         &principal.tenant,

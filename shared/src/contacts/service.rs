@@ -117,8 +117,9 @@ pub(super) fn lookup_writes(
     Ok(writes)
 }
 
-/// A contact may only be linked to a company of the caller's tenant.
-async fn check_company(
+/// A contact may only be linked to a company the caller can read (in their scope): one
+/// they cannot see is answered as one that does not exist.
+pub(super) async fn check_company(
     state: &AppState,
     principal: &Principal,
     before: Option<&Contact>,
@@ -131,8 +132,12 @@ async fn check_company(
     if before.and_then(|c| c.company_id.as_ref()) == Some(company) {
         return Ok(());
     }
-    if !companies::service::exists(state.table.as_ref(), &principal.tenant, company).await? {
-        errors.add("company_id", "is not a company of this account");
+    match companies::service::get(state, principal, company).await {
+        Ok(_) => {}
+        Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => {
+            errors.add("company_id", "is not a company you can see");
+        }
+        Err(e) => return Err(e),
     }
     Ok(())
 }
