@@ -715,3 +715,55 @@ async fn board_totals_over_huge_deals_are_exact_and_never_fail() {
         near
     );
 }
+
+#[tokio::test]
+async fn emptying_a_stage_never_undoes_a_move_made_meanwhile() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (pipeline, stages) = default_pipeline(&app, token).await;
+    let (first, next, proposal) = (
+        stage(&stages, "First contact"),
+        stage(&stages, "Needs assessment"),
+        stage(&stages, "Proposal"),
+    );
+    for round in 0..6 {
+        let deal = app
+            .post(
+                "/v1/deals",
+                Some(token),
+                json!({"title": format!("Deal {round}")}),
+            )
+            .await;
+        let path = format!("/v1/deals/{}", id(deal.ok(201)));
+        let barrier = tokio::sync::Barrier::new(2);
+        let empty = async {
+            barrier.wait().await;
+            app.post(
+                &format!("/v1/pipelines/{pipeline}/stages/{first}/move-deals"),
+                Some(token),
+                json!({ "to_stage_id": next }),
+            )
+            .await
+        };
+        let drag = async {
+            barrier.wait().await;
+            app.patch(&path, token, json!({ "stage_id": proposal }))
+                .await
+        };
+        let (emptied, dragged) = tokio::join!(empty, drag);
+        emptied.ok(200);
+        dragged.ok(200);
+        let read = app.get(&path, token).await;
+        assert_eq!(
+            read.ok(200)["stage_id"],
+            proposal,
+            "round {round}: the deal stays where it was put"
+        );
+    }
+    let board = app
+        .get(&format!("/v1/pipelines/{pipeline}/board"), token)
+        .await;
+    assert_eq!(board_stage(board.ok(200), proposal)["count"], 6);
+    assert_eq!(board_stage(&board.body, first)["count"], 0);
+}

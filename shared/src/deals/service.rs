@@ -603,20 +603,34 @@ pub async fn move_out(
         .await?;
     let mut moved = 0;
     for item in page.items {
-        let deal: Deal = from_item(item)?;
-        if !principal.reaches(scope, &deal.owner_id) {
-            continue;
-        }
-        let patch = DealPatch {
-            pipeline_id: Some(Some(to_pipeline.to_owned())),
-            stage_id: Some(Some(to_stage.to_owned())),
-            ..Default::default()
-        };
-        match update(state, principal, &deal.id, Precondition::Any, patch).await {
-            Ok(_) => moved += 1,
-            // Deleted or moved meanwhile.
-            Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+        let mut deal: Deal = from_item(item)?;
+        // Each deal moves on the version seen in the emptied stage: one moved elsewhere
+        // meanwhile (dragged to Won) stays where it was put; one only edited is read again.
+        for _ in 0..crate::records::WRITE_ATTEMPTS {
+            if deal.stage_id != from || !principal.reaches(scope, &deal.owner_id) {
+                break;
+            }
+            let patch = DealPatch {
+                pipeline_id: Some(Some(to_pipeline.to_owned())),
+                stage_id: Some(Some(to_stage.to_owned())),
+                ..Default::default()
+            };
+            let seen = Precondition::OneOf(vec![deal.version]);
+            match update(state, principal, &deal.id, seen, patch).await {
+                Ok(_) => {
+                    moved += 1;
+                    break;
+                }
+                Err(ApiError::PreconditionFailed(_)) => {
+                    match state.table.get(&key(tenant, &deal.id)).await? {
+                        Some(item) => deal = from_item(item)?,
+                        None => break,
+                    }
+                }
+                // Deleted meanwhile.
+                Err(ApiError::NotFound(_)) => break,
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(moved)
