@@ -571,3 +571,55 @@ async fn a_merge_takes_no_company_the_caller_cannot_see() {
         .await
         .ok(204);
 }
+
+#[tokio::test]
+async fn records_linked_to_a_contact_while_it_is_merged_away_follow_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    for round in 0..3 {
+        let keep = id(&app
+            .create_contact(t, json!({"name": format!("Keep {round}")}))
+            .await);
+        let other = contact_with_records(&app, t, &format!("Other {round}")).await;
+        let merge = async {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            app.post(
+                &format!("/v1/contacts/{keep}/merge"),
+                Some(t),
+                json!({ "other_id": other }),
+            )
+            .await
+        };
+        let link = async {
+            let mut made = Vec::new();
+            for i in 0..8 {
+                let (path, body) = if i % 2 == 0 {
+                    (
+                        "/v1/deals",
+                        json!({"title": format!("Late deal {i}"), "contact_id": other}),
+                    )
+                } else {
+                    (
+                        "/v1/tasks",
+                        json!({"title": format!("Late task {i}"), "contact_id": other}),
+                    )
+                };
+                let reply = app.post(path, Some(t), body).await;
+                match reply.status.as_u16() {
+                    201 => made.push(format!("{path}/{}", id(&reply.body))),
+                    // The contact was gone (422) or changing (409): refused, nothing made.
+                    409 | 422 => {}
+                    other => panic!("{path}: {other} {}", reply.body),
+                }
+            }
+            made
+        };
+        let (merged, made) = tokio::join!(merge, link);
+        merged.ok(200);
+        for path in made {
+            let read = app.get(&path, t).await;
+            assert_eq!(read.ok(200)["contact_id"], keep, "round {round}: {path}");
+        }
+    }
+}

@@ -307,6 +307,22 @@ async fn combine(
     Ok((next, defs))
 }
 
+/// The check that makes a record's new link to contact `after` (from `before`) hold only
+/// while the contact exists, for the record's transaction. A merge deletes the other
+/// contact and only then moves what still links to it, so a link committed before the
+/// deletion is moved and one after it fails (then re-read: no such contact): no record
+/// is left naming a merged-away contact.
+pub fn link_holds(
+    tenant: &crate::ids::TenantId,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Option<Write> {
+    after.filter(|a| before != Some(*a)).map(|id| Write::Check {
+        key: key(tenant, id),
+        condition: Condition::Exists,
+    })
+}
+
 /// How far a merge had come when it took its contacts.
 enum Taken {
     /// Both contacts are held by this merge; the other still exists.

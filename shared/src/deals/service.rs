@@ -291,6 +291,11 @@ pub async fn create(
         writes.extend(stats::writes(state.table.as_ref(), tenant, None, Some(&deal)).await?);
         writes.push(history_write(tenant, principal, None, &deal, now)?);
         writes.extend(link_writes(tenant, None, Some(&deal))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            None,
+            deal.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,
@@ -512,6 +517,11 @@ pub async fn update(
             writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,

@@ -540,6 +540,11 @@ pub async fn create(
         }
         writes.extend(purchase_writes(state, tenant, None, Some(&order)).await?);
         writes.extend(link_writes(tenant, None, Some(&order))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            None,
+            order.contact_id.as_deref(),
+        ));
         writes.extend(timeline_writes(tenant, &order, now, &entry)?);
         writes.extend(entry.writes(tenant)?);
         match state.table.transact(writes).await {
@@ -758,6 +763,11 @@ pub async fn update(
         }];
         writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         if moved {
             writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
