@@ -306,32 +306,38 @@ async fn a_merge_refuses_what_it_cannot_do() {
     .problem(403, "forbidden");
 }
 
-/// A contact with one of everything a merge moves: a note, a deal, a task and an order.
+/// How many of each record [`contact_with_records`] makes: enough that a merge takes a
+/// while, so two at once overlap.
+const EACH: usize = 3;
+
+/// A contact with [`EACH`] of everything a merge moves: notes, deals, tasks and orders.
 async fn contact_with_records(app: &TestApp, t: &str, name: &str) -> String {
     let contact = id(&app.create_contact(t, json!({ "name": name })).await);
-    app.post(
-        &format!("/v1/contacts/{contact}/activities"),
-        Some(t),
-        json!({"kind": "note", "subject": format!("Note on {name}")}),
-    )
-    .await
-    .ok(201);
-    for (path, body) in [
-        (
-            "/v1/deals",
-            json!({"title": format!("Deal of {name}"), "contact_id": contact}),
-        ),
-        (
-            "/v1/tasks",
-            json!({"title": format!("Task of {name}"), "contact_id": contact}),
-        ),
-        (
-            "/v1/orders",
-            json!({"contact_id": contact, "currency": "CNY", "status": "paid",
-                   "lines": [{"description": name, "quantity": 1, "unit_price_minor": 100}]}),
-        ),
-    ] {
-        app.post(path, Some(t), body).await.ok(201);
+    for i in 0..EACH {
+        app.post(
+            &format!("/v1/contacts/{contact}/activities"),
+            Some(t),
+            json!({"kind": "note", "subject": format!("Note {i} on {name}")}),
+        )
+        .await
+        .ok(201);
+        for (path, body) in [
+            (
+                "/v1/deals",
+                json!({"title": format!("Deal of {name}"), "contact_id": contact}),
+            ),
+            (
+                "/v1/tasks",
+                json!({"title": format!("Task of {name}"), "contact_id": contact}),
+            ),
+            (
+                "/v1/orders",
+                json!({"contact_id": contact, "currency": "CNY", "status": "paid",
+                       "lines": [{"description": name, "quantity": 1, "unit_price_minor": 100}]}),
+            ),
+        ] {
+            app.post(path, Some(t), body).await.ok(201);
+        }
     }
     contact
 }
@@ -353,7 +359,10 @@ async fn holds_everything(app: &TestApp, t: &str, keep: &str, gone: &str, names:
         .map(|e| e["subject"].as_str().unwrap().to_owned())
         .collect();
     notes.sort();
-    let mut want: Vec<String> = names.iter().map(|n| format!("Note on {n}")).collect();
+    let mut want: Vec<String> = names
+        .iter()
+        .flat_map(|n| (0..EACH).map(move |i| format!("Note {i} on {n}")))
+        .collect();
     want.sort();
     assert_eq!(notes, want, "every note is on the survivor");
     for (list, field) in [
@@ -365,7 +374,7 @@ async fn holds_everything(app: &TestApp, t: &str, keep: &str, gone: &str, names:
         let records = of_keep.ok(200)["data"].as_array().unwrap().clone();
         assert_eq!(
             records.len(),
-            names.len(),
+            names.len() * EACH,
             "{list} of the survivor: {records:?}"
         );
         for record in &records {
@@ -379,7 +388,7 @@ async fn holds_everything(app: &TestApp, t: &str, keep: &str, gone: &str, names:
         );
     }
     let history = app.get(&format!("/v1/contacts/{keep}/purchases"), t).await;
-    assert_eq!(history.ok(200)["order_count"], names.len());
+    assert_eq!(history.ok(200)["order_count"], names.len() * EACH);
 }
 
 #[tokio::test]
