@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lambda;
 pub mod mail;
+pub mod money;
 pub mod notifications;
 pub mod orders;
 pub mod pipelines;

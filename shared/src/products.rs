@@ -105,9 +105,7 @@ fn check(product: &mut Product, errors: &mut Errors) {
             format!("must be 0 to {MAX_AMOUNT_MINOR}"),
         );
     }
-    if price.currency.len() != 3 || !price.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.add("unit_price.currency", "must be an ISO 4217 code, like CNY");
-    }
+    errors.currency("unit_price.currency", &price.currency);
     if product.tax_rate_bp > MAX_TAX_RATE_BP {
         errors.add("tax_rate_bp", "must be 0 to 10000 (basis points)");
     }

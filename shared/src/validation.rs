@@ -59,6 +59,11 @@ impl Errors {
             .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             self.add(field, "must not contain control characters");
+        } else if min > 0 && !has_visible(value) {
+            self.add(
+                field,
+                "must contain a visible character, not only spaces or invisible ones",
+            );
         }
     }
 
@@ -74,6 +79,16 @@ impl Errors {
         self.opt_text(field, value.as_deref(), max);
         if let Some(v) = value {
             *v = v.trim().to_owned();
+        }
+    }
+
+    /// An ISO 4217 code of a currency in use (the `iso_currency` crate's list), upper case.
+    pub fn currency(&mut self, field: &str, code: &str) {
+        if !is_currency(code) {
+            self.add(
+                field,
+                "must be the ISO 4217 code of a currency in use, like CNY or USD",
+            );
         }
     }
 
@@ -105,23 +120,29 @@ impl Errors {
     }
 
     /// A phone number as [`phone`](Self::phone) accepts it, then rewritten in E.164 (read
-    /// in `region` unless it starts with `+` and a country code); an invalid number is an
-    /// error.
-    pub fn phone_e164(&mut self, field: &str, number: &mut String, region: &str) {
+    /// in `region` unless it starts with `+` and a country code). A number libphonenumber's
+    /// metadata does not know but whose country code and length are plausible is kept
+    /// (the metadata lags behind real numbering plans): the answer is `true` then, for the
+    /// caller to flag it unverified. Anything else is an error saying what is wrong.
+    pub fn phone_e164(&mut self, field: &str, number: &mut String, region: &str) -> bool {
         let before = self.len();
         self.phone(field, number);
         if self.len() > before {
-            return;
+            return false;
         }
-        match to_e164(number, region) {
-            Some(e164) => *number = e164,
-            None => self.add(
-                field,
-                format!(
-                    "is not a valid phone number in {region}; for another country, start with \
-                     + and its code"
-                ),
-            ),
+        match check_phone(number, region) {
+            PhoneCheck::Valid(e164) => {
+                *number = e164;
+                false
+            }
+            PhoneCheck::Possible(e164) => {
+                *number = e164;
+                true
+            }
+            PhoneCheck::Invalid(why) => {
+                self.add(field, why);
+                false
+            }
         }
     }
 
@@ -156,15 +177,161 @@ impl Errors {
     }
 }
 
-/// See [`Errors::email`].
-/// `number` in E.164 (`+8613800138000`), read as a number of `region` (ISO 3166-1
-/// alpha-2) unless it starts with `+` and a country code; `None` if it is not a valid
-/// number (by libphonenumber's metadata).
-pub fn to_e164(number: &str, region: &str) -> Option<String> {
+/// Characters that show nothing although they are neither white space nor control
+/// characters: soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers,
+/// Khmer inherent vowels, Mongolian selectors and vowel separator, zero-width spaces and
+/// joiners, direction marks and embeddings, word joiner and invisible operators,
+/// Braille blank, variation selectors, the BOM, interlinear annotation marks, and (outside
+/// the BMP) tag characters and variation selectors supplement. The BMP part is the list in
+/// `openapi.yaml`'s `TextN` patterns; keep both alike.
+pub const INVISIBLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{E0000}', '\u{E007F}'),
+    ('\u{E0100}', '\u{E01EF}'),
+];
+
+/// Whether `c` shows something: not white space (of any kind), not a control character,
+/// not [`INVISIBLE`].
+pub fn is_visible(c: char) -> bool {
+    !c.is_whitespace() && !c.is_control() && !INVISIBLE.iter().any(|&(a, b)| (a..=b).contains(&c))
+}
+
+/// Whether `text` has a character that shows: a name of zero-width spaces is no name.
+pub fn has_visible(text: &str) -> bool {
+    text.chars().any(is_visible)
+}
+
+/// How a phone number reads.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PhoneCheck {
+    /// A number of the plan libphonenumber's metadata describes, in E.164.
+    Valid(String),
+    /// A number the metadata does not know (yet), with a country code in use and a length
+    /// numbers of that country have, in E.164.
+    Possible(String),
+    /// Not a phone number: what is wrong with it.
+    Invalid(String),
+}
+
+/// Reads `number` (see [`PhoneCheck`]) as a number of `region` (ISO 3166-1 alpha-2),
+/// unless it starts with `+` and a country code.
+pub fn check_phone(number: &str, region: &str) -> PhoneCheck {
+    use phonenumber::metadata::DATABASE;
+    let international = number.trim_start().starts_with('+');
     let country = region.parse::<phonenumber::country::Id>().ok();
-    let parsed = phonenumber::parse(country, number).ok()?;
-    phonenumber::is_valid(&parsed)
-        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
+    let elsewhere = if international {
+        ""
+    } else {
+        "; for a number of another country, start with + and its country code"
+    };
+    let parsed = match phonenumber::parse(if international { None } else { country }, number) {
+        Ok(parsed) => parsed,
+        Err(phonenumber::ParseError::InvalidCountryCode) if international => {
+            return PhoneCheck::Invalid(
+                "does not start with a country calling code in use after the +".into(),
+            );
+        }
+        Err(_) if international => {
+            return PhoneCheck::Invalid("is not a phone number (+, country code, number)".into());
+        }
+        Err(_) => {
+            return PhoneCheck::Invalid(format!("is not a phone number in {region}{elsewhere}"));
+        }
+    };
+    let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+    if phonenumber::is_valid(&parsed) {
+        return PhoneCheck::Valid(e164);
+    }
+    let code = parsed.code().value();
+    let Some(plans) = DATABASE.by_code(&code) else {
+        return PhoneCheck::Invalid(format!(
+            "has the country calling code +{code}, which no country uses"
+        ));
+    };
+    // The lengths of every kind of number (fixed line, mobile, ...) the plans describe.
+    let mut lengths: Vec<u16> = plans
+        .iter()
+        .flat_map(|m| {
+            let d = m.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+        })
+        .flatten()
+        .flat_map(|d| d.possible_length().iter().copied())
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let digits = parsed.national().to_string().len() as u16;
+    let whose = if international {
+        format!("+{code}")
+    } else {
+        region.to_owned()
+    };
+    match (lengths.first(), lengths.last()) {
+        _ if lengths.contains(&digits) => PhoneCheck::Possible(e164),
+        (Some(&min), _) if digits < min => PhoneCheck::Invalid(format!(
+            "is too short for a number of {whose}: {digits} digits after the country code, \
+             at least {min} expected{elsewhere}"
+        )),
+        (_, Some(&max)) if digits > max => PhoneCheck::Invalid(format!(
+            "is too long for a number of {whose}: {digits} digits after the country code, \
+             at most {max} expected{elsewhere}"
+        )),
+        _ => PhoneCheck::Invalid(format!(
+            "has {digits} digits after the country code, a length no number of {whose} has \
+             ({}){elsewhere}",
+            lengths
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// `number` in E.164 (`+8613800138000`), read as a number of `region` (ISO 3166-1
+/// alpha-2) unless it starts with `+` and a country code; `None` if it is not a phone
+/// number (valid or possible, see [`check_phone`]).
+pub fn to_e164(number: &str, region: &str) -> Option<String> {
+    match check_phone(number, region) {
+        PhoneCheck::Valid(e164) | PhoneCheck::Possible(e164) => Some(e164),
+        PhoneCheck::Invalid(_) => None,
+    }
+}
+
+/// Whether `code` is the ISO 4217 code of a currency (`CNY`, `USD`, ...): upper case, and in
+/// the `iso_currency` crate's list, less the codes that name no money (`XXX` "no
+/// currency", `XTS` reserved for tests).
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && !matches!(code, "XXX" | "XTS")
+        && iso_currency::Currency::from_code(code).is_some()
 }
 
 /// Whether `code` is a region phone numbers can be read in (`CN`, `GB`, ...).
@@ -224,6 +391,36 @@ mod tests {
     }
 
     #[test]
+    fn text_of_only_invisible_characters_is_empty() {
+        for blank in [
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{3000}\u{00A0}\u{2007}",
+            "\u{2060}\u{200D}\u{180E}",
+            "\u{E0041}\u{E0042}",
+            "\u{3164}",
+        ] {
+            let mut e = Errors::new();
+            e.text("name", blank, 1, 100);
+            assert!(!e.is_empty(), "{blank:?}");
+        }
+        let mut e = Errors::new();
+        e.text("name", "\u{200B}Ada\u{200B}", 1, 100);
+        e.text("name", "👩\u{200D}🔬", 1, 100);
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn currencies_are_iso_4217_codes_in_use() {
+        for code in ["CNY", "USD", "EUR", "JPY", "HKD", "SGD", "GBP", "CHF"] {
+            assert!(is_currency(code), "{code}");
+        }
+        for code in ["ABC", "XXX", "XTS", "usd", "US", "USDT", ""] {
+            assert!(!is_currency(code), "{code}");
+        }
+    }
+
+    #[test]
     fn text_counts_characters_not_bytes() {
         let mut e = Errors::new();
         e.text("name", "张三丰", 1, 3);
@@ -247,6 +444,25 @@ mod tests {
             Some("+442079460000")
         );
         assert_eq!(to_e164("12345", "CN"), None);
+        // A number with its country code is read as such whatever the region (the
+        // crate, given CN, read this one as +117).
+        assert_eq!(
+            check_phone("+1 212 200 1017", "CN"),
+            PhoneCheck::Valid("+12122001017".into())
+        );
+        // Numbers the metadata does not know: possible, kept in E.164.
+        assert_eq!(
+            check_phone("+44 7700 900123", "CN"),
+            PhoneCheck::Possible("+447700900123".into())
+        );
+        let PhoneCheck::Invalid(why) = check_phone("+86 10 1", "CN") else {
+            panic!("too short")
+        };
+        assert!(why.contains("too short") && why.contains("+86") && !why.contains("start with +"));
+        let PhoneCheck::Invalid(why) = check_phone("1234", "CN") else {
+            panic!("too short")
+        };
+        assert!(why.contains("start with +"), "{why}");
         assert!(is_region("CN") && is_region("GB"));
         assert!(!is_region("cn") && !is_region("XX") && !is_region("CHN"));
     }

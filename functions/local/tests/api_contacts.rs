@@ -575,3 +575,192 @@ fn one_made(results: &[Value]) {
         .collect();
     assert_eq!((made, ids.len()), (1, 1), "{results:#?}");
 }
+
+/// Real numbers of several countries, as people type them, and their E.164 form; the
+/// last is newer than the phone-number metadata the server carries (kept, unverified).
+const REAL_NUMBERS: &[(&str, &str, bool)] = &[
+    ("+1 212 200 1017", "+12122001017", false),
+    ("+1 (650) 253-0000", "+16502530000", false),
+    ("138 0013 8000", "+8613800138000", false),
+    ("+86 199 1234 5678", "+8619912345678", false),
+    ("010 6552 9988", "+861065529988", false),
+    ("+86 755 8888 8888", "+8675588888888", false),
+    ("+44 20 7219 3000", "+442072193000", false),
+    ("+49 30 901820", "+4930901820", false),
+    ("+49 151 23456789", "+4915123456789", false),
+    ("+81 3 3581 0101", "+81335810101", false),
+    ("+81 90 1234 5678", "+819012345678", false),
+    ("+65 6225 5555", "+6562255555", false),
+    ("+65 9123 4567", "+6591234567", false),
+    ("+852 2823 1234", "+85228231234", false),
+    ("+852 9123 4567", "+85291234567", false),
+    ("+44 7700 900123", "+447700900123", true),
+];
+
+/// The `(number, unverified)` pairs of a contact's phones.
+fn phones(contact: &Value) -> Vec<(String, bool)> {
+    contact["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let unverified = p
+                .get("unverified")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            (p["number"].as_str().unwrap().to_owned(), unverified)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn real_numbers_of_every_country_are_kept_in_e164_on_create_and_update() {
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let token = &t.access_token;
+    for (typed, e164, unverified) in REAL_NUMBERS {
+        let created = app
+            .post(
+                "/v1/contacts",
+                Some(token),
+                json!({"name": "Caller", "phones": [{"number": typed, "unverified": false}]}),
+            )
+            .await;
+        let contact = created.ok(201).clone();
+        assert_eq!(
+            phones(&contact),
+            [(e164.to_string(), *unverified)],
+            "{typed}"
+        );
+        let path = format!("/v1/contacts/{}", id(&contact));
+        let patched = app
+            .patch(
+                &path,
+                token,
+                json!({"phones": [{"number": "+86 138 0013 8000"}, {"number": typed}]}),
+            )
+            .await;
+        assert_eq!(
+            phones(patched.ok(200)),
+            [
+                ("+8613800138000".into(), false),
+                (e164.to_string(), *unverified)
+            ],
+            "{typed}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_phone_number_is_told_what_is_wrong_with_it() {
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let token = &t.access_token;
+    for (typed, says, never) in [
+        ("+1 212 200 10", "+1", "start with +"),
+        ("+86 10 1", "too short", "start with +"),
+        ("+999 1234 5678", "country calling code", "start with +"),
+        ("1234 5", "start with +", "+1"),
+    ] {
+        let reply = app
+            .post(
+                "/v1/contacts",
+                Some(token),
+                json!({"name": "Caller", "phones": [{"number": typed}]}),
+            )
+            .await;
+        assert_eq!(reply.invalid_fields(), ["phones[0].number"], "{typed}");
+        let message = reply.body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains(says) && !message.contains(never),
+            "{typed}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_contact_links_only_to_a_company_the_caller_can_see() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let admin = &acme.access_token;
+    let company = |token: &str, name: &str| {
+        let app = &app;
+        let (token, name) = (token.to_owned(), name.to_owned());
+        async move {
+            let created = app
+                .post("/v1/companies", Some(&token), json!({ "name": name }))
+                .await;
+            id(created.ok(201))
+        }
+    };
+    let admins = company(admin, "Admin's company").await;
+    let foreign = company(&globex.access_token, "Foreign company").await;
+    let missing = "com_00000000000000000000000000".to_owned();
+    // A seller sees their own companies only.
+    let sales = app.add_user(admin, &["sales"]).await;
+    let s = &sales.access_token;
+    let theirs = company(s, "Seller's company").await;
+    // A role that reads no companies at all.
+    let role = app
+        .create_role(
+            admin,
+            "Contacts only",
+            json!({"contacts": {"actions": ["read", "create", "update"], "scope": "all"}}),
+        )
+        .await;
+    let blind = app.add_user(admin, &[&role]).await;
+    let b = &blind.access_token;
+
+    let own = id(&app.create_contact(s, json!({"name": "Mine"})).await);
+    for (token, company) in [(s, &admins), (s, &foreign), (s, &missing), (b, &theirs)] {
+        let created = app
+            .post(
+                "/v1/contacts",
+                Some(token),
+                json!({"name": "Ada", "company_id": company}),
+            )
+            .await;
+        assert_eq!(created.invalid_fields(), ["company_id"], "{company}");
+        let bulk = app
+            .post(
+                "/v1/contacts/bulk",
+                Some(token),
+                json!({"system": "erp", "items": [
+                    {"external_id": format!("X-{company}"), "name": "Ada", "company_id": company}
+                ]}),
+            )
+            .await;
+        assert_eq!(outcomes(&bulk), [(422, vec!["company_id".to_owned()])]);
+    }
+    for company in [&admins, &foreign, &missing] {
+        let patched = app
+            .patch(
+                &format!("/v1/contacts/{own}"),
+                s,
+                json!({ "company_id": company }),
+            )
+            .await;
+        assert_eq!(patched.invalid_fields(), ["company_id"], "{company}");
+        // The same answer, word for word, as for a company that does not exist.
+        assert_eq!(
+            patched.body["errors"][0]["message"],
+            "is not a company you can see"
+        );
+    }
+    let linked = app
+        .patch(
+            &format!("/v1/contacts/{own}"),
+            s,
+            json!({ "company_id": theirs }),
+        )
+        .await;
+    assert_eq!(linked.ok(200)["company_id"], theirs.as_str());
+    app.post(
+        "/v1/contacts",
+        Some(admin),
+        json!({"name": "Grace", "company_id": admins}),
+    )
+    .await
+    .ok(201);
+}

@@ -633,3 +633,137 @@ async fn deals_have_their_own_custom_fields() {
     app.create_contact(token, json!({"name": "No PO needed"}))
         .await;
 }
+
+#[tokio::test]
+async fn board_totals_over_huge_deals_are_exact_and_never_fail() {
+    const MAX: i64 = 1_000_000_000_000_000;
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (pipeline, stages) = default_pipeline(&app, token).await;
+    let first = stage(&stages, "First contact").to_owned();
+    let deal = |amount: i64| {
+        let app = &app;
+        async move {
+            app.post(
+                "/v1/deals",
+                Some(token),
+                json!({"title": "Fleet", "amount": {"amount_minor": amount, "currency": "CNY"}}),
+            )
+            .await
+        }
+    };
+    for amount in [MAX + 1, -1, i64::MAX, i64::MIN] {
+        assert_eq!(deal(amount).await.invalid_fields(), ["amount.amount_minor"]);
+    }
+    deal(MAX).await.ok(201);
+    // A stage whose total has grown near what 64 bits hold (thousands of such deals).
+    let tenant = shared::ids::TenantId::parse(&acme.tenant_id).unwrap();
+    let stats = shared::deals::stats::read(app.state.table.as_ref(), &tenant, &pipeline, &first)
+        .await
+        .unwrap();
+    let near = i64::MAX - 10;
+    let mut grown = stats.clone();
+    grown
+        .all
+        .amounts
+        .insert("CNY".into(), shared::money::Sum(near.into()));
+    let owner = grown.owners.get_mut(&acme.user_id).unwrap();
+    owner
+        .amounts
+        .insert("CNY".into(), shared::money::Sum(near.into()));
+    let mut write = grown.write(&tenant, &pipeline).unwrap();
+    if let shared::table::Write::Put { condition, .. } = &mut write {
+        *condition = shared::table::Condition::None;
+    }
+    app.state.table.transact(vec![write]).await.unwrap();
+
+    let mut made = Vec::new();
+    for _ in 0..4 {
+        made.push(id(deal(MAX).await.ok(201)));
+    }
+    let want = near as f64 + 4.0 * MAX as f64;
+    let total = |board: &Value| {
+        board_stage(board, &first)["amounts"][0]["amount_minor"]
+            .as_f64()
+            .unwrap()
+    };
+    let board = app
+        .get(&format!("/v1/pipelines/{pipeline}/board"), token)
+        .await;
+    assert!((total(board.ok(200)) - want).abs() < 1e4, "{}", board.body);
+    // A seller sees their own share, summed the same way.
+    let sales = app.add_user(token, &["sales"]).await;
+    let theirs = app
+        .get(
+            &format!("/v1/pipelines/{pipeline}/board"),
+            &sales.access_token,
+        )
+        .await;
+    assert_eq!(board_stage(theirs.ok(200), &first)["amounts"], json!([]));
+    // Deleting the deals takes them back out.
+    for deal in made {
+        app.delete(&format!("/v1/deals/{deal}"), token)
+            .await
+            .ok(204);
+    }
+    let board = app
+        .get(&format!("/v1/pipelines/{pipeline}/board"), token)
+        .await;
+    assert_eq!(
+        board_stage(board.ok(200), &first)["amounts"][0]["amount_minor"],
+        near
+    );
+}
+
+#[tokio::test]
+async fn emptying_a_stage_never_undoes_a_move_made_meanwhile() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let (pipeline, stages) = default_pipeline(&app, token).await;
+    let (first, next, proposal) = (
+        stage(&stages, "First contact"),
+        stage(&stages, "Needs assessment"),
+        stage(&stages, "Proposal"),
+    );
+    for round in 0..6 {
+        let deal = app
+            .post(
+                "/v1/deals",
+                Some(token),
+                json!({"title": format!("Deal {round}")}),
+            )
+            .await;
+        let path = format!("/v1/deals/{}", id(deal.ok(201)));
+        let barrier = tokio::sync::Barrier::new(2);
+        let empty = async {
+            barrier.wait().await;
+            app.post(
+                &format!("/v1/pipelines/{pipeline}/stages/{first}/move-deals"),
+                Some(token),
+                json!({ "to_stage_id": next }),
+            )
+            .await
+        };
+        let drag = async {
+            barrier.wait().await;
+            app.patch(&path, token, json!({ "stage_id": proposal }))
+                .await
+        };
+        let (emptied, dragged) = tokio::join!(empty, drag);
+        emptied.ok(200);
+        dragged.ok(200);
+        let read = app.get(&path, token).await;
+        assert_eq!(
+            read.ok(200)["stage_id"],
+            proposal,
+            "round {round}: the deal stays where it was put"
+        );
+    }
+    let board = app
+        .get(&format!("/v1/pipelines/{pipeline}/board"), token)
+        .await;
+    assert_eq!(board_stage(board.ok(200), proposal)["count"], 6);
+    assert_eq!(board_stage(&board.body, first)["count"], 0);
+}

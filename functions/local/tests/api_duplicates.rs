@@ -305,3 +305,330 @@ async fn a_merge_refuses_what_it_cannot_do() {
     .await
     .problem(403, "forbidden");
 }
+
+/// How many of each record [`contact_with_records`] makes: enough that a merge takes a
+/// while, so two at once overlap.
+const EACH: usize = 3;
+
+/// A contact with [`EACH`] of everything a merge moves: notes, deals, tasks and orders.
+async fn contact_with_records(app: &TestApp, t: &str, name: &str) -> String {
+    let contact = id(&app.create_contact(t, json!({ "name": name })).await);
+    for i in 0..EACH {
+        app.post(
+            &format!("/v1/contacts/{contact}/activities"),
+            Some(t),
+            json!({"kind": "note", "subject": format!("Note {i} on {name}")}),
+        )
+        .await
+        .ok(201);
+        for (path, body) in [
+            (
+                "/v1/deals",
+                json!({"title": format!("Deal of {name}"), "contact_id": contact}),
+            ),
+            (
+                "/v1/tasks",
+                json!({"title": format!("Task of {name}"), "contact_id": contact}),
+            ),
+            (
+                "/v1/orders",
+                json!({"contact_id": contact, "currency": "CNY", "status": "paid",
+                       "lines": [{"description": name, "quantity": 1, "unit_price_minor": 100}]}),
+            ),
+        ] {
+            app.post(path, Some(t), body).await.ok(201);
+        }
+    }
+    contact
+}
+
+/// Asserts that `keep` holds the notes, deals, tasks and orders of all `names`, and that
+/// nothing names `gone` (deleted).
+async fn holds_everything(app: &TestApp, t: &str, keep: &str, gone: &str, names: &[&str]) {
+    app.get(&format!("/v1/contacts/{gone}"), t)
+        .await
+        .problem(404, "not-found");
+    let timeline = app
+        .get(&format!("/v1/contacts/{keep}/timeline?limit=200"), t)
+        .await;
+    let mut notes: Vec<String> = timeline.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .map(|e| e["subject"].as_str().unwrap().to_owned())
+        .collect();
+    notes.sort();
+    let mut want: Vec<String> = names
+        .iter()
+        .flat_map(|n| (0..EACH).map(move |i| format!("Note {i} on {n}")))
+        .collect();
+    want.sort();
+    assert_eq!(notes, want, "every note is on the survivor");
+    for (list, field) in [
+        ("deals", "contact_id"),
+        ("tasks", "contact_id"),
+        ("orders", "contact_id"),
+    ] {
+        let of_keep = app.get(&format!("/v1/{list}?{field}={keep}"), t).await;
+        let records = of_keep.ok(200)["data"].as_array().unwrap().clone();
+        assert_eq!(
+            records.len(),
+            names.len() * EACH,
+            "{list} of the survivor: {records:?}"
+        );
+        for record in &records {
+            let read = app.get(&format!("/v1/{list}/{}", id(record)), t).await;
+            assert_eq!(read.ok(200)[field], keep, "{list} name the survivor");
+        }
+        let of_gone = app.get(&format!("/v1/{list}?{field}={gone}"), t).await;
+        assert!(
+            of_gone.ok(200)["data"].as_array().unwrap().is_empty(),
+            "{list} of the deleted one"
+        );
+    }
+    let history = app.get(&format!("/v1/contacts/{keep}/purchases"), t).await;
+    assert_eq!(history.ok(200)["order_count"], names.len() * EACH);
+}
+
+#[tokio::test]
+async fn opposite_merges_at_the_same_moment_serialise_and_lose_nothing() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    for round in 0..4 {
+        let (x_name, y_name) = (format!("X{round}"), format!("Y{round}"));
+        let x = contact_with_records(&app, t, &x_name).await;
+        let y = contact_with_records(&app, t, &y_name).await;
+        let barrier = tokio::sync::Barrier::new(2);
+        let merge = |keep: String, other: String| {
+            let (app, barrier) = (&app, &barrier);
+            async move {
+                barrier.wait().await;
+                app.post(
+                    &format!("/v1/contacts/{keep}/merge"),
+                    Some(t),
+                    json!({ "other_id": other }),
+                )
+                .await
+            }
+        };
+        let (into_x, into_y) =
+            tokio::join!(merge(x.clone(), y.clone()), merge(y.clone(), x.clone()));
+        // One merge wins; the other is refused cleanly: held (409), or its contacts are
+        // gone by the time it starts (404 for its survivor, 422 for the other).
+        let (keep, gone, loser) = match (into_x.status.as_u16(), into_y.status.as_u16()) {
+            (200, _) => (x, y, into_y),
+            (_, 200) => (y, x, into_x),
+            other => panic!(
+                "round {round}: no merge won: {other:?} {} {}",
+                into_x.body, into_y.body
+            ),
+        };
+        let status = loser.status.as_u16();
+        assert!(
+            [404, 409, 422].contains(&status),
+            "round {round}: the loser failed cleanly: {status} {}",
+            loser.body
+        );
+        if status == 409 {
+            loser.problem(409, "merge-in-progress");
+        }
+        holds_everything(&app, t, &keep, &gone, &[&x_name, &y_name]).await;
+        // The survivor is free again.
+        app.delete(&format!("/v1/contacts/{keep}"), t).await.ok(204);
+    }
+}
+
+/// Writes the markers a merge of `other` into `keep` holds, as a crash would leave them.
+async fn leave_markers(app: &TestApp, tenant: &str, keep: &str, other: &str) {
+    use shared::contacts::merge::{MergeMarker, marker_key};
+    let tenant = shared::ids::TenantId::parse(tenant).unwrap();
+    for contact in [keep, other] {
+        let marker = MergeMarker {
+            survivor_id: keep.to_owned(),
+            other_id: other.to_owned(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            version: 1,
+        };
+        let item = shared::table::to_item(&marker_key(&tenant, contact), &marker).unwrap();
+        app.state
+            .table
+            .put(item, shared::table::Condition::None)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_merge_cut_short_holds_its_contacts_until_repeating_it_finishes_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let keep = contact_with_records(&app, t, "Keep").await;
+    let other = contact_with_records(&app, t, "Other").await;
+    let third = id(&app.create_contact(t, json!({"name": "Third"})).await);
+    // Crashed after taking both contacts and moving the deal.
+    leave_markers(&app, &acme.tenant_id, &keep, &other).await;
+    let deals = app.get(&format!("/v1/deals?contact_id={other}"), t).await;
+    let deal = id(&deals.ok(200)["data"][0]);
+    app.patch(&format!("/v1/deals/{deal}"), t, json!({"contact_id": keep}))
+        .await
+        .ok(200);
+
+    // Nothing else may touch either contact meanwhile.
+    for (target, with) in [
+        (&other, &keep),
+        (&third, &keep),
+        (&keep, &third),
+        (&third, &other),
+    ] {
+        app.post(
+            &format!("/v1/contacts/{target}/merge"),
+            Some(t),
+            json!({ "other_id": with }),
+        )
+        .await
+        .problem(409, "merge-in-progress");
+    }
+    for held in [&keep, &other] {
+        app.delete(&format!("/v1/contacts/{held}"), t)
+            .await
+            .problem(409, "merge-in-progress");
+    }
+    // The same merge again finishes it.
+    app.post(
+        &format!("/v1/contacts/{keep}/merge"),
+        Some(t),
+        json!({ "other_id": other }),
+    )
+    .await
+    .ok(200);
+    holds_everything(&app, t, &keep, &other, &["Keep", "Other"]).await;
+    app.post(
+        &format!("/v1/contacts/{keep}/merge"),
+        Some(t),
+        json!({ "other_id": third }),
+    )
+    .await
+    .ok(200);
+}
+
+#[tokio::test]
+async fn a_merge_cut_short_after_deleting_the_other_moves_what_still_names_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let keep = contact_with_records(&app, t, "Keep").await;
+    let other = contact_with_records(&app, t, "Other").await;
+    // Crashed after deleting the other, before its late records moved and the markers went.
+    leave_markers(&app, &acme.tenant_id, &keep, &other).await;
+    let tenant = shared::ids::TenantId::parse(&acme.tenant_id).unwrap();
+    app.state
+        .table
+        .delete(
+            &shared::contacts::key(&tenant, &other),
+            shared::table::Condition::None,
+        )
+        .await
+        .unwrap();
+    app.post(
+        &format!("/v1/contacts/{keep}/merge"),
+        Some(t),
+        json!({ "other_id": other }),
+    )
+    .await
+    .ok(200);
+    holds_everything(&app, t, &keep, &other, &["Keep", "Other"]).await;
+    app.delete(&format!("/v1/contacts/{keep}"), t).await.ok(204);
+}
+
+#[tokio::test]
+async fn a_merge_takes_no_company_the_caller_cannot_see() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let hidden = app
+        .post("/v1/companies", Some(admin), json!({"name": "Hidden Ltd"}))
+        .await;
+    let hidden = id(hidden.ok(201));
+    let role = app
+        .create_role(
+            admin,
+            "Cleaner",
+            json!({"contacts": {"actions": ["read", "create", "update", "delete"], "scope": "all"},
+                   "companies": {"actions": ["read"], "scope": "own"}}),
+        )
+        .await;
+    let cleaner = app.add_user(admin, &[&role]).await;
+    let other = id(&app
+        .create_contact(admin, json!({"name": "Ada", "company_id": hidden}))
+        .await);
+    let keep = id(&app
+        .create_contact(&cleaner.access_token, json!({"name": "Ada L."}))
+        .await);
+    let reply = app
+        .post(
+            &format!("/v1/contacts/{keep}/merge"),
+            Some(&cleaner.access_token),
+            json!({ "other_id": other }),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["company_id"]);
+    // Refused before anything was taken: both contacts are free.
+    app.delete(&format!("/v1/contacts/{other}"), admin)
+        .await
+        .ok(204);
+}
+
+#[tokio::test]
+async fn records_linked_to_a_contact_while_it_is_merged_away_follow_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    for round in 0..2 {
+        let keep = id(&app
+            .create_contact(t, json!({"name": format!("Keep {round}")}))
+            .await);
+        let other = contact_with_records(&app, t, &format!("Other {round}")).await;
+        let merge = async {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            app.post(
+                &format!("/v1/contacts/{keep}/merge"),
+                Some(t),
+                json!({ "other_id": other }),
+            )
+            .await
+        };
+        let link = async {
+            let mut made = Vec::new();
+            for i in 0..8 {
+                let (path, body) = if i % 2 == 0 {
+                    (
+                        "/v1/deals",
+                        json!({"title": format!("Late deal {i}"), "contact_id": other}),
+                    )
+                } else {
+                    (
+                        "/v1/tasks",
+                        json!({"title": format!("Late task {i}"), "contact_id": other}),
+                    )
+                };
+                let reply = app.post(path, Some(t), body).await;
+                match reply.status.as_u16() {
+                    201 => made.push(format!("{path}/{}", id(&reply.body))),
+                    // The contact was gone (422) or changing (409): refused, nothing made.
+                    409 | 422 => {}
+                    other => panic!("{path}: {other} {}", reply.body),
+                }
+            }
+            made
+        };
+        let (merged, made) = tokio::join!(merge, link);
+        merged.ok(200);
+        for path in made {
+            let read = app.get(&path, t).await;
+            assert_eq!(read.ok(200)["contact_id"], keep, "round {round}: {path}");
+        }
+    }
+}

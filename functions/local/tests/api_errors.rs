@@ -147,3 +147,132 @@ async fn every_answer_forbids_caching_and_carries_a_request_id() {
         assert!(reply.headers.contains_key("x-request-id"));
     }
 }
+
+/// Names made only of characters that show nothing.
+const INVISIBLE_NAMES: &[&str] = &[
+    "\u{200B}\u{200B}",
+    "\u{FEFF}",
+    "\u{200D}\u{2060}\u{180E}",
+    " \u{3000}\u{00A0}\u{2007} ",
+    "\u{3164}",
+    "\u{E0041}\u{E0042}",
+    "\u{202E}\u{200F}",
+];
+
+#[tokio::test]
+async fn names_made_only_of_invisible_characters_are_not_names() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post(
+        "/v1/settings/fields",
+        Some(t),
+        json!({"object": "contacts", "key": "nickname", "label": "Nickname", "type": "text"}),
+    )
+    .await
+    .ok(201);
+    for blank in INVISIBLE_NAMES {
+        for (path, body, field) in [
+            ("/v1/contacts", json!({"name": blank}), "name"),
+            ("/v1/companies", json!({"name": blank}), "name"),
+            ("/v1/deals", json!({"title": blank}), "title"),
+            ("/v1/tasks", json!({"title": blank}), "title"),
+            ("/v1/tickets", json!({"subject": blank}), "subject"),
+            ("/v1/teams", json!({"name": blank}), "name"),
+            (
+                "/v1/api-keys",
+                json!({"name": blank, "permissions": {}}),
+                "name",
+            ),
+            (
+                "/v1/products",
+                json!({"sku": "SKU-1", "name": blank,
+                       "unit_price": {"amount_minor": 100, "currency": "CNY"}}),
+                "name",
+            ),
+            (
+                "/v1/contacts",
+                json!({"name": "Ada", "custom": {"nickname": blank}}),
+                "custom.nickname",
+            ),
+            (
+                "/v1/orders",
+                json!({"currency": "CNY", "lines": [{"description": blank, "quantity": 1,
+                       "unit_price_minor": 100}]}),
+                "lines[0].description",
+            ),
+        ] {
+            let reply = app.post(path, Some(t), body).await;
+            assert!(
+                reply.invalid_fields().contains(&field.to_owned()),
+                "{path} {blank:?}: {}",
+                reply.body
+            );
+        }
+    }
+    // Invisible characters around a visible name are no reason to refuse it.
+    app.create_contact(t, json!({"name": "\u{200B}Ada\u{FEFF}"}))
+        .await;
+}
+
+#[tokio::test]
+async fn money_is_in_real_iso_4217_currencies_everywhere() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post(
+        "/v1/settings/fields",
+        Some(t),
+        json!({"object": "deals", "key": "budget", "label": "Budget", "type": "money"}),
+    )
+    .await
+    .ok(201);
+    for code in ["ABC", "XXX", "XTS", "QQQ", "ZZZ"] {
+        let money = json!({"amount_minor": 100, "currency": code});
+        for (path, body, field) in [
+            (
+                "/v1/deals",
+                json!({"title": "Deal", "amount": money}),
+                "amount.currency",
+            ),
+            (
+                "/v1/deals",
+                json!({"title": "Deal", "custom": {"budget": money}}),
+                "custom.budget",
+            ),
+            (
+                "/v1/companies",
+                json!({"name": "Acme", "annual_revenue": money}),
+                "annual_revenue.currency",
+            ),
+            (
+                "/v1/products",
+                json!({"sku": "SKU-1", "name": "Tea", "unit_price": money}),
+                "unit_price.currency",
+            ),
+            (
+                "/v1/orders",
+                json!({"currency": code, "lines": [{"description": "Tea", "quantity": 1,
+                       "unit_price_minor": 100}]}),
+                "currency",
+            ),
+        ] {
+            let reply = app.post(path, Some(t), body).await;
+            assert!(
+                reply.invalid_fields().contains(&field.to_owned()),
+                "{path} {code}: {}",
+                reply.body
+            );
+        }
+    }
+    for code in ["CNY", "USD", "EUR", "JPY", "HKD"] {
+        let money = json!({"amount_minor": 100, "currency": code});
+        app.post(
+            "/v1/deals",
+            Some(t),
+            json!({"title": "Deal", "amount": money}),
+        )
+        .await
+        .ok(201);
+    }
+}

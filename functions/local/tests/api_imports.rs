@@ -372,4 +372,36 @@ async fn an_import_never_names_or_touches_records_outside_the_callers_scope() {
         .get(&format!("/v1/contacts/{}", mine["id"].as_str().unwrap()), s)
         .await;
     assert_eq!(lead.ok(200)["name"], "Lead");
+
+async fn an_import_keeps_every_real_phone_number_of_every_country() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let numbers = [
+        ("+1 212 200 1017", "+12122001017"),
+        ("138 0013 8000", "+8613800138000"),
+        ("010 6552 9988", "+861065529988"),
+        ("+44 20 7219 3000", "+442072193000"),
+        ("+44 7700 900123", "+447700900123"),
+        ("+49 151 23456789", "+4915123456789"),
+        ("+81 90 1234 5678", "+819012345678"),
+        ("+65 9123 4567", "+6591234567"),
+        ("+852 2823 1234", "+85228231234"),
+    ];
+    let mut file = String::from("Name,Phone\n");
+    for (i, (typed, _)) in numbers.iter().enumerate() {
+        file.push_str(&format!("Caller {i},{typed}\n"));
+    }
+    let done = import(&app, t, "", file.as_bytes()).await;
+    assert_eq!(done["counts"]["created"], numbers.len(), "{done}");
+    assert_eq!(done["counts"]["failed"], 0, "{done}");
+    let mut kept: Vec<String> = contacts(&app, t)
+        .await
+        .iter()
+        .map(|c| c["phones"][0]["number"].as_str().unwrap().to_owned())
+        .collect();
+    kept.sort();
+    let mut want: Vec<String> = numbers.iter().map(|(_, e)| e.to_string()).collect();
+    want.sort();
+    assert_eq!(kept, want);
 }

@@ -526,3 +526,108 @@ async fn a_shop_upserts_its_orders_in_bulk_and_hears_of_each() {
         .await;
     assert_eq!(too_many.invalid_fields(), ["orders"]);
 }
+
+/// The largest amount a business can have, in minor units.
+const MAX: i64 = 1_000_000_000_000_000;
+
+/// A paid order of `contact` for `price` minor units (CNY), as the API answered it.
+async fn paid_order(app: &TestApp, t: &str, contact: &str, price: i64) -> support::Reply {
+    app.post(
+        "/v1/orders",
+        Some(t),
+        json!({"contact_id": contact, "currency": "CNY", "status": "paid",
+               "lines": [{"description": "Turbine", "quantity": 1, "unit_price_minor": price,
+                          "tax_rate_bp": 0}]}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn orders_of_the_largest_amounts_never_overflow_a_purchase_history() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let contact = id(&app.create_contact(t, json!({"name": "Big Buyer"})).await);
+    // Amounts are bounded where they enter: a line, and an order's total.
+    for (lines, field) in [
+        (
+            json!([{"description": "X", "quantity": 1, "unit_price_minor": MAX + 1}]),
+            "lines[0].unit_price_minor",
+        ),
+        (
+            json!([{"description": "X", "quantity": 1, "unit_price_minor": i64::MIN}]),
+            "lines[0].unit_price_minor",
+        ),
+        (
+            json!([{"description": "X", "quantity": 2, "unit_price_minor": MAX}]),
+            "lines[0].quantity",
+        ),
+        (
+            json!([{"description": "X", "quantity": 1, "unit_price_minor": MAX},
+                   {"description": "Y", "quantity": 1, "unit_price_minor": MAX}]),
+            "lines",
+        ),
+        (
+            json!([{"description": "X", "quantity": 1, "unit_price_minor": MAX, "tax_rate_bp": 10_000}]),
+            "lines",
+        ),
+    ] {
+        let reply = app
+            .post(
+                "/v1/orders",
+                Some(t),
+                json!({"contact_id": contact, "currency": "CNY", "lines": lines}),
+            )
+            .await;
+        assert!(
+            reply.invalid_fields().contains(&field.to_owned()),
+            "{}",
+            reply.body
+        );
+    }
+    for _ in 0..3 {
+        paid_order(&app, t, &contact, MAX).await.ok(201);
+    }
+    // A history that has grown near what 64 bits hold (thousands of such orders, as a
+    // long-lived customer's would): the next orders still go through, summed exactly.
+    let tenant = shared::ids::TenantId::parse(&acme.tenant_id).unwrap();
+    let key = shared::orders::service::purchases_key(&tenant, "contacts", &contact);
+    let mut item = app.state.table.get(&key).await.unwrap().unwrap();
+    let near = i64::MAX - 10;
+    item["lifetime"]["CNY"] = json!(near);
+    app.state
+        .table
+        .put(item, shared::table::Condition::None)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        paid_order(&app, t, &contact, MAX).await.ok(201);
+    }
+    let history = app
+        .get(&format!("/v1/contacts/{contact}/purchases"), t)
+        .await;
+    let history = history.ok(200);
+    assert_eq!(history["order_count"], 8);
+    let lifetime = history["lifetime_value"][0]["amount_minor"]
+        .as_f64()
+        .unwrap();
+    let want = near as f64 + 5.0 * MAX as f64;
+    assert!((lifetime - want).abs() < 1e4, "{lifetime} != {want}");
+    let average = history["average_order_value"][0]["amount_minor"]
+        .as_f64()
+        .unwrap();
+    assert!((average - want / 8.0).abs() < 1e4, "{average}");
+    // Cancelling takes an order back out of it.
+    let orders = app
+        .get(&format!("/v1/orders?contact_id={contact}"), t)
+        .await;
+    let last = id(&orders.ok(200)["data"][0]);
+    let path = format!("/v1/orders/{last}");
+    app.patch(&path, t, json!({"status": "refunded"}))
+        .await
+        .ok(200);
+    let history = app
+        .get(&format!("/v1/contacts/{contact}/purchases"), t)
+        .await;
+    assert_eq!(history.ok(200)["order_count"], 7);
+}

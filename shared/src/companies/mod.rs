@@ -351,12 +351,7 @@ pub fn normalize_and_check(company: &mut Company, region: &str, errors: &mut Err
                 format!("must be 0 to {MAX_AMOUNT_MINOR}"),
             );
         }
-        if money.currency.len() != 3 || !money.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            errors.add(
-                "annual_revenue.currency",
-                "must be an ISO 4217 code, like CNY",
-            );
-        }
+        errors.currency("annual_revenue.currency", &money.currency);
     }
     errors.tags("tags", &mut company.tags, MAX_TAGS);
 }

@@ -16,7 +16,7 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::{Action, Scope, View};
 use crate::records::{Writing, check_owner, index_by_owner, phone_region, write_on_version};
 use crate::search::{self, Filter, ListRequest};
-use crate::table::{Condition, Index, Item, Query, Table, Write, from_item, to_item};
+use crate::table::{Condition, Index, Item, Query, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
 
@@ -29,11 +29,6 @@ fn to_stored(tenant: &TenantId, company: &Company) -> Result<Item, ApiError> {
     index_by_owner(&mut item, tenant, RESOURCE, &company.owner_id, &company.id);
     search::index_for_lists(&mut item, tenant, company);
     Ok(item)
-}
-
-/// Whether company `id` exists in `tenant` (for linking contacts to it).
-pub async fn exists(table: &dyn Table, tenant: &TenantId, id: &str) -> Result<bool, ApiError> {
-    Ok(is_id(PREFIX, id) && table.get(&key(tenant, id)).await?.is_some())
 }
 
 pub async fn create(

@@ -213,11 +213,255 @@ fn changed_fields(a: &Contact, b: &Contact) -> Vec<&'static str> {
         .collect()
 }
 
+/// The marker a merge writes on each of its two contacts before it moves anything: it
+/// names the merge, so a merge of either contact in another pairing or direction is
+/// refused (409) until this one ends, and a repeat of the same merge takes it over and
+/// finishes what a crash left half done. Deleting a marked contact is refused too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeMarker {
+    pub survivor_id: String,
+    pub other_id: String,
+    pub started_at: String,
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl MergeMarker {
+    fn is_merge(&self, survivor_id: &str, other_id: &str) -> bool {
+        self.survivor_id == survivor_id && self.other_id == other_id
+    }
+}
+
+/// Where the merge marker of contact `id` is stored (apart from the contacts, so lists
+/// never read it).
+pub fn marker_key(tenant: &crate::ids::TenantId, id: &str) -> crate::table::Key {
+    crate::table::Key::new(tenant.pk("contacts#merging"), id)
+}
+
+async fn read_marker(
+    state: &AppState,
+    tenant: &crate::ids::TenantId,
+    id: &str,
+) -> Result<Option<MergeMarker>, ApiError> {
+    match state.table.get(&marker_key(tenant, id)).await? {
+        Some(item) => Ok(Some(crate::table::from_item(item)?)),
+        None => Ok(None),
+    }
+}
+
+/// The answer while contact `id` is part of another merge.
+fn in_progress(id: &str, marker: &MergeMarker) -> ApiError {
+    ApiError::conflict(
+        "merge-in-progress",
+        format!(
+            "Contact {id} is part of another merge ({} into {}), started at {}; nothing was \
+             moved. Try again once it ends, or repeat that merge to finish it if it was \
+             interrupted.",
+            marker.other_id, marker.survivor_id, marker.started_at
+        ),
+    )
+}
+
+/// The answer to deleting a contact a merge holds.
+pub(super) fn held() -> ApiError {
+    ApiError::conflict(
+        "merge-in-progress",
+        "The contact is being merged; delete it once the merge ends.",
+    )
+}
+
+/// The write that refuses to delete contact `id` while a merge holds it.
+pub(super) fn not_merging(tenant: &crate::ids::TenantId, id: &str) -> Write {
+    Write::Check {
+        key: marker_key(tenant, id),
+        condition: Condition::NotExists,
+    }
+}
+
+/// The survivor as the merge leaves it, checked (the caller may write the fields that
+/// change, and the result is a valid contact), with the custom field definitions.
+async fn combine(
+    state: &AppState,
+    principal: &Principal,
+    (survivor, other): (&Contact, &Contact),
+    take: &BTreeSet<String>,
+    region: &str,
+) -> Result<(Contact, fields::Definitions), ApiError> {
+    let mut next = merged(survivor, other, take);
+    principal.check_writable(RESOURCE, &changed_fields(survivor, &next))?;
+    let mut errors = Errors::new();
+    normalize_and_check(&mut next, state.clock.now().date(), region, &mut errors);
+    // The company taken from the other contact must be one the caller can see too.
+    super::service::check_company(state, principal, Some(survivor), &next, &mut errors).await?;
+    let defs = fields::prepare(
+        state,
+        &principal.tenant,
+        RESOURCE,
+        &[&survivor.id, &other.id],
+        Some(&survivor.custom),
+        &mut next.custom,
+        &mut errors,
+    )
+    .await?;
+    errors.finish().map_err(ApiError::Validation)?;
+    Ok((next, defs))
+}
+
+/// The check that makes a record's new link to contact `after` (from `before`) hold only
+/// while the contact exists, for the record's transaction. A merge deletes the other
+/// contact and only then moves what still links to it, so a link committed before the
+/// deletion is moved and one after it fails (then re-read: no such contact): no record
+/// is left naming a merged-away contact.
+pub fn link_holds(
+    tenant: &crate::ids::TenantId,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Option<Write> {
+    after.filter(|a| before != Some(*a)).map(|id| Write::Check {
+        key: key(tenant, id),
+        condition: Condition::Exists,
+    })
+}
+
+/// How far a merge had come when it took its contacts.
+enum Taken {
+    /// Both contacts are held by this merge; the other still exists.
+    Held,
+    /// An earlier run of this merge already deleted the other: what remains is the last
+    /// moves and releasing the survivor.
+    OtherGone,
+}
+
+/// Takes both contacts for the merge of `other_id` into `id`, on the versions read
+/// (`precondition` on the survivor): a marker on each, written in one transaction with
+/// checks of both contacts' versions. Before anything moves, so of two concurrent merges
+/// of the same contacts one takes both and the other is refused with nothing moved.
+async fn take_both(
+    state: &AppState,
+    principal: &Principal,
+    (update_scope, delete_scope): (crate::policy::Scope, crate::policy::Scope),
+    precondition: &Precondition,
+    (id, other_id): (&str, &str),
+    (take, region): (&BTreeSet<String>, &str),
+) -> Result<Taken, ApiError> {
+    let tenant = &principal.tenant;
+    write_on_version(precondition, "contact", || async {
+        let survivor = load(state, principal, update_scope, id).await?;
+        precondition.check(survivor.version)?;
+        let mut markers = Vec::new();
+        for contact in [id, other_id] {
+            let marker = read_marker(state, tenant, contact).await?;
+            if let Some(m) = &marker
+                && !m.is_merge(id, other_id)
+            {
+                return Err(in_progress(contact, m));
+            }
+            markers.push(marker);
+        }
+        let other = match load(state, principal, delete_scope, other_id).await {
+            // Deleted by an earlier run of this very merge, which still holds the survivor.
+            Err(ApiError::NotFound(_)) if markers[0].is_some() => {
+                return Ok(Ok(Taken::OtherGone));
+            }
+            Err(ApiError::NotFound(_)) => {
+                return Err(ApiError::validation(
+                    "other_id",
+                    "is not a contact you may merge",
+                ));
+            }
+            other => other?,
+        };
+        // A merge that cannot end is refused before it takes anything; a repeat of a merge
+        // cut short that can no longer end (other values or rules since) lets go.
+        if let Err(e) = combine(state, principal, (&survivor, &other), take, region).await {
+            if markers.iter().any(Option::is_some) {
+                unmark(state, tenant, id, other_id).await?;
+            }
+            return Err(e);
+        }
+        let mut writes = vec![
+            Write::Check {
+                key: key(tenant, id),
+                condition: Condition::VersionIs(survivor.version),
+            },
+            Write::Check {
+                key: key(tenant, other_id),
+                condition: Condition::VersionIs(other.version),
+            },
+        ];
+        let started_at = rfc3339(state.clock.now());
+        for (contact, marker) in [id, other_id].into_iter().zip(markers) {
+            let version = marker.as_ref().map_or(0, |m| m.version);
+            let next = MergeMarker {
+                survivor_id: id.to_owned(),
+                other_id: other_id.to_owned(),
+                started_at: marker.map_or_else(|| started_at.clone(), |m| m.started_at),
+                version: version + 1,
+            };
+            writes.push(Write::Put {
+                item: crate::table::to_item(&marker_key(tenant, contact), &next)?,
+                condition: Condition::at_version(version),
+            });
+        }
+        Ok(state.table.transact(writes).await.map(|()| Taken::Held))
+    })
+    .await
+}
+
+/// Moves what names contact `from` (timeline, deals, orders with the purchase history,
+/// tasks, tickets, surveys) over to `to`. Repeatable: a merge cut short runs it again.
+/// Documents will move here too once they exist.
+async fn move_linked(
+    state: &AppState,
+    principal: &Principal,
+    from: &str,
+    to: &str,
+) -> Result<(), ApiError> {
+    timeline::move_all(state.table.as_ref(), &principal.tenant, from, to).await?;
+    crate::deals::service::relink(state, principal, RESOURCE, from, to).await?;
+    crate::orders::service::relink(state, principal, RESOURCE, from, to).await?;
+    crate::tasks::service::relink(state, principal, RESOURCE, from, to).await?;
+    crate::tickets::service::relink(state, principal, RESOURCE, from, to).await?;
+    crate::feedback::relink(state, principal, from, to).await?;
+    Ok(())
+}
+
+/// Ends a merge: what was linked to the deleted contact while it was deleted moves too
+/// (a record created during the merge), then both markers go.
+async fn release(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    other_id: &str,
+) -> Result<(), ApiError> {
+    move_linked(state, principal, other_id, id).await?;
+    unmark(state, &principal.tenant, id, other_id).await
+}
+
+/// Removes the markers of the merge of `other_id` into `id`.
+async fn unmark(
+    state: &AppState,
+    tenant: &crate::ids::TenantId,
+    id: &str,
+    other_id: &str,
+) -> Result<(), ApiError> {
+    let writes = [id, other_id]
+        .into_iter()
+        .map(|c| Write::Delete {
+            key: marker_key(tenant, c),
+            condition: Condition::None,
+        })
+        .collect();
+    state.table.transact(writes).await?;
+    Ok(())
+}
+
 /// Merges contact `other_id` into contact `id`: `id` keeps the chosen values and gains
 /// the other's timeline, deals, orders, tasks, tickets and surveys (and, as they
 /// arrive, its documents);
 /// the other is deleted. Needs `update` on `id` and `delete` on the other; both steps are
-/// audited (`contact.merged`, `contact.deleted` with `merged_into`).
+/// audited (`contact.merged`, `contact.deleted` with `merged_into`). Both contacts are
+/// taken (see [`MergeMarker`]) before anything moves, and released at the end.
 pub async fn merge(
     state: &AppState,
     principal: &Principal,
@@ -246,9 +490,29 @@ pub async fn merge(
     let take: BTreeSet<String> = input.take.into_iter().collect();
     let region = phone_region(state, principal).await?;
     let tenant = &principal.tenant;
-    let (result, other) = write_on_version(&precondition, "contact", || async {
+    let other_id = input.other_id.as_str();
+    let scopes = (update_scope, delete_scope);
+    if let Taken::OtherGone = take_both(
+        state,
+        principal,
+        scopes,
+        &precondition,
+        (id, other_id),
+        (&take, &region),
+    )
+    .await?
+    {
+        release(state, principal, id, other_id).await?;
         let survivor = load(state, principal, update_scope, id).await?;
-        let other = match load(state, principal, delete_scope, &input.other_id).await {
+        let defs = fields::service::definitions(state.table.as_ref(), tenant, RESOURCE).await?;
+        return show(principal, &defs, survivor, false);
+    }
+    // Both contacts are ours: what names the other moves first, then the survivor takes
+    // the merged values and the other goes; each step repeatable.
+    move_linked(state, principal, other_id, id).await?;
+    let (result, other) = write_on_version(&Precondition::Any, "contact", || async {
+        let survivor = load(state, principal, update_scope, id).await?;
+        let other = match load(state, principal, delete_scope, other_id).await {
             Err(ApiError::NotFound(_)) => {
                 return Err(ApiError::validation(
                     "other_id",
@@ -257,32 +521,8 @@ pub async fn merge(
             }
             other => other?,
         };
-        let mut next = merged(&survivor, &other, &take);
-        principal.check_writable(RESOURCE, &changed_fields(&survivor, &next))?;
-        let mut errors = Errors::new();
-        normalize_and_check(&mut next, state.clock.now().date(), &region, &mut errors);
-        let defs = fields::prepare(
-            state,
-            tenant,
-            RESOURCE,
-            &[id, &other.id],
-            Some(&survivor.custom),
-            &mut next.custom,
-            &mut errors,
-        )
-        .await?;
-        errors.finish().map_err(ApiError::Validation)?;
-        precondition.check(survivor.version)?;
-
-        // The other's timeline, deals, orders (with its purchase history), tasks, tickets
-        // and surveys first: moving is repeatable, so a merge cut short can be run again.
-        // Documents will move here too once they exist.
-        timeline::move_all(state.table.as_ref(), tenant, &other.id, id).await?;
-        crate::deals::service::relink(state, principal, RESOURCE, &other.id, id).await?;
-        crate::orders::service::relink(state, principal, RESOURCE, &other.id, id).await?;
-        crate::tasks::service::relink(state, principal, RESOURCE, &other.id, id).await?;
-        crate::tickets::service::relink(state, principal, RESOURCE, &other.id, id).await?;
-        crate::feedback::relink(state, principal, &other.id, id).await?;
+        let (mut next, defs) =
+            combine(state, principal, (&survivor, &other), &take, &region).await?;
 
         let now = state.clock.now();
         next.version = survivor.version + 1;
@@ -362,6 +602,7 @@ pub async fn merge(
         }
         other => other?,
     }
+    release(state, principal, id, other_id).await?;
     show(principal, &defs, next, false)
 }
 

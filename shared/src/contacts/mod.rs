@@ -63,6 +63,11 @@ pub struct Phone {
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Set by the server (what a client sends is replaced): the number has a country code
+    /// in use and a plausible length, but libphonenumber's metadata does not know it (it
+    /// lags behind numbering plans). Kept as given, in E.164, rather than refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -441,7 +446,8 @@ pub fn normalize_and_check(
         contact.phones.clear();
     }
     for (i, phone) in contact.phones.iter_mut().enumerate() {
-        errors.phone_e164(&format!("phones[{i}].number"), &mut phone.number, region);
+        phone.unverified =
+            errors.phone_e164(&format!("phones[{i}].number"), &mut phone.number, region);
         errors.opt_text(&format!("phones[{i}].label"), phone.label.as_deref(), 40);
     }
 

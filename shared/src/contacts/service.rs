@@ -117,8 +117,9 @@ pub(super) fn lookup_writes(
     Ok(writes)
 }
 
-/// A contact may only be linked to a company of the caller's tenant.
-async fn check_company(
+/// A contact may only be linked to a company the caller can read (in their scope): one
+/// they cannot see is answered as one that does not exist.
+pub(super) async fn check_company(
     state: &AppState,
     principal: &Principal,
     before: Option<&Contact>,
@@ -131,8 +132,12 @@ async fn check_company(
     if before.and_then(|c| c.company_id.as_ref()) == Some(company) {
         return Ok(());
     }
-    if !companies::service::exists(state.table.as_ref(), &principal.tenant, company).await? {
-        errors.add("company_id", "is not a company of this account");
+    match companies::service::get(state, principal, company).await {
+        Ok(_) => {}
+        Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => {
+            errors.add("company_id", "is not a company you can see");
+        }
+        Err(e) => return Err(e),
     }
     Ok(())
 }
@@ -768,7 +773,15 @@ pub async fn delete(
             None,
         )?);
         writes.extend(entry.writes(&principal.tenant)?);
-        Ok(state.table.transact(writes).await)
+        // Not while a merge holds it: its moves would point at a deleted contact.
+        let check = writes.len();
+        writes.push(super::merge::not_merging(&principal.tenant, id));
+        match state.table.transact(writes).await {
+            Err(crate::table::TableError::ConditionFailed { index }) if index == Some(check) => {
+                Err(super::merge::held())
+            }
+            done => Ok(done),
+        }
     })
     .await
 }

@@ -240,9 +240,7 @@ pub fn normalize_and_check(deal: &mut Deal, errors: &mut Errors) {
                 format!("must be 0 to {MAX_AMOUNT_MINOR}"),
             );
         }
-        if money.currency.len() != 3 || !money.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            errors.add("amount.currency", "must be an ISO 4217 code, like CNY");
-        }
+        errors.currency("amount.currency", &money.currency);
     }
     if let Some(date) = &deal.expected_close_date
         && time::Date::parse(

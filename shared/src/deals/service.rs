@@ -291,6 +291,11 @@ pub async fn create(
         writes.extend(stats::writes(state.table.as_ref(), tenant, None, Some(&deal)).await?);
         writes.push(history_write(tenant, principal, None, &deal, now)?);
         writes.extend(link_writes(tenant, None, Some(&deal))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            None,
+            deal.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,
@@ -512,6 +517,11 @@ pub async fn update(
             writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,
@@ -603,20 +613,34 @@ pub async fn move_out(
         .await?;
     let mut moved = 0;
     for item in page.items {
-        let deal: Deal = from_item(item)?;
-        if !principal.reaches(scope, &deal.owner_id) {
-            continue;
-        }
-        let patch = DealPatch {
-            pipeline_id: Some(Some(to_pipeline.to_owned())),
-            stage_id: Some(Some(to_stage.to_owned())),
-            ..Default::default()
-        };
-        match update(state, principal, &deal.id, Precondition::Any, patch).await {
-            Ok(_) => moved += 1,
-            // Deleted or moved meanwhile.
-            Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+        let mut deal: Deal = from_item(item)?;
+        // Each deal moves on the version seen in the emptied stage: one moved elsewhere
+        // meanwhile (dragged to Won) stays where it was put; one only edited is read again.
+        for _ in 0..crate::records::WRITE_ATTEMPTS {
+            if deal.stage_id != from || !principal.reaches(scope, &deal.owner_id) {
+                break;
+            }
+            let patch = DealPatch {
+                pipeline_id: Some(Some(to_pipeline.to_owned())),
+                stage_id: Some(Some(to_stage.to_owned())),
+                ..Default::default()
+            };
+            let seen = Precondition::OneOf(vec![deal.version]);
+            match update(state, principal, &deal.id, seen, patch).await {
+                Ok(_) => {
+                    moved += 1;
+                    break;
+                }
+                Err(ApiError::PreconditionFailed(_)) => {
+                    match state.table.get(&key(tenant, &deal.id)).await? {
+                        Some(item) => deal = from_item(item)?,
+                        None => break,
+                    }
+                }
+                // Deleted meanwhile.
+                Err(ApiError::NotFound(_)) => break,
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(moved)
@@ -636,7 +660,9 @@ pub struct BoardQuery {
 #[derive(Debug, Serialize)]
 pub struct Amount {
     pub currency: String,
-    pub amount_minor: i64,
+    /// A sum over many records: beyond 64 bits when it must be (JSON numbers have no
+    /// bound of their own).
+    pub amount_minor: i128,
 }
 
 #[derive(Debug, Serialize)]
@@ -728,9 +754,9 @@ pub async fn board(
             amounts: tally
                 .amounts
                 .into_iter()
-                .map(|(currency, amount_minor)| Amount {
+                .map(|(currency, amount)| Amount {
                     currency,
-                    amount_minor,
+                    amount_minor: amount.0,
                 })
                 .collect(),
             deals,

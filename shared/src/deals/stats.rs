@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::Deal;
 use crate::http::ApiError;
 use crate::ids::TenantId;
+use crate::money::Sum;
 use crate::policy::Scope;
 use crate::table::{Condition, Key, Query, Table, Write, from_item, to_item};
 
@@ -23,25 +24,27 @@ use crate::table::{Condition, Key, Query, Table, Write, from_item, to_item};
 pub struct Tally {
     pub count: u64,
     #[serde(default)]
-    pub amounts: BTreeMap<String, i64>,
+    pub amounts: BTreeMap<String, Sum>,
 }
 
 impl Tally {
-    fn add(&mut self, deal: &Deal, sign: i64) {
+    fn add(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
         self.count = self.count.saturating_add_signed(sign);
         if let Some(money) = &deal.amount {
             let total = self.amounts.entry(money.currency.clone()).or_default();
-            *total += sign * money.amount_minor;
-            if *total == 0 {
+            total.add(sign, money.amount_minor, "amount.amount_minor")?;
+            if total.is_zero() {
                 self.amounts.remove(&money.currency);
             }
         }
+        Ok(())
     }
 
     fn merge(&mut self, other: &Tally) {
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         for (currency, amount) in &other.amounts {
-            *self.amounts.entry(currency.clone()).or_default() += amount;
+            let total = self.amounts.entry(currency.clone()).or_default();
+            *total = total.plus(*amount);
         }
     }
 }
@@ -62,13 +65,14 @@ pub struct StageStats {
 }
 
 impl StageStats {
-    fn change(&mut self, deal: &Deal, sign: i64) {
-        self.all.add(deal, sign);
+    fn change(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
+        self.all.add(deal, sign)?;
         let owner = self.owners.entry(deal.owner_id.clone()).or_default();
-        owner.add(deal, sign);
+        owner.add(deal, sign)?;
         if owner.count == 0 && owner.amounts.is_empty() {
             self.owners.remove(&deal.owner_id);
         }
+        Ok(())
     }
 
     /// The totals over the deals `scope` lets the caller (`user_id`, `team`) see.
@@ -182,7 +186,7 @@ pub async fn writes(
         if sign > 0 && stats.removed {
             return Err(stage_removed());
         }
-        stats.change(deal, sign);
+        stats.change(deal, sign)?;
     }
     let unchanged = before.zip(after).is_some_and(|(b, a)| {
         place(b) == place(a) && b.amount == a.amount && b.owner_id == a.owner_id

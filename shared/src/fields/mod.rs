@@ -176,16 +176,17 @@ fn check_value(def: &FieldDef, path: &str, value: &mut Value, errors: &mut Error
         (Kind::Text, Value::String(s)) => {
             let trimmed = s.trim().to_owned();
             *s = trimmed;
-            !s.is_empty() && s.chars().count() <= MAX_TEXT
+            crate::validation::has_visible(s) && s.chars().count() <= MAX_TEXT
         }
         (Kind::Number, Value::Number(n)) => n.as_f64().is_some_and(|f| f.is_finite()),
         (Kind::Money, Value::Object(m)) => {
             let amount = m.get("amount_minor").and_then(Value::as_i64);
             let currency = m.get("currency").and_then(Value::as_str);
             m.len() == 2
-                && amount.is_some_and(|a| a.abs() <= crate::companies::MAX_AMOUNT_MINOR)
-                && currency
-                    .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+                && amount.is_some_and(|a| {
+                    a.unsigned_abs() <= crate::companies::MAX_AMOUNT_MINOR.unsigned_abs()
+                })
+                && currency.is_some_and(crate::validation::is_currency)
         }
         (Kind::Date, Value::String(s)) => {
             time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
@@ -212,7 +213,9 @@ fn expected(def: &FieldDef) -> String {
     match def.kind {
         Kind::Text => format!("must be text of 1 to {MAX_TEXT} characters"),
         Kind::Number => "must be a number".into(),
-        Kind::Money => "must be {amount_minor, currency} (ISO 4217, upper case)".into(),
+        Kind::Money => {
+            "must be {amount_minor, currency} (the ISO 4217 code of a currency in use)".into()
+        }
         Kind::Date => "must be a date, YYYY-MM-DD".into(),
         Kind::Boolean => "must be true or false".into(),
         Kind::SingleSelect => format!("must be one of: {}", def.options.join(", ")),

@@ -207,12 +207,28 @@ impl crate::records::Owned for Order {
 impl Order {
     /// Sums the lines into the order's totals; false when the total is too large.
     pub fn total_up(&mut self) -> bool {
-        let sum = |f: fn(&Line) -> i64| self.lines.iter().map(f).sum::<i64>();
-        self.amount_minor = sum(|l| l.amount_minor);
-        self.discount_minor = sum(|l| l.discount_minor);
-        self.tax_minor = sum(|l| l.tax_minor);
-        self.total_minor = sum(|l| l.total_minor);
-        self.amount_minor <= MAX_AMOUNT_MINOR && self.total_minor <= MAX_AMOUNT_MINOR
+        // Summed wide, then bounded: the order's amounts are what a business can have.
+        let sum = |f: fn(&Line) -> i64| {
+            let wide: i128 = self.lines.iter().map(|l| i128::from(f(l))).sum();
+            i64::try_from(wide)
+                .ok()
+                .filter(|s| s.abs() <= MAX_AMOUNT_MINOR)
+        };
+        match (
+            sum(|l| l.amount_minor),
+            sum(|l| l.discount_minor),
+            sum(|l| l.tax_minor),
+            sum(|l| l.total_minor),
+        ) {
+            (Some(amount), Some(discount), Some(tax), Some(total)) => {
+                self.amount_minor = amount;
+                self.discount_minor = discount;
+                self.tax_minor = tax;
+                self.total_minor = total;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Stamps the time the order reached its status (first time only).

@@ -64,7 +64,7 @@ fn link_writes(
 pub struct Purchases {
     pub order_count: u64,
     /// Totals per currency, minor units.
-    pub lifetime: BTreeMap<String, i64>,
+    pub lifetime: BTreeMap<String, crate::money::Sum>,
     /// Orders per currency (for averages).
     #[serde(default)]
     pub counts: BTreeMap<String, u64>,
@@ -74,7 +74,8 @@ pub struct Purchases {
     pub version: u64,
 }
 
-fn purchases_key(tenant: &TenantId, resource: &str, id: &str) -> Key {
+/// Where the purchase history of `resource` record `id` is kept.
+pub fn purchases_key(tenant: &TenantId, resource: &str, id: &str) -> Key {
     Key::new(tenant.pk(&format!("purchases#{resource}")), id)
 }
 
@@ -117,8 +118,9 @@ async fn purchase_writes(
             }
             let (p, recompute) = touched.get_mut(&at).expect("inserted above");
             p.order_count = p.order_count.saturating_add_signed(sign);
-            *p.lifetime.entry(order.currency.clone()).or_default() += sign * order.total_minor;
-            p.lifetime.retain(|_, v| *v != 0);
+            let total = p.lifetime.entry(order.currency.clone()).or_default();
+            total.add(sign, order.total_minor, "lines")?;
+            p.lifetime.retain(|_, v| !v.is_zero());
             let n = p.counts.entry(order.currency.clone()).or_default();
             *n = n.saturating_add_signed(sign);
             p.counts.retain(|_, n| *n != 0);
@@ -258,7 +260,7 @@ async fn build_lines(
         // At most 500 characters as sent; not blank.
         let sent = description.chars().count();
         let description = description.trim().to_owned();
-        if description.is_empty() || sent > 500 {
+        if !crate::validation::has_visible(&description) || sent > 500 {
             errors.add(
                 at("description"),
                 "must be 1 to 500 characters (or a product)",
@@ -308,10 +310,10 @@ async fn build_lines(
         }
     }
     let currency = currency.unwrap_or_default();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !crate::validation::is_currency(&currency) {
         errors.add(
             "currency",
-            "must be an ISO 4217 code, like CNY (or come from a product)",
+            "must be the ISO 4217 code of a currency in use, like CNY (or come from a product)",
         );
     }
     Ok((lines, currency))
@@ -538,6 +540,11 @@ pub async fn create(
         }
         writes.extend(purchase_writes(state, tenant, None, Some(&order)).await?);
         writes.extend(link_writes(tenant, None, Some(&order))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            None,
+            order.contact_id.as_deref(),
+        ));
         writes.extend(timeline_writes(tenant, &order, now, &entry)?);
         writes.extend(entry.writes(tenant)?);
         match state.table.transact(writes).await {
@@ -756,6 +763,11 @@ pub async fn update(
         }];
         writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         if moved {
             writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
@@ -888,13 +900,13 @@ pub async fn purchases(
         p.lifetime
             .iter()
             .map(|(currency, total)| {
-                let count = p.counts.get(currency).copied().unwrap_or(1).max(1) as i64;
+                let count = i128::from(p.counts.get(currency).copied().unwrap_or(1).max(1));
                 crate::deals::service::Amount {
                     currency: currency.clone(),
                     amount_minor: if average {
-                        (total + count / 2) / count
+                        (total.0 + count / 2) / count
                     } else {
-                        *total
+                        total.0
                     },
                 }
             })

@@ -178,6 +178,11 @@ pub async fn create(
     }];
     writes.extend(reminders::queue_writes(tenant, None, Some(&task))?);
     writes.extend(link_writes(tenant, None, Some(&task))?);
+    writes.extend(crate::contacts::merge::link_holds(
+        tenant,
+        None,
+        task.contact_id.as_deref(),
+    ));
     writes.extend(entry.writes(tenant)?);
     state.table.transact(writes).await?;
     show(principal, &task)
@@ -381,6 +386,11 @@ pub async fn update(
             Some(&next),
         )?);
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         writes.extend(entry.writes(tenant)?);
         Ok(state.table.transact(writes).await.map(|()| next))
     })

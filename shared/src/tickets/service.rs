@@ -402,6 +402,11 @@ pub async fn create_ticket(
         writes.extend(history_writes(tenant, principal, None, &ticket, now)?);
         writes.extend(sla::queue_writes(tenant, None, Some(&ticket))?);
         writes.extend(link_writes(tenant, None, Some(&ticket))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            None,
+            ticket.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,
@@ -679,6 +684,11 @@ pub async fn update(
         )?);
         writes.extend(sla::queue_writes(tenant, Some(&current), Some(&next))?);
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
+        writes.extend(crate::contacts::merge::link_holds(
+            tenant,
+            current.contact_id.as_deref(),
+            next.contact_id.as_deref(),
+        ));
         writes.extend(fields::unique_writes(
             tenant,
             RESOURCE,

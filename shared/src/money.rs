@@ -1,0 +1,92 @@
+//! Sums of money. Every amount is bounded where it enters (|amount| <= 10^15 minor
+//! units, [`crate::companies::MAX_AMOUNT_MINOR`]), but a sum over many records (a
+//! purchase history, a board stage's total) is not: sums are `i128`, added with checks,
+//! and stored as a JSON number while they fit an `i64` and as a decimal string beyond
+//! (the table's items are JSON, whose numbers the library keeps within 64 bits).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::http::ApiError;
+
+/// A sum of amounts in minor units of one currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sum(pub i128);
+
+impl Sum {
+    /// Adds `sign` × `amount`; a sum that cannot be represented is a problem naming
+    /// `field`, never a panic or a wrapped number (unreachable with bounded amounts,
+    /// short of 10^23 records).
+    pub fn add(&mut self, sign: i64, amount: i64, field: &str) -> Result<(), ApiError> {
+        self.0 = i128::from(sign)
+            .checked_mul(i128::from(amount))
+            .and_then(|a| self.0.checked_add(a))
+            .ok_or_else(|| too_large(field))?;
+        Ok(())
+    }
+
+    /// Adds another sum for a view (a team's share of a stage); saturates rather than
+    /// fail a read.
+    pub fn plus(self, other: Sum) -> Sum {
+        Sum(self.0.saturating_add(other.0))
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// The problem answered when a write would make a total too large to represent.
+pub fn too_large(field: &str) -> ApiError {
+    ApiError::validation(
+        field,
+        "would make a total (a purchase history, a stage's amount) too large to represent",
+    )
+}
+
+impl Serialize for Sum {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(self.0) {
+            Ok(small) => serializer.serialize_i64(small),
+            Err(_) => serializer.serialize_str(&self.0.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Sum {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Number(i64),
+            Text(String),
+        }
+        match Stored::deserialize(deserializer)? {
+            Stored::Number(n) => Ok(Sum(n.into())),
+            Stored::Text(s) => s.parse().map(Sum).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_beyond_64_bits_are_kept_exactly_and_read_back() {
+        let mut sum = Sum::default();
+        for _ in 0..20_000 {
+            sum.add(1, crate::companies::MAX_AMOUNT_MINOR, "amount")
+                .unwrap();
+        }
+        assert_eq!(sum.0, 20_000 * 1_000_000_000_000_000i128);
+        let stored = serde_json::to_value(sum).unwrap();
+        assert_eq!(stored, serde_json::json!("20000000000000000000"));
+        assert_eq!(serde_json::from_value::<Sum>(stored).unwrap(), sum);
+        let small = serde_json::to_value(Sum(42)).unwrap();
+        assert_eq!(small, serde_json::json!(42));
+        assert_eq!(serde_json::from_value::<Sum>(small).unwrap(), Sum(42));
+        let mut top = Sum(i128::MAX);
+        assert!(top.add(1, 1, "amount").is_err());
+        assert_eq!(top, Sum(i128::MAX), "a failed add changes nothing");
+    }
+}
