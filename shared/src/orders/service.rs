@@ -608,6 +608,15 @@ pub async fn list(
     query: OrderQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("status", "status", query.status.is_some()),
+            ("owner_id", "owner_id", query.owner_id.is_some()),
+            ("contact_id", "contact_id", query.contact_id.is_some()),
+            ("company_id", "company_id", query.company_id.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let params = ListParams {
         limit: query.limit,

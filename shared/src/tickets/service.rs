@@ -481,6 +481,20 @@ pub async fn list(
     query: TicketQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("status", "status", query.status.is_some()),
+            ("assignee_id", "assignee_id", query.assignee_id.is_some()),
+            ("team_id", "team_id", query.team_id.is_some()),
+            ("priority", "priority", query.priority.is_some()),
+            ("channel", "channel", query.channel.is_some()),
+            ("category", "category", query.category.is_some()),
+            ("tag", "tags", query.tag.is_some()),
+            ("contact_id", "contact_id", query.contact_id.is_some()),
+            ("company_id", "company_id", query.company_id.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let params = ListParams {
         limit: query.limit,
