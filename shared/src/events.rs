@@ -133,7 +133,7 @@ fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
             .map(|(field, change)| (field.clone(), change.before.clone()))
             .collect()
     });
-    let owner_id = entry.snapshot.as_ref().and_then(crate::policy::owner_of);
+    let owner_id = entry.owner_id.clone();
     Some(Event {
         id: new_id(PREFIX),
         owner_id,

@@ -778,7 +778,12 @@ pub async fn history(
     let list_id = format!("{}/ticket-history/{id}", principal.tenant);
     let query = Query::partition(history_pk(&principal.tenant, id));
     let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
-    let data = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    let changes: Vec<TicketChange> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    // Changes of a field the caller's role hides (or masks) are left out.
+    let data = changes
+        .into_iter()
+        .filter(|c| principal.sees_field(RESOURCE, &c.field))
+        .collect();
     Ok(ListPage { data, next_cursor })
 }
 
