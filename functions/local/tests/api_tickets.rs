@@ -826,3 +826,75 @@ async fn sending_a_ticket_to_a_team_is_assigning_it() {
         .await;
     assert_eq!(routed.ok(201)["assignee_id"], first.user_id.as_str());
 }
+
+#[tokio::test]
+async fn a_role_that_hides_or_masks_ticket_fields_cannot_filter_by_them_nor_see_them_in_the_history()
+ {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let ticket = app
+        .post(
+            "/v1/tickets",
+            Some(admin),
+            json!({"subject": "Refund", "priority": "high", "category": "billing",
+                   "tags": ["vip"]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let path = format!("/v1/tickets/{}", id(&ticket));
+    app.patch(&path, admin, json!({"priority": "low", "status": "open"}))
+        .await
+        .ok(200);
+    let role = app
+        .create_role(
+            admin,
+            "Ticket glance",
+            json!({"tickets": {"actions": ["read"], "scope": "all",
+                               "fields": {"priority": "hidden", "category": "masked",
+                                          "tags": "hidden"}}}),
+        )
+        .await;
+    let viewer = app.add_user(admin, &[&role]).await;
+    let v = &viewer.access_token;
+    for (query, param) in [
+        ("priority=low", "priority"),
+        ("category=billing", "category"),
+        ("tag=vip", "tag"),
+    ] {
+        let refused = app.get(&format!("/v1/tickets?{query}"), v).await;
+        refused.problem(403, "hidden-field");
+        assert_eq!(
+            refused.body["errors"][0]["field"], param,
+            "{:?}",
+            refused.body
+        );
+        assert_eq!(
+            data(
+                app.get(&format!("/v1/tickets?{query}"), admin)
+                    .await
+                    .ok(200)
+            )
+            .len(),
+            1
+        );
+    }
+    assert_eq!(
+        data(app.get("/v1/tickets?status=open", v).await.ok(200)).len(),
+        1
+    );
+
+    // The history leaves out changes of the hidden priority, not the others.
+    let fields = |page: &Value| -> Vec<String> {
+        data(page)
+            .iter()
+            .map(|c| c["field"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen = fields(app.get(&format!("{path}/history"), v).await.ok(200));
+    assert!(!seen.contains(&"priority".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"status".to_owned()), "{seen:?}");
+    let all = fields(app.get(&format!("{path}/history"), admin).await.ok(200));
+    assert!(all.contains(&"priority".to_owned()), "{all:?}");
+}
