@@ -412,10 +412,29 @@ impl Entry {
         };
         let before = reader.sees(&self.resource, owner.as_deref(), &side(|c| &c.before));
         let after = reader.sees(&self.resource, owner.as_deref(), &side(|c| &c.after));
-        let (Some(before), Some(after)) = (before, after) else {
+        let (Some(mut before), Some(mut after)) = (before, after) else {
             self.changes.clear();
             return self;
         };
+        // The log holds sensitive values as keyed fingerprints (a change shows, the value
+        // does not): where the reader's view keeps such a field, the fingerprint stays.
+        for spec in crate::policy::fields_of(&self.resource)
+            .iter()
+            .filter(|f| f.sensitive)
+        {
+            if let Some(change) = self.changes.get(spec.name) {
+                for (side, value) in [(&mut before, &change.before), (&mut after, &change.after)] {
+                    let print = value
+                        .as_str()
+                        .is_some_and(|v| v.starts_with("fingerprint:"));
+                    if let Some(shown) = side.get_mut(spec.name)
+                        && print
+                    {
+                        *shown = value.clone();
+                    }
+                }
+            }
+        }
         self.changes = self
             .changes
             .keys()
