@@ -296,16 +296,6 @@ pub async fn list(
     Ok(ListPage { data, next_cursor })
 }
 
-/// The field of a related record that its timeline entries' subject shows.
-fn subject_field(resource: &str) -> Option<&'static str> {
-    match resource {
-        "deals" => Some("title"),
-        "tickets" => Some("subject"),
-        "orders" => Some("number"),
-        _ => None,
-    }
-}
-
 /// `entry` of a timeline of `resource` as `principal` may see it, if at all.
 fn shown(principal: &Principal, resource: &str, mut entry: TimelineEntry) -> Option<TimelineEntry> {
     let owner = entry.owner_id.take();
@@ -314,18 +304,10 @@ fn shown(principal: &Principal, resource: &str, mut entry: TimelineEntry) -> Opt
         .clone()
         .unwrap_or_else(|| resource.to_owned());
     if entry.resource.is_some() {
-        let field = subject_field(&about);
-        let mut record = serde_json::Map::new();
-        if let (Some(field), Some(subject)) = (field, &entry.subject) {
-            record.insert(field.to_owned(), subject.clone().into());
-        }
-        let seen = principal.sees(&about, owner.as_deref(), &record.into())?;
-        if let Some(field) = field {
-            entry.subject = seen
-                .get(field)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned);
-        }
+        let title = entry.subject.take().unwrap_or_default();
+        entry.subject = principal
+            .sees_title(&about, owner.as_deref(), &title)?
+            .filter(|t| !t.is_empty());
     }
     entry
         .fields

@@ -38,7 +38,38 @@ pub fn owner_of(record: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The field of `resource` that names one of its records in a line of text (a timeline
+/// entry, a notification).
+fn title_field(resource: &str) -> Option<&'static str> {
+    match resource {
+        "deals" | "tasks" => Some("title"),
+        "tickets" => Some("subject"),
+        "orders" => Some("number"),
+        _ => None,
+    }
+}
+
 impl Principal {
+    /// `title`, a line naming a record of `resource` owned by `owner_id` (by its title,
+    /// subject or number), as the caller may see it: `None` if they may not read the
+    /// record, `Some(None)` if their role hides the field it shows, else the line
+    /// (masked if their role masks that field).
+    pub fn sees_title(
+        &self,
+        resource: &str,
+        owner_id: Option<&str>,
+        title: &str,
+    ) -> Option<Option<String>> {
+        let Some(field) = title_field(resource) else {
+            return self
+                .may_read(resource, owner_id)
+                .then(|| Some(title.to_owned()));
+        };
+        let record = serde_json::json!({ field: title });
+        let seen = self.sees(resource, owner_id, &record)?;
+        Some(seen.get(field).and_then(Value::as_str).map(str::to_owned))
+    }
+
     /// Whether the caller may read a record of `resource` owned by `owner_id` (`None`
     /// when the owner is not known: then only an `all` scope reaches it).
     pub fn may_read(&self, resource: &str, owner_id: Option<&str>) -> bool {
