@@ -711,8 +711,27 @@ async fn a_role_that_hides_deal_fields_cannot_filter_by_them_nor_read_them_in_hi
         stage(&stages, "Proposal")
     );
 
+    // A board would place each deal in its hidden stage.
+    let refused = app.get(&format!("/v1/pipelines/{pipeline}/board"), v).await;
+    refused.problem(403, "hidden-field");
+    assert_eq!(refused.body["errors"][0]["field"], "stage_id");
+
     // Board totals of a hidden amount are left out; counts stay.
-    let board = app.get(&format!("/v1/pipelines/{pipeline}/board"), v).await;
+    let role = app
+        .create_role(
+            admin,
+            "No amounts",
+            json!({"deals": {"actions": ["read"], "scope": "all",
+                             "fields": {"amount": "hidden"}}}),
+        )
+        .await;
+    let viewer = app.add_user(admin, &[&role]).await;
+    let board = app
+        .get(
+            &format!("/v1/pipelines/{pipeline}/board"),
+            &viewer.access_token,
+        )
+        .await;
     let column = board_stage(board.ok(200), stage(&stages, "Proposal"));
     assert_eq!(column["count"], 1);
     assert_eq!(column["amounts"], json!([]));

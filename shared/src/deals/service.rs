@@ -697,6 +697,8 @@ pub async fn board(
     query: BoardQuery,
 ) -> Result<Board, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    // A board places each deal in its stage's column: it would show a hidden stage.
+    principal.check_filters(RESOURCE, &[("stage_id", "stage_id", true)])?;
     let tenant = &principal.tenant;
     let pipeline = pipelines::service::find(state.table.as_ref(), tenant, pipeline_id)
         .await?
