@@ -104,6 +104,9 @@ pub struct Entry {
     pub request_id: Option<String>,
     pub ip: String,
     pub user_agent: Option<String>,
+    /// The owner of the changed record, for readers' scopes. Stored, never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     /// The whole record after the change (before it, for a deletion): what the change's
     /// event carries. Not part of the entry itself.
     #[serde(skip)]
@@ -135,6 +138,7 @@ impl Entry {
             request_id: request.request_id.clone(),
             ip: request.ip.clone(),
             user_agent: request.user_agent.clone(),
+            owner_id: None,
             snapshot: None,
             is_update: false,
         }
@@ -185,6 +189,7 @@ impl Entry {
         self.snapshot = after
             .or(before)
             .and_then(|record| serde_json::to_value(record).ok());
+        self.owner_id = self.snapshot.as_ref().and_then(crate::policy::owner_of);
         self
     }
 
@@ -382,9 +387,71 @@ pub async fn list(
     )
     .await?;
     Ok(ListPage {
-        data,
+        data: data.into_iter().map(|e| e.view(principal)).collect(),
         next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
     })
+}
+
+impl Entry {
+    /// The entry as `reader` may see it: the before and after of a record's fields pass
+    /// through their view of that record (hidden fields left out, masked ones masked);
+    /// for a record they may not read (no permission, or outside their scope) only who
+    /// did what, when, to which id remains.
+    pub fn view(mut self, reader: &Principal) -> Entry {
+        let owner = self.owner_id.take();
+        if self.changes.is_empty() {
+            return self;
+        }
+        let side = |pick: fn(&Change) -> &Value| -> Value {
+            Value::Object(
+                self.changes
+                    .iter()
+                    .map(|(field, change)| (field.clone(), pick(change).clone()))
+                    .collect(),
+            )
+        };
+        let before = reader.sees(&self.resource, owner.as_deref(), &side(|c| &c.before));
+        let after = reader.sees(&self.resource, owner.as_deref(), &side(|c| &c.after));
+        let (Some(mut before), Some(mut after)) = (before, after) else {
+            self.changes.clear();
+            return self;
+        };
+        // The log holds sensitive values as keyed fingerprints (a change shows, the value
+        // does not): where the reader's view keeps such a field, the fingerprint stays.
+        for spec in crate::policy::fields_of(&self.resource)
+            .iter()
+            .filter(|f| f.sensitive)
+        {
+            if let Some(change) = self.changes.get(spec.name) {
+                for (side, value) in [(&mut before, &change.before), (&mut after, &change.after)] {
+                    let print = value
+                        .as_str()
+                        .is_some_and(|v| v.starts_with("fingerprint:"));
+                    if let Some(shown) = side.get_mut(spec.name)
+                        && print
+                    {
+                        *shown = value.clone();
+                    }
+                }
+            }
+        }
+        self.changes = self
+            .changes
+            .keys()
+            .filter(|f| before.contains_key(*f) || after.contains_key(*f))
+            .map(|f| {
+                let value = |side: &Map<String, Value>| side.get(f).cloned().unwrap_or(Value::Null);
+                (
+                    f.clone(),
+                    Change {
+                        before: value(&before),
+                        after: value(&after),
+                    },
+                )
+            })
+            .collect();
+        self
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::clock::millis_key;
 use crate::http::cursor::{ListPage, ListParams};
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, new_id};
-use crate::policy::{Action, Scope};
+use crate::policy::Action;
 use crate::table::{Condition, Key, Query, SortKey, TableError, Write, query_filtered, to_item};
 
 pub const PREFIX: &str = "evt";
@@ -30,16 +30,16 @@ pub const RETENTION_DAYS: i64 = 30;
 /// The global outbox of events not yet handed to the webhook dispatcher.
 pub const OUTBOX: &str = "G#outbox";
 
-/// The audit resources whose changes are events, with the resource whose `read`
-/// permission shows them.
-const SOURCES: &[(&str, &str)] = &[
-    ("contacts", "contacts"),
-    ("companies", "companies"),
-    ("deals", "deals"),
-    ("tasks", "tasks"),
-    ("orders", "orders"),
-    ("products", "orders"),
-    ("tickets", "tickets"),
+/// The audit resources whose changes are events (who may read them:
+/// [`crate::policy::read_resource`]).
+const SOURCES: &[&str] = &[
+    "contacts",
+    "companies",
+    "deals",
+    "tasks",
+    "orders",
+    "products",
+    "tickets",
 ];
 
 /// Audit actions that record a look, not a change.
@@ -122,7 +122,7 @@ pub fn writes_for(tenant: &TenantId, entry: &Entry) -> Result<Vec<Write>, TableE
 }
 
 fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
-    if !SOURCES.iter().any(|(r, _)| *r == entry.resource) || !is_change(&entry.action) {
+    if !SOURCES.contains(&entry.resource.as_str()) || !is_change(&entry.action) {
         return None;
     }
     let resource_id = entry.resource_id.clone()?;
@@ -133,12 +133,7 @@ fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
             .map(|(field, change)| (field.clone(), change.before.clone()))
             .collect()
     });
-    let owner_id = entry.snapshot.as_ref().and_then(|record| {
-        ["owner_id", "assignee_id", "created_by"]
-            .iter()
-            .find_map(|field| record.get(*field).and_then(Value::as_str))
-            .map(str::to_owned)
-    });
+    let owner_id = entry.owner_id.clone();
     Some(Event {
         id: new_id(PREFIX),
         owner_id,
@@ -156,49 +151,20 @@ fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
     })
 }
 
-/// The resource whose `read` permission shows events of `resource`.
-fn read_resource(resource: &str) -> &str {
-    SOURCES
-        .iter()
-        .find(|(r, _)| *r == resource)
-        .map_or(resource, |(_, read)| read)
-}
-
 impl Event {
     /// The event as `reader` may see it: `None` when they may not read the record (no
     /// `read` on its kind, or it is outside their scope), else with their field rules
-    /// applied to `data` and `previous` and every sensitive value masked whole.
+    /// applied to `data` and `previous` (see [`Principal::sees`]).
     pub fn view(&self, reader: &Principal) -> Option<Event> {
-        let scope = reader
-            .permissions
-            .allows(read_resource(&self.resource), Action::Read)?;
-        if scope != Scope::All && !reader.reaches(scope, self.owner_id.as_deref()?) {
-            return None;
-        }
-        let shown = |value: &Value| -> Option<Value> {
-            let mut value = value.clone();
-            if let Some(map) = value.as_object_mut() {
-                for spec in crate::policy::fields_of(&self.resource) {
-                    if spec.sensitive
-                        && let Some(v) = map.get_mut(spec.name)
-                        && !v.is_null()
-                    {
-                        *v = Value::String("****".into());
-                    }
-                }
-            }
-            reader
-                .view(&self.resource, &value, false)
-                .ok()
-                .map(|view| Value::Object(view.body))
-        };
+        let owner = self.owner_id.as_deref();
         let mut event = self.clone();
-        if event.data.is_object() {
-            event.data = shown(&self.data)?;
-        }
+        event.data = match &self.data {
+            Value::Object(_) => Value::Object(reader.sees(&self.resource, owner, &self.data)?),
+            _ if reader.may_read(&self.resource, owner) => self.data.clone(),
+            _ => return None,
+        };
         if let Some(previous) = &self.previous {
-            event.previous =
-                shown(&Value::Object(previous.clone())).and_then(|v| v.as_object().cloned());
+            event.previous = reader.sees(&self.resource, owner, &Value::Object(previous.clone()));
         }
         Some(event)
     }

@@ -19,6 +19,7 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::{ApiError, Principal};
 use crate::jobs::{self, Job, Kind, Status, Step};
 use crate::policy::{Action, Permissions, View};
+use crate::spreadsheet::neutralise;
 
 /// Records read per step (and per part file).
 const PAGE: u32 = 200;
@@ -386,18 +387,20 @@ pub async fn step(
             // A BOM, so spreadsheet programs read the UTF-8 (Chinese names) right.
             let mut out = b"\xEF\xBB\xBF".to_vec();
             writer
-                .write_record(&columns)
+                .write_record(columns.iter().map(|c| neutralise(c.clone())))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             for record in &all {
                 let row: Vec<String> = columns
                     .iter()
                     .map(|c| match c.strip_prefix("custom.") {
-                        Some(key) => record
-                            .get("custom")
-                            .and_then(|m| m.get(key))
-                            .map(cell)
-                            .unwrap_or_default(),
-                        None => record.get(c).map(cell).unwrap_or_default(),
+                        Some(key) => record.get("custom").and_then(|m| m.get(key)),
+                        None => record.get(c),
+                    })
+                    .map(|value| match value {
+                        None => String::new(),
+                        // A number is never read as a formula (`-5` is minus five).
+                        Some(n @ Value::Number(_)) => n.to_string(),
+                        Some(other) => neutralise(cell(other)),
                     })
                     .collect();
                 writer

@@ -36,6 +36,7 @@ pub mod products;
 pub mod records;
 pub mod reminders;
 pub mod search;
+pub mod spreadsheet;
 pub mod state;
 pub mod table;
 pub mod tasks;

@@ -113,9 +113,32 @@ pub async fn list(
     )
     .await?;
     Ok(ListPage {
-        data,
+        data: data.into_iter().map(|n| n.view(principal)).collect(),
         next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
     })
+}
+
+impl Notification {
+    /// The notification as its user may see it now: its title names a record (a ticket's
+    /// subject, a task's title), which passes through their view of that record (it was
+    /// given to them, so it counts as theirs); a title they may no longer see gives way
+    /// to a plain one.
+    fn view(mut self, principal: &Principal) -> Self {
+        let seen = principal
+            .sees_title(&self.resource, Some(&principal.user_id), &self.title)
+            .flatten();
+        self.title = seen.unwrap_or_else(|| {
+            match self.kind {
+                NotificationKind::TaskReminder => "A task is due",
+                NotificationKind::FollowUpTask => "A follow-up task was made for you",
+                NotificationKind::TicketAssigned => "A ticket was given to you",
+                NotificationKind::SlaBreached => "A ticket missed a service level target",
+                NotificationKind::WebhookDisabled => "A webhook was disabled",
+            }
+            .to_owned()
+        });
+        self
+    }
 }
 
 /// Marks one of the caller's notifications read (again is fine).
@@ -149,6 +172,7 @@ pub async fn mark_read(
         },
     )
     .await
+    .map(|n| n.view(principal))
 }
 
 /// Most notifications one call marks read (call again for more).

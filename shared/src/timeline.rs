@@ -67,6 +67,10 @@ pub struct TimelineEntry {
     pub resource: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
+    /// For changes of a related record: its owner, for the reader's scope. Stored, never
+    /// shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     pub created_at: String,
 }
 
@@ -125,6 +129,7 @@ pub fn change(
         fields: audit.changes.keys().cloned().collect(),
         resource: None,
         record_id: None,
+        owner_id: None,
         created_at: rfc3339(at),
     };
     write(tenant, record_id, at, &entry)
@@ -152,6 +157,7 @@ pub fn related(
         fields: audit.changes.keys().cloned().collect(),
         resource: Some(audit.resource.clone()),
         record_id: audit.resource_id.clone(),
+        owner_id: audit.owner_id.clone(),
         created_at: rfc3339(at),
     };
     write(tenant, record_id, at, &entry)
@@ -250,6 +256,7 @@ pub async fn log(
         fields: Vec::new(),
         resource: None,
         record_id: None,
+        owner_id: None,
         created_at: rfc3339(now),
     };
     let audit = Entry::by(principal, now, "activity.logged", resource, Some(record_id))
@@ -265,7 +272,10 @@ pub async fn log(
 }
 
 /// The timeline of `record_id` (whose existence and scope the caller checked), newest
-/// first; fields the caller's role hides are left out of change entries.
+/// first, as the caller may see it: fields their role hides are left out of change
+/// entries, and an entry about a related record (a deal, a ticket, an order) passes
+/// through their view of that record (left out if they may not read it; its title
+/// hidden or masked as their role has it).
 pub async fn list(
     state: &AppState,
     principal: &Principal,
@@ -276,15 +286,31 @@ pub async fn list(
     let list_id = format!("{}/timeline/{record_id}", principal.tenant);
     let query = Query::partition(pk(&principal.tenant, record_id)).descending();
     let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
-    let data = items
-        .into_iter()
-        .map(|item| {
-            let mut entry: TimelineEntry = from_item(item)?;
-            entry.fields.retain(|f| {
-                principal.permissions.field_rule(resource, f) != Some(FieldRule::Hidden)
-            });
-            Ok(entry)
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    let mut data = Vec::with_capacity(items.len());
+    for item in items {
+        let entry: TimelineEntry = from_item(item)?;
+        if let Some(entry) = shown(principal, resource, entry) {
+            data.push(entry);
+        }
+    }
     Ok(ListPage { data, next_cursor })
+}
+
+/// `entry` of a timeline of `resource` as `principal` may see it, if at all.
+fn shown(principal: &Principal, resource: &str, mut entry: TimelineEntry) -> Option<TimelineEntry> {
+    let owner = entry.owner_id.take();
+    let about = entry
+        .resource
+        .clone()
+        .unwrap_or_else(|| resource.to_owned());
+    if entry.resource.is_some() {
+        let title = entry.subject.take().unwrap_or_default();
+        entry.subject = principal
+            .sees_title(&about, owner.as_deref(), &title)?
+            .filter(|t| !t.is_empty());
+    }
+    entry
+        .fields
+        .retain(|f| principal.permissions.field_rule(&about, f) != Some(FieldRule::Hidden));
+    Some(entry)
 }

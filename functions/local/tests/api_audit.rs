@@ -184,3 +184,98 @@ async fn another_tenants_log_is_out_of_reach_and_no_route_alters_it() {
         .await
         .problem(401, "unauthenticated");
 }
+
+#[tokio::test]
+async fn entries_show_before_and_after_as_the_reader_may_see_the_record() {
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let admin = &t.access_token;
+    let contact = app
+        .create_contact(
+            admin,
+            json!({"name": "Ada", "notes": "owes us", "title": "Chief Executive"}),
+        )
+        .await;
+    let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
+    app.patch(
+        &path,
+        admin,
+        json!({"notes": "paid up", "title": "Chief Technology Officer"}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        "/v1/deals",
+        Some(admin),
+        json!({"title": "Secret merger", "amount": {"amount_minor": 100, "currency": "CNY"}}),
+    )
+    .await
+    .ok(201);
+    let updated = |page: &Value| -> Value {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "contact.updated")
+            .unwrap()["changes"]
+            .clone()
+    };
+    let deal_created = |page: &Value| -> Value {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "deal.created")
+            .unwrap()
+            .clone()
+    };
+    let all = app.get("/v1/audit", admin).await;
+    assert_eq!(
+        updated(all.ok(200)),
+        json!({"notes": {"before": "owes us", "after": "paid up"},
+               "title": {"before": "Chief Executive", "after": "Chief Technology Officer"}})
+    );
+    assert_eq!(
+        deal_created(&all.body)["changes"]["title"]["after"],
+        "Secret merger"
+    );
+
+    // An auditor whose role hides notes, masks titles and does not read deals.
+    let auditor = app
+        .create_role(
+            admin,
+            "Auditor",
+            json!({"audit": {"actions": ["read"], "scope": "all"},
+                   "contacts": {"actions": ["read"], "scope": "all",
+                                "fields": {"notes": "hidden", "title": "masked"}}}),
+        )
+        .await;
+    let auditor = app.add_user(admin, &[&auditor]).await;
+    let page = app.get("/v1/audit", &auditor.access_token).await;
+    assert_eq!(
+        updated(page.ok(200)),
+        json!({"title": {"before": "****tive", "after": "****icer"}})
+    );
+    let deal = deal_created(&page.body);
+    assert_eq!(
+        deal["changes"],
+        json!({}),
+        "no deal data for a role without deals"
+    );
+    assert!(deal.get("owner_id").is_none());
+
+    // One who reads only their own contacts sees who changed another's, not what.
+    let own = app
+        .create_role(
+            admin,
+            "Own auditor",
+            json!({"audit": {"actions": ["read"], "scope": "all"},
+                   "contacts": {"actions": ["read"], "scope": "own"}}),
+        )
+        .await;
+    let own = app.add_user(admin, &[&own]).await;
+    let page = app
+        .get("/v1/audit?resource=contacts", &own.access_token)
+        .await;
+    assert_eq!(updated(page.ok(200)), json!({}));
+}

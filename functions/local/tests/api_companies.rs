@@ -198,3 +198,62 @@ async fn sales_reach_their_own_companies_only() {
     .await
     .problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn a_companys_contact_list_and_sorts_follow_the_readers_scope_and_field_rules() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let company = create_company(&app, admin, json!({"name": "Zeta Trading"})).await;
+    create_company(&app, admin, json!({"name": "Alpha Works"})).await;
+    let role = app
+        .create_role(
+            admin,
+            "Narrow",
+            json!({"companies": {"actions": ["read"], "scope": "all",
+                                 "fields": {"name": "masked"}},
+                   "contacts": {"actions": ["read"], "scope": "own",
+                                "fields": {"notes": "hidden"}}}),
+        )
+        .await;
+    let reader = app.add_user(admin, &[&role]).await;
+    app.create_contact(
+        admin,
+        json!({"name": "Admin's", "notes": "private", "company_id": company["id"]}),
+    )
+    .await;
+    app.create_contact(
+        admin,
+        json!({"name": "Reader's", "notes": "theirs", "company_id": company["id"],
+               "owner_id": reader.user_id}),
+    )
+    .await;
+    let path = format!("/v1/companies/{}/contacts", company["id"].as_str().unwrap());
+    let listed = app.get(&path, &reader.access_token).await;
+    let data = listed.ok(200)["data"].as_array().unwrap();
+    assert_eq!(
+        data.len(),
+        1,
+        "only the contact in the reader's scope: {data:?}"
+    );
+    assert_eq!(data[0]["name"], "Reader's");
+    assert!(data[0].get("notes").is_none(), "{:?}", data[0]);
+    assert_eq!(
+        app.get(&path, admin).await.ok(200)["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Sorting by a masked name would spell out its order: refused, naming `sort`.
+    let refused = app
+        .get("/v1/companies?sort=name", &reader.access_token)
+        .await;
+    refused.problem(403, "hidden-field");
+    assert_eq!(refused.body["errors"][0]["field"], "sort");
+    app.get("/v1/companies?sort=-created", &reader.access_token)
+        .await
+        .ok(200);
+    app.get("/v1/companies?sort=name", admin).await.ok(200);
+}

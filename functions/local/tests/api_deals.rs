@@ -766,4 +766,112 @@ async fn emptying_a_stage_never_undoes_a_move_made_meanwhile() {
         .await;
     assert_eq!(board_stage(board.ok(200), proposal)["count"], 6);
     assert_eq!(board_stage(&board.body, first)["count"], 0);
+
+async fn a_role_that_hides_deal_fields_cannot_filter_by_them_nor_read_them_in_histories_or_totals()
+{
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let (pipeline, stages) = default_pipeline(&app, admin).await;
+    let first = stage(&stages, "First contact");
+    let deal = app
+        .post(
+            "/v1/deals",
+            Some(admin),
+            json!({"title": "Big one", "amount": {"amount_minor": 9_000_000, "currency": "CNY"}}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let path = format!("/v1/deals/{}", id(&deal));
+    app.patch(
+        &path,
+        admin,
+        json!({"stage_id": stage(&stages, "Proposal")}),
+    )
+    .await
+    .ok(200);
+    let role = app
+        .create_role(
+            admin,
+            "Deal glance",
+            json!({"deals": {"actions": ["read"], "scope": "all",
+                             "fields": {"amount": "hidden", "owner_id": "hidden",
+                                        "stage_id": "hidden"}}}),
+        )
+        .await;
+    let viewer = app.add_user(admin, &[&role]).await;
+    let v = &viewer.access_token;
+
+    // Filtering by a hidden field would tell it: refused, naming the parameter.
+    for (query, param) in [
+        (format!("owner_id={}", acme.user_id), "owner_id"),
+        (format!("stage_id={first}"), "stage_id"),
+    ] {
+        let refused = app.get(&format!("/v1/deals?{query}"), v).await;
+        refused.problem(403, "hidden-field");
+        assert_eq!(
+            refused.body["errors"][0]["field"], param,
+            "{:?}",
+            refused.body
+        );
+    }
+    app.get(&format!("/v1/deals?owner_id={}", acme.user_id), admin)
+        .await
+        .ok(200);
+    let listed = app.get("/v1/deals", v).await;
+    let seen = &listed.ok(200)["data"][0];
+    assert!(
+        seen.get("amount").is_none() && seen.get("stage_id").is_none(),
+        "{seen}"
+    );
+
+    // The stage history shows no stage ids to a role that hides them.
+    let history = app.get(&format!("{path}/stage-history"), v).await;
+    let changes = history.ok(200)["data"].as_array().unwrap().clone();
+    assert_eq!(changes.len(), 2);
+    for change in &changes {
+        assert!(change["to_stage_id"].is_null() && change["from_stage_id"].is_null());
+        assert!(
+            !change["to_pipeline_id"].is_null(),
+            "pipelines are not hidden"
+        );
+    }
+    let full = app.get(&format!("{path}/stage-history"), admin).await;
+    assert_eq!(
+        full.ok(200)["data"][1]["to_stage_id"],
+        stage(&stages, "Proposal")
+    );
+
+    // A board would place each deal in its hidden stage.
+    let refused = app.get(&format!("/v1/pipelines/{pipeline}/board"), v).await;
+    refused.problem(403, "hidden-field");
+    assert_eq!(refused.body["errors"][0]["field"], "stage_id");
+
+    // Board totals of a hidden amount are left out; counts stay.
+    let role = app
+        .create_role(
+            admin,
+            "No amounts",
+            json!({"deals": {"actions": ["read"], "scope": "all",
+                             "fields": {"amount": "hidden"}}}),
+        )
+        .await;
+    let viewer = app.add_user(admin, &[&role]).await;
+    let board = app
+        .get(
+            &format!("/v1/pipelines/{pipeline}/board"),
+            &viewer.access_token,
+        )
+        .await;
+    let column = board_stage(board.ok(200), stage(&stages, "Proposal"));
+    assert_eq!(column["count"], 1);
+    assert_eq!(column["amounts"], json!([]));
+    let board = app
+        .get(&format!("/v1/pipelines/{pipeline}/board"), admin)
+        .await;
+    assert_eq!(
+        board_stage(board.ok(200), stage(&stages, "Proposal"))["amounts"][0]["amount_minor"],
+        9_000_000
+    );
 }

@@ -215,4 +215,99 @@ async fn an_export_is_no_longer_handed_out_once_its_askers_rights_narrow() {
         let again = app.get(&path, &clerk.access_token).await;
         assert!(again.ok(200)["download_url"].is_string());
     }
+
+async fn csv_cells_that_would_run_as_formulas_are_marked_as_text_and_json_stays_exact() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    // Anyone can plant a name through the public web form.
+    app.patch(
+        "/v1/settings/service",
+        t,
+        json!({"web_form_slug": "acme-help"}),
+    )
+    .await
+    .ok(200);
+    let planted = "=HYPERLINK(\"http://evil.example\",\"Click\")";
+    let sent = app
+        .post(
+            "/v1/public/acme-help/tickets",
+            None,
+            json!({"name": planted, "email": "visitor@example.com", "subject": "Hi",
+                   "description": "Hello"}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{:?}", sent.body);
+    for name in ["+1 Plus", "-2+3", "@SUM(A1)", "Plain Ada"] {
+        app.create_contact(t, json!({"name": name})).await;
+    }
+    app.create_contact(
+        t,
+        json!({"name": "Phone Li", "phones": [{"number": "+8613800138000"}]}),
+    )
+    .await;
+
+    let done = export(&app, t, json!({"object": "contacts", "format": "csv"})).await;
+    let bytes = download(&app, &done).await;
+    let rows = csv_rows(&bytes);
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[col("name")].as_str()).collect();
+    for expected in [
+        format!("'{planted}"),
+        "'+1 Plus".into(),
+        "'-2+3".into(),
+        "'@SUM(A1)".into(),
+        "Plain Ada".into(),
+    ] {
+        assert!(
+            names.contains(&expected.as_str()),
+            "{expected} in {names:?}"
+        );
+    }
+    let li = rows[1..]
+        .iter()
+        .find(|r| r[col("name")] == "Phone Li")
+        .unwrap();
+    assert_eq!(li[col("phones")], "'+8613800138000");
+    // No cell of the file, header included, starts a formula.
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} would run as a formula"
+            );
+        }
+    }
+
+    let json_done = export(&app, t, json!({"object": "contacts", "format": "json"})).await;
+    let records: Vec<Value> = serde_json::from_slice(&download(&app, &json_done).await).unwrap();
+    let json_names: Vec<&str> = records
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(json_names.contains(&planted), "{json_names:?}");
+    assert!(json_names.contains(&"+1 Plus"));
+
+    // An exported (marked) cell imports back as it was.
+    let upload = app
+        .upload(
+            "/v1/imports",
+            t,
+            "text/csv",
+            b"name,phone\n'=1+1,'+8613800138001\n".to_vec(),
+        )
+        .await;
+    let id = upload.ok(202)["id"].as_str().unwrap().to_owned();
+    let imported = app.wait_for_job(&format!("/v1/imports/{id}"), t).await;
+    assert_eq!(imported["counts"]["created"], 1, "{imported}");
+    let list = app.get("/v1/contacts?limit=200", t).await;
+    let back = list.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "=1+1")
+        .cloned()
+        .expect("the imported contact, named without the mark");
+    assert_eq!(back["phones"][0]["number"], "+8613800138001");
 }

@@ -630,4 +630,43 @@ async fn orders_of_the_largest_amounts_never_overflow_a_purchase_history() {
         .get(&format!("/v1/contacts/{contact}/purchases"), t)
         .await;
     assert_eq!(history.ok(200)["order_count"], 7);
+
+#[tokio::test]
+async fn a_purchase_history_counts_only_the_orders_the_caller_may_read() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let seller = app.add_user(admin, &["sales"]).await;
+    let contact = app
+        .create_contact(admin, json!({"name": "Ada", "owner_id": seller.user_id}))
+        .await;
+    let order = |token: &str, amount: i64| {
+        let body = json!({"contact_id": contact["id"], "currency": "CNY", "status": "confirmed",
+                          "lines": [{"description": "Tea", "quantity": 1,
+                                     "unit_price_minor": amount}]});
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.post("/v1/orders", Some(&token), body)
+                .await
+                .ok(201)
+                .clone()
+        }
+    };
+    order(admin, 50_000).await;
+    order(&seller.access_token, 1_000).await;
+    let path = format!("/v1/contacts/{}/purchases", id(&contact));
+    let mine = app.get(&path, &seller.access_token).await;
+    let mine = mine.ok(200);
+    assert_eq!(mine["order_count"], 1, "{mine}");
+    assert_eq!(
+        mine["lifetime_value"],
+        json!([{"currency": "CNY", "amount_minor": 1_000}])
+    );
+    let all = app.get(&path, admin).await;
+    assert_eq!(all.ok(200)["order_count"], 2);
+    assert_eq!(
+        all.body["lifetime_value"],
+        json!([{"currency": "CNY", "amount_minor": 51_000}])
+    );
 }

@@ -442,3 +442,33 @@ async fn an_idle_deal_gets_one_follow_up_task_per_idle_period() {
     .await
     .problem(422, "validation-failed");
 }
+
+#[tokio::test]
+async fn task_lists_refuse_views_and_filters_over_fields_the_role_hides() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let role = app
+        .create_role(
+            admin,
+            "No due times",
+            json!({"tasks": {"actions": ["read"], "scope": "all",
+                             "fields": {"due_at": "hidden", "owner_id": "hidden"}}}),
+        )
+        .await;
+    let reader = app.add_user(admin, &[&role]).await;
+    for (query, param) in [
+        ("view=overdue".to_owned(), "view"),
+        (format!("owner_id={}", acme.user_id), "owner_id"),
+    ] {
+        let refused = app
+            .get(&format!("/v1/tasks?{query}"), &reader.access_token)
+            .await;
+        refused.problem(403, "hidden-field");
+        assert_eq!(refused.body["errors"][0]["field"], param);
+        app.get(&format!("/v1/tasks?{query}"), admin).await.ok(200);
+    }
+    app.get("/v1/tasks?status=open", &reader.access_token)
+        .await
+        .ok(200);
+}

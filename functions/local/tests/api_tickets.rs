@@ -826,3 +826,136 @@ async fn sending_a_ticket_to_a_team_is_assigning_it() {
         .await;
     assert_eq!(routed.ok(201)["assignee_id"], first.user_id.as_str());
 }
+
+#[tokio::test]
+async fn a_role_that_hides_or_masks_ticket_fields_cannot_filter_by_them_nor_see_them_in_the_history()
+ {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let ticket = app
+        .post(
+            "/v1/tickets",
+            Some(admin),
+            json!({"subject": "Refund", "priority": "high", "category": "billing",
+                   "tags": ["vip"]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let path = format!("/v1/tickets/{}", id(&ticket));
+    app.patch(&path, admin, json!({"priority": "low", "status": "open"}))
+        .await
+        .ok(200);
+    let role = app
+        .create_role(
+            admin,
+            "Ticket glance",
+            json!({"tickets": {"actions": ["read"], "scope": "all",
+                               "fields": {"priority": "hidden", "category": "masked",
+                                          "tags": "hidden"}}}),
+        )
+        .await;
+    let viewer = app.add_user(admin, &[&role]).await;
+    let v = &viewer.access_token;
+    for (query, param) in [
+        ("priority=low", "priority"),
+        ("category=billing", "category"),
+        ("tag=vip", "tag"),
+    ] {
+        let refused = app.get(&format!("/v1/tickets?{query}"), v).await;
+        refused.problem(403, "hidden-field");
+        assert_eq!(
+            refused.body["errors"][0]["field"], param,
+            "{:?}",
+            refused.body
+        );
+        assert_eq!(
+            data(
+                app.get(&format!("/v1/tickets?{query}"), admin)
+                    .await
+                    .ok(200)
+            )
+            .len(),
+            1
+        );
+    }
+    assert_eq!(
+        data(app.get("/v1/tickets?status=open", v).await.ok(200)).len(),
+        1
+    );
+
+    // The history leaves out changes of the hidden priority, not the others.
+    let fields = |page: &Value| -> Vec<String> {
+        data(page)
+            .iter()
+            .map(|c| c["field"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen = fields(app.get(&format!("{path}/history"), v).await.ok(200));
+    assert!(!seen.contains(&"priority".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"status".to_owned()), "{seen:?}");
+    let all = fields(app.get(&format!("{path}/history"), admin).await.ok(200));
+    assert!(all.contains(&"priority".to_owned()), "{all:?}");
+}
+
+#[tokio::test]
+async fn notifications_and_feedback_groups_follow_the_readers_ticket_field_rules() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let role = app
+        .create_role(
+            admin,
+            "Blind agent",
+            json!({"tickets": {"actions": ["read", "update"], "scope": "own",
+                               "fields": {"subject": "hidden", "category": "hidden"}}}),
+        )
+        .await;
+    let blind = app.add_user(admin, &[&role]).await;
+    let seeing = app.add_user(admin, &["support"]).await;
+    for agent in [&blind, &seeing] {
+        app.post(
+            "/v1/tickets",
+            Some(admin),
+            json!({"subject": "Salary dispute of Kim", "assignee_id": agent.user_id}),
+        )
+        .await
+        .ok(201);
+    }
+    let title = |token: &str| {
+        let app = &app;
+        let token = token.to_owned();
+        async move {
+            let told = app.get("/v1/notifications", &token).await;
+            let told = data(told.ok(200));
+            assert_eq!(told.len(), 1, "{told:?}");
+            told[0]["title"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(
+        title(&blind.access_token).await,
+        "A ticket was given to you"
+    );
+    assert!(
+        title(&seeing.access_token)
+            .await
+            .ends_with("Salary dispute of Kim")
+    );
+
+    // Grouping the feedback summary by a hidden field would tell it.
+    let refused = app
+        .get(
+            "/v1/feedback/summary?group_by=category",
+            &blind.access_token,
+        )
+        .await;
+    refused.problem(403, "hidden-field");
+    assert_eq!(refused.body["errors"][0]["field"], "group_by");
+    app.get("/v1/feedback/summary?group_by=period", &blind.access_token)
+        .await
+        .ok(200);
+    app.get("/v1/feedback/summary?group_by=category", admin)
+        .await
+        .ok(200);
+}

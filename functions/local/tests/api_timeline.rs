@@ -147,3 +147,90 @@ async fn hidden_fields_stay_out_of_change_entries() {
     assert!(!fields.to_string().contains("notes"), "{fields}");
     assert!(fields.to_string().contains("name"), "{fields}");
 }
+
+#[tokio::test]
+async fn entries_about_related_records_follow_the_readers_view_of_those_records() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let contact = app.create_contact(admin, json!({"name": "Ada"})).await;
+    let contact_id = contact["id"].as_str().unwrap();
+    app.post(
+        "/v1/deals",
+        Some(admin),
+        json!({"title": "Secret merger", "contact_id": contact_id}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        "/v1/tickets",
+        Some(admin),
+        json!({"subject": "Refund request", "contact_id": contact_id}),
+    )
+    .await
+    .ok(201);
+    let timeline = format!("/v1/contacts/{contact_id}/timeline");
+    // What each reader's timeline says about the deal and the ticket.
+    let about = |page: &Value, resource: &str| -> Vec<Value> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["resource"] == resource)
+            .map(|e| e["subject"].clone())
+            .collect()
+    };
+    let page = app.get(&timeline, admin).await;
+    assert_eq!(about(page.ok(200), "deals"), [json!("Secret merger")]);
+    assert_eq!(about(&page.body, "tickets").len(), 1);
+    assert!(
+        about(&page.body, "tickets")[0]
+            .as_str()
+            .unwrap()
+            .ends_with("Refund request")
+    );
+
+    let contacts_only = app
+        .create_role(
+            admin,
+            "Contacts only",
+            json!({"contacts": {"actions": ["read"], "scope": "all"}}),
+        )
+        .await;
+    let masked = app
+        .create_role(
+            admin,
+            "Titles masked",
+            json!({"contacts": {"actions": ["read"], "scope": "all"},
+                   "deals": {"actions": ["read"], "scope": "all", "fields": {"title": "masked"}},
+                   "tickets": {"actions": ["read"], "scope": "all",
+                               "fields": {"subject": "hidden"}}}),
+        )
+        .await;
+    let own_deals = app
+        .create_role(
+            admin,
+            "Own deals",
+            json!({"contacts": {"actions": ["read"], "scope": "all"},
+                   "deals": {"actions": ["read"], "scope": "own"}}),
+        )
+        .await;
+
+    let reader = app.add_user(admin, &[&contacts_only]).await;
+    let page = app.get(&timeline, &reader.access_token).await;
+    assert!(about(page.ok(200), "deals").is_empty(), "{:?}", page.body);
+    assert!(about(&page.body, "tickets").is_empty(), "{:?}", page.body);
+
+    let reader = app.add_user(admin, &[&masked]).await;
+    let page = app.get(&timeline, &reader.access_token).await;
+    assert_eq!(about(page.ok(200), "deals"), [json!("****rger")]);
+    assert_eq!(about(&page.body, "tickets"), [Value::Null]);
+
+    let reader = app.add_user(admin, &[&own_deals]).await;
+    let page = app.get(&timeline, &reader.access_token).await;
+    assert!(
+        about(page.ok(200), "deals").is_empty(),
+        "another's deal is out of scope: {:?}",
+        page.body
+    );
+}

@@ -581,11 +581,18 @@ async fn find_by(
     raw: &str,
     limit: usize,
 ) -> Result<ListPage<View>, ApiError> {
-    // A field hidden from the caller is not searchable by them either.
-    if principal.permissions.field_rule(RESOURCE, field) == Some(FieldRule::Hidden) {
-        return Err(ApiError::Forbidden(format!(
-            "Your role cannot see {field}, so it cannot look contacts up by it."
-        )));
+    // A field the caller's role hides or masks is not theirs to look up by either (a
+    // match would confirm a guess). Sensitive fields, masked for everyone, stay open to
+    // exact lookup unless a role restricts them.
+    if let Some(FieldRule::Hidden | FieldRule::Masked) =
+        principal.permissions.field_rule(RESOURCE, field)
+    {
+        let param = match field {
+            "emails" => "email",
+            "phones" => "phone",
+            other => other,
+        };
+        principal.check_filters(RESOURCE, &[(param, field, true)])?;
     }
     let ids = match field {
         "emails" => {

@@ -94,8 +94,9 @@ pub struct StageChange {
     pub deal_id: String,
     pub from_pipeline_id: Option<String>,
     pub from_stage_id: Option<String>,
-    pub to_pipeline_id: String,
-    pub to_stage_id: String,
+    /// `None` (as the other ids) only in a view for a role that hides them.
+    pub to_pipeline_id: Option<String>,
+    pub to_stage_id: Option<String>,
     /// The user (or API key) who moved it.
     pub by: String,
     pub at: String,
@@ -123,8 +124,8 @@ fn history_write(
         deal_id: after.id.clone(),
         from_pipeline_id: before.map(|b| b.pipeline_id.clone()),
         from_stage_id: before.map(|b| b.stage_id.clone()),
-        to_pipeline_id: after.pipeline_id.clone(),
-        to_stage_id: after.stage_id.clone(),
+        to_pipeline_id: Some(after.pipeline_id.clone()),
+        to_stage_id: Some(after.stage_id.clone()),
         by: principal.user_id.clone(),
         at: rfc3339(at),
         seconds_in_from_stage: seconds,
@@ -359,6 +360,16 @@ pub async fn list(
     query: DealQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("pipeline_id", "pipeline_id", query.pipeline_id.is_some()),
+            ("stage_id", "stage_id", query.stage_id.is_some()),
+            ("owner_id", "owner_id", query.owner_id.is_some()),
+            ("contact_id", "contact_id", query.contact_id.is_some()),
+            ("company_id", "company_id", query.company_id.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let params = ListParams {
         limit: query.limit,
@@ -587,7 +598,22 @@ pub async fn history(
     let list_id = format!("{}/deal-stages/{id}", principal.tenant);
     let query = Query::partition(history_pk(&principal.tenant, id));
     let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
-    let data = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    let mut data: Vec<StageChange> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    // A history shows the deal's stages and pipelines: not to a role that hides them.
+    let (stages, pipelines) = (
+        principal.sees_field(RESOURCE, "stage_id"),
+        principal.sees_field(RESOURCE, "pipeline_id"),
+    );
+    for change in &mut data {
+        if !stages {
+            change.from_stage_id = None;
+            change.to_stage_id = None;
+        }
+        if !pipelines {
+            change.from_pipeline_id = None;
+            change.to_pipeline_id = None;
+        }
+    }
     Ok(ListPage { data, next_cursor })
 }
 
@@ -697,6 +723,8 @@ pub async fn board(
     query: BoardQuery,
 ) -> Result<Board, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    // A board places each deal in its stage's column: it would show a hidden stage.
+    principal.check_filters(RESOURCE, &[("stage_id", "stage_id", true)])?;
     let tenant = &principal.tenant;
     let pipeline = pipelines::service::find(state.table.as_ref(), tenant, pipeline_id)
         .await?
@@ -721,6 +749,9 @@ pub async fn board(
         limit: Some(query.limit.unwrap_or(BOARD_LIMIT)),
         cursor: query.cursor.clone(),
     };
+    // Totals of an amount the caller may not see would tell it (one deal in a stage
+    // gives its amount away): a role that hides amounts gets counts only.
+    let amounts_shown = principal.sees_field(RESOURCE, "amount");
     let mut out = Vec::with_capacity(stages.len());
     for stage in stages {
         let tally = totals
@@ -754,6 +785,7 @@ pub async fn board(
             amounts: tally
                 .amounts
                 .into_iter()
+                .filter(|_| amounts_shown)
                 .map(|(currency, amount)| Amount {
                     currency,
                     amount_minor: amount.0,

@@ -229,6 +229,16 @@ pub async fn summary(
         ));
     }
     let group_by = query.group_by.unwrap_or_default();
+    // Groups by a ticket's assignee, team or category tell them: not to a role that hides
+    // (or masks) that field of tickets.
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("group_by", "assignee_id", group_by == GroupBy::Agent),
+            ("group_by", "team_id", group_by == GroupBy::Team),
+            ("group_by", "category", group_by == GroupBy::Category),
+        ],
+    )?;
     let period = query.period.unwrap_or_default();
     let low = millis_key(from.with_time(Time::MIDNIGHT).assume_utc());
     let high = millis_key(after_to.with_time(Time::MIDNIGHT).assume_utc());

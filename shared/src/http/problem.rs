@@ -23,6 +23,10 @@ pub enum ApiError {
     /// A write touched fields the caller's role may not change (403, each field named).
     #[error("read-only fields")]
     ReadOnlyFields(Vec<FieldError>),
+    /// A list's filter, sort or total reads fields the caller's role hides or masks (403,
+    /// each parameter named): answering would spell the field out.
+    #[error("hidden fields")]
+    HiddenFields(Vec<FieldError>),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -75,6 +79,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_)
             | ApiError::ReadOnlyFields(_)
+            | ApiError::HiddenFields(_)
             | ApiError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,6 +101,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::ReadOnlyFields(_) => "read-only-field",
+            ApiError::HiddenFields(_) => "hidden-field",
             ApiError::MfaEnrolmentRequired => "mfa-enrolment-required",
             ApiError::NotFound(_) => "not-found",
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
@@ -114,7 +120,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "Malformed request",
             ApiError::Unauthenticated(_) => "Authentication required",
-            ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) => "Not allowed",
+            ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) | ApiError::HiddenFields(_) => {
+                "Not allowed"
+            }
             ApiError::MfaEnrolmentRequired => "Two-factor sign-in required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
@@ -153,6 +161,14 @@ impl ApiError {
                 let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Your role may not change: {}.", fields.join(", "))
             }
+            ApiError::HiddenFields(errors) => {
+                let params: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!(
+                    "Your role cannot see what these parameters read, so a list cannot be \
+                     filtered, sorted or totalled by them: {}.",
+                    params.join(", ")
+                )
+            }
             ApiError::MfaEnrolmentRequired => "Your company requires two-factor sign-in: set it \
                 up first (POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm)."
                 .into(),
@@ -174,7 +190,9 @@ impl ApiError {
         });
         let obj = body.as_object_mut().expect("a JSON object");
         match self {
-            ApiError::Validation(errors) | ApiError::ReadOnlyFields(errors) => {
+            ApiError::Validation(errors)
+            | ApiError::ReadOnlyFields(errors)
+            | ApiError::HiddenFields(errors) => {
                 obj.insert("errors".into(), json!(errors));
             }
             ApiError::Conflict { extra, .. } => {

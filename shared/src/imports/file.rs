@@ -59,7 +59,10 @@ pub fn parse(text: &str, delimiter: u8) -> Result<(Vec<String>, Vec<Vec<String>>
         .from_reader(text.as_bytes());
     let mut rows = reader.records();
     let header: Vec<String> = match rows.next() {
-        Some(Ok(record)) => record.iter().map(|h| h.trim().to_owned()).collect(),
+        Some(Ok(record)) => record
+            .iter()
+            .map(|h| crate::spreadsheet::restore(h.trim()).to_owned())
+            .collect(),
         Some(Err(e)) => return Err(format!("the header cannot be read: {e}")),
         None => return Err("the file is empty".into()),
     };
@@ -76,7 +79,13 @@ pub fn parse(text: &str, delimiter: u8) -> Result<(Vec<String>, Vec<Vec<String>>
             data.push(Vec::new()); // kept, so row numbers match the file's lines
             continue;
         }
-        data.push(record.iter().map(str::to_owned).collect());
+        // A cell our export (or a spreadsheet) marked as text comes back as it was.
+        data.push(
+            record
+                .iter()
+                .map(|c| crate::spreadsheet::restore(c).to_owned())
+                .collect(),
+        );
         if data.len() > MAX_ROWS {
             return Err(format!("at most {MAX_ROWS} rows"));
         }

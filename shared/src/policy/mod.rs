@@ -5,8 +5,12 @@
 //! Services ask [`Effective::require`] before acting, keep to the returned [`Scope`]
 //! (records outside it are "not found"), refuse writes to restricted fields with
 //! [`Effective::check_writable`], and return records through [`Effective::view`].
+//! Whatever else leaves the server about a record (events, audit entries, timelines,
+//! histories, totals) passes through `Principal::sees` and `Principal::check_filters`
+//! (in `reader`), built on the same view.
 
 mod fields;
+mod reader;
 mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use fields::{FieldRule, FieldSpec, fields_of, mask};
+pub use reader::{owner_of, read_resource};
 pub use templates::{ADMIN_ROLE, Template, templates};
 
 use crate::http::ApiError;

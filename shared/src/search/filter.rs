@@ -206,8 +206,8 @@ pub struct Filter {
     conds: Vec<Cond>,
     created: Range,
     updated: Range,
-    /// The record fields the conditions read, for field rules.
-    fields: BTreeSet<&'static str>,
+    /// The parameters of the conditions and the record fields they read, for field rules.
+    fields: BTreeSet<(String, &'static str)>,
 }
 
 impl Filter {
@@ -229,7 +229,7 @@ impl Filter {
             errors.add(param, "must be 1 to 200 characters");
             return;
         }
-        self.fields.insert(field);
+        self.fields.insert((param.to_owned(), field));
         self.conds.push(Cond::Text {
             path,
             value: terms::fold(value.trim()),
@@ -252,7 +252,7 @@ impl Filter {
             );
             return;
         }
-        self.fields.insert("tags");
+        self.fields.insert(("tags".into(), "tags"));
         self.conds.push(Cond::Tags(list));
     }
 
@@ -288,7 +288,7 @@ impl Filter {
                     );
                 }
                 (low, high) => {
-                    self.fields.insert("custom");
+                    self.fields.insert((param.clone(), "custom"));
                     self.conds.push(Cond::Custom {
                         key,
                         kind: def.kind,
@@ -315,15 +315,14 @@ impl Filter {
         self.conds.is_empty() && !self.created.is_set() && !self.updated.is_set()
     }
 
-    /// Refuses (403) a filter on a field the caller may not see.
+    /// Refuses (403 `hidden-field`) a filter on a field the caller may not see.
     pub fn check_visible(&self, principal: &Principal, resource: &str) -> Result<(), ApiError> {
-        let hidden = principal.permissions.unsearchable_fields(resource);
-        match self.fields.iter().find(|f| hidden.contains(**f)) {
-            Some(field) => Err(ApiError::Forbidden(format!(
-                "Your role cannot see {field}, so it cannot filter by it."
-            ))),
-            None => Ok(()),
-        }
+        let params: Vec<(&str, &str, bool)> = self
+            .fields
+            .iter()
+            .map(|(param, field)| (param.as_str(), *field, true))
+            .collect();
+        principal.check_filters(resource, &params)
     }
 
     pub fn matches(&self, item: &Item) -> bool {

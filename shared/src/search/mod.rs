@@ -279,6 +279,10 @@ impl ListRequest {
             }
         };
         let order = ListOrder::parse(sort)?;
+        if order.sort == Sort::Name {
+            // An order by a masked name would spell it out, one position at a time.
+            principal.check_filters(resource, &[("sort", "name", true)])?;
+        }
         filter.check_visible(principal, resource)?;
         let mut hidden = principal.permissions.unsearchable_fields(resource);
         hidden.extend(removed.into_iter().map(|k| format!("custom.{k}")));

@@ -250,6 +250,19 @@ pub async fn list(
     query: TaskQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            // The views pick and order tasks by their due time.
+            ("view", "due_at", query.view.is_some()),
+            ("owner_id", "owner_id", query.owner_id.is_some()),
+            ("status", "status", query.status.is_some()),
+            ("contact_id", "contact_id", query.contact_id.is_some()),
+            ("company_id", "company_id", query.company_id.is_some()),
+            ("deal_id", "deal_id", query.deal_id.is_some()),
+            ("ticket_id", "ticket_id", query.ticket_id.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let params = ListParams {
         limit: query.limit,

@@ -486,6 +486,20 @@ pub async fn list(
     query: TicketQuery,
 ) -> Result<ListPage<View>, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("status", "status", query.status.is_some()),
+            ("assignee_id", "assignee_id", query.assignee_id.is_some()),
+            ("team_id", "team_id", query.team_id.is_some()),
+            ("priority", "priority", query.priority.is_some()),
+            ("channel", "channel", query.channel.is_some()),
+            ("category", "category", query.category.is_some()),
+            ("tag", "tags", query.tag.is_some()),
+            ("contact_id", "contact_id", query.contact_id.is_some()),
+            ("company_id", "company_id", query.company_id.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let params = ListParams {
         limit: query.limit,
@@ -774,7 +788,12 @@ pub async fn history(
     let list_id = format!("{}/ticket-history/{id}", principal.tenant);
     let query = Query::partition(history_pk(&principal.tenant, id));
     let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;
-    let data = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    let changes: Vec<TicketChange> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+    // Changes of a field the caller's role hides (or masks) are left out.
+    let data = changes
+        .into_iter()
+        .filter(|c| principal.sees_field(RESOURCE, &c.field))
+        .collect();
     Ok(ListPage { data, next_cursor })
 }
 
