@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod mfa;
+pub mod notices;
 pub mod passwords;
 pub mod reset;
 pub mod secrets;
