@@ -5,7 +5,7 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shared::AppState;
 use shared::auth::account::{self, PasswordChange, SessionView};
 use shared::auth::mfa::{self, Confirmation, MfaLogin};

@@ -366,6 +366,8 @@ pub async fn reassign(
     principal.require(RESOURCE, Action::Update)?;
     principal.session()?;
     let table = state.table.as_ref();
+    // Another company's key is not found, whoever the body names.
+    load(state, &principal.tenant, id).await?;
     let roles = tenancy::list_roles(table, &principal.tenant).await?;
     let maker = if is_id(tenancy::users::PREFIX, &input.user_id) {
         tenancy::get_user(table, &principal.tenant, &input.user_id).await?
