@@ -364,9 +364,9 @@ async fn a_response_that_shows_a_secret_is_never_replayed_from_the_idempotency_s
         ("/v1/me/mfa/totp", json!({}), "secret", 200),
     ];
     for (path, body, field, status) in cases {
-        let first = post(path, body.clone(), "shown-once").await;
+        let first = post(path, body.clone(), path).await;
         let secret = first.ok(status)[field].as_str().unwrap().to_owned();
-        let again = post(path, body, "shown-once").await;
+        let again = post(path, body, path).await;
         let problem = again.problem(409, "secret-shown-once");
         assert!(!again.body.to_string().contains(&secret), "{problem}");
         if status == 201 {
