@@ -206,6 +206,31 @@ async fn a_company_can_require_every_user_to_enrol() {
     )
     .await
     .problem(403, "forbidden");
+    // The requirement is changed by a person: not by a key, even one with every right.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "Ops", "role_id": "admin"}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(
+        "/v1/settings/security",
+        &key,
+        json!({"require_mfa": false}),
+    )
+    .await
+    .problem(403, "forbidden");
+    assert_eq!(
+        app.get("/v1/settings/security", &acme.access_token)
+            .await
+            .ok(200)["require_mfa"],
+        true
+    );
     // While required, it cannot be switched off.
     app.post(
         "/v1/me/mfa/disable",
