@@ -312,23 +312,25 @@ async fn a_deactivated_makers_keys_stop_and_are_listed_for_reassignment() {
         .post(&reassign, Some(admin), json!({"user_id": leaver.user_id}))
         .await;
     assert_eq!(refused.invalid_fields(), ["user_id"]);
-    let other_key = create_key(&app, admin, json!({"name": "Admin's", "role_id": "admin"}))
-        .await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post(&reassign, Some(&other_key), json!({"user_id": acme.user_id}))
-        .await
-        .problem(403, "forbidden");
+    let other_key =
+        create_key(&app, admin, json!({"name": "Admin's", "role_id": "admin"})).await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    app.post(
+        &reassign,
+        Some(&other_key),
+        json!({"user_id": acme.user_id}),
+    )
+    .await
+    .problem(403, "forbidden");
     let moved = app
         .post(&reassign, Some(admin), json!({"user_id": acme.user_id}))
         .await;
     assert_eq!(moved.ok(200)["created_by"], acme.user_id.as_str());
     assert_eq!(moved.body["maker_active"], true);
     app.create_contact(&key, json!({"name": "After"})).await;
-    let log = app
-        .get("/v1/audit?action=api_key.reassigned", admin)
-        .await;
+    let log = app.get("/v1/audit?action=api_key.reassigned", admin).await;
     assert_eq!(log.ok(200)["data"].as_array().unwrap().len(), 1);
     // A revoked key is not reassigned.
     app.delete(&path, admin).await.ok(204);
@@ -354,7 +356,12 @@ async fn a_response_that_shows_a_secret_is_never_replayed_from_the_idempotency_s
         .await
     };
     let cases = [
-        ("/v1/api-keys", json!({"name": "ERP", "role_id": "sales"}), "key", 201),
+        (
+            "/v1/api-keys",
+            json!({"name": "ERP", "role_id": "sales"}),
+            "key",
+            201,
+        ),
         (
             "/v1/webhooks",
             json!({"url": "http://127.0.0.1:9/hook", "event_types": ["contact.*"]}),
@@ -370,7 +377,10 @@ async fn a_response_that_shows_a_secret_is_never_replayed_from_the_idempotency_s
         let problem = again.problem(409, "secret-shown-once");
         assert!(!again.body.to_string().contains(&secret), "{problem}");
         if status == 201 {
-            assert_eq!(again.body["location"], first.headers["location"].to_str().unwrap());
+            assert_eq!(
+                again.body["location"],
+                first.headers["location"].to_str().unwrap()
+            );
         }
     }
     // Only one key was made.

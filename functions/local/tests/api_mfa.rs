@@ -218,13 +218,9 @@ async fn a_company_can_require_every_user_to_enrol() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.patch(
-        "/v1/settings/security",
-        &key,
-        json!({"require_mfa": false}),
-    )
-    .await
-    .problem(403, "forbidden");
+    app.patch("/v1/settings/security", &key, json!({"require_mfa": false}))
+        .await
+        .problem(403, "forbidden");
     assert_eq!(
         app.get("/v1/settings/security", &acme.access_token)
             .await
@@ -333,9 +329,12 @@ async fn a_non_admin_cannot_remove_an_admins_second_factor() {
     // The clerk may reset someone they cover (a user of their own role).
     let peer: Member = app.add_user(&acme.access_token, &[&clerk_role]).await;
     enrol(&app, &peer.access_token).await;
-    app.delete(&format!("/v1/users/{}/mfa", peer.user_id), &clerk.access_token)
-        .await
-        .ok(204);
+    app.delete(
+        &format!("/v1/users/{}/mfa", peer.user_id),
+        &clerk.access_token,
+    )
+    .await
+    .ok(204);
 }
 
 #[tokio::test]
@@ -353,9 +352,12 @@ async fn a_reset_second_factor_is_audited_and_the_user_is_told_in_their_language
     .ok(200);
     for user in [&sales, &chinese] {
         enrol(&app, &user.access_token).await;
-        app.delete(&format!("/v1/users/{}/mfa", user.user_id), &acme.access_token)
-            .await
-            .ok(204);
+        app.delete(
+            &format!("/v1/users/{}/mfa", user.user_id),
+            &acme.access_token,
+        )
+        .await
+        .ok(204);
     }
     let english = app.mail_to(&sales.email).await;
     let notice = english.last().unwrap();
@@ -393,7 +395,10 @@ async fn turning_two_factor_sign_in_on_or_off_needs_the_current_password() {
     assert_eq!(missing.invalid_fields(), ["password"]);
     let wrong = confirm(json!({"code": code(&secret, 0), "password": "not my password 1"})).await;
     assert_eq!(wrong.invalid_fields(), ["password"]);
-    assert_eq!(app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"], false);
+    assert_eq!(
+        app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"],
+        false
+    );
     confirm(json!({"code": code(&secret, 0), "password": PASSWORD}))
         .await
         .ok(200);
@@ -403,7 +408,10 @@ async fn turning_two_factor_sign_in_on_or_off_needs_the_current_password() {
     assert_eq!(missing.invalid_fields(), ["password"]);
     let wrong = disable(json!({"code": code(&secret, 1), "password": "not my password 1"})).await;
     assert_eq!(wrong.invalid_fields(), ["password"]);
-    assert_eq!(app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"], true);
+    assert_eq!(
+        app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"],
+        true
+    );
     // Wrong passwords count against the account's sign-in limit.
     let mut limited = false;
     for _ in 0..20 {

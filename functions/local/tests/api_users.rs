@@ -399,9 +399,13 @@ async fn changing_someones_roles_or_status_is_for_a_person_who_covers_them_and_t
     app.get("/v1/me", &other_admin.access_token).await.ok(200);
 
     // The admin may; the user is told each time, in their language.
-    app.patch(&path, &acme.access_token, json!({"role_ids": ["read_only"]}))
-        .await
-        .ok(200);
+    app.patch(
+        &path,
+        &acme.access_token,
+        json!({"role_ids": ["read_only"]}),
+    )
+    .await
+    .ok(200);
     let told = app.mail_to(&sales.email).await;
     assert!(
         told.last().unwrap().subject.contains("roles were changed"),

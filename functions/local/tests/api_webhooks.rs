@@ -893,7 +893,9 @@ async fn only_the_owner_or_someone_covering_them_rotates_a_secret_or_moves_a_web
     let rotate = format!("{path}/rotate-secret");
 
     // `webhooks:update` alone gets neither a new secret nor the deliveries.
-    let refused = app.post(&rotate, Some(&clerk.access_token), json!({})).await;
+    let refused = app
+        .post(&rotate, Some(&clerk.access_token), json!({}))
+        .await;
     refused.problem(403, "forbidden");
     assert!(!refused.body.to_string().contains("whsec_"));
     app.patch(
@@ -919,16 +921,28 @@ async fn only_the_owner_or_someone_covering_them_rotates_a_secret_or_moves_a_web
         .await
         .problem(403, "forbidden");
     // What leaves secret and target alone stays open to them.
-    app.patch(&path, &clerk.access_token, json!({"description": "Billing"}))
-        .await
-        .ok(200);
+    app.patch(
+        &path,
+        &clerk.access_token,
+        json!({"description": "Billing"}),
+    )
+    .await
+    .ok(200);
     let shown = app.get(&path, admin).await;
     assert_eq!(shown.ok(200)["url"], "http://127.0.0.1:9/owner");
-    assert_eq!(shown.body["owner"], json!({"type": "user", "id": acme.user_id}));
+    assert_eq!(
+        shown.body["owner"],
+        json!({"type": "user", "id": acme.user_id})
+    );
 
     // The owner may, and so may someone who covers the owner (the admin over the clerk).
     let rotated = app.post(&rotate, Some(admin), json!({})).await;
-    assert!(rotated.ok(200)["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert!(
+        rotated.ok(200)["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
     let (clerks, _) = subscribe(
         &app,
         &clerk.access_token,
@@ -944,9 +958,13 @@ async fn only_the_owner_or_someone_covering_them_rotates_a_secret_or_moves_a_web
     )
     .await
     .ok(200);
-    app.post(&format!("{clerks_path}/rotate-secret"), Some(admin), json!({}))
-        .await
-        .ok(200);
+    app.post(
+        &format!("{clerks_path}/rotate-secret"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .ok(200);
     app.patch(
         &clerks_path,
         admin,

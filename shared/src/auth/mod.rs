@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod key_makers;
 pub mod mfa;
 pub mod notices;
 pub mod passwords;

@@ -53,7 +53,9 @@ pub fn compose(user: &User, notice: Notice, by: &str, company: &str) -> Mail {
             "Your account was reactivated",
             "reactivated your account: you can sign in again.",
         ),
-        (Notice::Reactivated, true) => ("您的账户已重新启用", "重新启用了您的账户：您可以再次登录。"),
+        (Notice::Reactivated, true) => {
+            ("您的账户已重新启用", "重新启用了您的账户：您可以再次登录。")
+        }
     };
     let text = if chinese {
         format!(

@@ -539,8 +539,17 @@ pub async fn grants_of(
 ) -> Result<Vec<crate::policy::Permissions>, ApiError> {
     let table = state.table.as_ref();
     let roles = tenancy::list_roles(table, tenant).await?;
-    let role = |id: &str| roles.iter().find(|r| r.id == id).map(|r| r.permissions.clone());
-    let admin = || role(crate::policy::ADMIN_ROLE).into_iter().collect::<Vec<_>>();
+    let role = |id: &str| {
+        roles
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.permissions.clone())
+    };
+    let admin = || {
+        role(crate::policy::ADMIN_ROLE)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
     let Some(id) = actor.id.as_deref() else {
         return Ok(admin());
     };
@@ -549,14 +558,16 @@ pub async fn grants_of(
             Some(user) => user.role_ids.iter().filter_map(|r| role(r)).collect(),
             None => admin(),
         }),
-        "api_key" => Ok(match crate::auth::api_keys::find(state, tenant, id).await? {
-            Some(key) => match (&key.role_id, &key.permissions) {
-                (Some(r), _) => role(r).into_iter().collect(),
-                (None, Some(p)) => vec![p.clone()],
-                (None, None) => Vec::new(),
+        "api_key" => Ok(
+            match crate::auth::api_keys::find(state, tenant, id).await? {
+                Some(key) => match (&key.role_id, &key.permissions) {
+                    (Some(r), _) => role(r).into_iter().collect(),
+                    (None, Some(p)) => vec![p.clone()],
+                    (None, None) => Vec::new(),
+                },
+                None => admin(),
             },
-            None => admin(),
-        }),
+        ),
         _ => Ok(admin()),
     }
 }

@@ -310,7 +310,11 @@ pub async fn rename(
                 && let Some(grants) = &grants
             {
                 let leads = [&t.lead_id, &next.lead_id];
-                grants.check(principal, leads.into_iter().flatten().map(String::as_str), [])?;
+                grants.check(
+                    principal,
+                    leads.into_iter().flatten().map(String::as_str),
+                    [],
+                )?;
             }
         }
         Ok((next != *t).then_some(next))

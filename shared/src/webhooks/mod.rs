@@ -172,8 +172,7 @@ async fn require_owner_or_cover(
     if Actor::of(principal) == webhook.owner {
         return Ok(());
     }
-    let grants =
-        crate::auth::service::grants_of(state, &principal.tenant, &webhook.owner).await?;
+    let grants = crate::auth::service::grants_of(state, &principal.tenant, &webhook.owner).await?;
     principal.permissions.covers_user(&grants).map_err(|_| {
         ApiError::Forbidden(
             "Only the webhook's owner (who made it or last set its URL), or someone who holds \
