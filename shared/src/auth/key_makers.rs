@@ -119,7 +119,7 @@ pub async fn reassign(
             principal.permissions.covers(&own)?;
         }
         if current.created_by == input.user_id {
-            return Ok(view_of(state, &principal.tenant, &current, &roles).await?);
+            return view_of(state, &principal.tenant, &current, &roles).await;
         }
         let now = state.clock.now();
         let mut next = current.clone();
