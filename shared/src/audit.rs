@@ -101,7 +101,11 @@ pub struct Entry {
     /// Fields an action concerned without changing them (e.g. those a reveal showed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// The server's id of the request.
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent, sanitised; for correlation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     pub ip: String,
     pub user_agent: Option<String>,
     /// The owner of the changed record, for readers' scopes. Stored, never shown.
@@ -136,6 +140,7 @@ impl Entry {
             changes: BTreeMap::new(),
             fields: Vec::new(),
             request_id: request.request_id.clone(),
+            client_request_id: request.client_request_id.clone(),
             ip: request.ip.clone(),
             user_agent: request.user_agent.clone(),
             owner_id: None,
@@ -156,11 +161,7 @@ impl Entry {
             kind: "system".into(),
             id: None,
         };
-        let request = RequestMeta {
-            request_id: None,
-            ip: String::new(),
-            user_agent: None,
-        };
+        let request = RequestMeta::default();
         Self::new(at, actor, action, resource, resource_id, &request)
     }
 

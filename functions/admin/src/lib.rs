@@ -8,11 +8,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shared::AppState;
-use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey};
+use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey, Reassignment};
 use shared::auth::mfa;
 use shared::fields::FieldDef;
 use shared::fields::service::{self as fields, FieldPatch, FieldQuery, NewField};
 use shared::http::cursor::{ListPage, ListParams};
+use shared::http::idempotency::shown_once;
 use shared::http::versions::{Precondition, etag};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::policy::View;
@@ -63,6 +64,7 @@ pub fn routes() -> Routes {
         .post("/v1/api-keys", create_key)
         .get("/v1/api-keys/{id}", get_key)
         .delete("/v1/api-keys/{id}", revoke_key)
+        .post("/v1/api-keys/{id}/reassign", reassign_key)
         .merge(webhooks::routes())
 }
 
@@ -423,13 +425,13 @@ async fn create_key(
 ) -> Result<Response, ApiError> {
     let created: CreatedKey = api_keys::create(&state, &principal, input).await?;
     let (version, id) = (created.key.version, created.key.id.clone());
-    Ok(record(
+    Ok(shown_once(record(
         StatusCode::CREATED,
         version,
         "/v1/api-keys",
         &id,
         &created,
-    ))
+    )))
 }
 
 async fn get_key(
@@ -438,6 +440,17 @@ async fn get_key(
     Path(id): Path<String>,
 ) -> Result<JsonResponse<ApiKeyView>, ApiError> {
     api_keys::get(&state, &principal, &id)
+        .await
+        .map(JsonResponse)
+}
+
+async fn reassign_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(input): Json<Reassignment>,
+) -> Result<JsonResponse<ApiKeyView>, ApiError> {
+    api_keys::reassign(&state, &principal, &id, input)
         .await
         .map(JsonResponse)
 }

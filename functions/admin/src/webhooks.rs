@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::AppState;
 use shared::events::{self, Event, EventQuery};
 use shared::http::cursor::ListPage;
+use shared::http::idempotency::shown_once;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::webhooks::deliver::{self, Delivery, DeliveryQuery, Replay, Replayed};
@@ -66,13 +67,13 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let made = webhooks::create(&state, &principal, input).await?;
     let (version, id) = (version_of(&made.webhook), id_of(&made.webhook).to_owned());
-    Ok(record_response(
+    Ok(shown_once(record_response(
         StatusCode::CREATED,
         COLLECTION,
         &id,
         version,
         &made,
-    ))
+    )))
 }
 
 async fn get(
@@ -115,13 +116,13 @@ async fn rotate_secret(
 ) -> Result<Response, ApiError> {
     let rotated = webhooks::rotate_secret(&state, &principal, &id, rotation).await?;
     let version = version_of(&rotated.webhook);
-    Ok(record_response(
+    Ok(shown_once(record_response(
         StatusCode::OK,
         COLLECTION,
         &id,
         version,
         &rotated,
-    ))
+    )))
 }
 
 async fn ping(

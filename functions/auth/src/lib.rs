@@ -5,13 +5,14 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::Response;
 use shared::AppState;
 use shared::auth::account::{self, PasswordChange, SessionView};
-use shared::auth::mfa::{self, Code, Enrolment, MfaLogin, RecoveryCodes};
+use shared::auth::mfa::{self, Confirmation, MfaLogin};
 use shared::auth::reset::{self, ResetConfirm, ResetRequest};
-use shared::auth::service::{self, Login, LoginReply, Me, RefreshRequest, TokenPair};
+use shared::auth::service::{self, Login, Me, RefreshRequest};
 use shared::http::cursor::{ListPage, ListParams};
+use shared::http::idempotency::shown_once;
 use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
 use shared::tenancy::signup::{self, SignUp};
@@ -40,33 +41,31 @@ async fn sign_up(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<SignUp>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let created = signup::sign_up(&state, input, &request).await?;
-    Ok((
+    Ok(shown_once((
         StatusCode::CREATED,
         [(header::LOCATION, "/v1/me")],
         JsonResponse(created),
-    ))
+    )))
 }
 
 async fn login(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<Login>,
-) -> Result<JsonResponse<LoginReply>, ApiError> {
-    service::login(&state, input, &request)
-        .await
-        .map(JsonResponse)
+) -> Result<Response, ApiError> {
+    let reply = service::login(&state, input, &request).await?;
+    Ok(shown_once(JsonResponse(reply)))
 }
 
 async fn login_mfa(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<MfaLogin>,
-) -> Result<JsonResponse<TokenPair>, ApiError> {
-    mfa::complete_login(&state, input, &request)
-        .await
-        .map(JsonResponse)
+) -> Result<Response, ApiError> {
+    let tokens = mfa::complete_login(&state, input, &request).await?;
+    Ok(shown_once(JsonResponse(tokens)))
 }
 
 async fn request_reset(
@@ -90,24 +89,24 @@ async fn confirm_reset(
 async fn begin_mfa(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<JsonResponse<Enrolment>, ApiError> {
-    mfa::begin(&state, &principal).await.map(JsonResponse)
+) -> Result<Response, ApiError> {
+    let enrolment = mfa::begin(&state, &principal).await?;
+    Ok(shown_once(JsonResponse(enrolment)))
 }
 
 async fn confirm_mfa(
     State(state): State<AppState>,
     principal: Principal,
-    Json(input): Json<Code>,
-) -> Result<JsonResponse<RecoveryCodes>, ApiError> {
-    mfa::confirm(&state, &principal, input)
-        .await
-        .map(JsonResponse)
+    Json(input): Json<Confirmation>,
+) -> Result<Response, ApiError> {
+    let codes = mfa::confirm(&state, &principal, input).await?;
+    Ok(shown_once(JsonResponse(codes)))
 }
 
 async fn disable_mfa(
     State(state): State<AppState>,
     principal: Principal,
-    Json(input): Json<Code>,
+    Json(input): Json<Confirmation>,
 ) -> Result<StatusCode, ApiError> {
     mfa::disable(&state, &principal, input).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -117,10 +116,9 @@ async fn refresh(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<RefreshRequest>,
-) -> Result<JsonResponse<TokenPair>, ApiError> {
-    service::refresh(&state, input, &request)
-        .await
-        .map(JsonResponse)
+) -> Result<Response, ApiError> {
+    let tokens = service::refresh(&state, input, &request).await?;
+    Ok(shown_once(JsonResponse(tokens)))
 }
 
 async fn logout(
@@ -136,10 +134,9 @@ async fn accept_invitation(
     State(state): State<AppState>,
     request: RequestMeta,
     Json(input): Json<AcceptInvitation>,
-) -> Result<JsonResponse<TokenPair>, ApiError> {
-    users::accept(&state, input, &request)
-        .await
-        .map(JsonResponse)
+) -> Result<Response, ApiError> {
+    let tokens = users::accept(&state, input, &request).await?;
+    Ok(shown_once(JsonResponse(tokens)))
 }
 
 async fn me(

@@ -279,3 +279,56 @@ async fn entries_show_before_and_after_as_the_reader_may_see_the_record() {
         .await;
     assert_eq!(updated(page.ok(200)), json!({}));
 }
+
+#[tokio::test]
+async fn the_log_keeps_the_servers_request_id_and_the_clients_apart_and_sanitised() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let forged = "req-1 <script>alert(1)</script>; drop\ttable";
+    let made = app
+        .call_with(
+            Method::POST,
+            "/v1/contacts",
+            Some(token),
+            Some(json!({"name": "Ada"})),
+            &[("x-request-id", forged)],
+        )
+        .await;
+    made.ok(201);
+    let ours = made.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(ours, forged, "the client's id is not taken as the server's");
+    assert!(!ours.is_empty());
+    let long = "a".repeat(5000);
+    app.call_with(
+        Method::POST,
+        "/v1/contacts",
+        Some(token),
+        Some(json!({"name": "Ben"})),
+        &[("x-request-id", long.as_str())],
+    )
+    .await
+    .ok(201);
+
+    let log = app
+        .get("/v1/audit?action=contact.created", token)
+        .await
+        .ok(200)
+        .clone();
+    let entries = log["data"].as_array().unwrap();
+    let ada = entries
+        .iter()
+        .find(|e| e["changes"]["name"]["after"] == "Ada")
+        .unwrap();
+    assert_eq!(ada["request_id"], ours.as_str());
+    assert_eq!(
+        ada["client_request_id"],
+        "req-1scriptalert1/scriptdroptable"
+    );
+    let ben = entries
+        .iter()
+        .find(|e| e["changes"]["name"]["after"] == "Ben")
+        .unwrap();
+    assert_eq!(ben["client_request_id"].as_str().unwrap().len(), 128);
+    assert_ne!(ben["request_id"], ada["request_id"]);
+}

@@ -766,7 +766,9 @@ async fn emptying_a_stage_never_undoes_a_move_made_meanwhile() {
         .await;
     assert_eq!(board_stage(board.ok(200), proposal)["count"], 6);
     assert_eq!(board_stage(&board.body, first)["count"], 0);
+}
 
+#[tokio::test]
 async fn a_role_that_hides_deal_fields_cannot_filter_by_them_nor_read_them_in_histories_or_totals()
 {
     let app = TestApp::spawn().await;

@@ -215,7 +215,9 @@ async fn an_export_is_no_longer_handed_out_once_its_askers_rights_narrow() {
         let again = app.get(&path, &clerk.access_token).await;
         assert!(again.ok(200)["download_url"].is_string());
     }
+}
 
+#[tokio::test]
 async fn csv_cells_that_would_run_as_formulas_are_marked_as_text_and_json_stays_exact() {
     let app = TestApp::spawn().await;
     let acme = app.sign_up("Acme").await;

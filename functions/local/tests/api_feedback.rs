@@ -224,9 +224,8 @@ async fn bad_and_expired_links_are_refused_and_floods_cut_off() {
         &later,
         &token,
         shared::http::principal::RequestMeta {
-            request_id: None,
             ip: "192.0.2.1".into(),
-            user_agent: None,
+            ..Default::default()
         },
         serde_json::from_value(json!({"score": 10})).unwrap(),
     )

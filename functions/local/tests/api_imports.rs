@@ -372,7 +372,9 @@ async fn an_import_never_names_or_touches_records_outside_the_callers_scope() {
         .get(&format!("/v1/contacts/{}", mine["id"].as_str().unwrap()), s)
         .await;
     assert_eq!(lead.ok(200)["name"], "Lead");
+}
 
+#[tokio::test]
 async fn an_import_keeps_every_real_phone_number_of_every_country() {
     let app = TestApp::spawn().await;
     let acme = app.sign_up("Acme").await;
@@ -404,4 +406,36 @@ async fn an_import_keeps_every_real_phone_number_of_every_country() {
     let mut want: Vec<String> = numbers.iter().map(|(_, e)| e.to_string()).collect();
     want.sort();
     assert_eq!(kept, want);
+}
+
+#[tokio::test]
+async fn a_dry_run_is_not_replayed_for_the_real_import_under_one_idempotency_key() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    let send = |query: &'static str, key: &'static str| {
+        let request = app
+            .client
+            .post(app.url(&format!("/v1/imports{query}")))
+            .bearer_auth(t)
+            .header("content-type", "text/csv")
+            .header("idempotency-key", key)
+            .body(FILE.as_bytes().to_vec());
+        async move { support::into_reply(request.send().await.unwrap()).await }
+    };
+    let dry = send("?dry_run=true", "import-1").await;
+    let dry_id = dry.ok(202)["id"].as_str().unwrap().to_owned();
+    // The same key with another query string is another request: refused, not answered
+    // with the dry run's job.
+    let real = send("", "import-1").await;
+    assert_eq!(real.invalid_fields(), ["Idempotency-Key"]);
+    // The same request again is the same job.
+    let again = send("?dry_run=true", "import-1").await;
+    assert_eq!(again.ok(202)["id"], dry_id.as_str());
+    let real = send("", "import-2").await;
+    let real_id = real.ok(202)["id"].as_str().unwrap().to_owned();
+    assert_ne!(real_id, dry_id);
+    let done = app.wait_for_job(&format!("/v1/imports/{real_id}"), t).await;
+    assert_eq!(done["dry_run"], false, "{done}");
+    assert!(!contacts(&app, t).await.is_empty());
 }

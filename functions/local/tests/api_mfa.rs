@@ -1,10 +1,11 @@
 //! Two-factor sign-in: TOTP enrolment with recovery codes, the second login step and its
-//! limits, the company-wide requirement, and an admin's reset.
+//! limits, the company-wide requirement, turning it on and off (which asks for the
+//! password), and an admin's reset (for a person covering the user; audited and mailed).
 
 mod support;
 
 use serde_json::{Value, json};
-use support::{Member, TestApp};
+use support::{Member, PASSWORD, TestApp};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 /// The code of `secret` for the time step `steps_ahead` steps from now.
@@ -22,7 +23,7 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
         .post(
             "/v1/me/mfa/totp/confirm",
             Some(token),
-            json!({"code": code(&secret, 0)}),
+            json!({"code": code(&secret, 0), "password": PASSWORD}),
         )
         .await;
     let codes = confirmed.ok(200)["recovery_codes"]
@@ -67,7 +68,7 @@ async fn after_enrolment_login_needs_a_code_each_usable_once() {
         .post(
             "/v1/me/mfa/totp/confirm",
             Some(&acme.access_token),
-            json!({"code": "000000"}),
+            json!({"code": "000000", "password": PASSWORD}),
         )
         .await;
     assert_eq!(wrong.invalid_fields(), ["code"]);
@@ -75,7 +76,7 @@ async fn after_enrolment_login_needs_a_code_each_usable_once() {
         .post(
             "/v1/me/mfa/totp/confirm",
             Some(&acme.access_token),
-            json!({"code": code(secret, 0)}),
+            json!({"code": code(secret, 0), "password": PASSWORD}),
         )
         .await;
     let recovery: Vec<String> = confirmed.ok(200)["recovery_codes"]
@@ -205,11 +206,32 @@ async fn a_company_can_require_every_user_to_enrol() {
     )
     .await
     .problem(403, "forbidden");
+    // The requirement is changed by a person: not by a key, even one with every right.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "Ops", "role_id": "admin"}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch("/v1/settings/security", &key, json!({"require_mfa": false}))
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(
+        app.get("/v1/settings/security", &acme.access_token)
+            .await
+            .ok(200)["require_mfa"],
+        true
+    );
     // While required, it cannot be switched off.
     app.post(
         "/v1/me/mfa/disable",
         Some(&sales.access_token),
-        json!({"code": code(&secret, 1)}),
+        json!({"code": code(&secret, 1), "password": PASSWORD}),
     )
     .await
     .problem(409, "mfa-required-by-company");
@@ -236,17 +258,169 @@ async fn an_admin_resets_a_lost_second_factor_and_users_can_turn_it_off() {
     app.post(
         "/v1/me/mfa/disable",
         Some(&acme.access_token),
-        json!({"code": "000000"}),
+        json!({"code": "000000", "password": PASSWORD}),
     )
     .await
     .problem(422, "validation-failed");
     app.post(
         "/v1/me/mfa/disable",
         Some(&acme.access_token),
-        json!({"code": code(&secret, 1)}),
+        json!({"code": code(&secret, 1), "password": PASSWORD}),
     )
     .await
     .ok(204);
     let plain = app.login(&acme.email, &acme.password).await;
     assert!(plain.ok(200)["access_token"].is_string());
+}
+
+/// A role that may update users (read them too) and nothing else.
+async fn user_clerk_role(app: &TestApp, admin: &str) -> String {
+    app.create_role(
+        admin,
+        "User clerk",
+        json!({"users": {"actions": ["read", "update"], "scope": "all"}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_non_admin_cannot_remove_an_admins_second_factor() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    enrol(&app, &acme.access_token).await;
+    let clerk_role = user_clerk_role(&app, &acme.access_token).await;
+    let clerk = app.add_user(&acme.access_token, &[&clerk_role]).await;
+    let path = format!("/v1/users/{}/mfa", acme.user_id);
+    // `users:update` is not enough: the clerk does not hold what the admin may do.
+    app.delete(&path, &clerk.access_token)
+        .await
+        .problem(403, "forbidden");
+    // Nor is an API key, even one with every permission: changing how a person signs in
+    // is for a person.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "Everything", "role_id": "admin"}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&path, &key).await.problem(403, "forbidden");
+    let clerk_key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "Users", "permissions": {"users": {"actions": ["read", "update"], "scope": "all"}}}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&path, &clerk_key)
+        .await
+        .problem(403, "forbidden");
+    // The admin still signs in with a second factor.
+    let login = app.login(&acme.email, &acme.password).await;
+    assert_eq!(login.ok(200)["mfa_required"], true);
+    // The clerk may reset someone they cover (a user of their own role).
+    let peer: Member = app.add_user(&acme.access_token, &[&clerk_role]).await;
+    enrol(&app, &peer.access_token).await;
+    app.delete(
+        &format!("/v1/users/{}/mfa", peer.user_id),
+        &clerk.access_token,
+    )
+    .await
+    .ok(204);
+}
+
+#[tokio::test]
+async fn a_reset_second_factor_is_audited_and_the_user_is_told_in_their_language() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let sales = app.add_user(&acme.access_token, &["sales"]).await;
+    let chinese = app.add_user(&acme.access_token, &["sales"]).await;
+    app.patch(
+        &format!("/v1/users/{}", chinese.user_id),
+        &acme.access_token,
+        json!({"locale": "zh-CN"}),
+    )
+    .await
+    .ok(200);
+    for user in [&sales, &chinese] {
+        enrol(&app, &user.access_token).await;
+        app.delete(
+            &format!("/v1/users/{}/mfa", user.user_id),
+            &acme.access_token,
+        )
+        .await
+        .ok(204);
+    }
+    let english = app.mail_to(&sales.email).await;
+    let notice = english.last().unwrap();
+    assert!(notice.subject.contains("two-step sign-in"), "{notice:?}");
+    assert!(notice.text.contains("Acme"), "{notice:?}");
+    let chinese_mail = app.mail_to(&chinese.email).await;
+    let notice = chinese_mail.last().unwrap();
+    assert!(notice.subject.contains("两步验证"), "{notice:?}");
+
+    let log = app
+        .get("/v1/audit?action=auth.mfa_reset", &acme.access_token)
+        .await;
+    let entries = log.ok(200)["data"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2);
+    for entry in &entries {
+        assert_eq!(entry["actor"], json!({"type": "user", "id": acme.user_id}));
+    }
+    let reset: Vec<&str> = entries
+        .iter()
+        .map(|e| e["resource_id"].as_str().unwrap())
+        .collect();
+    assert!(reset.contains(&sales.user_id.as_str()) && reset.contains(&chinese.user_id.as_str()));
+}
+
+#[tokio::test]
+async fn turning_two_factor_sign_in_on_or_off_needs_the_current_password() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let token = &acme.access_token;
+    let started = app.post("/v1/me/mfa/totp", Some(token), json!({})).await;
+    let secret = started.ok(200)["secret"].as_str().unwrap().to_owned();
+    let confirm = |body: Value| app.post("/v1/me/mfa/totp/confirm", Some(token), body);
+    // A session alone (a borrowed laptop) is not enough.
+    let missing = confirm(json!({"code": code(&secret, 0)})).await;
+    assert_eq!(missing.invalid_fields(), ["password"]);
+    let wrong = confirm(json!({"code": code(&secret, 0), "password": "not my password 1"})).await;
+    assert_eq!(wrong.invalid_fields(), ["password"]);
+    assert_eq!(
+        app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"],
+        false
+    );
+    confirm(json!({"code": code(&secret, 0), "password": PASSWORD}))
+        .await
+        .ok(200);
+
+    let disable = |body: Value| app.post("/v1/me/mfa/disable", Some(token), body);
+    let missing = disable(json!({"code": code(&secret, 1)})).await;
+    assert_eq!(missing.invalid_fields(), ["password"]);
+    let wrong = disable(json!({"code": code(&secret, 1), "password": "not my password 1"})).await;
+    assert_eq!(wrong.invalid_fields(), ["password"]);
+    assert_eq!(
+        app.get("/v1/me", token).await.ok(200)["user"]["mfa_enabled"],
+        true
+    );
+    // Wrong passwords count against the account's sign-in limit.
+    let mut limited = false;
+    for _ in 0..20 {
+        let reply = disable(json!({"code": code(&secret, 1), "password": "guess guess 123"})).await;
+        if reply.status == 429 {
+            reply.problem(429, "rate-limited");
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "password guesses are throttled");
 }

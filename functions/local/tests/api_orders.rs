@@ -630,6 +630,7 @@ async fn orders_of_the_largest_amounts_never_overflow_a_purchase_history() {
         .get(&format!("/v1/contacts/{contact}/purchases"), t)
         .await;
     assert_eq!(history.ok(200)["order_count"], 7);
+}
 
 #[tokio::test]
 async fn a_purchase_history_counts_only_the_orders_the_caller_may_read() {

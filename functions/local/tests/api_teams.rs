@@ -159,3 +159,134 @@ async fn only_users_of_the_same_company_can_join_a_team() {
         .await
         .problem(404, "not-found");
 }
+
+/// A role that may make and change teams and works on contacts with `team` scope.
+async fn team_builder(app: &TestApp, admin: &str) -> support::Member {
+    let role = app
+        .create_role(
+            admin,
+            "Team builder",
+            json!({
+                "teams": {"actions": ["read", "create", "update", "delete"], "scope": "all"},
+                "contacts": {"actions": ["read", "create"], "scope": "team"},
+            }),
+        )
+        .await;
+    app.add_user(admin, &[&role]).await
+}
+
+#[tokio::test]
+async fn a_user_cannot_widen_their_own_team_scope_by_making_or_joining_teams() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let builder = team_builder(&app, &acme.access_token).await;
+    let secret = app
+        .create_contact(&acme.access_token, json!({"name": "The admin's client"}))
+        .await;
+    let secret_path = format!("/v1/contacts/{}", secret["id"].as_str().unwrap());
+    let me = &builder.access_token;
+
+    // A team holding themselves and the admin would let them read the admin's contacts.
+    app.post(
+        "/v1/teams",
+        Some(me),
+        json!({"name": "Backdoor", "member_ids": [builder.user_id, acme.user_id]}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // Nor may they join an admin's team, or add the admin to a team of theirs.
+    let admins_team = app
+        .post(
+            "/v1/teams",
+            Some(&acme.access_token),
+            json!({"name": "Board", "member_ids": [acme.user_id]}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.put(
+        &format!("/v1/teams/{admins_team}/members/{}", builder.user_id),
+        me,
+    )
+    .await
+    .problem(403, "forbidden");
+    let own_team = app
+        .post("/v1/teams", Some(me), json!({"name": "Empty"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.put(
+        &format!("/v1/teams/{own_team}/members/{}", acme.user_id),
+        me,
+    )
+    .await
+    .problem(403, "forbidden");
+    // Even a team of themselves and a peer they cover would widen `team` scope, which
+    // they do not hold with `all`.
+    let peer = app.add_user(&acme.access_token, &["read_only"]).await;
+    let peer_role = json!({"teams": {"actions": ["read"], "scope": "all"},
+                           "contacts": {"actions": ["read"], "scope": "team"}});
+    let narrow = app
+        .create_role(&acme.access_token, "Team reader", peer_role)
+        .await;
+    app.patch(
+        &format!("/v1/users/{}", peer.user_id),
+        &acme.access_token,
+        json!({"role_ids": [narrow]}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        "/v1/teams",
+        Some(me),
+        json!({"name": "Pair", "member_ids": [builder.user_id, peer.user_id]}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.get(&secret_path, me).await.problem(404, "not-found");
+
+    // The admin, who reaches every record, may make any team; the lead, too, is named
+    // only by someone who covers them.
+    let team = app
+        .post(
+            "/v1/teams",
+            Some(&acme.access_token),
+            json!({"name": "North", "member_ids": [builder.user_id, peer.user_id]}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(
+        &format!("/v1/teams/{admins_team}"),
+        me,
+        json!({"lead_id": acme.user_id}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.delete(&format!("/v1/teams/{admins_team}"), me)
+        .await
+        .problem(403, "forbidden");
+    app.patch(
+        &format!("/v1/teams/{team}"),
+        &acme.access_token,
+        json!({"lead_id": peer.user_id}),
+    )
+    .await
+    .ok(200);
+    let log = app
+        .get("/v1/audit?resource=teams", &acme.access_token)
+        .await;
+    let actions: Vec<&str> = log.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(!actions.contains(&"team.member_added"), "{actions:?}");
+}

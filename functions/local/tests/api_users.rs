@@ -349,3 +349,115 @@ async fn a_stale_if_match_on_a_user_is_rejected_with_412() {
     .await
     .problem(412, "version-mismatch");
 }
+
+#[tokio::test]
+async fn changing_someones_roles_or_status_is_for_a_person_who_covers_them_and_they_are_told() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let sales = app.add_user(&acme.access_token, &["sales"]).await;
+    let path = format!("/v1/users/{}", sales.user_id);
+    // An API key, even with every permission, may rename but not re-role or deactivate.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "HR sync", "role_id": "admin"}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(&path, &key, json!({"name": "Renamed by HR"}))
+        .await
+        .ok(200);
+    for body in [
+        json!({"role_ids": ["read_only"]}),
+        json!({"status": "deactivated"}),
+    ] {
+        app.patch(&path, &key, body).await.problem(403, "forbidden");
+    }
+    // A clerk with `users:update` cannot demote or deactivate an admin they do not cover.
+    let clerk_role = app
+        .create_role(
+            &acme.access_token,
+            "User clerk",
+            json!({"users": {"actions": ["read", "update"], "scope": "all"}}),
+        )
+        .await;
+    let clerk = app.add_user(&acme.access_token, &[&clerk_role]).await;
+    let other_admin = app.add_user(&acme.access_token, &["admin"]).await;
+    let admin_path = format!("/v1/users/{}", other_admin.user_id);
+    for body in [
+        json!({"role_ids": [clerk_role]}),
+        json!({"status": "deactivated"}),
+    ] {
+        app.patch(&admin_path, &clerk.access_token, body)
+            .await
+            .problem(403, "forbidden");
+    }
+    app.get("/v1/me", &other_admin.access_token).await.ok(200);
+
+    // The admin may; the user is told each time, in their language.
+    app.patch(
+        &path,
+        &acme.access_token,
+        json!({"role_ids": ["read_only"]}),
+    )
+    .await
+    .ok(200);
+    let told = app.mail_to(&sales.email).await;
+    assert!(
+        told.last().unwrap().subject.contains("roles were changed"),
+        "{told:?}"
+    );
+    app.patch(&path, &acme.access_token, json!({"locale": "zh-CN"}))
+        .await
+        .ok(200);
+    app.patch(&path, &acme.access_token, json!({"status": "deactivated"}))
+        .await
+        .ok(200);
+    let told = app.mail_to(&sales.email).await;
+    assert!(
+        told.last().unwrap().subject.contains("已被停用"),
+        "{told:?}"
+    );
+    let log = app
+        .get("/v1/audit?action=user.deactivated", &acme.access_token)
+        .await;
+    assert_eq!(
+        log.ok(200)["data"][0]["actor"],
+        json!({"type": "user", "id": acme.user_id})
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_link_is_resent_only_by_someone_who_covers_the_invited_user() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let clerk_role = app
+        .create_role(
+            &acme.access_token,
+            "Recruiter",
+            json!({"users": {"actions": ["read", "create"], "scope": "all"}}),
+        )
+        .await;
+    let clerk = app.add_user(&acme.access_token, &[&clerk_role]).await;
+    let invited = app
+        .post(
+            "/v1/users",
+            Some(&acme.access_token),
+            json!({"email": unique_email("boss"), "role_ids": ["admin"]}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/users/{invited}/invitation");
+    app.post(&path, Some(&clerk.access_token), json!({}))
+        .await
+        .problem(403, "forbidden");
+    let reply = app.post(&path, Some(&acme.access_token), json!({})).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+}

@@ -548,8 +548,9 @@ async fn rotated_secrets_overlap_and_a_ping_reports_its_attempt() {
             r.iter().any(|r| r.body["type"] == json!("deal.created"))
         })
         .await;
-    // Pointing the webhook elsewhere makes the caller its owner: a partner's key with
-    // `webhooks:update` cannot receive with the admin's rights.
+    // A partner's key with `webhooks:update` cannot point the admin's webhook elsewhere
+    // (it would take the admin's deliveries): only the owner, or someone who covers
+    // them, may.
     let key = app
         .post(
             "/v1/api-keys",
@@ -559,18 +560,17 @@ async fn rotated_secrets_overlap_and_a_ping_reports_its_attempt() {
         )
         .await;
     let key = key.ok(201)["key"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/v1/webhooks/{id}"),
+        &key,
+        json!({"url": format!("{}?moved=1", receiver.url)}),
+    )
+    .await
+    .problem(403, "forbidden");
     let shown = app.get(&format!("/v1/webhooks/{id}"), token).await;
     assert_eq!(shown.ok(200)["owner"]["type"], json!("user"));
-    let moved = app
-        .patch(
-            &format!("/v1/webhooks/{id}"),
-            &key,
-            json!({"url": format!("{}?moved=1", receiver.url)}),
-        )
-        .await;
-    assert_eq!(moved.ok(200)["owner"]["type"], json!("api_key"));
-    // The key reads no deals, so its webhook is sent none: once the outbox is handed
-    // on, no delivery was made for the new deal.
+    assert_eq!(shown.body["url"], json!(receiver.url));
+    // The owner's receiver still gets the next deal.
     receiver.fail_with(0, None);
     app.post("/v1/deals", Some(token), json!({"title": "Big one"}))
         .await
@@ -587,7 +587,7 @@ async fn rotated_secrets_overlap_and_a_ping_reports_its_attempt() {
         .iter()
         .filter(|d| d["event_type"] == json!("deal.created"))
         .count();
-    assert_eq!(deals, 1, "only the deal made while the admin owned it");
+    assert_eq!(deals, 2, "both deals went to the owner's receiver");
 
     app.delete(&format!("/v1/webhooks/{id}"), token)
         .await
@@ -873,4 +873,103 @@ async fn ten_failed_attempts_fail_a_delivery_and_five_failing_days_disable_the_e
     )
     .await
     .problem(409, "webhook-disabled");
+}
+
+#[tokio::test]
+async fn only_the_owner_or_someone_covering_them_rotates_a_secret_or_moves_a_webhook() {
+    let app = dev_app().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let role = app
+        .create_role(
+            admin,
+            "Integrations",
+            json!({"webhooks": {"actions": ["read", "create", "update"], "scope": "all"}}),
+        )
+        .await;
+    let clerk = app.add_user(admin, &[&role]).await;
+    let (admins, _) = subscribe(&app, admin, "http://127.0.0.1:9/owner", &["contact.*"]).await;
+    let path = format!("/v1/webhooks/{}", admins["id"].as_str().unwrap());
+    let rotate = format!("{path}/rotate-secret");
+
+    // `webhooks:update` alone gets neither a new secret nor the deliveries.
+    let refused = app
+        .post(&rotate, Some(&clerk.access_token), json!({}))
+        .await;
+    refused.problem(403, "forbidden");
+    assert!(!refused.body.to_string().contains("whsec_"));
+    app.patch(
+        &path,
+        &clerk.access_token,
+        json!({"url": "http://127.0.0.1:9/attacker"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // An API key with the same permissions is refused alike.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(admin),
+            json!({"name": "Hooks", "role_id": role}),
+        )
+        .await
+        .ok(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&rotate, Some(&key), json!({}))
+        .await
+        .problem(403, "forbidden");
+    // What leaves secret and target alone stays open to them.
+    app.patch(
+        &path,
+        &clerk.access_token,
+        json!({"description": "Billing"}),
+    )
+    .await
+    .ok(200);
+    let shown = app.get(&path, admin).await;
+    assert_eq!(shown.ok(200)["url"], "http://127.0.0.1:9/owner");
+    assert_eq!(
+        shown.body["owner"],
+        json!({"type": "user", "id": acme.user_id})
+    );
+
+    // The owner may, and so may someone who covers the owner (the admin over the clerk).
+    let rotated = app.post(&rotate, Some(admin), json!({})).await;
+    assert!(
+        rotated.ok(200)["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    let (clerks, _) = subscribe(
+        &app,
+        &clerk.access_token,
+        "http://127.0.0.1:9/clerk",
+        &["contact.*"],
+    )
+    .await;
+    let clerks_path = format!("/v1/webhooks/{}", clerks["id"].as_str().unwrap());
+    app.post(
+        &format!("{clerks_path}/rotate-secret"),
+        Some(&clerk.access_token),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        &format!("{clerks_path}/rotate-secret"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    app.patch(
+        &clerks_path,
+        admin,
+        json!({"url": "http://127.0.0.1:9/moved"}),
+    )
+    .await
+    .ok(200);
 }

@@ -138,6 +138,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             "/v1/api-keys/{id}",
             Roles([204, 403, 403, 403, 403, 403]),
         ),
+        ("POST", "/v1/api-keys/{id}/reassign", Roles(ADMIN_ONLY)),
         // Webhooks are the admin's (no other built-in role has them). A replayed ping
         // has no stored event to send again: 409.
         ("GET", "/v1/webhooks", Roles(ADMIN_ONLY)),
@@ -560,9 +561,10 @@ async fn request(
                 json!({"current_password": "not the password 1", "new_password": "a brand new tune 9"}),
             ),
         ),
-        ("POST", "/v1/me/mfa/totp/confirm") | ("POST", "/v1/me/mfa/disable") => {
-            (path.into(), body(json!({"code": "000000"})))
-        }
+        ("POST", "/v1/me/mfa/totp/confirm") | ("POST", "/v1/me/mfa/disable") => (
+            path.into(),
+            body(json!({"code": "000000", "password": support::PASSWORD})),
+        ),
         ("POST", "/v1/users") => (
             path.into(),
             body(json!({"email": unique_email("matrix"), "role_ids": ["read_only"]})),
@@ -624,7 +626,7 @@ async fn request(
             path.into(),
             body(json!({"name": "Matrix", "role_id": "read_only"})),
         ),
-        (_, "/v1/api-keys/{id}") => {
+        (_, "/v1/api-keys/{id}") | (_, "/v1/api-keys/{id}/reassign") => {
             let key = app
                 .post(
                     "/v1/api-keys",
@@ -632,7 +634,10 @@ async fn request(
                     json!({"name": "Fixture", "role_id": "read_only"}),
                 )
                 .await;
-            (format!("/v1/api-keys/{}", id_of(&key)), None)
+            let body = path
+                .ends_with("/reassign")
+                .then(|| json!({"user_id": owner.admin.user_id}));
+            (path.replace("{id}", &id_of(&key)), body)
         }
         ("POST", "/v1/webhooks") => (
             path.into(),

@@ -11,6 +11,7 @@ use shared::AppState;
 use shared::feedback::summary::{self, Summary, SummaryQuery};
 use shared::feedback::{self, NewSurvey, PublicSurvey, Survey, SurveyQuery, SurveyResponse};
 use shared::http::cursor::{ListPage, ListParams};
+use shared::http::idempotency::shown_once;
 use shared::http::principal::RequestMeta;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
@@ -134,13 +135,14 @@ async fn create_survey(
     let made = feedback::create(&state, &principal, input).await?;
     let id = made.survey.id.clone();
     let version = made.survey.version;
-    Ok(record_response(
+    // The answer link is a credential shown once.
+    Ok(shown_once(record_response(
         StatusCode::CREATED,
         "/v1/surveys",
         &id,
         version,
         &made,
-    ))
+    )))
 }
 
 async fn list_surveys(

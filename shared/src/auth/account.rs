@@ -127,32 +127,19 @@ pub async fn change_password(
     principal.session()?;
     let table = state.table.as_ref();
     let now = state.clock.now();
+    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
     if input.current_password.is_empty() || input.current_password.len() > 1024 {
         return Err(ApiError::validation(
             "current_password",
             "must be 1 to 1024 bytes",
         ));
     }
-    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
     if let Err(rule) = passwords::check_strength(&input.new_password, &user.email) {
         return Err(ApiError::validation("new_password", rule));
     }
-    // The current password is a secret worth guessing: the same limit as login applies.
-    let subject = format!("email:{}", user.email);
-    throttle::attempt(
-        table,
-        &subject,
-        PER_ACCOUNT,
-        now.unix_timestamp(),
-        "Too many wrong passwords; try again later.",
-    )
-    .await?;
-    if !passwords::verify(&input.current_password, Some(user.password_hash.clone())).await {
-        return Err(ApiError::validation("current_password", "is not correct"));
-    }
-    throttle::forgive(table, &subject, PER_ACCOUNT, now.unix_timestamp()).await?;
+    confirm_password(state, &user, "current_password", &input.current_password).await?;
 
     let new_hash = passwords::hash(&input.new_password).await?;
     let expected = user.version;
@@ -198,6 +185,37 @@ pub async fn change_password(
         &principal.request,
     )
     .await
+}
+
+/// Checks that `password` (sent as `field`) is `user`'s current password: a fresh proof
+/// that the person is at the keyboard, asked before changing how they sign in. A wrong
+/// one is a 422 naming `field`; guesses count against the same per-account limit as
+/// login (a right one gives its attempt back).
+pub async fn confirm_password(
+    state: &AppState,
+    user: &User,
+    field: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    if password.is_empty() || password.len() > 1024 {
+        return Err(ApiError::validation(field, "must be 1 to 1024 bytes"));
+    }
+    let table = state.table.as_ref();
+    let now = state.clock.now().unix_timestamp();
+    let subject = format!("email:{}", user.email);
+    throttle::attempt(
+        table,
+        &subject,
+        PER_ACCOUNT,
+        now,
+        "Too many wrong passwords; try again later.",
+    )
+    .await?;
+    if !passwords::verify(password, Some(user.password_hash.clone())).await {
+        return Err(ApiError::validation(field, "is not your current password"));
+    }
+    throttle::forgive(table, &subject, PER_ACCOUNT, now).await?;
+    Ok(())
 }
 
 /// Revokes every session of `user_id` but `except`.

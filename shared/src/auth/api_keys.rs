@@ -1,11 +1,17 @@
 //! API keys for partners (ERP, finance, shops): `crmk.<tenant>.<key id>.<secret>`, shown
 //! once at creation; only a SHA-256 of the secret is stored. A key acts with a role's
-//! permissions (read fresh on every request, so role edits apply at once) or with its own
-//! permission set, never more than its creator held. Revoking works on the next request.
+//! permissions or with its own permission set, met with its maker's permissions as they
+//! are now (both read fresh on every request, so role edits apply at once): a key never
+//! does more than its maker may do today. When its maker is deactivated the key stops
+//! (401); the key list shows such keys (`maker_active: false`) so an admin can reassign
+//! them to an active user (`POST /v1/api-keys/{id}/reassign`) or revoke them. Revoking
+//! works on the next request.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use super::key_makers::{Reassignment, reassign};
+use super::key_makers::{is_live, maker_permissions, own_permissions, view_of};
 use super::secrets;
 use crate::AppState;
 use crate::audit::Entry;
@@ -16,7 +22,7 @@ use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::{Action, Effective, Permissions};
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
-use crate::tenancy::{self, Status, read_partition};
+use crate::tenancy::{self, Role, Status, read_partition};
 use crate::validation::Errors;
 
 pub const PREFIX: &str = "key";
@@ -26,7 +32,7 @@ pub const TOKEN_KIND: &str = "crmk";
 pub const MAX_KEYS: usize = 200;
 /// `last_used_at` is written at most this often per key, not on every request.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
-const RESOURCE: &str = "api_keys";
+pub(crate) const RESOURCE: &str = "api_keys";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -54,6 +60,9 @@ pub struct ApiKeyView {
     pub role_id: Option<String>,
     pub permissions: Option<Permissions>,
     pub created_by: String,
+    /// Whether the key's maker (the user behind `created_by`) can still act. A key whose
+    /// maker was deactivated does not work; reassign it or revoke it.
+    pub maker_active: bool,
     pub created_at: String,
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
@@ -70,6 +79,7 @@ impl From<&ApiKey> for ApiKeyView {
             role_id: k.role_id.clone(),
             permissions: k.permissions.clone(),
             created_by: k.created_by.clone(),
+            maker_active: true,
             created_at: k.created_at.clone(),
             expires_at: k.expires_at.clone(),
             last_used_at: k.last_used_at.clone(),
@@ -233,15 +243,59 @@ pub async fn list(
     principal: &Principal,
 ) -> Result<ListPage<ApiKeyView>, ApiError> {
     principal.require(RESOURCE, Action::Read)?;
-    let mut keys = all(state.table.as_ref(), &principal.tenant).await?;
+    let table = state.table.as_ref();
+    let (mut keys, roles) = tokio::try_join!(
+        all(table, &principal.tenant),
+        tenancy::list_roles(table, &principal.tenant),
+    )?;
     keys.sort_by(|a, b| b.id.cmp(&a.id));
+    // Most keys share a few makers: each is looked up once.
+    let mut active: std::collections::HashMap<String, bool> = Default::default();
+    let mut data = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let maker_active = match active.get(&key.created_by) {
+            Some(a) => *a,
+            None => {
+                let a = maker_permissions(state, &principal.tenant, &key.created_by, &roles)
+                    .await?
+                    .is_some();
+                active.insert(key.created_by.clone(), a);
+                a
+            }
+        };
+        data.push(ApiKeyView {
+            maker_active,
+            ..ApiKeyView::from(key)
+        });
+    }
     Ok(ListPage {
-        data: keys.iter().map(ApiKeyView::from).collect(),
+        data,
         next_cursor: None,
     })
 }
 
-async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<ApiKey, ApiError> {
+/// Key `id` of `tenant`, if it exists.
+pub async fn find(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<ApiKey>, ApiError> {
+    if !is_id(PREFIX, id) {
+        return Ok(None);
+    }
+    Ok(state
+        .table
+        .get(&key(tenant, id))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
+pub(crate) async fn load(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<ApiKey, ApiError> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -259,7 +313,9 @@ pub async fn get(
     id: &str,
 ) -> Result<ApiKeyView, ApiError> {
     principal.require(RESOURCE, Action::Read)?;
-    Ok(ApiKeyView::from(&load(state, &principal.tenant, id).await?))
+    let record = load(state, &principal.tenant, id).await?;
+    let roles = tenancy::list_roles(state.table.as_ref(), &principal.tenant).await?;
+    view_of(state, &principal.tenant, &record, &roles).await
 }
 
 /// Revokes a key: it stops working on its next request. Revoking twice is a no-op.
@@ -321,38 +377,38 @@ pub async fn authenticate(
     )?;
     let record: ApiKey = from_item(record.ok_or_else(denied)?)?;
     let now = state.clock.now();
-    let expired = record.expires_at.as_deref().is_some_and(|at| {
-        OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_or(true, |at| at <= now)
-    });
     if !secrets::matches(&record.secret_hash, &secret)
-        || record.revoked_at.is_some()
-        || expired
+        || !is_live(&record, now)
         || !company.is_some_and(|t| t.status == Status::Active)
     {
         return Err(denied());
     }
+    // Read once per request (the principal is kept for the request): a key acts with
+    // its maker's permissions as they are now, and not at all once they are gone.
+    let maker = maker_permissions(state, &tenant, &record.created_by, &roles)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "The API key's maker can no longer act (deactivated); an administrator can \
+                 reassign the key to an active user."
+                    .into(),
+            )
+        })?;
     note_use(state, &tenant, &record, now).await;
-    Ok(key_principal(tenant, record, &roles, request))
+    Ok(key_principal(tenant, record, &roles, &maker, request))
 }
 
-/// The principal of key `record`, its permissions from `roles` as they are now.
+/// The principal of key `record`: its own permissions (from `roles` as they are now)
+/// met with its maker's current ones.
 fn key_principal(
     tenant: TenantId,
     record: ApiKey,
-    roles: &[crate::tenancy::Role],
+    roles: &[Role],
+    maker: &Effective,
     request: RequestMeta,
 ) -> Principal {
-    let permissions = match (&record.role_id, &record.permissions) {
-        (Some(role_id), _) => roles
-            .iter()
-            .find(|r| &r.id == role_id)
-            .map(|r| Effective::union([&r.permissions]))
-            // A deleted role leaves the key with no permissions, not with an error.
-            .unwrap_or_default(),
-        (None, Some(permissions)) => Effective::union([permissions]),
-        (None, None) => Effective::default(),
-    };
+    // A deleted role leaves the key with no permissions, not with an error.
+    let permissions = own_permissions(&record, roles).intersect(maker);
     Principal {
         tenant,
         user_id: record.id.clone(),
@@ -385,18 +441,20 @@ pub async fn principal_for(
         return Ok(None);
     };
     let record: ApiKey = from_item(record)?;
-    let now = state.clock.now();
-    let expired = record.expires_at.as_deref().is_some_and(|at| {
-        OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_or(true, |at| at <= now)
-    });
-    if record.revoked_at.is_some()
-        || expired
-        || !company.is_some_and(|t| t.status == Status::Active)
+    if !is_live(&record, state.clock.now()) || !company.is_some_and(|t| t.status == Status::Active)
     {
         return Ok(None);
     }
-    Ok(Some(key_principal(tenant.clone(), record, &roles, request)))
+    let Some(maker) = maker_permissions(state, tenant, &record.created_by, &roles).await? else {
+        return Ok(None);
+    };
+    Ok(Some(key_principal(
+        tenant.clone(),
+        record,
+        &roles,
+        &maker,
+        request,
+    )))
 }
 
 /// Records when a key was last used, at most once a minute; a lost race is harmless.

@@ -68,6 +68,17 @@ pub struct Code {
     pub code: String,
 }
 
+/// The body that turns two-factor sign-in on (confirming enrolment) or off: a code and
+/// the current password, so a borrowed session alone cannot change how the user signs in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// A 6-digit TOTP code (or, to turn it off, a recovery code).
+    pub code: String,
+    /// The user's current password.
+    pub password: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct RecoveryCodes {
     /// Shown this once; each works once instead of a TOTP code.
@@ -304,7 +315,7 @@ pub async fn begin(state: &AppState, principal: &Principal) -> Result<Enrolment,
 pub async fn confirm(
     state: &AppState,
     principal: &Principal,
-    input: Code,
+    input: Confirmation,
 ) -> Result<RecoveryCodes, ApiError> {
     let user = current_user(state, principal).await?;
     let Some(mfa) = user.mfa.clone().filter(|m| !m.confirmed) else {
@@ -313,6 +324,7 @@ pub async fn confirm(
             "Start enrolment first (POST /v1/me/mfa/totp).",
         ));
     };
+    super::account::confirm_password(state, &user, "password", &input.password).await?;
     let now = state.clock.now().unix_timestamp().max(0) as u64;
     let secret = secret_of(state, &principal.tenant, &mfa).await?;
     let Some(step) = totp_step(&secret, &user.email, &input.code, now, 0) else {
@@ -339,8 +351,13 @@ pub async fn confirm(
     })
 }
 
-/// Turns two-factor sign-in off (with a current code), unless the company requires it.
-pub async fn disable(state: &AppState, principal: &Principal, input: Code) -> Result<(), ApiError> {
+/// Turns two-factor sign-in off (with the password and a current code), unless the
+/// company requires it.
+pub async fn disable(
+    state: &AppState,
+    principal: &Principal,
+    input: Confirmation,
+) -> Result<(), ApiError> {
     let user = current_user(state, principal).await?;
     let Some(mfa) = user.mfa.clone().filter(|m| m.confirmed) else {
         return Err(ApiError::conflict(
@@ -355,6 +372,7 @@ pub async fn disable(state: &AppState, principal: &Principal, input: Code) -> Re
             "Your company requires two-factor sign-in.",
         ));
     }
+    super::account::confirm_password(state, &user, "password", &input.password).await?;
     throttled_check(state, &principal.tenant, &user, &mfa, &input.code).await?;
     save(
         state,
@@ -367,9 +385,12 @@ pub async fn disable(state: &AppState, principal: &Principal, input: Code) -> Re
     Ok(())
 }
 
-/// An admin clears a user's second factor (a lost phone); they enrol again.
+/// An admin clears a user's second factor (a lost phone); they enrol again. Changing how
+/// someone signs in is for a person (not an API key) who holds everything the user's
+/// roles allow; it is audited and the user is told by mail.
 pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Result<(), ApiError> {
     principal.require("users", crate::policy::Action::Update)?;
+    principal.session()?;
     let not_found = || ApiError::NotFound("No user with this id.".into());
     if !crate::ids::is_id(tenancy::users::PREFIX, user_id) {
         return Err(not_found());
@@ -377,6 +398,7 @@ pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Re
     let user = tenancy::get_user(state.table.as_ref(), &principal.tenant, user_id)
         .await?
         .ok_or_else(not_found)?;
+    tenancy::users::require_covers_user(state, principal, &user).await?;
     if user.mfa.is_none() {
         return Ok(());
     }
@@ -388,6 +410,7 @@ pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Re
         Some("auth.mfa_reset"),
     )
     .await?;
+    super::notices::tell(state, principal, &user, super::notices::Notice::MfaReset).await;
     Ok(())
 }
 

@@ -4,7 +4,9 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod key_makers;
 pub mod mfa;
+pub mod notices;
 pub mod passwords;
 pub mod reset;
 pub mod secrets;

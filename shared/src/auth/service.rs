@@ -528,6 +528,50 @@ pub async fn principal_for(
     }))
 }
 
+/// The permission sets `actor` acts with, whatever their status now: a user's roles, or
+/// an API key's role or own set (a key never acts beyond it). What someone must cover to
+/// act on the actor's behalf (see `Effective::covers_user`). An actor that is not a user
+/// or key of the tenant (or the system) counts as an administrator.
+pub async fn grants_of(
+    state: &AppState,
+    tenant: &TenantId,
+    actor: &crate::audit::Actor,
+) -> Result<Vec<crate::policy::Permissions>, ApiError> {
+    let table = state.table.as_ref();
+    let roles = tenancy::list_roles(table, tenant).await?;
+    let role = |id: &str| {
+        roles
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.permissions.clone())
+    };
+    let admin = || {
+        role(crate::policy::ADMIN_ROLE)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let Some(id) = actor.id.as_deref() else {
+        return Ok(admin());
+    };
+    match actor.kind.as_str() {
+        "user" => Ok(match tenancy::get_user(table, tenant, id).await? {
+            Some(user) => user.role_ids.iter().filter_map(|r| role(r)).collect(),
+            None => admin(),
+        }),
+        "api_key" => Ok(
+            match crate::auth::api_keys::find(state, tenant, id).await? {
+                Some(key) => match (&key.role_id, &key.permissions) {
+                    (Some(r), _) => role(r).into_iter().collect(),
+                    (None, Some(p)) => vec![p.clone()],
+                    (None, None) => Vec::new(),
+                },
+                None => admin(),
+            },
+        ),
+        _ => Ok(admin()),
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Me {
     pub user: Value,

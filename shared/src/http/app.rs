@@ -1,4 +1,5 @@
-//! What every app gets around its routes, in Lambda and locally alike: request ids, a
+//! What every app gets around its routes, in Lambda and locally alike: request ids (always
+//! the server's own; a client's `X-Request-Id` is kept apart, sanitised), a
 //! tracing span per request, panics turned into problem+json, problem+json 404 and 405,
 //! and `no-store` caching for API answers.
 
@@ -15,6 +16,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::principal::ClientRequestId;
 use super::problem::{ApiError, PROBLEM_JSON};
 use super::routes::Routes;
 use crate::AppState;
@@ -92,7 +94,20 @@ pub fn finish(routes: Routes, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost: the client's id is set aside before the server makes its own.
+        .layer(axum::middleware::from_fn(client_request_id))
         .with_state(state)
+}
+
+/// Moves a client's `X-Request-Id` out of the way (sanitised, into [`ClientRequestId`]):
+/// the request id in logs, the audit log and the response is always the server's own.
+async fn client_request_id(mut req: Request<Body>, next: Next) -> Response<Body> {
+    if let Some(value) = req.headers_mut().remove(REQUEST_ID)
+        && let Some(id) = ClientRequestId::sanitise(value.as_bytes())
+    {
+        req.extensions_mut().insert(id);
+    }
+    next.run(req).await
 }
 
 async fn not_found() -> ApiError {

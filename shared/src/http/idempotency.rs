@@ -7,6 +7,15 @@
 //! The first request writes a `started` marker (conditional on none), runs, and then
 //! stores its response; a 5xx answer removes the marker, so a retry runs again. A marker
 //! left `started` by a crashed request is taken over after [`LEASE_SECONDS`].
+//!
+//! A request is the same request when its method, path, query string and body are: a
+//! dry run (`?dry_run=true`) and the real run are two requests.
+//!
+//! A response that shows a secret once (an API key, a webhook's signing secret, a TOTP
+//! secret, recovery codes, tokens) is marked [`ShownOnce`] by its handler. Its body is
+//! never stored: the key remembers only that the request ran, and a repeat gets 409
+//! `secret-shown-once` (with the created record's `location` when there is one), so the
+//! secret exists nowhere but in the first answer.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -31,9 +40,20 @@ const MAX_KEPT_BODY: usize = 256 * 1024;
 /// Headers answered again with the body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
+/// Marks a response that shows a secret once: the idempotency store keeps no copy of it.
+#[derive(Clone, Copy, Debug)]
+pub struct ShownOnce;
+
+/// `response` marked [`ShownOnce`].
+pub fn shown_once(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.extensions_mut().insert(ShownOnce);
+    response
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
-    /// SHA-256 of the method, path and body.
+    /// SHA-256 of the method, path, query and body.
     fingerprint: String,
     started_at: i64,
     /// The response, once there is one.
@@ -43,6 +63,9 @@ struct Record {
     /// Base64.
     #[serde(default)]
     body: String,
+    /// The response showed a secret once: its body was not kept and is not replayed.
+    #[serde(default)]
+    withheld: bool,
     /// DynamoDB removes the item after this (epoch seconds); the embedded table ignores
     /// it, so it is checked on read too.
     ttl: i64,
@@ -105,6 +128,8 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
             .chain_update(parts.method.as_str())
             .chain_update(b" ")
             .chain_update(parts.uri.path())
+            .chain_update(b"?")
+            .chain_update(parts.uri.query().unwrap_or_default())
             .chain_update(b"\n")
             .chain_update(&bytes)
             .finalize();
@@ -121,6 +146,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         status: None,
         headers: Vec::new(),
         body: String::new(),
+        withheld: false,
         ttl: now + KEEP_SECONDS,
         version: 1,
     };
@@ -155,6 +181,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
             ));
         }
         return match found.status {
+            Some(_) if found.withheld => Err(secret_shown_once(&found)),
             Some(status) => Ok(replay(&found, status)),
             None => Err(ApiError::conflict(
                 "idempotency-key-in-use",
@@ -192,10 +219,16 @@ async fn keep(
             })?;
         return Ok(Response::from_parts(parts, Body::from(bytes)));
     }
+    let withheld = parts.extensions.get::<ShownOnce>().is_some() && status.is_success();
     let record = Record {
         status: Some(status.as_u16()),
         headers: kept_headers(&parts.headers),
-        body: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        body: if withheld {
+            String::new()
+        } else {
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        },
+        withheld,
         version: started.version + 1,
         ..started
     };
@@ -224,6 +257,26 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
                 .map(|v| (name.as_str().to_owned(), v.to_owned()))
         })
         .collect()
+}
+
+/// The answer to a repeat of a request whose response showed a secret once.
+fn secret_shown_once(record: &Record) -> ApiError {
+    let mut extra = serde_json::Map::new();
+    if let Some((_, location)) = record
+        .headers
+        .iter()
+        .find(|(name, _)| name == header::LOCATION.as_str())
+    {
+        extra.insert("location".into(), location.clone().into());
+    }
+    ApiError::Conflict {
+        kind: "secret-shown-once",
+        detail: "The first response to this Idempotency-Key showed a secret, which is shown \
+                 only once and was not kept. The request did succeed; if its answer was \
+                 lost, revoke or rotate what it made and make a new one."
+            .into(),
+        extra,
+    }
 }
 
 fn replay(record: &Record, status: u16) -> Response {

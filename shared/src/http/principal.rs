@@ -181,12 +181,40 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// The request facts the audit log keeps: request id, caller address, user agent.
+/// The request facts the audit log keeps: the server's request id, the id the client
+/// sent (sanitised, never trusted as ours), caller address, user agent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequestMeta {
+    /// The id the server gave the request (`x-request-id` of the response).
     pub request_id: Option<String>,
     pub ip: String,
     pub user_agent: Option<String>,
+    /// The `X-Request-Id` the client sent, sanitised (see [`ClientRequestId`]).
+    #[serde(default)]
+    pub client_request_id: Option<String>,
+}
+
+/// The `X-Request-Id` a client sent. The server replaces the header with an id of its
+/// own (see `http::app`) and keeps the client's here, bounded to
+/// [`MAX_CLIENT_REQUEST_ID`] characters of `A-Z a-z 0-9 - _ . : /` (others are dropped),
+/// so a client can correlate but never forge or inject into the server's records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientRequestId(pub String);
+
+/// Longest client request id kept.
+pub const MAX_CLIENT_REQUEST_ID: usize = 128;
+
+impl ClientRequestId {
+    /// The sanitised form of a header value; `None` when nothing usable is left.
+    pub fn sanitise(raw: &[u8]) -> Option<Self> {
+        let kept: String = raw
+            .iter()
+            .map(|b| *b as char)
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/'))
+            .take(MAX_CLIENT_REQUEST_ID)
+            .collect();
+        (!kept.is_empty()).then_some(Self(kept))
+    }
 }
 
 /// Longest user agent kept (they are free text sent by the client).
@@ -208,6 +236,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             request_id: text("x-request-id"),
             ip: ip.to_string(),
             user_agent: text("user-agent"),
+            client_request_id: parts
+                .extensions
+                .get::<ClientRequestId>()
+                .map(|c| c.0.clone()),
         })
     }
 }

@@ -978,7 +978,7 @@ async fn purchases_in_scope(
             }
             p.order_count += 1;
             let sum = p.lifetime.entry(currency.clone()).or_default();
-            *sum = sum.saturating_add(total);
+            *sum = sum.plus(crate::money::Sum(i128::from(total)));
             *p.counts.entry(currency).or_default() += 1;
             let date = field("confirmed_at").and_then(|v| v.as_str().map(str::to_owned));
             if p.first_purchase_at.is_none() || date < p.first_purchase_at {

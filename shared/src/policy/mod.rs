@@ -386,6 +386,90 @@ impl Effective {
         };
         Some(Permissions(BTreeMap::from([(resource.to_owned(), grant)])))
     }
+
+    /// Refuses (403) unless the caller holds everything each of `roles` allows: what
+    /// changing the sign-in, roles, status or team of a user with those roles needs.
+    pub fn covers_user<'a>(
+        &self,
+        roles: impl IntoIterator<Item = &'a Permissions>,
+    ) -> Result<(), ApiError> {
+        for role in roles {
+            if self.covers(role).is_err() {
+                return Err(ApiError::Forbidden(
+                    "This user's roles allow things yours do not; only someone who holds \
+                     everything they may do can change their sign-in, roles, status or teams."
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What both `self` and `other` allow: per action the narrower scope, per field the
+    /// stricter rule. An API key acts with its own permissions met with its maker's.
+    pub fn intersect(&self, other: &Effective) -> Effective {
+        let mut out = BTreeMap::new();
+        for (resource, mine) in &self.0 {
+            let Some(theirs) = other.0.get(resource) else {
+                continue;
+            };
+            let actions: BTreeMap<Action, Scope> = mine
+                .actions
+                .iter()
+                .filter_map(|(a, s)| theirs.actions.get(a).map(|t| (*a, (*s).min(*t))))
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let mut fields = mine.fields.clone();
+            for (field, rule) in &theirs.fields {
+                let stricter = fields.entry(field.clone()).or_insert(*rule);
+                *stricter = (*stricter).max(*rule);
+            }
+            out.insert(resource.clone(), Access { actions, fields });
+        }
+        Self(out)
+    }
+
+    /// Whether the caller may change a team's membership (create it with members, add or
+    /// remove one, name its lead, delete it). Team membership is a grant: it widens what
+    /// `team` scope reaches for every member. So the caller must
+    ///
+    /// 1. cover every role of every user whose membership (or lead) changes
+    ///    (`changed_roles`), as for changing their roles; and
+    /// 2. already reach, with `all` scope, every record a member of the team reaches
+    ///    through `team` scope afterwards: for each resource and action that any member's
+    ///    role (`member_roles`, the caller's own included if they are a member) grants
+    ///    with `team` scope, the caller must hold that action with `all` scope.
+    ///
+    /// Together these mean a membership change never lets anyone, the caller included,
+    /// reach a record the caller could not already reach.
+    pub fn may_change_team<'a>(
+        &self,
+        changed_roles: impl IntoIterator<Item = &'a Permissions>,
+        member_roles: impl IntoIterator<Item = &'a Permissions>,
+    ) -> Result<(), ApiError> {
+        self.covers_user(changed_roles)?;
+        for role in member_roles {
+            for (resource, grant) in &role.0 {
+                if grant.scope != Scope::Team {
+                    continue;
+                }
+                for action in &grant.actions {
+                    if self.allows(resource, *action) != Some(Scope::All) {
+                        return Err(ApiError::Forbidden(format!(
+                            "Members of this team would reach, through `team` scope, {resource} \
+                             you cannot `{}` yourself; only someone who may `{}` every record \
+                             of {resource} can change this team's members.",
+                            action.as_str(),
+                            action.as_str()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn scope_name(scope: Scope) -> &'static str {
@@ -529,6 +613,43 @@ mod tests {
             .fields
             .insert("name".into(), FieldRule::ReadOnly);
         support.covers(&narrower).unwrap();
+    }
+
+    #[test]
+    fn a_key_meets_its_makers_permissions() {
+        let admin = template("admin");
+        let sales = template("sales");
+        let both = admin.intersect(&sales);
+        assert_eq!(both, sales.intersect(&admin));
+        assert_eq!(both.allows("contacts", Action::Read), Some(Scope::Own));
+        assert_eq!(both.allows("users", Action::Read), None);
+        let support = template("support");
+        let met = admin.intersect(&support);
+        assert_eq!(met.field_rule("contacts", "notes"), Some(FieldRule::Hidden));
+        assert_eq!(Effective::default().intersect(&admin), Effective::default());
+    }
+
+    #[test]
+    fn team_changes_need_all_scope_wherever_members_get_team_scope() {
+        let admin = template("admin");
+        let roles = templates_named(&["admin", "manager", "sales"]);
+        admin.may_change_team(&roles, &roles).unwrap();
+        // Someone who cannot cover the admin cannot put them in a team.
+        let sales = template("sales");
+        let admin_role = templates_named(&["admin"]);
+        assert!(sales.may_change_team(&admin_role, &admin_role).is_err());
+        // Nor widen `team` scope they do not reach with `all`.
+        let mut team_scoped = templates_named(&["read_only"]).remove(0);
+        team_scoped.0.get_mut("contacts").unwrap().scope = Scope::Team;
+        let mut team_contacts = templates_named(&["admin"]).remove(0);
+        team_contacts.0.get_mut("contacts").unwrap().scope = Scope::Team;
+        let narrow = Effective::union([&team_contacts]);
+        narrow.covers_user([&team_scoped]).unwrap();
+        assert!(
+            narrow
+                .may_change_team([&team_scoped], [&team_scoped])
+                .is_err()
+        );
     }
 
     #[test]

@@ -216,6 +216,24 @@ pub async fn update_security(
     patch: SecurityPatch,
 ) -> Result<Security, ApiError> {
     principal.require(RESOURCE, Action::Update)?;
+    if let Some(required) = patch.require_mfa {
+        // How every user signs in: for a person, and turning it off for one who holds
+        // everything each user may do (as resetting one user's second factor is).
+        principal.session()?;
+        if !required {
+            let table = state.table.as_ref();
+            let (users, roles) = tokio::try_join!(
+                super::list_users(table, &principal.tenant),
+                super::list_roles(table, &principal.tenant),
+            )?;
+            principal.permissions.covers_user(
+                roles
+                    .iter()
+                    .filter(|r| users.iter().any(|u| u.role_ids.contains(&r.id)))
+                    .map(|r| &r.permissions),
+            )?;
+        }
+    }
     let turning_on = patch.require_mfa == Some(true);
     if turning_on && !caller_has_mfa(state, principal).await? {
         let current = load(state, principal).await?;

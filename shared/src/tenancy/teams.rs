@@ -1,7 +1,12 @@
 //! Teams: named groups of users. A user may be in several. A role with `team` scope
 //! reaches the records owned by anyone who shares a team with the caller.
+//!
+//! Membership is a grant, so every change of it (a team made with members, a member added
+//! or removed, a lead named, a team deleted) is judged by the policy module
+//! (`Effective::may_change_team`): it may never let anyone, the caller included, reach a
+//! record the caller could not already reach.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +18,7 @@ use crate::http::cursor::ListPage;
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
-use crate::policy::Action;
+use crate::policy::{Action, Permissions};
 use crate::records::write_on_version;
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
@@ -81,6 +86,55 @@ pub fn teammates(teams: &[Team], user_id: &str) -> BTreeSet<String> {
     out
 }
 
+/// Per user of the tenant, the permission sets of their roles: what a membership change
+/// is judged on.
+struct Grants(HashMap<String, Vec<Permissions>>);
+
+impl Grants {
+    async fn load(state: &AppState, tenant: &TenantId) -> Result<Self, ApiError> {
+        let table = state.table.as_ref();
+        let (users, roles) = tokio::try_join!(
+            super::list_users(table, tenant),
+            super::list_roles(table, tenant)
+        )?;
+        Ok(Self(
+            users
+                .into_iter()
+                .map(|u| {
+                    let held = roles
+                        .iter()
+                        .filter(|r| u.role_ids.contains(&r.id))
+                        .map(|r| r.permissions.clone())
+                        .collect();
+                    (u.id, held)
+                })
+                .collect(),
+        ))
+    }
+
+    /// The permission sets of the roles of `user_ids`.
+    fn of<'a>(&'a self, user_ids: impl IntoIterator<Item = &'a str>) -> Vec<&'a Permissions> {
+        user_ids
+            .into_iter()
+            .filter_map(|id| self.0.get(id))
+            .flatten()
+            .collect()
+    }
+
+    /// Refuses (403) a membership change of `changed` that leaves the team with
+    /// `members`; see `Effective::may_change_team`.
+    fn check<'a>(
+        &'a self,
+        principal: &Principal,
+        changed: impl IntoIterator<Item = &'a str>,
+        members: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ApiError> {
+        principal
+            .permissions
+            .may_change_team(self.of(changed), self.of(members))
+    }
+}
+
 pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Team>, ApiError> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(ListPage {
@@ -146,6 +200,10 @@ pub async fn create(
         errors.add("lead_id", "must be one of member_ids");
     }
     errors.finish().map_err(ApiError::Validation)?;
+    let members = input.member_ids.iter().map(String::as_str);
+    Grants::load(state, &principal.tenant)
+        .await?
+        .check(principal, members.clone(), members)?;
     if all(state.table.as_ref(), &principal.tenant).await?.len() >= MAX_TEAMS {
         return Err(ApiError::conflict(
             "too-many-teams",
@@ -230,6 +288,10 @@ pub async fn rename(
         errors.text("name", name, 1, 100);
         errors.finish().map_err(ApiError::Validation)?;
     }
+    let grants = match patch.lead_id {
+        Some(_) => Some(Grants::load(state, &principal.tenant).await?),
+        None => None,
+    };
     change(state, principal, id, precondition, "team.updated", |t| {
         let mut next = t.clone();
         if let Some(name) = &patch.name {
@@ -243,6 +305,17 @@ pub async fn rename(
                 ));
             }
             next.lead_id = lead.clone();
+            // The lead is told of the team's breached tickets: naming one is a grant.
+            if next.lead_id != t.lead_id
+                && let Some(grants) = &grants
+            {
+                let leads = [&t.lead_id, &next.lead_id];
+                grants.check(
+                    principal,
+                    leads.into_iter().flatten().map(String::as_str),
+                    [],
+                )?;
+            }
         }
         Ok((next != *t).then_some(next))
     })
@@ -263,6 +336,7 @@ pub async fn add_member(
             "No active user with this id in your company.".into(),
         ));
     }
+    let grants = Grants::load(state, &principal.tenant).await?;
     change(
         state,
         principal,
@@ -281,6 +355,11 @@ pub async fn add_member(
             }
             let mut next = t.clone();
             next.member_ids.push(user_id.to_owned());
+            grants.check(
+                principal,
+                [user_id],
+                next.member_ids.iter().map(String::as_str),
+            )?;
             Ok(Some(next))
         },
     )
@@ -294,6 +373,8 @@ pub async fn remove_member(
     id: &str,
     user_id: &str,
 ) -> Result<Team, ApiError> {
+    principal.require(RESOURCE, Action::Update)?;
+    let grants = Grants::load(state, &principal.tenant).await?;
     change(
         state,
         principal,
@@ -304,6 +385,8 @@ pub async fn remove_member(
             if !t.member_ids.iter().any(|m| m == user_id) {
                 return Ok(None);
             }
+            // Leaving narrows what everyone reaches; only the one who leaves is judged.
+            grants.check(principal, [user_id], [])?;
             let mut next = t.clone();
             next.member_ids.retain(|m| m != user_id);
             if next.lead_id.as_deref() == Some(user_id) {
@@ -324,6 +407,12 @@ pub async fn delete(
     principal.require(RESOURCE, Action::Delete)?;
     let current = load(state, principal, id).await?;
     precondition.check(current.version)?;
+    // Every member leaves at once.
+    Grants::load(state, &principal.tenant).await?.check(
+        principal,
+        current.member_ids.iter().map(String::as_str),
+        [],
+    )?;
     let entry = Entry::by(
         principal,
         state.clock.now(),

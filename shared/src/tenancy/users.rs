@@ -13,6 +13,7 @@ use super::{
 };
 use crate::AppState;
 use crate::audit::{Actor, Entry};
+use crate::auth::notices::Notice;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::{passwords, secrets};
 use crate::clock::rfc3339;
@@ -226,6 +227,22 @@ fn check_roles(
     Ok(())
 }
 
+/// Refuses (403) unless the caller holds everything `user`'s roles allow: what changing
+/// someone's sign-in, roles, status or teams needs (see `Effective::covers_user`).
+pub async fn require_covers_user(
+    state: &AppState,
+    principal: &Principal,
+    user: &User,
+) -> Result<(), ApiError> {
+    let roles = list_roles(state.table.as_ref(), &principal.tenant).await?;
+    principal.permissions.covers_user(
+        roles
+            .iter()
+            .filter(|r| user.role_ids.contains(&r.id))
+            .map(|r| &r.permissions),
+    )
+}
+
 /// The invitation mail with its link, and the invitation record it belongs to.
 async fn invitation(
     state: &AppState,
@@ -382,6 +399,8 @@ pub async fn resend_invitation(
 ) -> Result<(), ApiError> {
     principal.require(RESOURCE, Action::Create)?;
     let user = load(state, principal, id).await?;
+    // The link sets the user's password: only for someone who could make them.
+    require_covers_user(state, principal, &user).await?;
     if user.status != Status::Invited {
         return Err(ApiError::conflict(
             "not-invited",
@@ -601,13 +620,26 @@ pub async fn update(
         (Some(status), _) => next.status = status.clone(),
     }
     errors.finish().map_err(ApiError::Validation)?;
-    // Changing someone's roles or status changes what they may do: the caller must hold
-    // everything the user's roles allow.
-    if next.role_ids != current.role_ids || next.status != current.status {
-        for role in roles.iter().filter(|r| current.role_ids.contains(&r.id)) {
-            principal.permissions.covers(&role.permissions)?;
+    // Changing someone's roles or status changes what they may do: it is for a person
+    // (not an API key) who holds everything the user's roles allow.
+    let notice = if next.role_ids != current.role_ids || next.status != current.status {
+        principal.session()?;
+        principal.permissions.covers_user(
+            roles
+                .iter()
+                .filter(|r| current.role_ids.contains(&r.id))
+                .map(|r| &r.permissions),
+        )?;
+        match (&current.status, &next.status) {
+            (Status::Active, Status::Deactivated) => Some(Notice::Deactivated),
+            (Status::Deactivated, Status::Active) => Some(Notice::Reactivated),
+            // Someone who never joined has no account to be told about.
+            (Status::Invited, _) | (_, Status::Invited) => None,
+            _ => Some(Notice::RolesChanged),
         }
-    }
+    } else {
+        None
+    };
     precondition.check(current.version)?;
     if next == current {
         return principal.view(RESOURCE, &UserView::from(&current), false);
@@ -642,7 +674,12 @@ pub async fn update(
     );
     writes.extend(entry.writes(&principal.tenant)?);
     match state.table.transact(writes).await {
-        Ok(()) => principal.view(RESOURCE, &UserView::from(&next), false),
+        Ok(()) => {
+            if let Some(notice) = notice {
+                crate::auth::notices::tell(state, principal, &next, notice).await;
+            }
+            principal.view(RESOURCE, &UserView::from(&next), false)
+        }
         Err(TableError::ConditionFailed { index: Some(0) }) => Err(ApiError::PreconditionFailed(
             "The user changed meanwhile; fetch them again.".into(),
         )),

@@ -294,11 +294,7 @@ async fn owner_of(
     tenant: &TenantId,
     webhook: &Webhook,
 ) -> Result<Option<Principal>, ApiError> {
-    let request = RequestMeta {
-        request_id: None,
-        ip: String::new(),
-        user_agent: None,
-    };
+    let request = RequestMeta::default();
     crate::auth::service::principal_for(state, tenant, &webhook.owner, request).await
 }
 

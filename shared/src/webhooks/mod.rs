@@ -7,7 +7,9 @@
 //!
 //! A subscription acts with the read permissions of who made it (a user or an API key,
 //! as they are at delivery time): the events it gets carry the records as they may see
-//! them, and records they may not read are not sent at all.
+//! them, and records they may not read are not sent at all. Its secret and its URL
+//! (who can verify its events, where they go) are changed only by its owner or by
+//! someone who holds everything the owner may do.
 
 pub mod deliver;
 pub mod target;
@@ -156,6 +158,28 @@ pub struct WebhookPatch {
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub enabled: Option<Option<bool>>,
+}
+
+/// Refuses (403) a change to who can sign a webhook's events or where they go (a new
+/// secret, a new URL) unless the caller is its owner or holds everything the owner may
+/// do: otherwise whoever holds `webhooks:update` could take the secret and forge events to
+/// the owner's receiver, or divert them.
+async fn require_owner_or_cover(
+    state: &AppState,
+    principal: &Principal,
+    webhook: &Webhook,
+) -> Result<(), ApiError> {
+    if Actor::of(principal) == webhook.owner {
+        return Ok(());
+    }
+    let grants = crate::auth::service::grants_of(state, &principal.tenant, &webhook.owner).await?;
+    principal.permissions.covers_user(&grants).map_err(|_| {
+        ApiError::Forbidden(
+            "Only the webhook's owner (who made it or last set its URL), or someone who holds \
+             everything its owner may do, may rotate its secret or change its URL."
+                .into(),
+        )
+    })
 }
 
 /// A webhook with its secret, as its creation and a rotation answer (the only time the
@@ -345,6 +369,7 @@ pub async fn update(
         if let Some(Some(url)) = &patch.url
             && *url != current.url
         {
+            require_owner_or_cover(state, principal, &current).await?;
             // Whoever points a webhook somewhere else receives with their own rights,
             // never with those of who made it.
             next.url = url.clone();
@@ -461,6 +486,7 @@ pub async fn rotate_secret(
     let tenant = &principal.tenant;
     write_on_version(&Precondition::Any, "webhook", || async {
         let current = load(state, tenant, id).await?;
+        require_owner_or_cover(state, principal, &current).await?;
         let now = state.clock.now();
         let (secret, sealed) = new_secret(state, tenant);
         let mut next = current.clone();
