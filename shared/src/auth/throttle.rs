@@ -70,13 +70,9 @@ async fn update(
         let Some(next) = change(count)? else {
             return Ok(());
         };
-        let (condition, version) = match &current {
-            Some(item) => {
-                let v = version_of(item).unwrap_or(0);
-                (Condition::VersionIs(v), v + 1)
-            }
-            None => (Condition::NotExists, 1),
-        };
+        // Version 0: none stored yet.
+        let read = current.as_ref().and_then(version_of).unwrap_or(0);
+        let (condition, version) = (Condition::at_version(read), read + 1);
         let item = json!({
             "pk": key.pk, "sk": key.sk, "count": next, "version": version,
             // DynamoDB's TTL removes spent windows.

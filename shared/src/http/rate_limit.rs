@@ -223,13 +223,9 @@ async fn lease(table: &dyn Table, bucket: &str, rate: Rate, now: i64) -> Result<
         let wanted = (i64::from(rate.per_minute) / 20).max(1);
         let take = wanted.min(free / 20).max(1);
         let next = tat + take * interval;
-        let (condition, version) = match &current {
-            Some(item) => {
-                let v = version_of(item).unwrap_or(0);
-                (Condition::VersionIs(v), v + 1)
-            }
-            None => (Condition::NotExists, 1),
-        };
+        // Version 0: none stored yet.
+        let read = current.as_ref().and_then(version_of).unwrap_or(0);
+        let (condition, version) = (Condition::at_version(read), read + 1);
         let item = json!({
             "pk": key.pk, "sk": key.sk, "tat": next, "version": version,
             // DynamoDB's TTL removes buckets idle long enough to be full again.

@@ -28,6 +28,15 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A clock that stands still.
+pub struct StillClock(pub time::OffsetDateTime);
+
+impl shared::clock::Clock for StillClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
+    }
+}
+
 /// A tenant made by sign-up, with its admin's tokens.
 #[derive(Clone, Debug)]
 pub struct Tenant {
@@ -172,15 +181,34 @@ impl TestApp {
         Self::spawn_in(data_dir, extra).await
     }
 
+    /// An app whose clock stands still at the moment it starts (a second instance of it
+    /// shares that clock): for rules over time (rate limits) that a slow backend must not
+    /// tip.
+    pub async fn spawn_with_still_clock(extra: &[(&str, &str)]) -> Self {
+        let still = StillClock(time::OffsetDateTime::now_utc());
+        Self::start(tempfile::tempdir().unwrap(), extra, Some(Arc::new(still))).await
+    }
+
     /// An app on an existing data directory (to test restarts).
     pub async fn spawn_in(data_dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Self {
+        Self::start(data_dir, extra, None).await
+    }
+
+    async fn start(
+        data_dir: tempfile::TempDir,
+        extra: &[(&str, &str)],
+        clock: Option<Arc<dyn shared::clock::Clock>>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
         let mut extra = extra.to_vec();
         extra.push(("CRM_PUBLIC_URL", &url));
         let config = test_config(data_dir.path(), &extra);
-        let state = test_state(config, data_dir.path()).await;
+        let mut state = test_state(config, data_dir.path()).await;
+        if let Some(clock) = clock {
+            state.clock = clock;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_state = state.clone();
         let server = tokio::spawn(async move {
@@ -213,7 +241,8 @@ impl TestApp {
             mailer: self.state.mailer.clone(),
             local_files: self.state.local_files.clone(),
         };
-        let state = AppState::new(config, &shared::config::Secret::from_bytes(&SECRET), ports);
+        let mut state = AppState::new(config, &shared::config::Secret::from_bytes(&SECRET), ports);
+        state.clock = self.state.clock.clone();
         tokio::spawn(async move {
             axum::serve(
                 listener,
