@@ -545,7 +545,6 @@ async fn import_row(
     let marker = fingerprint(&principal.tenant, &params.object, &input);
     if let Some(found) = state.table.get(&marker).await?
         && let Some(id) = found.get("id").and_then(Value::as_str)
-        && record_exists(state, &principal.tenant, &params.object, id).await?
         && readable(state, principal, &params.object, id).await?
     {
         // Made by this import before it was interrupted, or by an earlier run.
@@ -613,20 +612,8 @@ async fn import_row(
     }
 }
 
-async fn record_exists(
-    state: &AppState,
-    tenant: &TenantId,
-    object: &str,
-    id: &str,
-) -> Result<bool, ApiError> {
-    Ok(state
-        .table
-        .get(&Key::new(tenant.pk(object), id))
-        .await?
-        .is_some())
-}
-
-/// Whether the caller may read record `id` (in their scope, with the read permission).
+/// Whether record `id` exists and the caller may read it (in their scope, with the read
+/// permission).
 async fn readable(
     state: &AppState,
     principal: &Principal,
@@ -653,7 +640,11 @@ async fn contact_matches(
     region: &str,
     input: &Map<String, Value>,
 ) -> Result<Vec<String>, ApiError> {
+    let unsearchable = principal.permissions.unsearchable_fields("contacts");
     let list = |name: &str, field: &str| -> Vec<String> {
+        if unsearchable.contains(name) {
+            return Vec::new();
+        }
         input
             .get(name)
             .and_then(Value::as_array)
@@ -663,14 +654,6 @@ async fn contact_matches(
             .collect()
     };
     let mut found = std::collections::BTreeSet::new();
-    let unsearchable = principal.permissions.unsearchable_fields("contacts");
-    let list = |name: &str, field: &str| {
-        if unsearchable.contains(name) {
-            Vec::new()
-        } else {
-            list(name, field)
-        }
-    };
     for email in list("emails", "address").iter().filter(|e| is_email(e)) {
         let term = terms::exact_term(&normalize_email(email));
         found.extend(search::exact(state, &principal.tenant, "contacts", &term, 10).await?);
