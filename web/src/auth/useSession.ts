@@ -1,0 +1,6 @@
+import { useSyncExternalStore } from 'react';
+import { sessionState, subscribe } from './session';
+
+export function useSessionState() {
+  return useSyncExternalStore(subscribe, sessionState, sessionState);
+}

@@ -1,0 +1,5 @@
+import { records } from './records';
+import { sales } from './sales';
+
+/** Every area beyond the core (sign-in, workbench, contacts). Texts live under the key. */
+export const AREAS = { sales, records } as const;
