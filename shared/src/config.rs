@@ -60,6 +60,13 @@ pub struct Config {
     pub webhooks_allow_loopback: bool,
     /// Base URL the local server is reached at (used in signed file links).
     pub public_url: String,
+    /// The site's own origin (`https://crm.example.com`), which browser requests that use
+    /// the session cookie must come from. Without it, the host the request was sent to
+    /// (`X-Forwarded-Host`, else `Host`) is the site.
+    pub public_origin: Option<String>,
+    /// The built web console the local server serves at `/`; `None` is `web/dist` (of the
+    /// working directory, else of the source tree).
+    pub console_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub mail: MailConfig,
 }
@@ -102,6 +109,8 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_api_key", &self.rate_limit_api_key)
             .field("webhooks_allow_loopback", &self.webhooks_allow_loopback)
             .field("public_url", &self.public_url)
+            .field("public_origin", &self.public_origin)
+            .field("console_dir", &self.console_dir)
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
@@ -209,6 +218,19 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "CRM_PUBLIC_URL",
         "http://<bind address>",
         "Base of the signed file links the local server hands out.",
+    ),
+    (
+        "CRM_PUBLIC_ORIGIN",
+        "(unset)",
+        "The site's origin (`https://crm.example.com`) that browser requests using the \
+         session cookie must come from; unset, the request's `X-Forwarded-Host` or `Host` \
+         names the site.",
+    ),
+    (
+        "CRM_CONSOLE_DIR",
+        "web/dist",
+        "The built web console the local server serves at `/` (`web/dist` of the working \
+         directory, else of the source tree).",
     ),
     (
         "CRM_LOG_FORMAT",
@@ -359,6 +381,14 @@ impl Config {
             errors.push("CRM_PUBLIC_URL must be an http(s) URL".into());
         }
 
+        let public_origin = var("CRM_PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_owned());
+        if let Some(origin) = &public_origin
+            && !is_origin(origin)
+        {
+            errors
+                .push("CRM_PUBLIC_ORIGIN must be an origin: http(s)://host[:port], no path".into());
+        }
+
         let mail_from = var("CRM_MAIL_FROM")
             .unwrap_or("no-reply@localhost")
             .to_owned();
@@ -411,6 +441,8 @@ impl Config {
             rate_limit_api_key: key_rate as u32,
             webhooks_allow_loopback,
             public_url,
+            public_origin,
+            console_dir: var("CRM_CONSOLE_DIR").map(PathBuf::from),
             log_format,
             mail: MailConfig {
                 from: mail_from,
@@ -427,6 +459,17 @@ impl Config {
         };
         Ok(Secret(bytes))
     }
+}
+
+/// Whether `text` is a web origin as browsers send it: `http(s)://host[:port]`.
+fn is_origin(text: &str) -> bool {
+    text.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri
+                .authority()
+                .is_some_and(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+            && text.matches('/').count() == 2
+    })
 }
 
 /// The deployment secret. Every key the process signs with is derived from it for one

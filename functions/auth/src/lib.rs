@@ -1,20 +1,23 @@
 //! The `auth` function: sign-up, login, token refresh, logout, joining by invitation,
 //! "who am I", and what users manage themselves (sessions, password).
-//! Handlers only translate HTTP to calls of `shared::auth` and `shared::tenancy`.
+//! Handlers only translate HTTP to calls of `shared::auth` and `shared::tenancy`; the
+//! sign-in routes hand the refresh token over in the body or, for browsers, in a cookie
+//! (`shared::http::browser`).
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::account::{self, PasswordChange, SessionView};
 use shared::auth::mfa::{self, Confirmation, MfaLogin};
 use shared::auth::reset::{self, ResetConfirm, ResetRequest};
 use shared::auth::service::{self, Login, Me, RefreshRequest};
+use shared::http::browser::{self, SignIn};
 use shared::http::cursor::{ListPage, ListParams};
 use shared::http::idempotency::shown_once;
 use shared::http::principal::RequestMeta;
-use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::http::{ApiError, Json, OptionalJson, Path, Principal, Query, Routes};
 use shared::tenancy::signup::{self, SignUp};
 use shared::tenancy::users::{self, AcceptInvitation};
 
@@ -40,32 +43,32 @@ pub fn routes() -> Routes {
 async fn sign_up(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<SignUp>,
+    SignIn { input, delivery }: SignIn<SignUp>,
 ) -> Result<Response, ApiError> {
     let created = signup::sign_up(&state, input, &request).await?;
     Ok(shown_once((
         StatusCode::CREATED,
         [(header::LOCATION, "/v1/me")],
-        JsonResponse(created),
+        delivery.answer(&created)?,
     )))
 }
 
 async fn login(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<Login>,
+    SignIn { input, delivery }: SignIn<Login>,
 ) -> Result<Response, ApiError> {
     let reply = service::login(&state, input, &request).await?;
-    Ok(shown_once(JsonResponse(reply)))
+    Ok(shown_once(delivery.answer(&reply)?))
 }
 
 async fn login_mfa(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<MfaLogin>,
+    SignIn { input, delivery }: SignIn<MfaLogin>,
 ) -> Result<Response, ApiError> {
     let tokens = mfa::complete_login(&state, input, &request).await?;
-    Ok(shown_once(JsonResponse(tokens)))
+    Ok(shown_once(delivery.answer(&tokens)?))
 }
 
 async fn request_reset(
@@ -112,31 +115,64 @@ async fn disable_mfa(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The body of a refresh or logout: the token, or nothing for the cookie's.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Presented {
+    refresh_token: Option<String>,
+}
+
+fn no_session_cookie() -> ApiError {
+    ApiError::Unauthenticated(
+        "Send `refresh_token` in the body, or the `crm_refresh` cookie of a browser session."
+            .into(),
+    )
+}
+
 async fn refresh(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<RefreshRequest>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<Presented>,
 ) -> Result<Response, ApiError> {
-    let tokens = service::refresh(&state, input, &request).await?;
-    Ok(shown_once(JsonResponse(tokens)))
+    let body_token = body.and_then(|b| b.refresh_token);
+    let (token, delivery) = browser::presented(body_token, &headers, &state.config)?;
+    let refreshed = match token {
+        Some(refresh_token) => {
+            service::refresh(&state, RefreshRequest { refresh_token }, &request).await
+        }
+        None => Err(no_session_cookie()),
+    };
+    match refreshed {
+        Ok(tokens) => Ok(shown_once(delivery.answer(&tokens)?)),
+        // A cookie that names no live session is of no further use to the browser.
+        Err(e @ ApiError::Unauthenticated(_)) => Ok(delivery.clearing(e)),
+        Err(e) => Err(e),
+    }
 }
 
 async fn logout(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<RefreshRequest>,
-) -> Result<StatusCode, ApiError> {
-    service::logout(&state, input, &request).await?;
-    Ok(StatusCode::NO_CONTENT)
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson<Presented>,
+) -> Result<Response, ApiError> {
+    let body_token = body.and_then(|b| b.refresh_token);
+    let (token, delivery) = browser::presented(body_token, &headers, &state.config)?;
+    let Some(refresh_token) = token else {
+        return Ok(delivery.clearing(no_session_cookie()));
+    };
+    service::logout(&state, RefreshRequest { refresh_token }, &request).await?;
+    Ok(delivery.clearing(StatusCode::NO_CONTENT))
 }
 
 async fn accept_invitation(
     State(state): State<AppState>,
     request: RequestMeta,
-    Json(input): Json<AcceptInvitation>,
+    SignIn { input, delivery }: SignIn<AcceptInvitation>,
 ) -> Result<Response, ApiError> {
     let tokens = users::accept(&state, input, &request).await?;
-    Ok(shown_once(JsonResponse(tokens)))
+    Ok(shown_once(delivery.answer(&tokens)?))
 }
 
 async fn me(

@@ -424,3 +424,36 @@ async fn turning_two_factor_sign_in_on_or_off_needs_the_current_password() {
     }
     assert!(limited, "password guesses are throttled");
 }
+
+#[tokio::test]
+async fn a_browser_gets_its_cookie_at_the_second_step_not_before() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let (secret, _) = enrol(&app, &acme.access_token).await;
+    let asked = json!({
+        "email": acme.email, "password": acme.password, "refresh_token_delivery": "cookie",
+    });
+    let first = app.browser_post("/v1/auth/login", Some(asked), None).await;
+    assert_eq!(first.ok(200)["mfa_required"], true);
+    assert!(first.refresh_cookie().is_none());
+    let second = app
+        .browser_post(
+            "/v1/auth/mfa",
+            Some(json!({
+                "mfa_token": first.body["mfa_token"], "code": code(&secret, 1),
+                "refresh_token_delivery": "cookie",
+            })),
+            None,
+        )
+        .await;
+    assert!(second.ok(200).get("refresh_token").is_none());
+    let line = second.refresh_cookie().expect("the cookie");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Strict"),
+        "{line}"
+    );
+    let cookie = support::cookie_value(&line);
+    app.browser_post("/v1/auth/refresh", None, Some(&cookie))
+        .await
+        .ok(200);
+}

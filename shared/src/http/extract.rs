@@ -39,21 +39,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
-    let value = match result {
-        Ok(value) => value,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    ApiError::Validation(vec![field_error(&path, &inner.to_string())])
-                }
-                _ => ApiError::BadRequest(format!("The body is not valid JSON: {inner}.")),
-            });
+    serde_path_to_error::deserialize(de).map_err(shape_error)
+}
+
+/// Builds `T` from a JSON object already parsed (a body with some members taken out),
+/// with the errors of [`parse_json`].
+pub fn parse_object<T: DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(shape_error)
+}
+
+/// A deserialisation failure as 422 naming the field (wrong shape) or 400 (not JSON).
+fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            ApiError::Validation(vec![field_error(&path, &inner.to_string())])
         }
-    };
-    Ok(value)
+        _ => ApiError::BadRequest(format!("The body is not valid JSON: {inner}.")),
+    }
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default),
@@ -151,36 +157,66 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let limit = state.config.max_body_bytes;
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !is_json(content_type) {
-            return Err(ApiError::UnsupportedMediaType(
-                "Send the body as JSON with `Content-Type: application/json`.".into(),
-            ));
+        if !is_json(content_type(&req)) {
+            return Err(not_json());
         }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|e| {
-                if is_length_limit(&e) {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
-                    ApiError::BadRequest("The request body could not be read.".into())
-                }
-            })?;
+        let bytes = read_body(req, state.config.max_body_bytes).await?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// A JSON body of type `T` that may be left out: no body at all (`None`), or JSON as
+/// for [`Json`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let is_json = is_json(content_type(&req));
+        let bytes = read_body(req, state.config.max_body_bytes).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJson(None));
+        }
+        if !is_json {
+            return Err(not_json());
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+fn content_type(req: &Request) -> &str {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn not_json() -> ApiError {
+    ApiError::UnsupportedMediaType(
+        "Send the body as JSON with `Content-Type: application/json`.".into(),
+    )
+}
+
+/// The request's body, at most `limit` bytes (413 beyond).
+async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|e| {
+            if is_length_limit(&e) {
+                ApiError::PayloadTooLarge { limit }
+            } else {
+                ApiError::BadRequest("The request body could not be read.".into())
+            }
+        })
 }
 
 /// Whether reading a body failed because it was larger than the limit.

@@ -3,6 +3,7 @@
 //! the route table and the layers every app gets.
 
 pub mod app;
+pub mod browser;
 pub mod cursor;
 pub mod extract;
 pub mod idempotency;
@@ -12,7 +13,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod versions;
 
-pub use extract::{FilterQuery, Json, MapQuery, Path, Query};
+pub use extract::{FilterQuery, Json, MapQuery, OptionalJson, Path, Query};
 pub use principal::Principal;
 pub use problem::ApiError;
 pub use routes::Routes;

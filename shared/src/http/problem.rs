@@ -17,6 +17,10 @@ pub enum ApiError {
     Unauthenticated(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A request that uses (or asks for) the session cookie came without this site's
+    /// `Origin`: another site may be making the browser send it (CSRF).
+    #[error("cross-site request: {0}")]
+    CrossSiteRequest(String),
     /// The company requires a second factor the caller has not set up.
     #[error("MFA enrolment required")]
     MfaEnrolmentRequired,
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_)
+            | ApiError::CrossSiteRequest(_)
             | ApiError::ReadOnlyFields(_)
             | ApiError::HiddenFields(_)
             | ApiError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
@@ -100,6 +105,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "malformed-request",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::CrossSiteRequest(_) => "cross-site-request",
             ApiError::ReadOnlyFields(_) => "read-only-field",
             ApiError::HiddenFields(_) => "hidden-field",
             ApiError::MfaEnrolmentRequired => "mfa-enrolment-required",
@@ -123,6 +129,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::ReadOnlyFields(_) | ApiError::HiddenFields(_) => {
                 "Not allowed"
             }
+            ApiError::CrossSiteRequest(_) => "Cross-site request refused",
             ApiError::MfaEnrolmentRequired => "Two-factor sign-in required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
@@ -142,6 +149,7 @@ impl ApiError {
             ApiError::BadRequest(d)
             | ApiError::Unauthenticated(d)
             | ApiError::Forbidden(d)
+            | ApiError::CrossSiteRequest(d)
             | ApiError::NotFound(d)
             | ApiError::PreconditionFailed(d)
             | ApiError::UnsupportedMediaType(d)

@@ -115,6 +115,29 @@ impl Reply {
     pub fn etag(&self) -> String {
         self.headers["etag"].to_str().unwrap().to_owned()
     }
+
+    /// The `Set-Cookie` line of the `crm_refresh` cookie, if the reply sets it.
+    pub fn refresh_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|line| line.starts_with("crm_refresh="))
+    }
+}
+
+/// The value of a `Set-Cookie` line (`name=value; attributes`).
+pub fn cookie_value(line: &str) -> String {
+    let pair = line.split(';').next().unwrap();
+    pair.split_once('=').unwrap().1.to_owned()
+}
+
+/// The attributes of a `Set-Cookie` line, trimmed.
+pub fn cookie_attributes(line: &str) -> Vec<String> {
+    line.split(';')
+        .skip(1)
+        .map(|a| a.trim().to_owned())
+        .collect()
 }
 
 pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
@@ -264,6 +287,29 @@ impl TestApp {
         }
         let Self { data_dir, .. } = self;
         data_dir
+    }
+
+    /// The origin a browser on this app sends in `Origin`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `POST path` as the console in a browser on this app sends it: `body` (if any)
+    /// and the `crm_refresh` cookie (if any), with this site's `Origin`.
+    pub async fn browser_post(
+        &self,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Reply {
+        let origin = self.origin();
+        let cookie = cookie.map(|c| format!("crm_refresh={c}"));
+        let mut headers = vec![("origin", origin.as_str())];
+        if let Some(cookie) = &cookie {
+            headers.push(("cookie", cookie.as_str()));
+        }
+        self.call_with(Method::POST, path, None, body, &headers)
+            .await
     }
 
     pub fn url(&self, path: &str) -> String {
