@@ -1,5 +1,8 @@
 //! The local server: every function's routes in one axum app, on whichever twins the
-//! configuration names (embedded by default). It runs the very handlers Lambda runs.
+//! configuration names (embedded by default). It runs the very handlers Lambda runs, and
+//! serves the built web console at `/` (in AWS, CloudFront does).
+
+pub mod console;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,8 +31,11 @@ pub fn routes(state: &AppState) -> Routes {
     routes
 }
 
+/// The API, and the web console on every path it does not serve. The console is no API
+/// route: it stays out of the route table, and so out of `openapi.yaml`.
 pub fn app(state: AppState) -> Router {
-    shared::http::app::finish(routes(&state), state)
+    let console = console::router(console::dir(state.config.console_dir.as_deref()));
+    shared::http::app::finish_with_fallback(routes(&state), state, console)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests

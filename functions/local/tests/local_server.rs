@@ -1,4 +1,5 @@
-//! The local server as a deployment: data survives restarts, Ctrl-C stops it cleanly.
+//! The local server as a deployment: data survives restarts, Ctrl-C stops it cleanly,
+//! and it serves the built web console at `/` beside the API.
 
 mod support;
 
@@ -212,4 +213,154 @@ async fn the_crm_binary_runs_on_the_aws_twins_by_configuration() {
         items.count() > 5,
         "sign-up and the contact were written to DynamoDB"
     );
+}
+
+const INDEX: &str =
+    "<!doctype html><title>CRM console</title><script src=\"/assets/app-abc123.js\"></script>";
+const SCRIPT: &str = "console.log('crm');";
+
+/// A built console in a temporary directory (`index.html`, one hashed asset), with a
+/// secret file beside it that must never be served.
+fn built_console() -> (tempfile::TempDir, std::path::PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let dist = root.path().join("dist");
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(dist.join("index.html"), INDEX).unwrap();
+    std::fs::write(dist.join("assets/app-abc123.js"), SCRIPT).unwrap();
+    std::fs::write(root.path().join("secret.txt"), "top secret").unwrap();
+    (root, dist)
+}
+
+/// Asserts the console's security headers.
+fn assert_console_headers(reply: &support::Reply) {
+    assert_eq!(
+        reply.headers["content-security-policy"],
+        shared::http::browser::CONSOLE_CSP
+    );
+    assert!(shared::http::browser::CONSOLE_CSP.contains("script-src 'self';"));
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_eq!(reply.headers["x-frame-options"], "DENY");
+    assert_eq!(
+        reply.headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+}
+
+async fn get_anonymous(app: &TestApp, path: &str) -> support::Reply {
+    app.call(reqwest::Method::GET, path, None, None).await
+}
+
+#[tokio::test]
+async fn the_console_is_served_at_the_root_and_client_routes_fall_back_to_its_page() {
+    let (_root, dist) = built_console();
+    let app = TestApp::spawn_with(&[("CRM_CONSOLE_DIR", dist.to_str().unwrap())]).await;
+    for path in [
+        "/",
+        "/contacts/123",
+        "/deals/board?pipeline=x",
+        "/zh-CN/settings",
+    ] {
+        let page = get_anonymous(&app, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.body, INDEX, "{path}");
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert_eq!(page.headers["cache-control"], "no-cache", "{path}");
+        assert_console_headers(&page);
+    }
+    let script = get_anonymous(&app, "/assets/app-abc123.js").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.body, SCRIPT);
+    assert_eq!(
+        script.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        script.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_console_headers(&script);
+
+    // The API keeps its own answers.
+    for path in ["/v1/nope", "/v1"] {
+        get_anonymous(&app, path).await.problem(404, "not-found");
+    }
+    // File links (served here on the embedded twins, by S3 on AWS) are never the page.
+    let file = get_anonymous(&app, "/files/nope").await;
+    assert_eq!(file.headers["content-type"], "application/problem+json");
+    app.call(reqwest::Method::POST, "/contacts", None, None)
+        .await
+        .problem(404, "not-found");
+    get_anonymous(&app, "/v1/me")
+        .await
+        .problem(401, "unauthenticated");
+}
+
+/// Sends `GET <target>` exactly as written (an HTTP client would resolve `..` first).
+async fn raw_get(app: &TestApp, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn no_path_reaches_outside_the_console_directory() {
+    let (_root, dist) = built_console();
+    let app = TestApp::spawn_with(&[("CRM_CONSOLE_DIR", dist.to_str().unwrap())]).await;
+    for target in [
+        "/../secret.txt",
+        "/assets/../../secret.txt",
+        "/..%2fsecret.txt",
+        "/assets/..%2f..%2fsecret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%5csecret.txt",
+        "/..%2f..%2fCargo.toml",
+        "/assets/../../x",
+    ] {
+        let answer = raw_get(&app, target).await;
+        assert!(!answer.contains("top secret"), "{target}: {answer}");
+        assert!(!answer.contains("[package]"), "{target}: {answer}");
+        let status = answer.split(' ').nth(1).unwrap();
+        assert!(
+            status == "200" && answer.ends_with(INDEX) || status.starts_with('4'),
+            "{target}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_built_console_the_root_says_how_to_build_it_and_the_api_works() {
+    let missing = tempfile::tempdir().unwrap();
+    let dir = missing.path().join("dist");
+    let app = TestApp::spawn_with(&[("CRM_CONSOLE_DIR", dir.to_str().unwrap())]).await;
+    let page = get_anonymous(&app, "/").await;
+    assert_eq!(page.status, 503);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let text = page.body.as_str().unwrap();
+    assert!(
+        text.contains("npm --prefix web ci &amp;&amp; npm --prefix web run build"),
+        "{text}"
+    );
+    assert_console_headers(&page);
+    let t = app.sign_up("Acme").await;
+    app.get("/v1/me", &t.access_token).await.ok(200);
 }

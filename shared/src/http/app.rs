@@ -35,6 +35,12 @@ fn logged_path(path: &str) -> &str {
 
 /// The finished app: routes, fallbacks and layers, bound to `state`.
 pub fn finish(routes: Routes, state: AppState) -> Router {
+    finish_with_fallback(routes, state, Router::new().fallback(not_found))
+}
+
+/// [`finish`], with `fallback` answering what no route serves (the local server's web
+/// console); it answers the problem+json 404 itself for paths it does not serve.
+pub fn finish_with_fallback(routes: Routes, state: AppState, fallback: Router) -> Router {
     // The methods of each path, for the `Allow` header of a 405.
     let mut allow: HashMap<&'static str, Vec<&str>> = HashMap::new();
     for (method, path) in routes.table() {
@@ -48,7 +54,7 @@ pub fn finish(routes: Routes, state: AppState) -> Router {
     );
     routes
         .into_router()
-        .fallback(not_found)
+        .fallback_service(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::idempotency::layer,
@@ -110,7 +116,8 @@ async fn client_request_id(mut req: Request<Body>, next: Next) -> Response<Body>
     next.run(req).await
 }
 
-async fn not_found() -> ApiError {
+/// The answer to a path no route serves.
+pub async fn not_found() -> ApiError {
     ApiError::NotFound("No such route.".into())
 }
 
