@@ -48,7 +48,9 @@ export default defineConfig({
   ],
   webServer: {
     // The server the README starts, with the console this build produced.
-    command: `cargo run --quiet -p crm -- --bind 127.0.0.1:${port} --data-dir ${dataDir}`,
+    // CRM_E2E_SERVER names a built `crm` (infra/test.sh passes the one its tests built);
+    // otherwise cargo builds and runs it.
+    command: `${process.env.CRM_E2E_SERVER ?? 'cargo run --quiet -p crm --'} --bind 127.0.0.1:${port} --data-dir ${dataDir}`,
     cwd: '..',
     url: `http://127.0.0.1:${port}/`,
     timeout: 15 * 60_000,
