@@ -1,5 +1,7 @@
 //! `template.yaml` deploys exactly what the code serves: every Lambda function's HTTP API
-//! events are the routes of the function crate it builds, no more and no fewer.
+//! events are the routes of the function crate it builds, no more and no fewer; and
+//! CloudFront serves the console with the local server's security policy, routing `/v1/*`
+//! to the API with the viewer's host passed on for the Origin check.
 
 use std::collections::BTreeSet;
 
@@ -82,6 +84,81 @@ fn each_function_deploys_exactly_its_crates_routes() {
         assert!(
             known.contains(&binary.as_str()),
             "template.yaml deploys {binary}, which this test does not know"
+        );
+    }
+}
+
+/// The resources of `kind`, by name.
+fn resources_of(template: &serde_norway::Value, kind: &str) -> Vec<(String, serde_norway::Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+#[test]
+fn cloudfront_sends_the_consoles_security_policy() {
+    let template = template();
+    let policies = resources_of(&template, "AWS::CloudFront::ResponseHeadersPolicy");
+    assert!(!policies.is_empty(), "no response headers policy");
+    for (name, policy) in policies {
+        let security =
+            &policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+        assert_eq!(
+            security["ContentSecurityPolicy"]["ContentSecurityPolicy"].as_str(),
+            Some(shared::http::browser::CONSOLE_CSP),
+            "{name}: the CSP differs from the local server's"
+        );
+        assert_eq!(
+            security["FrameOptions"]["FrameOption"].as_str(),
+            Some("DENY")
+        );
+        assert!(
+            security["ContentTypeOptions"]["Override"]
+                .as_bool()
+                .unwrap()
+        );
+        assert!(security["ReferrerPolicy"]["ReferrerPolicy"].is_string());
+        assert!(security["StrictTransportSecurity"]["AccessControlMaxAgeSec"].is_u64());
+    }
+}
+
+#[test]
+fn cloudfront_routes_the_api_with_the_viewers_host_and_functions_never_name_it() {
+    let template = template();
+    let (_, distribution) = resources_of(&template, "AWS::CloudFront::Distribution")
+        .pop()
+        .expect("a distribution");
+    let config = &distribution["Properties"]["DistributionConfig"];
+    let api = config["CacheBehaviors"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|b| b["PathPattern"].as_str() == Some("/v1/*"))
+        .expect("a /v1/* behaviour");
+    assert_eq!(api["TargetOriginId"].as_str(), Some("api"));
+    let methods = api["AllowedMethods"].as_sequence().unwrap();
+    assert_eq!(methods.len(), 7, "every method reaches the API");
+    // `!GetAtt <Function>.FunctionMetadata.FunctionARN`: find the function it names.
+    let associations = serde_norway::to_string(&api["FunctionAssociations"]).unwrap();
+    let (_, function) = resources_of(&template, "AWS::CloudFront::Function")
+        .into_iter()
+        .find(|(name, _)| associations.contains(&format!("{name}.FunctionMetadata")))
+        .expect("a viewer-request function on /v1/*");
+    let code = function["Properties"]["FunctionCode"].as_str().unwrap();
+    assert!(
+        code.contains("x-forwarded-host") && code.contains("headers.host"),
+        "{code}"
+    );
+    // The distribution names the API; a function naming the distribution would be a cycle.
+    for (name, function) in resources_of(&template, "AWS::Serverless::Function") {
+        let text = serde_norway::to_string(&function).unwrap();
+        assert!(
+            !text.contains("ConsoleDistribution"),
+            "{name} names the distribution"
         );
     }
 }
