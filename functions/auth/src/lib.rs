@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use shared::AppState;
-use shared::auth::account::{self, PasswordChange, SessionView};
+use shared::auth::account::{self, PasswordChange, ProfileChange, SessionView};
 use shared::auth::mfa::{self, Confirmation, MfaLogin};
 use shared::auth::reset::{self, ResetConfirm, ResetRequest};
 use shared::auth::service::{self, Login, Me, RefreshRequest};
@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .post("/v1/auth/password-reset/confirm", confirm_reset)
         .post("/v1/invitations/accept", accept_invitation)
         .get("/v1/me", me)
+        .patch("/v1/me", update_me)
         .post("/v1/me/password", change_password)
         .post("/v1/me/mfa/totp", begin_mfa)
         .post("/v1/me/mfa/totp/confirm", confirm_mfa)
@@ -173,6 +174,15 @@ async fn accept_invitation(
 ) -> Result<Response, ApiError> {
     let tokens = users::accept(&state, input, &request).await?;
     Ok(shown_once(delivery.answer(&tokens)?))
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<ProfileChange>,
+) -> Result<JsonResponse<Me>, ApiError> {
+    account::update_profile(&state, &principal, input).await?;
+    service::me(&state, &principal).await.map(JsonResponse)
 }
 
 async fn me(

@@ -461,3 +461,83 @@ async fn an_invitation_link_is_resent_only_by_someone_who_covers_the_invited_use
     let reply = app.post(&path, Some(&acme.access_token), json!({})).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn everyone_changes_their_own_name_and_language_but_not_someone_elses() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    // A salesperson has no permission on users at all.
+    let sales = app.add_user(&acme.access_token, &["sales"]).await;
+    let forbidden = app
+        .patch(
+            &format!("/v1/users/{}", sales.user_id),
+            &sales.access_token,
+            json!({"locale": "zh-CN"}),
+        )
+        .await;
+    forbidden.problem(403, "forbidden");
+
+    let changed = app
+        .patch(
+            "/v1/me",
+            &sales.access_token,
+            json!({"locale": "zh-CN", "name": "  李雷 "}),
+        )
+        .await;
+    let changed = changed.ok(200);
+    assert_eq!(changed["user"]["locale"], "zh-CN");
+    assert_eq!(changed["user"]["name"], "李雷");
+    let me = app.get("/v1/me", &sales.access_token).await;
+    assert_eq!(me.ok(200)["user"]["locale"], "zh-CN");
+    let user = app
+        .get(&format!("/v1/users/{}", sales.user_id), &acme.access_token)
+        .await;
+    assert_eq!(user.ok(200)["locale"], "zh-CN", "the admin sees it too");
+
+    let audit = app
+        .get(
+            "/v1/audit?resource=users&action=user.updated",
+            &acme.access_token,
+        )
+        .await;
+    let entry = audit.ok(200)["data"][0].clone();
+    assert_eq!(entry["resource_id"], sales.user_id.as_str(), "{entry}");
+    assert_eq!(entry["changes"]["locale"]["after"], "zh-CN", "{entry}");
+
+    let bad = app
+        .patch(
+            "/v1/me",
+            &sales.access_token,
+            json!({"locale": "not a tag", "name": ""}),
+        )
+        .await;
+    let problem = bad.problem(422, "validation-failed");
+    let fields: Vec<_> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "locale"]);
+    let unknown = app
+        .patch(
+            "/v1/me",
+            &sales.access_token,
+            json!({"role_ids": ["admin"]}),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "roles are not one's own to change");
+
+    // An API key is not a person with a profile.
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&acme.access_token),
+            json!({"name": "ERP", "role_id": "sales"}),
+        )
+        .await;
+    let key = key.ok(201)["key"].as_str().unwrap().to_owned();
+    app.patch("/v1/me", &key, json!({"locale": "en"}))
+        .await
+        .problem(403, "forbidden");
+}

@@ -60,6 +60,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("POST", "/v1/auth/password-reset/confirm", Public(422)),
         ("POST", "/v1/invitations/accept", Public(422)),
         ("GET", "/v1/me", Roles(EVERYONE)),
+        ("PATCH", "/v1/me", Roles(EVERYONE)),
         ("POST", "/v1/me/password", Roles([422; 6])),
         ("POST", "/v1/me/mfa/totp", Roles(EVERYONE)),
         ("POST", "/v1/me/mfa/totp/confirm", Roles([422; 6])),

@@ -1,5 +1,5 @@
-//! What signed-in users manage themselves: their sessions (list, end one) and their
-//! password (change it, which ends every other session).
+//! What signed-in users manage themselves: their name and language, their sessions (list,
+//! end one) and their password (change it, which ends every other session).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -108,6 +108,78 @@ pub async fn end_session(
         &principal.request,
     )
     .await
+}
+
+/// What users change of their own account: how they are named and the language the
+/// console and the product's mail speak to them in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// Changes the caller's name or language. Unlike `PATCH /v1/users/{id}` it needs no
+/// permission on users: everyone owns these two facts about themselves.
+pub async fn update_profile(
+    state: &AppState,
+    principal: &Principal,
+    input: ProfileChange,
+) -> Result<(), ApiError> {
+    principal.session()?;
+    let table = state.table.as_ref();
+    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+    let mut errors = crate::validation::Errors::new();
+    let mut next = user.clone();
+    if let Some(name) = &input.name {
+        errors.text("name", name, 1, 200);
+        next.name = name.trim().to_owned();
+    }
+    if let Some(locale) = &input.locale {
+        if !tenancy::signup::valid_locale(locale) {
+            errors.add("locale", "must be a language tag like `en` or `zh-CN`");
+        }
+        next.locale = locale.clone();
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    if next == user {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    next.version = user.version + 1;
+    next.updated_at = rfc3339(now);
+    let entry = Entry::by(
+        principal,
+        now,
+        "user.updated",
+        "users",
+        Some(&principal.user_id),
+    )
+    .with_changes(
+        Some(&tenancy::users::UserView::from(&user)),
+        Some(&tenancy::users::UserView::from(&next)),
+    );
+    let writes = [
+        vec![Write::Put {
+            item: to_item(
+                &tenancy::user_key(&principal.tenant, &principal.user_id),
+                &next,
+            )?,
+            condition: Condition::VersionIs(user.version),
+        }],
+        entry.writes(&principal.tenant)?,
+    ]
+    .concat();
+    match table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(TableError::ConditionFailed { .. }) => Err(ApiError::conflict(
+            "concurrent-modification",
+            "Your account changed meanwhile; please try again.",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
