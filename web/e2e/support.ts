@@ -43,11 +43,11 @@ export function latestMail(to: string): { subject: string; text: string } {
   const dir = join(process.env.CRM_E2E_DATA_DIR!, 'mail');
   const mails = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { id: string; mail: { to: string; subject: string; text: string } })
-    .filter((m) => m.mail.to === to)
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { id: string; to: string; subject: string; text: string })
+    .filter((m) => m.to === to)
     .sort((a, b) => (a.id < b.id ? 1 : -1));
   if (!mails[0]) throw new Error(`no mail to ${to}`);
-  return mails[0].mail;
+  return mails[0];
 }
 
 /** axe-core on the current screen: no serious or critical violation. */

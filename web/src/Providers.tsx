@@ -14,7 +14,14 @@ export function Providers({ children }: { children: ReactNode }) {
       locale={zh ? zhCN : enUS}
       theme={{
         token: {
-          colorPrimary: '#1f5eff',
+          // Contrast of at least 4.5:1 on white for text, links and secondary text (WCAG AA);
+          // Ant Design's default greys are lighter than that.
+          colorPrimary: '#1d4ed8',
+          colorLink: '#1d4ed8',
+          colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
+          colorTextTertiary: 'rgba(0, 0, 0, 0.62)',
+          colorTextDescription: 'rgba(0, 0, 0, 0.62)',
+          colorTextPlaceholder: 'rgba(0, 0, 0, 0.5)',
           borderRadius: 6,
           fontFamily:
             "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Helvetica Neue', Arial, sans-serif",

@@ -71,7 +71,7 @@ export default function AppLayout() {
     <Layout style={{ minHeight: '100vh' }}>
       {!phone && (
         <Sider theme="light" width={208} breakpoint="lg" collapsible style={{ borderRight: '1px solid #f0f0f0' }}>
-          <Typography.Title level={4} style={{ margin: '16px 24px', color: '#1f5eff' }}>
+          <Typography.Title level={4} style={{ margin: '16px 24px', color: '#1d4ed8' }}>
             <AppstoreOutlined /> CRM
           </Typography.Title>
           <nav aria-label={t('nav.menu')}>{menu}</nav>

@@ -26,7 +26,8 @@ function TaskList({ view }: { view: View }) {
     queryFn: () =>
       unwrap(api.GET('/v1/tasks', { params: { query: { view, utc_offset: utcOffset(), limit: 20 } } })),
   });
-  const color = view === 'overdue' ? 'red' : view === 'today' ? 'orange' : 'blue';
+  // Solid tags: the pale presets fail WCAG contrast for orange.
+  const color = view === 'overdue' ? '#b91c1c' : view === 'today' ? '#b45309' : '#1d4ed8';
   return (
     <Card title={<Tag color={color}>{t(`home.${view}`)}</Tag>} size="small" style={{ height: '100%' }}>
       {tasks.isLoading ? (

@@ -11,7 +11,7 @@ export function AuthFrame({ title, children }: { title: string; children: ReactN
         <LanguageSwitch />
       </Flex>
       <main style={{ width: '100%', maxWidth: 440, marginTop: '6vh' }}>
-        <Typography.Title level={3} style={{ textAlign: 'center', color: '#1f5eff' }}>
+        <Typography.Title level={3} style={{ textAlign: 'center', color: '#1d4ed8' }}>
           CRM
         </Typography.Title>
         <Card>
