@@ -32,7 +32,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
-  outputDir: 'test-results',
+  outputDir: process.env.CRM_E2E_OUTPUT ?? 'test-results',
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     launchOptions: chromium,

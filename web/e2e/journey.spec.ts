@@ -11,6 +11,7 @@ import {
   expectAccessible,
   expectNoTokenInStorage,
   latestMail,
+  pageErrors,
   PASSWORD,
   shot,
   uniqueEmail,
@@ -34,6 +35,7 @@ test('a company signs up and works its contacts; a salesperson sees only what th
 }, info) => {
   const phone = info.project.name === 'phone';
   const email = uniqueEmail('owner');
+  const errors = pageErrors(page);
 
   await test.step('sign up', async () => {
     await page.goto('/signup');
@@ -139,6 +141,7 @@ test('a company signs up and works its contacts; a salesperson sees only what th
 
     const sales = await browser.newContext({ ...info.project.use, locale: 'en-US' });
     const salesPage = await sales.newPage();
+    const salesErrors = pageErrors(salesPage);
     await salesPage.goto(`/invitations/accept?token=${invitation}`);
     await expectAccessible(salesPage, 'invitation');
     await salesPage.getByLabel('Password').fill(PASSWORD);
@@ -152,6 +155,7 @@ test('a company signs up and works its contacts; a salesperson sees only what th
     await expect(details).not.toContainText('Notes');
     await expect(details).not.toContainText('WeChat in the morning');
     await expect(salesPage.getByRole('button', { name: 'Reveal' })).toHaveCount(0);
+    expect(salesErrors).toEqual([]);
     await sales.close();
 
     // The administrator may reveal it.
@@ -199,4 +203,5 @@ test('a company signs up and works its contacts; a salesperson sees only what th
     await page.goto('/contacts');
     await expect(page).toHaveURL(/\/login\?next=%2Fcontacts/);
   });
+  expect(errors).toEqual([]);
 });

@@ -64,6 +64,7 @@ export const axeLog: { screen: string; violations: number; serious: number }[] =
 /** A screenshot of a main screen, kept in e2e/screenshots for the README and reviews. */
 export async function shot(page: Page, info: TestInfo, name: string) {
   await page.waitForLoadState('networkidle');
+  await expect(page.locator('.ant-spin-spinning, .ant-skeleton-active')).toHaveCount(0);
   const suffix = info.project.name === 'phone' ? '-phone' : '';
   await page.screenshot({ path: join(import.meta.dirname, 'screenshots', `${name}${suffix}.png`) });
 }
@@ -81,4 +82,11 @@ export async function expectNoTokenInStorage(page: Page) {
     return all.join('\n');
   });
   expect(stored).not.toMatch(/eyJ[\w-]+\.[\w-]+|crt\.|crm_refresh/);
+}
+
+/** Uncaught errors of a page: a journey ends with none. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
+  return errors;
 }

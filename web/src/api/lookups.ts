@@ -3,10 +3,14 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from './client';
+import { can, useMe } from '../auth/me';
 
 export function useUsers() {
+  const { data: me } = useMe();
   return useQuery({
     queryKey: ['users'],
+    // Only for roles that may list users; others see their own name and ids.
+    enabled: can(me, 'users', 'read'),
     queryFn: async () => {
       const users: Schemas['User'][] = [];
       let cursor: string | undefined;
@@ -25,8 +29,10 @@ export function useUsers() {
 
 export function useUserName() {
   const users = useUsers();
+  const { data: me } = useMe();
   return (id: string | null | undefined) => {
     if (!id) return '';
+    if (id === me?.user.id) return me.user.name;
     return users.data?.find((u) => u.id === id)?.name ?? id;
   };
 }

@@ -143,6 +143,14 @@ const en = {
     yours: 'Your change',
     reapply: 'Apply my change',
     discard: 'Discard mine',
+    change: {
+      created: 'Created',
+      updated: 'Changed',
+      deleted: 'Deleted',
+      merged: 'Merged',
+      stage_changed: 'Stage changed',
+      restored: 'Restored',
+    },
     masked: 'Masked',
   },
   stages: {

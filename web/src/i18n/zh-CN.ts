@@ -145,6 +145,14 @@ const zhCN: Texts = {
     yours: '您的修改',
     reapply: '重新应用我的修改',
     discard: '放弃我的修改',
+    change: {
+      created: '创建',
+      updated: '修改',
+      deleted: '删除',
+      merged: '合并',
+      stage_changed: '阶段变更',
+      restored: '恢复',
+    },
     masked: '已脱敏',
   },
   stages: {

@@ -5,7 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
-import { useMe } from '../auth/me';
+import { can, useMe } from '../auth/me';
 import { formatDateTime } from '../i18n/format';
 import { recentRecords } from '../components/recent';
 
@@ -63,16 +63,20 @@ export default function Home() {
       <Typography.Title level={1} style={{ fontSize: 24 }}>
         {t('home.greeting', { name: me?.user.name ?? '' })}
       </Typography.Title>
-      <Typography.Title level={2} style={{ fontSize: 18 }}>
-        {t('home.myTasks')}
-      </Typography.Title>
-      <Row gutter={[16, 16]}>
-        {(['overdue', 'today', 'upcoming'] as const).map((v) => (
-          <Col xs={24} md={8} key={v}>
-            <TaskList view={v} />
-          </Col>
-        ))}
-      </Row>
+      {can(me, 'tasks', 'read') && (
+        <>
+          <Typography.Title level={2} style={{ fontSize: 18 }}>
+            {t('home.myTasks')}
+          </Typography.Title>
+          <Row gutter={[16, 16]}>
+            {(['overdue', 'today', 'upcoming'] as const).map((v) => (
+              <Col xs={24} md={8} key={v}>
+                <TaskList view={v} />
+              </Col>
+            ))}
+          </Row>
+        </>
+      )}
       <Typography.Title level={2} style={{ fontSize: 18, marginTop: 24 }}>
         {t('home.recent')}
       </Typography.Title>

@@ -24,7 +24,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
-import { api, unwrap } from '../../api/client';
+import { api, unwrap, type Schemas } from '../../api/client';
 import { ApiProblem } from '../../api/problem';
 import { useCustomFields, useUserName } from '../../api/lookups';
 import { useProblemText, useReportProblem } from '../../api/useProblem';
@@ -32,7 +32,7 @@ import { can, useMe } from '../../auth/me';
 import { rememberRecent } from '../../components/recent';
 import { formatDate, formatDateTime, formatMoney } from '../../i18n/format';
 import { ContactEdit } from './ContactEdit';
-import { display, isMasked, type Contact } from './fields';
+import { display, isMasked, LABELS, type Contact } from './fields';
 
 export default function ContactDetail() {
   const { id = '' } = useParams();
@@ -104,9 +104,16 @@ export default function ContactDetail() {
           items={[
             { key: 'timeline', label: t('contacts.timeline'), children: <Timeline id={id} /> },
             { key: 'details', label: t('contacts.details'), children: <Details contact={c} /> },
-            { key: 'deals', label: t('contacts.deals'), children: <Deals id={id} /> },
-            { key: 'orders', label: t('contacts.orders'), children: <Purchases id={id} /> },
-            { key: 'tickets', label: t('contacts.tickets'), children: <Tickets id={id} /> },
+            // Related records only for roles that may read them.
+            ...(can(me, 'deals', 'read')
+              ? [{ key: 'deals', label: t('contacts.deals'), children: <Deals id={id} /> }]
+              : []),
+            ...(can(me, 'orders', 'read')
+              ? [{ key: 'orders', label: t('contacts.orders'), children: <Purchases id={id} /> }]
+              : []),
+            ...(can(me, 'tickets', 'read')
+              ? [{ key: 'tickets', label: t('contacts.tickets'), children: <Tickets id={id} /> }]
+              : []),
           ]}
         />
       </Card>
@@ -225,16 +232,14 @@ function Timeline({ id }: { id: string }) {
             <List.Item.Meta
               title={
                 <Space wrap>
-                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>
-                    {e.kind === 'change' ? (e.action ?? e.kind) : t(`contacts.${e.kind === 'email' ? 'note' : e.kind}`)}
-                  </Tag>
+                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>{entryKind(e, t)}</Tag>
                   <Typography.Text type="secondary">{formatDateTime(e.occurred_at, i18n.language)}</Typography.Text>
                 </Space>
               }
               description={
                 <span style={{ whiteSpace: 'pre-wrap' }}>
                   {e.subject ? <strong>{e.subject} </strong> : null}
-                  {e.body ?? (e.fields?.length ? e.fields.join(', ') : '')}
+                  {e.body ?? (e.kind === 'change' && e.action?.endsWith('.updated') ? changedList(e.fields, t) : '')}
                 </span>
               }
             />
@@ -243,6 +248,21 @@ function Timeline({ id }: { id: string }) {
       />
     </>
   );
+}
+
+type Entry = NonNullable<Schemas['TimelinePage']['data']>[number];
+type T = (key: string, options?: Record<string, unknown>) => string;
+
+/** What kind of entry: the activity's kind, or the change in words (created, changed). */
+function entryKind(e: Entry, t: T): string {
+  if (e.kind !== 'change') return t(`contacts.${e.kind}`);
+  const verb = e.action?.split('.').pop() ?? '';
+  return t(`contacts.change.${verb}`, { defaultValue: e.action ?? '' });
+}
+
+/** The fields a change touched, by their labels. */
+function changedList(fields: string[] | undefined, t: T): string {
+  return (fields ?? []).map((f) => t(LABELS[f] ?? f, { defaultValue: f })).join(', ');
 }
 
 function Deals({ id }: { id: string }) {

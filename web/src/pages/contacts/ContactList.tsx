@@ -304,13 +304,15 @@ export default function ContactList() {
           dataSource={rows}
           locale={{ emptyText: empty }}
           renderItem={(c) => (
-            <Card size="small" style={{ marginBottom: 8 }} onClick={() => navigate(`/contacts/${c.id}`)}>
-              <Link to={`/contacts/${c.id}`}>
-                <Typography.Text strong>{c.name}</Typography.Text>
-              </Link>
-              {c.lifecycle_stage && <Tag style={{ marginLeft: 8 }}>{stageLabel(c.lifecycle_stage)}</Tag>}
-              <div>{[c.company_name, firstPhone(c), firstEmail(c)].filter(Boolean).join(' · ')}</div>
-            </Card>
+            <List.Item style={{ padding: 0, border: 0 }}>
+              <Card size="small" style={{ marginBottom: 8, width: '100%' }} onClick={() => navigate(`/contacts/${c.id}`)}>
+                <Link to={`/contacts/${c.id}`}>
+                  <Typography.Text strong>{c.name}</Typography.Text>
+                </Link>
+                {c.lifecycle_stage && <Tag style={{ marginLeft: 8 }}>{stageLabel(c.lifecycle_stage)}</Tag>}
+                <div>{[c.company_name, firstPhone(c), firstEmail(c)].filter(Boolean).join(' · ')}</div>
+              </Card>
+            </List.Item>
           )}
         />
       ) : (
