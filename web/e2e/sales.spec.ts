@@ -1,0 +1,185 @@
+// Sales in a real Chromium against the real local server: the deal board shows each
+// stage's count and totals; a deal dragged to the next stage (mouse on a desktop, the
+// card's "Move to…" menu on a phone) moves on the server and the totals follow; a move
+// made on a stale board is refused, put back and explained; an order's line editor shows
+// the total the server then stores. Both languages, axe on every screen.
+
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { apiCall, apiToken, expectAccessible, PASSWORD, shot, uniqueEmail } from './support';
+
+test.use({ locale: 'en-US' });
+
+interface Stage {
+  id: string;
+  name: string;
+}
+
+async function dragTo(page: Page, card: Locator, target: Locator) {
+  // Grab the card by its amount (not the title link), move past dnd-kit's activation
+  // distance, then over the target stage in steps, and drop.
+  const from = (await card.getByTestId('deal-amount').boundingBox())!;
+  const to = (await target.boundingBox())!;
+  const x = from.x + from.width / 2;
+  const y = from.y + from.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 12, y + 4, { steps: 4 });
+  await page.mouse.move(to.x + to.width / 2, to.y + 120, { steps: 20 });
+  await page.mouse.move(to.x + to.width / 2 + 2, to.y + 122, { steps: 2 });
+  await page.mouse.up();
+}
+
+async function moveDeal(page: Page, phone: boolean, dealId: string, to: Stage) {
+  const card = page.locator(`[data-deal-id="${dealId}"]`);
+  if (phone) {
+    await card.getByTestId('move-to').click();
+    await page.getByRole('menuitem', { name: to.name }).click();
+  } else {
+    await dragTo(page, card, page.getByTestId(`stage-${to.id}`));
+  }
+}
+
+test('deals move on the board with the server’s totals; orders total as the server does', async ({ page, request }, info) => {
+  const phone = info.project.name === 'phone';
+  const email = uniqueEmail('sales');
+
+  await page.goto('/signup');
+  await page.getByLabel('Company name').fill('青松贸易 Pine Trading');
+  await page.getByLabel('Your name').fill('Lin Wei');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create company' }).click();
+  await expect(page.getByRole('heading', { name: 'Hello, Lin Wei' })).toBeVisible();
+  const token = await apiToken(request, email, PASSWORD);
+
+  const pipelines = (await apiCall(request, token, 'GET', '/v1/pipelines')) as { data: { id: string; stages: Stage[] }[] };
+  const pipeline = pipelines.data[0]!;
+  const [first, second] = pipeline.stages as [Stage, Stage];
+  const newDeal = async (title: string, amount: number) =>
+    (await apiCall(request, token, 'POST', '/v1/deals', {
+      title,
+      amount: { amount_minor: amount, currency: 'CNY' },
+      pipeline_id: pipeline.id,
+      stage_id: first.id,
+      expected_close_date: '2026-01-15',
+    })) as { id: string };
+  const alpha = await newDeal('50 licences for 北京示例', 120_000);
+  const beta = await newDeal('Support renewal', 180_050);
+
+  const column = (s: Stage) => page.getByTestId(`stage-${s.id}`);
+  const board = async () =>
+    (await apiCall(request, token, 'GET', `/v1/pipelines/${pipeline.id}/board`)) as {
+      stages: { id: string; count: number; amounts: { currency: string; amount_minor: number }[] }[];
+    };
+
+  await test.step('the board shows each stage’s count and totals', async () => {
+    await page.goto('/deals');
+    await expect(page.getByRole('heading', { name: 'Deals', level: 1 })).toBeVisible();
+    await expect(column(first).getByTestId('stage-count')).toHaveText('2 deals');
+    await expect(column(first).getByTestId('stage-total')).toHaveText('CN¥3,000.50');
+    await expect(column(second).getByTestId('stage-count')).toHaveText('0 deals');
+    await expect(column(first).locator(`[data-deal-id="${alpha.id}"]`)).toContainText('CN¥1,200.00');
+    await expect(column(first).locator(`[data-deal-id="${alpha.id}"]`)).toContainText('Lin Wei');
+    await expectAccessible(page, 'deal board');
+  });
+
+  await test.step('a deal moved to the next stage moves on the server; counts and totals follow', async () => {
+    await moveDeal(page, phone, alpha.id, second);
+    await expect(column(second).locator(`[data-deal-id="${alpha.id}"]`)).toBeVisible();
+    await expect(column(second).getByTestId('stage-count')).toHaveText('1 deal');
+    await expect(column(second).getByTestId('stage-total')).toHaveText('CN¥1,200.00');
+    await expect(column(first).getByTestId('stage-count')).toHaveText('1 deal');
+    await expect(column(first).getByTestId('stage-total')).toHaveText('CN¥1,800.50');
+    const moved = await apiCall(request, token, 'GET', `/v1/deals/${alpha.id}`);
+    expect(moved.stage_id).toBe(second.id);
+    const b = await board();
+    expect(b.stages.find((s) => s.id === second.id)).toMatchObject({ count: 1, amounts: [{ currency: 'CNY', amount_minor: 120_000 }] });
+    expect(b.stages.find((s) => s.id === first.id)).toMatchObject({ count: 1, amounts: [{ currency: 'CNY', amount_minor: 180_050 }] });
+    await shot(page, info, 'deals-en');
+  });
+
+  await test.step('a move made on a stale board is refused, put back and explained', async () => {
+    // A colleague changes the deal meanwhile; the board still holds the old version.
+    await apiCall(request, token, 'PATCH', `/v1/deals/${beta.id}`, { title: 'Support renewal 2027' });
+    await moveDeal(page, phone, beta.id, second);
+    await expect(page.getByText('“Support renewal” was not moved: Someone else changed it in the meantime.')).toBeVisible();
+    await expect(column(first).locator(`[data-deal-id="${beta.id}"]`)).toBeVisible();
+    await expect(column(first).locator(`[data-deal-id="${beta.id}"]`)).toContainText('Support renewal 2027');
+    await expect(column(first).getByTestId('stage-count')).toHaveText('1 deal');
+    await expect(column(second).getByTestId('stage-count')).toHaveText('1 deal');
+    const kept = await apiCall(request, token, 'GET', `/v1/deals/${beta.id}`);
+    expect(kept.stage_id).toBe(first.id);
+  });
+
+  await test.step('the deal page shows the stage history', async () => {
+    await page.goto(`/deals/${alpha.id}`);
+    await expect(page.getByTestId('deal-title')).toHaveText('50 licences for 北京示例');
+    await expect(page.getByTestId('stage-history')).toContainText(`Moved from ${first.name} to ${second.name}`);
+    await expectAccessible(page, 'deal page');
+  });
+
+  await test.step('an order of two lines shows the total the server stores', async () => {
+    await apiCall(request, token, 'POST', '/v1/products', {
+      sku: 'LIC',
+      name: 'Licence',
+      unit_price: { amount_minor: 3_333, currency: 'CNY' },
+      tax_rate_bp: 1_300,
+    });
+    await page.goto('/orders/new');
+    await expect(page.getByRole('heading', { name: 'New order' })).toBeVisible();
+    await page.getByLabel('Product (line 1)').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'LIC · Licence' }).click();
+    await expect(page.getByLabel('Unit price (line 1)')).toHaveValue('33.33');
+    await expect(page.getByLabel('Tax (line 1)')).toHaveValue('13');
+    await page.getByLabel('Qty (line 1)').fill('3');
+    await page.getByLabel('Discount (line 1)').fill('10');
+    await page.getByRole('button', { name: 'Add line' }).click();
+    await page.getByLabel('Description (line 2)').fill('Installation');
+    await page.getByLabel('Unit price (line 2)').fill('500');
+    // 3 × 33.33 = 99.99, 10 % off = 10.00, 13 % tax on 89.99 = 11.70 → 101.69; + 500.00.
+    await expect(page.getByTestId('line-total').first()).toHaveText('CN¥101.69');
+    await expect(page.getByTestId('order-total')).toHaveText('CN¥601.69');
+    await expectAccessible(page, 'order editor');
+    await page.getByRole('button', { name: 'Create order' }).click();
+    await expect(page).toHaveURL(/\/orders\/ord_[0-9a-z]{26}$/);
+    await expect(page.getByTestId('order-heading')).toContainText('SO-000001');
+    const id = page.url().split('/').pop()!;
+    const order = await apiCall(request, token, 'GET', `/v1/orders/${id}`);
+    expect(order.total_minor).toBe(60_169);
+    await expect(page.getByTestId('order-total')).toHaveText('CN¥601.69');
+    await shot(page, info, 'order-en');
+  });
+
+  await test.step('to-dos, products and pipeline settings', async () => {
+    await page.goto('/tasks');
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('What to do').fill('Call back about the proposal');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByText('Upcoming', { exact: true }).click();
+    await expect(page.getByText('Call back about the proposal')).toBeVisible();
+    await expectAccessible(page, 'to-dos');
+    await page.getByRole('checkbox', { name: 'Mark “Call back about the proposal” as done' }).click();
+    await expect(page.getByText('Call back about the proposal')).toHaveCount(0);
+    await page.goto('/products');
+    await expect(page.getByText('Licence')).toBeVisible();
+    await expectAccessible(page, 'products');
+    await page.goto(`/deals/pipelines?pipeline=${pipeline.id}`);
+    await expect(page.getByRole('heading', { name: 'Pipeline settings' })).toBeVisible();
+    await expectAccessible(page, 'pipeline settings');
+  });
+
+  await test.step('in Chinese', async () => {
+    await page.goto('/deals');
+    if (phone) {
+      await page.getByRole('button', { name: 'Account' }).click();
+    } else {
+      await page.getByTestId('language-switch').click();
+    }
+    await page.getByRole('menuitem', { name: '简体中文' }).click();
+    await expect(page.getByRole('heading', { name: '商机', level: 1 })).toBeVisible();
+    await expect(column(second).getByTestId('stage-count')).toHaveText('1 个商机');
+    await expect(column(second).getByTestId('stage-total')).toHaveText('¥1,200.00');
+    await expectAccessible(page, 'deal board (zh-CN)');
+    await shot(page, info, 'deals-zh');
+  });
+});
