@@ -7,6 +7,11 @@ import './i18n';
 import { router } from './routes';
 import { Providers } from './Providers';
 import { ApiProblem } from './api/problem';
+import { refresh } from './auth/session';
+
+// Resume the session from the refresh cookie at once, while the page's code loads.
+const PUBLIC = ['/login', '/signup', '/password-reset', '/invitations/accept'];
+if (!PUBLIC.includes(window.location.pathname)) void refresh();
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -1,40 +1,50 @@
-// Client routes. Pages load on demand so the first screen downloads only what it shows.
+// Client routes. Pages load on demand so the first screen downloads only what it shows;
+// the router fetches a route's modules (frame and page) in parallel while it matches.
 
-import { lazy } from 'react';
-import { createBrowserRouter } from 'react-router';
-import { page } from './components/page';
-import { RequireSession } from './auth/RequireSession';
+import { createBrowserRouter, type RouteObject } from 'react-router';
+import { Spin } from 'antd';
 import { RouteError } from './components/RouteError';
 import { AREAS } from './pages/areas';
 
-const AppLayout = lazy(() => import('./layout/AppLayout'));
-const Login = lazy(() => import('./pages/auth/Login'));
-const SignUp = lazy(() => import('./pages/auth/SignUp'));
-const PasswordReset = lazy(() => import('./pages/auth/PasswordReset'));
-const AcceptInvitation = lazy(() => import('./pages/auth/AcceptInvitation'));
-const Home = lazy(() => import('./pages/Home'));
-const ContactList = lazy(() => import('./pages/contacts/ContactList'));
-const ContactDetail = lazy(() => import('./pages/contacts/ContactDetail'));
-const ContactCreate = lazy(() => import('./pages/contacts/ContactCreate'));
-const NotFound = lazy(() => import('./pages/NotFound'));
+type Module = { default: React.ComponentType };
+
+/** A route whose component is the default export of a lazily loaded module. */
+function lazyPage(load: () => Promise<Module>): Pick<RouteObject, 'lazy'> {
+  return { lazy: async () => ({ Component: (await load()).default }) };
+}
+
+const loading = (
+  <div style={{ padding: 96, textAlign: 'center' }}>
+    <Spin size="large" />
+  </div>
+);
 
 export const router = createBrowserRouter([
-  { path: '/login', element: page(<Login />), errorElement: <RouteError /> },
-  { path: '/signup', element: page(<SignUp />), errorElement: <RouteError /> },
-  { path: '/password-reset', element: page(<PasswordReset />), errorElement: <RouteError /> },
-  { path: '/invitations/accept', element: page(<AcceptInvitation />), errorElement: <RouteError /> },
+  { path: '/login', ...lazyPage(() => import('./pages/auth/Login')), errorElement: <RouteError />, hydrateFallbackElement: loading },
+  { path: '/signup', ...lazyPage(() => import('./pages/auth/SignUp')), errorElement: <RouteError />, hydrateFallbackElement: loading },
   {
-    element: (
-      <RequireSession>{page(<AppLayout />)}</RequireSession>
-    ),
+    path: '/password-reset',
+    ...lazyPage(() => import('./pages/auth/PasswordReset')),
     errorElement: <RouteError />,
+    hydrateFallbackElement: loading,
+  },
+  {
+    path: '/invitations/accept',
+    ...lazyPage(() => import('./pages/auth/AcceptInvitation')),
+    errorElement: <RouteError />,
+    hydrateFallbackElement: loading,
+  },
+  {
+    ...lazyPage(() => import('./layout/SignedIn')),
+    errorElement: <RouteError />,
+    hydrateFallbackElement: loading,
     children: [
-      { index: true, element: page(<Home />) },
-      { path: 'contacts', element: page(<ContactList />) },
-      { path: 'contacts/new', element: page(<ContactCreate />) },
-      { path: 'contacts/:id', element: page(<ContactDetail />) },
+      { index: true, ...lazyPage(() => import('./pages/Home')) },
+      { path: 'contacts', ...lazyPage(() => import('./pages/contacts/ContactList')) },
+      { path: 'contacts/new', ...lazyPage(() => import('./pages/contacts/ContactCreate')) },
+      { path: 'contacts/:id', ...lazyPage(() => import('./pages/contacts/ContactDetail')) },
       ...Object.values(AREAS).flatMap((a) => a.routes),
-      { path: '*', element: page(<NotFound />) },
+      { path: '*', ...lazyPage(() => import('./pages/NotFound')) },
     ],
   },
 ]);
