@@ -21,10 +21,25 @@ infra/console.sh --force
 echo "== all tests (embedded twins; AWS twins on moto in the conformance suites)"
 cargo test --workspace --all-targets "$@"
 
-echo "== console end to end: Chromium against the local server the tests above built"
+# The end-to-end tests mostly wait on a browser, and the AWS pass mostly on moto: they run
+# side by side, the browser's log shown when both are done.
+echo "== console end to end (in the background): Chromium against the local server built above"
 CRM_CHROMIUM=$(infra/browser.sh)
 export CRM_CHROMIUM
-(cd web && CRM_E2E_SERVER="${CARGO_TARGET_DIR:-$PWD/target}/debug/crm" npx playwright test)
+e2e_log=$(mktemp)
+(cd web && CRM_E2E_SERVER="${CARGO_TARGET_DIR:-$PWD/target}/debug/crm" npx playwright test) >"$e2e_log" 2>&1 &
+e2e_pid=$!
 
 echo "== the black-box HTTP suite again, on the AWS twins (moto)"
-CRM_TEST_BACKEND=aws cargo test -p crm --tests
+aws_status=0
+CRM_TEST_BACKEND=aws cargo test -p crm --tests || aws_status=$?
+
+e2e_status=0
+wait "$e2e_pid" || e2e_status=$?
+echo "== console end to end: results"
+cat "$e2e_log"
+rm -f "$e2e_log"
+if [ "$aws_status" != 0 ] || [ "$e2e_status" != 0 ]; then
+    echo "failed: AWS pass status $aws_status, end-to-end status $e2e_status" >&2
+    exit 1
+fi

@@ -27,7 +27,8 @@ const chromium = {
 export default defineConfig({
   testDir: 'e2e',
   timeout: 120_000,
-  expect: { timeout: 10_000 },
+  // Generous: in CI the browser shares two cores with the AWS pass of the Rust tests.
+  expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
   retries: 0,
