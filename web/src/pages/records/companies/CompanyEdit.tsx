@@ -1,0 +1,126 @@
+// Editing a company in a drawer, sent with `If-Match` and holding only the touched fields.
+// When someone else saved first (412), the drawer says so, shows what changed meanwhile,
+// and lets the user apply their change on top of the latest version, or drop it.
+
+import { Alert, App, Button, Drawer, Flex, Form, Grid, Table } from 'antd';
+import { useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, ifMatch, unwrap } from '../../../api/client';
+import { ApiProblem } from '../../../api/problem';
+import { useReportProblem } from '../../../api/useProblem';
+import { CompanyFields } from './CompanyFields';
+import { changedFields, display, fromForm, LABELS, patchOf, toForm, type Company, type CompanyForm, type CompanyPatch } from './fields';
+
+interface Conflict {
+  latest: Company;
+  patch: CompanyPatch;
+}
+
+export function CompanyEdit({ company, onClose }: { company: Company; onClose: () => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const screens = Grid.useBreakpoint();
+  const queryClient = useQueryClient();
+  const report = useReportProblem();
+  const [form] = Form.useForm<CompanyForm>();
+  const [busy, setBusy] = useState(false);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+
+  const save = async (base: Company, patch: CompanyPatch) => {
+    setBusy(true);
+    try {
+      const saved = await unwrap(
+        api.PATCH('/v1/companies/{id}', {
+          params: { path: { id: base.id }, header: { 'If-Match': ifMatch(base.version) } },
+          body: patch,
+        }),
+      );
+      queryClient.setQueryData(['companies', base.id], saved);
+      void queryClient.invalidateQueries({ queryKey: ['companies'] });
+      void message.success(t('common.saved'));
+      onClose();
+    } catch (e) {
+      if (e instanceof ApiProblem && e.status === 412) {
+        const latest = await unwrap(api.GET('/v1/companies/{id}', { params: { path: { id: base.id } } }));
+        setConflict({ latest, patch });
+      } else {
+        report(e, form);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submit = (values: CompanyForm) => {
+    const edited = fromForm({ ...toForm(company), ...values });
+    const patch = patchOf(company, edited);
+    if (Object.keys(patch).length === 0) return onClose();
+    void save(company, patch);
+  };
+
+  return (
+    <Drawer
+      open
+      onClose={onClose}
+      title={`${t('common.edit')} · ${company.name ?? ''}`}
+      size={screens.md ? 600 : '100%'}
+      destroyOnHidden
+      footer={
+        conflict ? null : (
+          <Flex justify="flex-end" gap={8}>
+            <Button onClick={onClose}>{t('common.cancel')}</Button>
+            <Button type="primary" loading={busy} onClick={() => form.submit()}>
+              {t('common.save')}
+            </Button>
+          </Flex>
+        )
+      }
+    >
+      {conflict ? (
+        <div data-testid="conflict">
+          <Alert
+            type="warning"
+            showIcon
+            title={t('records.companies.conflictTitle')}
+            description={t('records.companies.conflictHelp')}
+            style={{ marginBottom: 16 }}
+          />
+          <Table
+            size="small"
+            pagination={false}
+            rowKey="key"
+            dataSource={[...new Set([...changedFields(company, conflict.latest), ...Object.keys(conflict.patch)])].map((k) => ({
+              key: k,
+              field: t(LABELS[k] ?? k, { defaultValue: k }),
+              theirs: display(conflict.latest[k as keyof Company]),
+              yours: k in conflict.patch ? display((conflict.patch as Record<string, unknown>)[k]) : '',
+            }))}
+            columns={[
+              { key: 'field', dataIndex: 'field', title: '' },
+              { key: 'theirs', dataIndex: 'theirs', title: t('contacts.theirs') },
+              { key: 'yours', dataIndex: 'yours', title: t('contacts.yours') },
+            ]}
+          />
+          <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }}>
+            <Button
+              onClick={() => {
+                void queryClient.invalidateQueries({ queryKey: ['companies', company.id] });
+                onClose();
+              }}
+            >
+              {t('contacts.discard')}
+            </Button>
+            <Button type="primary" loading={busy} onClick={() => void save(conflict.latest, conflict.patch)}>
+              {t('contacts.reapply')}
+            </Button>
+          </Flex>
+        </div>
+      ) : (
+        <Form form={form} layout="vertical" initialValues={toForm(company)} onFinish={submit} requiredMark="optional">
+          <CompanyFields />
+        </Form>
+      )}
+    </Drawer>
+  );
+}

@@ -1,0 +1,252 @@
+// The company list: one search box, filters as removable chips (owner, industry, size,
+// region at any level, tags, stage), sort, and cursor pages loaded on demand into a
+// virtualised table; on a phone the rows become cards.
+
+import { FilterOutlined, PlusOutlined } from '@ant-design/icons';
+import { Button, Card, Empty, Flex, Form, Grid, Input, List, Popover, Select, Space, Table, Tag, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, unwrap, type Schemas } from '../../../api/client';
+import { useUserName, useUsers } from '../../../api/lookups';
+import { useProblemText } from '../../../api/useProblem';
+import { can, useMe } from '../../../auth/me';
+import { formatDate } from '../../../i18n/format';
+import { STAGES } from '../../contacts/stages';
+import { regionText, SIZE_BANDS, type Company } from './fields';
+
+type Sort = 'name' | '-name' | 'created' | '-created' | 'updated' | '-updated';
+const FILTERS = ['owner_id', 'industry', 'size_band', 'lifecycle_stage', 'tags', 'country', 'province', 'city', 'district'] as const;
+type FilterKey = (typeof FILTERS)[number];
+const LABEL: Record<FilterKey, string> = {
+  owner_id: 'owner',
+  industry: 'industry',
+  size_band: 'size',
+  lifecycle_stage: 'stage',
+  tags: 'tags',
+  country: 'country',
+  province: 'province',
+  city: 'city',
+  district: 'district',
+};
+
+export default function CompanyList() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const navigate = useNavigate();
+  const phone = !Grid.useBreakpoint().md;
+  const [params, setParams] = useSearchParams();
+  const problemText = useProblemText();
+  const userName = useUserName();
+  const users = useUsers();
+  const { data: me } = useMe();
+  const c = (k: string) => t(`records.companies.${k}`);
+
+  const q = params.get('q') ?? '';
+  const sort = (params.get('sort') as Sort | null) ?? undefined;
+  const filters: Partial<Record<FilterKey, string>> = {};
+  for (const k of FILTERS) {
+    const v = params.get(k);
+    if (v) filters[k] = v;
+  }
+  const setParam = (key: string, value: string | null | undefined) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
+
+  const query = {
+    q: q || undefined,
+    sort,
+    ...filters,
+    size_band: filters.size_band as Schemas['SizeBand'] | undefined,
+    lifecycle_stage: filters.lifecycle_stage as Schemas['LifecycleStage'] | undefined,
+  };
+  const pages = useInfiniteQuery({
+    queryKey: ['companies', 'list', query],
+    queryFn: ({ pageParam }) =>
+      unwrap(api.GET('/v1/companies', { params: { query: { ...query, limit: 100, cursor: pageParam } } })),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
+
+  const stageLabel = (s: string | null | undefined) => (s ? t(`stages.${s}`, { defaultValue: s }) : '');
+  const chipValue = (k: FilterKey, v: string) =>
+    k === 'owner_id' ? userName(v) : k === 'lifecycle_stage' ? stageLabel(v) : k === 'size_band' ? t('records.companies.employees', { band: v }) : v;
+  const chips = FILTERS.filter((k) => filters[k]).map((k) => ({ key: k, label: `${c(LABEL[k])}: ${chipValue(k, filters[k]!)}` }));
+
+  const columns: ColumnsType<Company> = [
+    { key: 'name', title: c('name'), fixed: 'left', width: 220, render: (_, x) => <Link to={`/companies/${x.id}`}>{x.name}</Link> },
+    { key: 'industry', title: c('industry'), dataIndex: 'industry', width: 140, ellipsis: true },
+    { key: 'size', title: c('size'), width: 120, render: (_, x) => (x.size_band ? t('records.companies.employees', { band: x.size_band }) : '') },
+    { key: 'region', title: c('region'), ellipsis: true, render: (_, x) => regionText(x.region) },
+    { key: 'phone', title: c('phone'), dataIndex: 'phone', width: 160 },
+    { key: 'owner', title: c('owner'), width: 130, ellipsis: true, render: (_, x) => userName(x.owner_id) },
+    { key: 'tags', title: c('tags'), render: (_, x) => x.tags?.map((tag) => <Tag key={tag}>{tag}</Tag>) },
+    { key: 'created', title: c('created'), width: 130, render: (_, x) => formatDate(x.created_at, lang) },
+  ];
+
+  const filterForm = (
+    <Form
+      layout="vertical"
+      style={{ width: 300 }}
+      initialValues={filters}
+      onFinish={(values: Record<string, string | undefined>) => {
+        const next = new URLSearchParams(params);
+        for (const [k, v] of Object.entries(values)) {
+          if (v && String(v).trim()) next.set(k, String(v).trim());
+          else next.delete(k);
+        }
+        setParams(next, { replace: true });
+      }}
+    >
+      {users.data && (
+        <Form.Item name="owner_id" label={c('owner')}>
+          <Select allowClear options={users.data.map((u) => ({ value: u.id, label: u.name }))} />
+        </Form.Item>
+      )}
+      <Form.Item name="industry" label={c('industry')}>
+        <Input />
+      </Form.Item>
+      <Form.Item name="size_band" label={c('size')}>
+        <Select allowClear options={SIZE_BANDS.map((b) => ({ value: b, label: t('records.companies.employees', { band: b }) }))} />
+      </Form.Item>
+      <Form.Item name="lifecycle_stage" label={c('stage')}>
+        <Select allowClear options={STAGES.map((s) => ({ value: s, label: stageLabel(s) }))} />
+      </Form.Item>
+      <Form.Item name="tags" label={c('tags')}>
+        <Input placeholder="vip, 展会" />
+      </Form.Item>
+      <Space.Compact block>
+        <Form.Item name="country" label={c('country')} style={{ width: '50%' }}>
+          <Input placeholder="CN" maxLength={2} />
+        </Form.Item>
+        <Form.Item name="province" label={c('province')} style={{ width: '50%' }}>
+          <Input />
+        </Form.Item>
+      </Space.Compact>
+      <Space.Compact block>
+        <Form.Item name="city" label={c('city')} style={{ width: '50%' }}>
+          <Input />
+        </Form.Item>
+        <Form.Item name="district" label={c('district')} style={{ width: '50%' }}>
+          <Input />
+        </Form.Item>
+      </Space.Compact>
+      <Button type="primary" htmlType="submit" block>
+        {t('common.filters')}
+      </Button>
+    </Form>
+  );
+
+  const empty = <Empty description={pages.isError ? problemText(pages.error) : q || chips.length ? c('noMatch') : c('empty')} />;
+
+  return (
+    <>
+      <Flex justify="space-between" align="center" wrap gap={8} style={{ marginBottom: 12 }}>
+        <Typography.Title level={1} style={{ fontSize: 22, margin: 0 }}>
+          {c('title')}
+        </Typography.Title>
+        {can(me, 'companies', 'create') && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/companies/new')}>
+            {c('new')}
+          </Button>
+        )}
+      </Flex>
+      <Flex wrap gap={8} style={{ marginBottom: 8 }}>
+        <Input.Search
+          key={q}
+          defaultValue={q}
+          placeholder={c('searchPlaceholder')}
+          aria-label={c('searchPlaceholder')}
+          allowClear
+          onSearch={(v) => setParam('q', v.trim())}
+          style={{ width: phone ? '100%' : 280 }}
+          data-testid="company-search"
+        />
+        <Select<Sort | ''>
+          aria-label="sort"
+          value={sort ?? ''}
+          style={{ width: 160 }}
+          onChange={(v) => setParam('sort', v)}
+          options={[
+            { value: '', label: q ? t('common.all') : t('contacts.sortNewest') },
+            { value: 'created', label: t('contacts.sortOldest') },
+            { value: 'name', label: t('contacts.sortName') },
+            { value: '-updated', label: t('contacts.sortUpdated') },
+          ]}
+        />
+        <Popover trigger="click" content={filterForm} placement="bottomLeft" destroyOnHidden>
+          <Button icon={<FilterOutlined />}>{t('common.filters')}</Button>
+        </Popover>
+      </Flex>
+      {chips.length > 0 && (
+        <Flex wrap gap={4} style={{ marginBottom: 8 }} data-testid="filter-chips">
+          {chips.map((chip) => (
+            <Tag key={chip.key} closable onClose={() => setParam(chip.key, null)} color="blue">
+              {chip.label}
+            </Tag>
+          ))}
+          <Button
+            type="link"
+            size="small"
+            onClick={() => {
+              const next = new URLSearchParams();
+              if (q) next.set('q', q);
+              if (sort) next.set('sort', sort);
+              setParams(next, { replace: true });
+            }}
+          >
+            {t('common.clearAll')}
+          </Button>
+        </Flex>
+      )}
+      {phone ? (
+        <List
+          loading={pages.isLoading}
+          dataSource={rows}
+          locale={{ emptyText: empty }}
+          renderItem={(x) => (
+            <List.Item style={{ display: 'block', padding: 0, borderBlockEnd: 0 }}>
+            <Card size="small" style={{ marginBottom: 8 }} onClick={() => navigate(`/companies/${x.id}`)}>
+              <Link to={`/companies/${x.id}`}>
+                <Typography.Text strong>{x.name}</Typography.Text>
+              </Link>
+              {x.size_band && <Tag style={{ marginLeft: 8 }}>{t('records.companies.employees', { band: x.size_band })}</Tag>}
+              <div>{[x.industry, regionText(x.region), x.phone].filter(Boolean).join(' · ')}</div>
+            </Card>
+            </List.Item>
+          )}
+        />
+      ) : (
+        <Table<Company>
+          rowKey="id"
+          virtual
+          size="middle"
+          scroll={{ x: 1100, y: 'calc(100vh - 300px)' }}
+          loading={pages.isLoading}
+          columns={columns}
+          dataSource={rows}
+          pagination={false}
+          locale={{ emptyText: empty }}
+          onRow={(x) => ({ onDoubleClick: () => navigate(`/companies/${x.id}`) })}
+          data-testid="company-table"
+        />
+      )}
+      <Flex justify="center" align="center" gap={12} style={{ marginTop: 12 }}>
+        <Typography.Text type="secondary" data-testid="shown-count">
+          {t('common.shown', { count: rows.length })}
+        </Typography.Text>
+        {pages.hasNextPage && (
+          <Button onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
+            {t('common.loadMore')}
+          </Button>
+        )}
+      </Flex>
+    </>
+  );
+}

@@ -1,0 +1,348 @@
+// The import wizard: upload a CSV (read in the browser), map its columns (suggested from
+// the headers, Chinese ones too), check it with a dry run that shows what each row would
+// do, then import it for real with a progress bar and the problems of each row.
+
+import { InboxOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, Descriptions, Flex, Progress, Result, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useNavigate } from 'react-router';
+import { api, unwrap, type Schemas } from '../../../api/client';
+import { useCustomFields } from '../../../api/lookups';
+import { useProblemText, useReportProblem } from '../../../api/useProblem';
+import { formatNumber } from '../../../i18n/format';
+import {
+  decode,
+  guessDelimiter,
+  mappingProblem,
+  mapQuery,
+  parseCsv,
+  suggestMapping,
+  TARGETS,
+  withIgnoredColumns,
+  type ImportObject,
+} from './mapping';
+
+type Import = Schemas['Import'];
+
+/** The largest file the API takes (`CRM_MAX_IMPORT_BYTES`, default 10 MiB; API Gateway
+ * stops at 10 MiB too). */
+export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
+
+interface Parsed {
+  fileName: string;
+  size: number;
+  text: string;
+  delimiter: ',' | ';';
+  headers: string[];
+  samples: string[][];
+  rows: number;
+}
+
+const FINISHED = new Set(['succeeded', 'failed']);
+
+function useImport(id: string | undefined) {
+  return useQuery({
+    queryKey: ['imports', id],
+    enabled: !!id,
+    queryFn: () => unwrap(api.GET('/v1/imports/{id}', { params: { path: { id: id! } } })),
+    refetchInterval: (q) => (q.state.data && FINISHED.has(q.state.data.status) ? false : 500),
+  });
+}
+
+export default function ImportWizard({ object = 'contacts' }: { object?: ImportObject }) {
+  const { t, i18n } = useTranslation();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const report = useReportProblem();
+  const queryClient = useQueryClient();
+  const custom = useCustomFields(object);
+  const [step, setStep] = useState(0);
+  const [file, setFile] = useState<Parsed | null>(null);
+  const [mapping, setMapping] = useState<(string | null)[]>([]);
+  const [dryId, setDryId] = useState<string>();
+  const [runId, setRunId] = useState<string>();
+  const i = (k: string, o?: Record<string, unknown>) => t(`records.imports.${k}`, o);
+  const size = '10 MB';
+
+  const customRefs = useMemo(() => (custom.data ?? []).map((f) => ({ key: f.key, label: f.label })), [custom.data]);
+
+  const read = async (f: File) => {
+    if (!/\.csv$/i.test(f.name) && f.type !== 'text/csv') {
+      void message.error(i('notCsv'));
+      return;
+    }
+    if (f.size > MAX_IMPORT_BYTES) {
+      void message.error(i('tooLarge', { size }));
+      return;
+    }
+    const { text } = decode(new Uint8Array(await f.arrayBuffer()));
+    const delimiter = guessDelimiter(text);
+    const { records, rows } = parseCsv(text, delimiter, 4);
+    const headers = records[0]?.map((h) => h.trim()) ?? [];
+    if (!headers.some(Boolean)) {
+      void message.error(i('noHeader'));
+      return;
+    }
+    setFile({ fileName: f.name, size: f.size, text, delimiter, headers, samples: records.slice(1), rows });
+    setMapping(suggestMapping(object, headers, customRefs));
+    setDryId(undefined);
+    setRunId(undefined);
+    setStep(1);
+  };
+
+  const start = useMutation({
+    mutationFn: async (dryRun: boolean) => {
+      if (!file) throw new Error('no file');
+      const body = withIgnoredColumns(file.text, file.delimiter, file.headers, mapping);
+      return unwrap(
+        api.POST('/v1/imports', {
+          params: {
+            query: { object, dry_run: dryRun, delimiter: file.delimiter, encoding: 'utf-8', map: mapQuery(file.headers, mapping) },
+          },
+          body,
+          bodySerializer: (b: unknown) => b as string,
+          headers: { 'content-type': 'text/csv; charset=utf-8' },
+        }),
+      );
+    },
+    onSuccess: (job, dryRun) => {
+      queryClient.setQueryData(['imports', job.id], job);
+      if (dryRun) {
+        setDryId(job.id);
+        setStep(2);
+      } else {
+        setRunId(job.id);
+        setStep(3);
+      }
+    },
+    onError: (e) => report(e),
+  });
+
+  const problem = file ? mappingProblem(mapping) : null;
+  const fieldLabel = (f: string) => {
+    if (f.startsWith('custom.')) return custom.data?.find((d) => `custom.${d.key}` === f)?.label ?? f;
+    return t(`records.imports.fields.${f}`, { defaultValue: f });
+  };
+  const options = [
+    { value: '', label: i('ignore') },
+    ...TARGETS[object].map((f) => ({ value: f, label: fieldLabel(f) })),
+    ...(custom.data ?? []).map((d) => ({ value: `custom.${d.key}`, label: d.label })),
+  ];
+
+  return (
+    <Flex vertical style={{ maxWidth: 960, margin: '0 auto' }}>
+      <Typography.Title level={1} style={{ fontSize: 22 }}>
+        {object === 'contacts' ? i('title') : i('titleCompanies')}
+      </Typography.Title>
+      <Steps
+        current={step}
+        size="small"
+        style={{ marginBottom: 16 }}
+        items={[{ title: i('stepUpload') }, { title: i('stepMap') }, { title: i('stepCheck') }, { title: i('stepRun') }]}
+      />
+      {step === 0 && (
+        <Card>
+          <Upload.Dragger
+            accept=".csv,text/csv"
+            multiple={false}
+            showUploadList={false}
+            beforeUpload={(f) => {
+              void read(f);
+              return Upload.LIST_IGNORE;
+            }}
+            data-testid="import-upload"
+          >
+            <p className="ant-upload-drag-icon">
+              <InboxOutlined />
+            </p>
+            <p className="ant-upload-text">{i('uploadHint')}</p>
+            <p className="ant-upload-hint">{i('uploadHelp', { size })}</p>
+          </Upload.Dragger>
+        </Card>
+      )}
+      {step === 1 && file && (
+        <Card>
+          <Descriptions
+            size="small"
+            column={{ xs: 1, md: 3 }}
+            style={{ marginBottom: 12 }}
+            items={[
+              { key: 'file', label: i('file'), children: file.fileName },
+              { key: 'rows', label: i('rows'), children: formatNumber(file.rows, i18n.language) },
+            ]}
+          />
+          <Table
+            size="small"
+            rowKey="index"
+            pagination={false}
+            scroll={{ x: 560 }}
+            data-testid="import-mapping"
+            dataSource={file.headers.map((h, index) => ({ index, header: h, sample: file.samples.map((r) => r[index] ?? '').filter(Boolean).slice(0, 2).join(' / ') }))}
+            columns={[
+              { key: 'header', title: i('column'), dataIndex: 'header', width: 160 },
+              { key: 'sample', title: i('sample'), dataIndex: 'sample', ellipsis: true },
+              {
+                key: 'field',
+                title: i('field'),
+                width: 220,
+                render: (_, r) => (
+                  <Select
+                    aria-label={`${i('field')}: ${r.header}`}
+                    style={{ width: 200 }}
+                    value={mapping[r.index] ?? ''}
+                    options={options}
+                    onChange={(v) => setMapping((m) => m.map((x, j) => (j === r.index ? v || null : x)))}
+                    data-testid={`map-${r.index}`}
+                  />
+                ),
+              },
+            ]}
+          />
+          {problem && <Alert type="error" showIcon style={{ marginTop: 12 }} title={i(problem)} />}
+          <Flex justify="space-between" wrap gap={8} style={{ marginTop: 16 }}>
+            <Button onClick={() => setStep(0)}>{t('common.back')}</Button>
+            <Space wrap>
+              <Typography.Text type="secondary">{i('dryRunHelp')}</Typography.Text>
+              <Button type="primary" disabled={!!problem} loading={start.isPending} onClick={() => start.mutate(true)}>
+                {i('dryRun')}
+              </Button>
+            </Space>
+          </Flex>
+        </Card>
+      )}
+      {step === 2 && dryId && (
+        <Card>
+          <JobView id={dryId} />
+          <Flex justify="space-between" wrap gap={8} style={{ marginTop: 16 }}>
+            <Button onClick={() => setStep(1)}>{t('common.back')}</Button>
+            <DryRunGate id={dryId}>
+              <Button type="primary" loading={start.isPending} onClick={() => start.mutate(false)}>
+                {i('run')}
+              </Button>
+            </DryRunGate>
+          </Flex>
+        </Card>
+      )}
+      {step === 3 && runId && (
+        <Card>
+          <JobView id={runId} />
+          <Flex justify="flex-end" wrap gap={8} style={{ marginTop: 16 }}>
+            <Button
+              onClick={() => {
+                setFile(null);
+                setStep(0);
+              }}
+            >
+              {i('again')}
+            </Button>
+            <Button
+              type="primary"
+              onClick={() => {
+                void queryClient.invalidateQueries({ queryKey: [object] });
+                navigate(`/${object}`);
+              }}
+            >
+              {object === 'contacts' ? i('viewContacts') : i('viewCompanies')}
+            </Button>
+          </Flex>
+        </Card>
+      )}
+    </Flex>
+  );
+}
+
+/** Shows the real run's button once the dry run has finished well. */
+function DryRunGate({ id, children }: { id: string; children: React.ReactNode }) {
+  const job = useImport(id);
+  return job.data?.status === 'succeeded' ? <>{children}</> : null;
+}
+
+/** A job's progress, counts and the rows that need attention. */
+function JobView({ id }: { id: string }) {
+  const { t, i18n } = useTranslation();
+  const problemText = useProblemText();
+  const job = useImport(id);
+  const i = (k: string, o?: Record<string, unknown>) => t(`records.imports.${k}`, o);
+  const done = job.data?.status === 'succeeded';
+  const rows = useInfiniteQuery({
+    queryKey: ['imports', id, 'rows'],
+    enabled: done,
+    queryFn: ({ pageParam }) => unwrap(api.GET('/v1/imports/{id}/rows', { params: { path: { id }, query: { limit: 100, cursor: pageParam } } })),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const list = useMemo(() => rows.data?.pages.flatMap((p) => p.data) ?? [], [rows.data]);
+  if (job.isError) return <Result status="error" title={problemText(job.error)} />;
+  const j: Import | undefined = job.data;
+  if (!j) return <Progress percent={0} />;
+  const percent = j.rows ? Math.floor((j.processed_rows / j.rows) * 100) : done ? 100 : 0;
+  const title = j.status === 'failed' ? i('failedJob') : done ? (j.dry_run ? i('checkResult') : i('done')) : j.dry_run ? i('checking') : i('running');
+  // `emails[0].address` reads as the Email column.
+  const errorField = (f: string) => {
+    const base = f.split(/[.[]/)[0] ?? f;
+    const field = base === 'emails' ? 'email' : base === 'phones' ? 'phone' : base;
+    return t(`records.imports.fields.${field}`, { defaultValue: f });
+  };
+  const outcome: Record<string, string> = { failed: 'red' };
+  return (
+    <div data-testid="import-job">
+      <Typography.Title level={2} style={{ fontSize: 17 }}>
+        {title}
+      </Typography.Title>
+      <Progress
+        percent={percent}
+        status={j.status === 'failed' ? 'exception' : done ? 'success' : 'active'}
+        aria-label={title}
+        data-testid="import-progress"
+      />
+      {j.error && <Alert type="error" showIcon title={j.error} style={{ marginTop: 8 }} />}
+      <Flex wrap gap={32} style={{ margin: '12px 0' }} data-testid="import-counts">
+        {(['created', 'updated', 'unchanged', 'skipped', 'failed'] as const).map((k) => (
+          <Statistic
+            key={k}
+            title={i(k)}
+            value={formatNumber(j.counts[k], i18n.language)}
+            styles={{ content: { color: k === 'failed' && j.counts[k] ? '#cf1322' : undefined } }}
+          />
+        ))}
+      </Flex>
+      {done && (
+        <>
+          <Typography.Title level={3} style={{ fontSize: 15 }}>
+            {i('rowReport')}
+          </Typography.Title>
+          <Table
+            size="small"
+            rowKey="line"
+            loading={rows.isLoading}
+            pagination={false}
+            dataSource={list.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped')}
+            locale={{ emptyText: i('noProblems') }}
+            data-testid="import-rows"
+            columns={[
+              { key: 'line', title: i('line'), dataIndex: 'line', width: 80 },
+              { key: 'outcome', title: i('outcome'), width: 110, render: (_, r) => <Tag color={outcome[r.outcome]}>{i(r.outcome)}</Tag> },
+              {
+                key: 'reason',
+                title: i('reason'),
+                render: (_, r) =>
+                  [r.reason, ...(r.errors ?? []).map((e) => `${errorField(e.field)}: ${e.message}`)]
+                    .filter(Boolean)
+                    .join('; '),
+              },
+            ]}
+          />
+          {rows.hasNextPage && (
+            <Flex justify="center" style={{ marginTop: 8 }}>
+              <Button onClick={() => void rows.fetchNextPage()} loading={rows.isFetchingNextPage}>
+                {t('common.loadMore')}
+              </Button>
+            </Flex>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
