@@ -6,7 +6,7 @@
 // the server refuses it; after either, the board is read again so the totals are the
 // server's. On a phone the columns scroll sideways one stage at a time.
 
-import { CalendarOutlined, HolderOutlined, PlusOutlined, SettingOutlined, SwapOutlined } from '@ant-design/icons';
+import { CalendarOutlined, FilterOutlined, HolderOutlined, PlusOutlined, SettingOutlined, SwapOutlined } from '@ant-design/icons';
 import {
   DndContext,
   DragOverlay,
@@ -32,6 +32,7 @@ import {
   Empty,
   Flex,
   Grid,
+  Popover,
   Result,
   Select,
   Skeleton,
@@ -170,6 +171,36 @@ export default function DealBoard() {
   const maySettings = can(me, 'settings', 'update');
   const filtering = isFiltering(filter);
 
+  const filters = (
+    <>
+      {users.data && (
+        <Select
+          aria-label={t('sales.board.owner')}
+          style={{ width: 180 }}
+          value={filter.ownerId ?? ''}
+          onChange={(v) => setParam('owner', v)}
+          options={[{ value: '', label: t('sales.board.anyOwner') }, ...users.data.map((u) => ({ value: u.id, label: u.name }))]}
+        />
+      )}
+      <DatePicker.RangePicker
+        aria-label={t('sales.board.closeRange')}
+        placeholder={[t('sales.board.closeFrom'), t('sales.board.closeTo')]}
+        style={{ width: 260 }}
+        value={filter.closeFrom || filter.closeTo ? [filter.closeFrom ? dayjs(filter.closeFrom) : null, filter.closeTo ? dayjs(filter.closeTo) : null] : null}
+        allowEmpty={[true, true]}
+        onChange={(range) => {
+          const next = new URLSearchParams(params);
+          const [from, to] = range ?? [];
+          if (from) next.set('from', from.format('YYYY-MM-DD'));
+          else next.delete('from');
+          if (to) next.set('to', to.format('YYYY-MM-DD'));
+          else next.delete('to');
+          setParams(next, { replace: true });
+        }}
+      />
+    </>
+  );
+
   if (pipelines.isError) return <Result status="error" title={problemText(pipelines.error)} />;
 
   return (
@@ -194,38 +225,20 @@ export default function DealBoard() {
       <Flex wrap gap={8} style={{ marginBottom: 8 }}>
         <Select
           aria-label={t('sales.board.pipeline')}
-          style={{ width: phone ? '100%' : 200 }}
+          style={phone ? { flex: 1 } : { width: 200 }}
           value={pipelineId || undefined}
           loading={pipelines.isLoading}
           onChange={(v) => setParam('pipeline', v)}
           options={pipelines.data?.map((p) => ({ value: p.id, label: p.name }))}
           data-testid="pipeline-switch"
         />
-        {users.data && (
-          <Select
-            aria-label={t('sales.board.owner')}
-            style={{ width: phone ? '100%' : 180 }}
-            value={filter.ownerId ?? ''}
-            onChange={(v) => setParam('owner', v)}
-            options={[{ value: '', label: t('sales.board.anyOwner') }, ...users.data.map((u) => ({ value: u.id, label: u.name }))]}
-          />
+        {phone ? (
+          <Popover trigger="click" placement="bottomLeft" content={<Flex vertical gap={8} style={{ width: 280 }}>{filters}</Flex>}>
+            <Button icon={<FilterOutlined />}>{t('common.filters')}</Button>
+          </Popover>
+        ) : (
+          filters
         )}
-        <DatePicker.RangePicker
-          aria-label={t('sales.board.closeRange')}
-          placeholder={[t('sales.board.closeFrom'), t('sales.board.closeTo')]}
-          style={{ width: phone ? '100%' : 260 }}
-          value={filter.closeFrom || filter.closeTo ? [filter.closeFrom ? dayjs(filter.closeFrom) : null, filter.closeTo ? dayjs(filter.closeTo) : null] : null}
-          allowEmpty={[true, true]}
-          onChange={(range) => {
-            const next = new URLSearchParams(params);
-            const [from, to] = range ?? [];
-            if (from) next.set('from', from.format('YYYY-MM-DD'));
-            else next.delete('from');
-            if (to) next.set('to', to.format('YYYY-MM-DD'));
-            else next.delete('to');
-            setParams(next, { replace: true });
-          }}
-        />
       </Flex>
       {filtering && (
         <Alert
