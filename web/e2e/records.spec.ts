@@ -96,7 +96,7 @@ test('import, export, merge duplicates and companies', async ({ page, request },
     await page.getByRole('button', { name: 'Export', exact: true }).click();
     const download = page.getByTestId('export-download');
     await expect(download).toBeVisible();
-    await expect(page.getByText('1 records exported')).toBeVisible();
+    await expect(page.getByText('Records exported: 1')).toBeVisible();
     const href = await download.getAttribute('href');
     const file = await request.get(href!);
     expect(file.status()).toBe(200);
@@ -174,6 +174,30 @@ test('import, export, merge duplicates and companies', async ({ page, request },
     await expect(details).toContainText('杭州, 浙江');
     await expect(details).toContainText('1,200,000.50');
     await expectAccessible(page, 'company page');
+
+    // Its contacts (GET /v1/companies/{id}/contacts).
+    const companyId = companyUrl.split('/').pop()!;
+    await apiCall(request, token, 'POST', '/v1/contacts', { name: '吴茶师', title: '采购经理', company_id: companyId });
+    await page.reload();
+    await page.getByRole('tab', { name: 'Contacts' }).click();
+    await expect(page.getByTestId('company-contacts').getByRole('link', { name: '吴茶师' })).toBeVisible();
+
+    // A stale edit (someone changed the company meanwhile) shows the conflict and re-applies.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByLabel('Industry').fill('Tea & Teaware');
+    await apiCall(request, token, 'PATCH', `/v1/companies/${companyId}`, { tags: ['龙井'] });
+    await drawer.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.getByTestId('conflict');
+    await expect(conflict).toContainText('Someone else changed this company');
+    await expect(conflict).toContainText('龙井');
+    await expect(conflict).toContainText('Tea & Teaware');
+    await conflict.getByRole('button', { name: 'Apply my change' }).click();
+    await expect(conflict).toHaveCount(0);
+    await expect(page.getByText(/Tea & Teaware · /)).toBeVisible();
+    const saved = await apiCall(request, token, 'GET', `/v1/companies/${companyId}`);
+    expect(saved.industry).toBe('Tea & Teaware');
+    expect(saved.tags).toEqual(['龙井']);
 
     await page.goto('/companies');
     await expect(page.getByRole('link', { name: '杭州西湖茶业' })).toBeVisible();

@@ -1,10 +1,11 @@
 // A company's form fields, shared by the creation page and the edit drawer. A field the
 // caller's role hides is not offered; a read-only or masked one is shown disabled.
 
-import { Form, Input, Select, Space } from 'antd';
+import { Checkbox, DatePicker, Form, Input, InputNumber, Select, Space } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useUsers } from '../../../api/lookups';
+import { useCustomFields, useUsers } from '../../../api/lookups';
 import { can, fieldRule, useMe } from '../../../auth/me';
 import { STAGES } from '../../contacts/stages';
 import { SIZE_BANDS } from './fields';
@@ -13,6 +14,7 @@ export function CompanyFields({ withOwner = false }: { withOwner?: boolean }) {
   const { t } = useTranslation();
   const { data: me } = useMe();
   const users = useUsers();
+  const fields = useCustomFields('companies');
   const hidden = (f: string) => fieldRule(me, 'companies', f) === 'hidden';
   const readOnly = (f: string) => ['read_only', 'masked'].includes(fieldRule(me, 'companies', f) ?? '');
   const item = (name: string, node: ReactNode, label: string, extra?: object) =>
@@ -93,6 +95,40 @@ export function CompanyFields({ withOwner = false }: { withOwner?: boolean }) {
         </Space.Compact>
       )}
       {item('notes', <Input.TextArea rows={3} maxLength={10000} disabled={readOnly('notes')} />, c('notes'))}
+      {fields.data?.map((f) => (
+        <Form.Item
+          key={f.key}
+          name={['custom', f.key]}
+          label={f.label}
+          valuePropName={f.type === 'boolean' ? 'checked' : 'value'}
+          rules={f.required ? [{ required: true, message: t('common.required') }] : []}
+        >
+          {f.type === 'boolean' ? (
+            <Checkbox />
+          ) : f.type === 'number' ? (
+            <InputNumber style={{ width: '100%' }} />
+          ) : f.type === 'single_select' ? (
+            <Select allowClear options={f.options.map((o) => ({ value: o, label: o }))} />
+          ) : f.type === 'multi_select' ? (
+            <Select mode="multiple" allowClear options={f.options.map((o) => ({ value: o, label: o }))} />
+          ) : f.type === 'date' ? (
+            <DateString />
+          ) : (
+            <Input maxLength={1000} />
+          )}
+        </Form.Item>
+      ))}
     </>
+  );
+}
+
+/** A date picker whose value is the API's `YYYY-MM-DD` string. */
+function DateString({ value, onChange }: { value?: string | null; onChange?: (v: string | null) => void }) {
+  return (
+    <DatePicker
+      style={{ width: '100%' }}
+      value={value ? dayjs(value, 'YYYY-MM-DD') : null}
+      onChange={(d: Dayjs | null) => onChange?.(d ? d.format('YYYY-MM-DD') : null)}
+    />
   );
 }

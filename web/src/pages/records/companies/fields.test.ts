@@ -40,3 +40,12 @@ describe('company fields', () => {
     expect(regionText(base.region)).toBe('海淀区, 北京, CN');
   });
 });
+
+describe('custom fields', () => {
+  it('keeps set values, clears emptied ones and leaves untouched ones out', () => {
+    expect(fromForm({ custom: { grade: 'A', region_code: '', untouched: undefined } }).custom).toEqual({ grade: 'A', region_code: null });
+    expect('custom' in fromForm({ custom: { untouched: undefined } })).toBe(false);
+    const withCustom = { ...base, custom: { grade: 'A' } } as unknown as Company;
+    expect(patchOf(withCustom, fromForm({ ...toForm(withCustom), custom: { grade: 'B' } }))).toEqual({ custom: { grade: 'B' } });
+  });
+});

@@ -95,6 +95,7 @@ export interface CompanyForm {
   revenue?: string;
   currency?: string;
   notes?: string | null;
+  custom?: Record<string, unknown>;
 }
 
 export function toForm(c: Company): CompanyForm {
@@ -102,6 +103,7 @@ export function toForm(c: Company): CompanyForm {
   for (const k of ['name', 'legal_name', 'industry', 'size_band', 'region', 'address', 'website', 'phone', 'tags', 'lifecycle_stage', 'notes'] as const) {
     if (k in c && !isMasked(c[k])) (v as Record<string, unknown>)[k] = c[k];
   }
+  if (c.custom) v.custom = Object.fromEntries(Object.entries(c.custom as Record<string, unknown>).filter(([, x]) => !isMasked(x)));
   if (c.annual_revenue) {
     v.revenue = minorToDecimal(c.annual_revenue.amount_minor, c.annual_revenue.currency);
     v.currency = c.annual_revenue.currency;
@@ -114,7 +116,7 @@ export function toForm(c: Company): CompanyForm {
 export function fromForm(v: CompanyForm): Partial<Company> {
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (k === 'revenue' || k === 'currency' || val === undefined) continue;
+    if (k === 'revenue' || k === 'currency' || k === 'custom' || val === undefined) continue;
     out[k] = typeof val === 'string' ? val.trim() || null : val;
   }
   if ('region' in v) {
@@ -126,6 +128,15 @@ export function fromForm(v: CompanyForm): Partial<Company> {
     const currency = (v.currency || 'CNY').toUpperCase();
     const minor = v.revenue?.trim() ? decimalToMinor(v.revenue, currency) : null;
     out.annual_revenue = minor === null ? null : { amount_minor: minor, currency };
+  }
+  if (v.custom) {
+    // A value the user cleared is removed (null, as a merge patch says); untouched ones stay out.
+    const custom = Object.fromEntries(
+      Object.entries(v.custom)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, x === '' || (Array.isArray(x) && x.length === 0) ? null : x]),
+    );
+    if (Object.keys(custom).length) out.custom = custom;
   }
   if (out.name === null) out.name = '';
   return out as Partial<Company>;
