@@ -115,7 +115,10 @@ test('deals move on the board with the server’s totals; orders total as the se
     await test.step('the keyboard moves a deal too: Space, arrow, Space', async () => {
       await page.getByRole('button', { name: 'Drag “Support renewal 2027” to another stage' }).focus();
       await page.keyboard.press('Space');
+      // Each key waits for the board to show where the card is over.
+      await expect(column(first)).toHaveAttribute('data-over', 'true');
       await page.keyboard.press('ArrowRight');
+      await expect(column(second)).toHaveAttribute('data-over', 'true');
       await page.keyboard.press('Space');
       await expect(column(second).locator(`[data-deal-id="${beta.id}"]`)).toBeVisible();
       await expect(column(second).getByTestId('stage-count')).toHaveText('2 deals');
@@ -177,9 +180,26 @@ test('deals move on the board with the server’s totals; orders total as the se
     await page.goto('/products');
     await expect(page.getByText('Licence')).toBeVisible();
     await expectAccessible(page, 'products');
-    await page.goto(`/deals/pipelines?pipeline=${pipeline.id}`);
+  });
+
+  await test.step('pipeline settings: rename a stage, remove one that holds deals after moving them', async () => {
+    await page.goto('/deals');
+    await page.getByRole('button', { name: 'Pipeline settings' }).click();
     await expect(page.getByRole('heading', { name: 'Pipeline settings' })).toBeVisible();
+    await page.getByLabel('Name of stage 3').fill('Quote sent');
+    await page.getByRole('button', { name: `Remove “${second.name}”` }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toContainText(phone ? '1 deal is in this stage' : '2 deals are in this stage');
+    await dialog.getByRole('button', { name: 'Move deals and remove' }).click();
+    await expect(page.getByText('On save, the deals of 1 removed stage are moved first.')).toBeVisible();
     await expectAccessible(page, 'pipeline settings');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Save', exact: true })).toBeDisabled();
+    await expect(page.getByTestId('stage-list').getByRole('textbox')).toHaveCount(5);
+    const saved = (await apiCall(request, token, 'GET', `/v1/pipelines/${pipeline.id}`)) as { stages: Stage[] };
+    expect(saved.stages.map((st) => st.id)).not.toContain(second.id);
+    expect(saved.stages.map((st) => st.name)).toContain('Quote sent');
+    expect((await apiCall(request, token, 'GET', `/v1/deals/${alpha.id}`)).stage_id).toBe(first.id);
   });
 
   await test.step('in Chinese', async () => {
@@ -191,8 +211,9 @@ test('deals move on the board with the server’s totals; orders total as the se
     }
     await page.getByRole('menuitem', { name: '简体中文' }).click();
     await expect(page.getByRole('heading', { name: '商机', level: 1 })).toBeVisible();
-    await expect(column(second).getByTestId('stage-count')).toHaveText(phone ? '1 个商机' : '2 个商机');
-    await expect(column(second).getByTestId('stage-total')).toHaveText(phone ? '¥1,200.00' : '¥3,000.50');
+    await expect(column(first).getByTestId('stage-count')).toHaveText('2 个商机');
+    await expect(column(first).getByTestId('stage-total')).toHaveText('¥3,000.50');
+    await expect(page.getByRole('heading', { name: 'Quote sent' })).toBeVisible();
     await expectAccessible(page, 'deal board (zh-CN)');
     await shot(page, info, 'deals-zh');
   });

@@ -350,6 +350,7 @@ function StageColumn({
       ref={setNodeRef}
       aria-labelledby={`stage-${stage.id}`}
       data-testid={`stage-${stage.id}`}
+      data-over={isOver ? 'true' : undefined}
       style={{
         flex: '0 0 auto',
         width: phone ? 'calc(100vw - 56px)' : 272,
