@@ -205,6 +205,17 @@ test('import, export, merge duplicates and companies', async ({ page, request },
     await expectAccessible(page, 'companies');
     await shot(page, info, 'companies-en');
 
+    // The list exports as JSON through the export button.
+    await page.getByTestId('export-button').click();
+    const dialog = page.getByRole('dialog', { name: 'Export companies' });
+    await dialog.getByText('JSON', { exact: true }).click();
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    await expect(dialog.getByText('Records exported: 1')).toBeVisible();
+    await expectAccessible(page, 'export dialog');
+    const exported = await request.get((await dialog.getByTestId('export-download').getAttribute('href'))!);
+    expect(await exported.text()).toContain('杭州西湖茶业');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
     // A second one with a similar name is flagged while typing.
     await page.goto('/companies/new');
     await page.getByLabel('Name', { exact: true }).fill('西湖茶业');

@@ -2,11 +2,11 @@
 // region at any level, tags, stage), sort, and cursor pages loaded on demand into a
 // virtualised table; on a phone the rows become cards.
 
-import { FilterOutlined, PlusOutlined } from '@ant-design/icons';
-import { Button, Card, Empty, Flex, Form, Grid, Input, List, Popover, Select, Space, Table, Tag, Typography } from 'antd';
+import { FilterOutlined, ImportOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
+import { Button, Card, Checkbox, Empty, Flex, Form, Grid, Input, List, Popover, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../../../api/client';
@@ -15,6 +15,7 @@ import { useProblemText } from '../../../api/useProblem';
 import { can, useMe } from '../../../auth/me';
 import { formatDate } from '../../../i18n/format';
 import { STAGES } from '../../contacts/stages';
+import { ExportButton } from '../exports/ExportButton';
 import { regionText, SIZE_BANDS, type Company } from './fields';
 
 type Sort = 'name' | '-name' | 'created' | '-created' | 'updated' | '-updated';
@@ -32,6 +33,21 @@ const LABEL: Record<FilterKey, string> = {
   district: 'district',
 };
 
+const COLUMN_KEY = 'crm.companies.columns';
+const ALL_COLUMNS = ['industry', 'size', 'region', 'phone', 'website', 'owner', 'stage', 'tags', 'created', 'updated'] as const;
+type ColumnKey = (typeof ALL_COLUMNS)[number];
+const DEFAULT_COLUMNS: ColumnKey[] = ['industry', 'size', 'region', 'phone', 'owner', 'tags', 'created'];
+
+function storedColumns(): ColumnKey[] {
+  try {
+    const raw = JSON.parse(localStorage.getItem(COLUMN_KEY) ?? 'null') as unknown;
+    if (Array.isArray(raw)) return raw.filter((c): c is ColumnKey => ALL_COLUMNS.includes(c as ColumnKey));
+  } catch {
+    // fall through
+  }
+  return DEFAULT_COLUMNS;
+}
+
 export default function CompanyList() {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
@@ -43,6 +59,7 @@ export default function CompanyList() {
   const users = useUsers();
   const { data: me } = useMe();
   const c = (k: string) => t(`records.companies.${k}`);
+  const [shown, setShown] = useState<ColumnKey[]>(storedColumns);
 
   const q = params.get('q') ?? '';
   const sort = (params.get('sort') as Sort | null) ?? undefined;
@@ -79,16 +96,40 @@ export default function CompanyList() {
     k === 'owner_id' ? userName(v) : k === 'lifecycle_stage' ? stageLabel(v) : k === 'size_band' ? t('records.companies.employees', { band: v }) : v;
   const chips = FILTERS.filter((k) => filters[k]).map((k) => ({ key: k, label: `${c(LABEL[k])}: ${chipValue(k, filters[k]!)}` }));
 
+  const defs: Record<ColumnKey, ColumnsType<Company>[number]> = {
+    industry: { key: 'industry', title: c('industry'), dataIndex: 'industry', width: 140, ellipsis: true },
+    size: { key: 'size', title: c('size'), width: 120, render: (_, x) => (x.size_band ? t('records.companies.employees', { band: x.size_band }) : '') },
+    region: { key: 'region', title: c('region'), ellipsis: true, render: (_, x) => regionText(x.region) },
+    phone: { key: 'phone', title: c('phone'), dataIndex: 'phone', width: 160 },
+    website: { key: 'website', title: c('website'), dataIndex: 'website', ellipsis: true },
+    owner: { key: 'owner', title: c('owner'), width: 130, ellipsis: true, render: (_, x) => userName(x.owner_id) },
+    stage: { key: 'stage', title: c('stage'), width: 140, render: (_, x) => (x.lifecycle_stage ? <Tag>{stageLabel(x.lifecycle_stage)}</Tag> : null) },
+    tags: { key: 'tags', title: c('tags'), render: (_, x) => x.tags?.map((tag) => <Tag key={tag}>{tag}</Tag>) },
+    created: { key: 'created', title: c('created'), width: 130, render: (_, x) => formatDate(x.created_at, lang) },
+    updated: { key: 'updated', title: c('updated'), width: 130, render: (_, x) => formatDate(x.updated_at, lang) },
+  };
   const columns: ColumnsType<Company> = [
     { key: 'name', title: c('name'), fixed: 'left', width: 220, render: (_, x) => <Link to={`/companies/${x.id}`}>{x.name}</Link> },
-    { key: 'industry', title: c('industry'), dataIndex: 'industry', width: 140, ellipsis: true },
-    { key: 'size', title: c('size'), width: 120, render: (_, x) => (x.size_band ? t('records.companies.employees', { band: x.size_band }) : '') },
-    { key: 'region', title: c('region'), ellipsis: true, render: (_, x) => regionText(x.region) },
-    { key: 'phone', title: c('phone'), dataIndex: 'phone', width: 160 },
-    { key: 'owner', title: c('owner'), width: 130, ellipsis: true, render: (_, x) => userName(x.owner_id) },
-    { key: 'tags', title: c('tags'), render: (_, x) => x.tags?.map((tag) => <Tag key={tag}>{tag}</Tag>) },
-    { key: 'created', title: c('created'), width: 130, render: (_, x) => formatDate(x.created_at, lang) },
+    ...shown.map((k) => defs[k]),
   ];
+  const columnChooser = (
+    <Checkbox.Group
+      value={shown}
+      onChange={(v) => {
+        const next = ALL_COLUMNS.filter((k) => (v as ColumnKey[]).includes(k));
+        setShown(next);
+        localStorage.setItem(COLUMN_KEY, JSON.stringify(next));
+      }}
+    >
+      <Space direction="vertical">
+        {ALL_COLUMNS.map((k) => (
+          <Checkbox key={k} value={k}>
+            {defs[k].title as string}
+          </Checkbox>
+        ))}
+      </Space>
+    </Checkbox.Group>
+  );
 
   const filterForm = (
     <Form
@@ -151,11 +192,19 @@ export default function CompanyList() {
         <Typography.Title level={1} style={{ fontSize: 22, margin: 0 }}>
           {c('title')}
         </Typography.Title>
-        {can(me, 'companies', 'create') && (
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/companies/new')}>
-            {c('new')}
-          </Button>
-        )}
+        <Space wrap>
+          {can(me, 'companies', 'create') && (
+            <Button icon={<ImportOutlined />} onClick={() => navigate('/companies/import')}>
+              {t('records.imports.stepRun')}
+            </Button>
+          )}
+          <ExportButton resource="companies" filters={query} />
+          {can(me, 'companies', 'create') && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/companies/new')}>
+              {c('new')}
+            </Button>
+          )}
+        </Space>
       </Flex>
       <Flex wrap gap={8} style={{ marginBottom: 8 }}>
         <Input.Search
@@ -183,6 +232,11 @@ export default function CompanyList() {
         <Popover trigger="click" content={filterForm} placement="bottomLeft" destroyOnHidden>
           <Button icon={<FilterOutlined />}>{t('common.filters')}</Button>
         </Popover>
+        {!phone && (
+          <Popover trigger="click" content={columnChooser} placement="bottomLeft">
+            <Button icon={<SettingOutlined />}>{t('common.columns')}</Button>
+          </Popover>
+        )}
       </Flex>
       {chips.length > 0 && (
         <Flex wrap gap={4} style={{ marginBottom: 8 }} data-testid="filter-chips">
