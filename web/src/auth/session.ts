@@ -75,6 +75,8 @@ export function refresh(): Promise<boolean> {
         signedIn((await res.json()) as TokenAnswer);
         return true;
       }
+      // Read the refusal to its end, so the connection is free and the load settles.
+      await res?.text().catch(() => '');
       // A network failure keeps the session: the next request tries again.
       if (res === null && accessToken) return false;
       forget();

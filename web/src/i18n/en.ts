@@ -38,6 +38,7 @@ const en = {
     mfaTitle: 'Two-step verification',
     mfaHelp: 'Enter the 6-digit code from your authenticator app, or a recovery code.',
     mfaCode: 'Code',
+    mfaWrong: 'The code is wrong or has expired. Check the time on your phone and try the new code.',
     verify: 'Verify',
     chooseCompany: 'This email belongs to several companies. Choose one:',
     resetTitle: 'Reset your password',

@@ -40,6 +40,7 @@ const zhCN: Texts = {
     mfaTitle: '两步验证',
     mfaHelp: '请输入身份验证器中的 6 位验证码，或一个恢复码。',
     mfaCode: '验证码',
+    mfaWrong: '验证码错误或已过期。请检查手机时间后输入新的验证码。',
     verify: '验证',
     chooseCompany: '该邮箱属于多个公司，请选择：',
     resetTitle: '重置密码',

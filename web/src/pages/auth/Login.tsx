@@ -38,6 +38,7 @@ export default function Login() {
   const [companies, setCompanies] = useState<Company[] | null>(null);
   const [tenantId, setTenantId] = useState<string | undefined>();
   const [form] = Form.useForm<Credentials>();
+  const [mfaForm] = Form.useForm<{ code: string }>();
 
   const done = async (tokens: TokenAnswer) => {
     signedIn(tokens);
@@ -84,7 +85,11 @@ export default function Login() {
       );
       await done(tokens as TokenAnswer);
     } catch (e) {
-      setError(problemText(e));
+      if (e instanceof ApiProblem && e.problem.errors?.some((f) => f.field === 'code')) {
+        mfaForm.setFields([{ name: 'code', errors: [t('auth.mfaWrong')] }]);
+      } else {
+        setError(problemText(e));
+      }
     } finally {
       setBusy(false);
     }
@@ -95,7 +100,7 @@ export default function Login() {
       <AuthFrame title={t('auth.mfaTitle')}>
         <Typography.Paragraph type="secondary">{t('auth.mfaHelp')}</Typography.Paragraph>
         {error && <Alert type="error" title={error} showIcon style={{ marginBottom: 16 }} />}
-        <Form layout="vertical" onFinish={verify} requiredMark={false}>
+        <Form form={mfaForm} layout="vertical" onFinish={verify} requiredMark={false}>
           <Form.Item name="code" label={t('auth.mfaCode')} rules={[{ required: true, message: t('common.required') }]}>
             <Input autoComplete="one-time-code" inputMode="numeric" autoFocus maxLength={64} />
           </Form.Item>

@@ -23,7 +23,7 @@ import {
 } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../../api/client';
@@ -38,6 +38,8 @@ type Sort = 'name' | '-name' | 'created' | '-created' | 'updated' | '-updated';
 const FILTERS = ['owner_id', 'lifecycle_stage', 'tags', 'country', 'province', 'city'] as const;
 type FilterKey = (typeof FILTERS)[number];
 const COLUMN_KEY = 'crm.contacts.columns';
+/** Contacts per request; also how many a screen wants before it stops reading. */
+const PAGE = 100;
 const ALL_COLUMNS = ['email', 'phone', 'company', 'owner', 'stage', 'tags', 'city', 'created'] as const;
 type ColumnKey = (typeof ALL_COLUMNS)[number];
 const DEFAULT_COLUMNS: ColumnKey[] = ['email', 'phone', 'company', 'owner', 'stage', 'created'];
@@ -99,11 +101,20 @@ export default function ContactList() {
   const pages = useInfiniteQuery({
     queryKey: ['contacts', 'list', query],
     queryFn: ({ pageParam }) =>
-      unwrap(api.GET('/v1/contacts', { params: { query: { ...query, limit: 100, cursor: pageParam } } })),
+      unwrap(api.GET('/v1/contacts', { params: { query: { ...query, limit: PAGE, cursor: pageParam } } })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
+  // A page may come back short (even empty) while more remain: keep reading until a
+  // screenful is there, or "load more" asked for, or the list is done.
+  const [wanted, setWanted] = useState({ key: '', count: PAGE });
+  const queryKey = JSON.stringify(query);
+  const want = wanted.key === queryKey ? wanted.count : PAGE;
+  const { hasNextPage, isFetching, fetchNextPage } = pages;
+  useEffect(() => {
+    if (hasNextPage && !isFetching && rows.length < want) void fetchNextPage();
+  }, [hasNextPage, isFetching, fetchNextPage, rows.length, want]);
 
   const stageLabel = (s: string | undefined | null) => (s ? t(`stages.${s}`, { defaultValue: s }) : '');
   const firstEmail = (c: Contact) => c.emails?.[0]?.address ?? '';
@@ -335,7 +346,7 @@ export default function ContactList() {
           {t('common.shown', { count: rows.length })}
         </Typography.Text>
         {pages.hasNextPage && (
-          <Button onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
+          <Button onClick={() => setWanted({ key: queryKey, count: rows.length + PAGE })} loading={pages.isFetchingNextPage}>
             {t('common.loadMore')}
           </Button>
         )}
