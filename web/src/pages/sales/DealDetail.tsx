@@ -35,7 +35,7 @@ import { ApiProblem } from '../../api/problem';
 import { useProblemText, useReportProblem } from '../../api/useProblem';
 import { can, useMe } from '../../auth/me';
 import { formatDate, formatDateTime, formatMoney } from '../../i18n/format';
-import { ContactPicker, fromMoney, MoneyInput, moneyRule, toMoney, type MoneyValue } from './inputs';
+import { ContactPicker, fromMoney, useContactName, MoneyInput, moneyRule, toMoney, type MoneyValue } from './inputs';
 import { usePipelines } from './queries';
 
 type Deal = Schemas['Deal'];
@@ -98,7 +98,7 @@ export default function DealDetail() {
     'contact_id' in d && {
       key: 'contact',
       label: t('sales.deal.contact'),
-      children: d.contact_id ? <Link to={`/contacts/${d.contact_id}`}>{t('sales.deal.openContact')}</Link> : t('common.none'),
+      children: d.contact_id ? <ContactLink id={d.contact_id} /> : t('common.none'),
     },
     'source' in d && { key: 'source', label: t('sales.deal.source'), children: d.source || t('common.none') },
     'lost_reason' in d && d.lost_reason && { key: 'lost', label: t('sales.deal.lostReason'), children: d.lost_reason },
@@ -299,4 +299,10 @@ function DealEdit({ deal, onClose }: { deal: Deal; onClose: () => void }) {
       </Form>
     </Drawer>
   );
+}
+
+function ContactLink({ id }: { id: string }) {
+  const { t } = useTranslation();
+  const name = useContactName(id);
+  return <Link to={`/contacts/${id}`}>{name ?? t('sales.deal.openContact')}</Link>;
 }

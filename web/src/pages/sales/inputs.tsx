@@ -93,7 +93,9 @@ export function ContactPicker({
     value: c.id,
     label: [c.name, c.company_name].filter(Boolean).join(' · '),
   }));
-  if (value && !options.some((o) => o.value === value)) options.unshift({ value, label: initialLabel ?? value });
+  const listed = Boolean(value && options.some((o) => o.value === value));
+  const current = useContactName(listed ? null : value);
+  if (value && !listed) options.unshift({ value, label: current ?? initialLabel ?? value });
   return (
     <Select
       id={id}
@@ -107,4 +109,16 @@ export function ContactPicker({
       notFoundContent={null}
     />
   );
+}
+
+/** A contact's name (the cache the contact page fills), or undefined while unknown. */
+export function useContactName(id: string | null | undefined): string | undefined {
+  const contact = useQuery({
+    queryKey: ['contacts', id, { reveal: false }],
+    queryFn: () => unwrap(api.GET('/v1/contacts/{id}', { params: { path: { id: id! } } })),
+    enabled: Boolean(id),
+    retry: false,
+    staleTime: 60_000,
+  });
+  return contact.data?.name;
 }
