@@ -85,3 +85,22 @@ test('the Chinese sign-up page', async ({ page }, info) => {
   await expectAccessible(page, 'sign-up (zh-CN)');
   await shot(page, info, 'signup-zh');
 });
+
+test('the session renews itself before the access token expires', async ({ page, request }, info) => {
+  const email = uniqueEmail('renew');
+  await signUp(request, email);
+  // The browser's clock only: the page's timers run fast, the server keeps real time.
+  await page.clock.install();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Hello, Ada Wu' })).toBeVisible();
+  const renewed = page.waitForResponse((r) => r.url().endsWith('/v1/auth/refresh') && r.status() === 200);
+  // Access tokens live 15 minutes; the console renews a minute before.
+  await page.clock.fastForward('14:10');
+  await renewed;
+  if (info.project.name === 'phone') await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: 'Contacts' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+});
