@@ -98,7 +98,7 @@ export default function CompanyList() {
 
   const defs: Record<ColumnKey, ColumnsType<Company>[number]> = {
     industry: { key: 'industry', title: c('industry'), dataIndex: 'industry', width: 140, ellipsis: true },
-    size: { key: 'size', title: c('size'), width: 120, render: (_, x) => (x.size_band ? t('records.companies.employees', { band: x.size_band }) : '') },
+    size: { key: 'size', title: c('size'), width: 150, render: (_, x) => (x.size_band ? t('records.companies.employees', { band: x.size_band }) : '') },
     region: { key: 'region', title: c('region'), ellipsis: true, render: (_, x) => regionText(x.region) },
     phone: { key: 'phone', title: c('phone'), dataIndex: 'phone', width: 160 },
     website: { key: 'website', title: c('website'), dataIndex: 'website', ellipsis: true },

@@ -206,6 +206,29 @@ function MergeDrawer({ pair, onClose }: { pair: Pair; onClose: () => void }) {
       <Space direction="vertical" style={{ width: '100%' }} data-testid="merge-view">
         <Alert type="info" showIcon title={d('mergeHelp')} />
         {stale && <Alert type="warning" showIcon title={d('conflict')} />}
+        {phone ? (
+          <List
+            size="small"
+            dataSource={rows}
+            rowKey="field"
+            renderItem={(r) => (
+              <List.Item style={{ display: 'block' }}>
+                <Typography.Text strong>{label(r.field)}</Typography.Text>
+                {r.combined && <Tag style={{ marginInlineStart: 8 }}>{d('combined')}</Tag>}
+                <Flex vertical gap={4} style={{ marginTop: 4 }}>
+                  <div>
+                    <Typography.Text type="secondary">{d('keep')}: </Typography.Text>
+                    {cell(r, 'a')}
+                  </div>
+                  <div>
+                    <Typography.Text type="secondary">{d('other')}: </Typography.Text>
+                    {cell(r, 'b')}
+                  </div>
+                </Flex>
+              </List.Item>
+            )}
+          />
+        ) : (
         <Table
           size="small"
           rowKey="field"
@@ -227,6 +250,7 @@ function MergeDrawer({ pair, onClose }: { pair: Pair; onClose: () => void }) {
             },
           ]}
         />
+        )}
       </Space>
     </Drawer>
   );
