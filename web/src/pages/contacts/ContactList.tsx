@@ -3,7 +3,14 @@
 // loaded on demand into a virtualised table, so 100,000 contacts scroll smoothly. On a
 // phone the rows become cards.
 
-import { FilterOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
+import {
+  DownloadOutlined,
+  FilterOutlined,
+  MergeCellsOutlined,
+  PlusOutlined,
+  SettingOutlined,
+  UploadOutlined,
+} from '@ant-design/icons';
 import {
   Button,
   Card,
@@ -29,6 +36,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../../api/client';
 import { useCustomFields, useUserName, useUsers } from '../../api/lookups';
 import { useProblemText } from '../../api/useProblem';
+import { can, useMe } from '../../auth/me';
 import { formatDate } from '../../i18n/format';
 import { STAGES } from './stages';
 
@@ -63,6 +71,7 @@ export default function ContactList() {
   const [params, setParams] = useSearchParams();
   const problemText = useProblemText();
   const userName = useUserName();
+  const { data: me } = useMe();
   const users = useUsers();
   const fields = useCustomFields('contacts');
   const [columns, setColumns] = useState<ColumnKey[]>(storedColumns);
@@ -250,9 +259,27 @@ export default function ContactList() {
         <Typography.Title level={1} style={{ fontSize: 22, margin: 0 }}>
           {t('contacts.title')}
         </Typography.Title>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/contacts/new')}>
-          {t('nav.newContact')}
-        </Button>
+        <Space wrap>
+          {can(me, 'contacts', 'import') && (
+            <Button icon={<UploadOutlined />} onClick={() => navigate('/contacts/import')}>
+              {t('contacts.import')}
+            </Button>
+          )}
+          {can(me, 'contacts', 'export') && (
+            // The export page takes the list's own query: it exports what the list shows.
+            <Button icon={<DownloadOutlined />} onClick={() => navigate(`/contacts/export?${params.toString()}`)}>
+              {t('contacts.export')}
+            </Button>
+          )}
+          {can(me, 'contacts', 'update') && (
+            <Button icon={<MergeCellsOutlined />} onClick={() => navigate('/contacts/duplicates')}>
+              {t('contacts.duplicates')}
+            </Button>
+          )}
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/contacts/new')}>
+            {t('nav.newContact')}
+          </Button>
+        </Space>
       </Flex>
       <Flex wrap gap={8} style={{ marginBottom: 8 }}>
         <Input.Search
