@@ -174,9 +174,21 @@ test('deals move on the board with the server’s totals; orders total as the se
     await page.goto('/tasks');
     await page.getByRole('button', { name: 'New task' }).click();
     await page.getByLabel('What to do').fill('Call back about the proposal');
+    await page.getByLabel('Due', { exact: true }).fill('2030-01-15 10:00');
+    await page.getByLabel('Due', { exact: true }).press('Enter');
+    await page.getByLabel('Remind me at').fill('2030-01-15 09:45');
+    await page.getByLabel('Remind me at').press('Enter');
+    await page.getByLabel('Also remind me by email').check();
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByText('Upcoming', { exact: true }).click();
     await expect(page.getByTestId('task-list')).toContainText('Call back about the proposal');
+    await expect(page.getByTestId('task-list')).toContainText('Due Jan 15, 2030');
+    const tasks = (await apiCall(request, token, 'GET', '/v1/tasks?view=upcoming')) as {
+      data: { title: string; due_at: string; remind_at: string; remind_by_email: boolean }[];
+    };
+    const task = tasks.data.find((x) => x.title === 'Call back about the proposal')!;
+    expect(Date.parse(task.remind_at)).toBe(Date.parse(task.due_at) - 15 * 60_000);
+    expect(task.remind_by_email).toBe(true);
     await expectAccessible(page, 'to-dos');
     await shot(page, info, 'tasks-en');
     await page.getByRole('checkbox', { name: 'Mark “Call back about the proposal” as done' }).click();
