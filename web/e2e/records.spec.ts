@@ -216,6 +216,13 @@ test('import, export, merge duplicates and companies', async ({ page, request },
     expect(await exported.text()).toContain('杭州西湖茶业');
     await dialog.getByRole('button', { name: 'Close' }).click();
 
+    // Filters: size and region at any level, shown as removable chips.
+    await page.goto('/companies?size_band=1-9');
+    await expect(page.getByTestId('filter-chips')).toContainText('Size: 1-9 employees');
+    await expect(page.getByText('No company matches.')).toBeVisible();
+    await page.goto('/companies?province=%E6%B5%99%E6%B1%9F&size_band=10-49');
+    await expect(page.getByRole('link', { name: '杭州西湖茶业' })).toBeVisible();
+
     // A second one with a similar name is flagged while typing.
     await page.goto('/companies/new');
     await page.getByLabel('Name', { exact: true }).fill('西湖茶业');

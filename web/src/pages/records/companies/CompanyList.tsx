@@ -12,7 +12,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../../../api/client';
 import { useUserName, useUsers } from '../../../api/lookups';
 import { useProblemText } from '../../../api/useProblem';
-import { can, useMe } from '../../../auth/me';
+import { can, fieldRule, useMe } from '../../../auth/me';
 import { formatDate } from '../../../i18n/format';
 import { STAGES } from '../../contacts/stages';
 import { ExportButton } from '../exports/ExportButton';
@@ -60,6 +60,23 @@ export default function CompanyList() {
   const { data: me } = useMe();
   const c = (k: string) => t(`records.companies.${k}`);
   const [shown, setShown] = useState<ColumnKey[]>(storedColumns);
+  // The API refuses a filter on a field the role hides or masks, and leaves hidden fields
+  // out of its answer: such filters are not offered and such columns not shown.
+  const rule = (f: string) => fieldRule(me, 'companies', f);
+  const hides = (f: string) => rule(f) === 'hidden';
+  const mayFilter = (f: string) => !['hidden', 'masked'].includes(rule(f) ?? '');
+  const FIELD_OF: Record<ColumnKey, string> = {
+    industry: 'industry',
+    size: 'size_band',
+    region: 'region',
+    phone: 'phone',
+    website: 'website',
+    owner: 'owner_id',
+    stage: 'lifecycle_stage',
+    tags: 'tags',
+    created: 'created_at',
+    updated: 'updated_at',
+  };
 
   const q = params.get('q') ?? '';
   const sort = (params.get('sort') as Sort | null) ?? undefined;
@@ -110,7 +127,7 @@ export default function CompanyList() {
   };
   const columns: ColumnsType<Company> = [
     { key: 'name', title: c('name'), fixed: 'left', width: 220, render: (_, x) => <Link to={`/companies/${x.id}`}>{x.name}</Link> },
-    ...shown.map((k) => defs[k]),
+    ...shown.filter((k) => !hides(FIELD_OF[k])).map((k) => defs[k]),
   ];
   const columnChooser = (
     <Checkbox.Group
@@ -145,39 +162,51 @@ export default function CompanyList() {
         setParams(next, { replace: true });
       }}
     >
-      {users.data && (
+      {users.data && mayFilter('owner_id') && (
         <Form.Item name="owner_id" label={c('owner')}>
           <Select allowClear options={users.data.map((u) => ({ value: u.id, label: u.name }))} />
         </Form.Item>
       )}
-      <Form.Item name="industry" label={c('industry')}>
-        <Input />
-      </Form.Item>
-      <Form.Item name="size_band" label={c('size')}>
-        <Select allowClear options={SIZE_BANDS.map((b) => ({ value: b, label: t('records.companies.employees', { band: b }) }))} />
-      </Form.Item>
-      <Form.Item name="lifecycle_stage" label={c('stage')}>
-        <Select allowClear options={STAGES.map((s) => ({ value: s, label: stageLabel(s) }))} />
-      </Form.Item>
-      <Form.Item name="tags" label={c('tags')}>
-        <Input placeholder="vip, 展会" />
-      </Form.Item>
-      <Space.Compact block>
-        <Form.Item name="country" label={c('country')} style={{ width: '50%' }}>
-          <Input placeholder="CN" maxLength={2} />
-        </Form.Item>
-        <Form.Item name="province" label={c('province')} style={{ width: '50%' }}>
+      {mayFilter('industry') && (
+        <Form.Item name="industry" label={c('industry')}>
           <Input />
         </Form.Item>
-      </Space.Compact>
-      <Space.Compact block>
-        <Form.Item name="city" label={c('city')} style={{ width: '50%' }}>
-          <Input />
+      )}
+      {mayFilter('size_band') && (
+        <Form.Item name="size_band" label={c('size')}>
+          <Select allowClear options={SIZE_BANDS.map((b) => ({ value: b, label: t('records.companies.employees', { band: b }) }))} />
         </Form.Item>
-        <Form.Item name="district" label={c('district')} style={{ width: '50%' }}>
-          <Input />
+      )}
+      {mayFilter('lifecycle_stage') && (
+        <Form.Item name="lifecycle_stage" label={c('stage')}>
+          <Select allowClear options={STAGES.map((s) => ({ value: s, label: stageLabel(s) }))} />
         </Form.Item>
-      </Space.Compact>
+      )}
+      {mayFilter('tags') && (
+        <Form.Item name="tags" label={c('tags')}>
+          <Input placeholder="vip, 展会" />
+        </Form.Item>
+      )}
+      {mayFilter('region') && (
+        <>
+          <Space.Compact block>
+            <Form.Item name="country" label={c('country')} style={{ width: '50%' }}>
+              <Input placeholder="CN" maxLength={2} />
+            </Form.Item>
+            <Form.Item name="province" label={c('province')} style={{ width: '50%' }}>
+              <Input />
+            </Form.Item>
+          </Space.Compact>
+          <Space.Compact block>
+            <Form.Item name="city" label={c('city')} style={{ width: '50%' }}>
+              <Input />
+            </Form.Item>
+            <Form.Item name="district" label={c('district')} style={{ width: '50%' }}>
+              <Input />
+            </Form.Item>
+          </Space.Compact>
+        </>
+      )}
       <Button type="primary" htmlType="submit" block>
         {t('common.filters')}
       </Button>
