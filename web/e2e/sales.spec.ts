@@ -135,6 +135,19 @@ test('deals move on the board with the server’s totals; orders total as the se
     await expect(page.getByTestId('deal-title')).toHaveText('50 licences for 北京示例');
     await expect(page.getByTestId('stage-history')).toContainText(`Moved from ${first.name} to ${second.name}`);
     await expectAccessible(page, 'deal page');
+    // A stale edit: a colleague changes the amount while the drawer is open.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('dialog').getByLabel('Source').fill('Trade fair');
+    await apiCall(request, token, 'PATCH', `/v1/deals/${alpha.id}`, { amount: { amount_minor: 125_000, currency: 'CNY' } });
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('dialog')).toContainText('Your change was not saved.');
+    await page.getByRole('button', { name: 'OK' }).click();
+    await expect(page.getByTestId('deal-fields')).toContainText('CN¥1,250.00');
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('dialog').getByLabel('Source').fill('Trade fair');
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('deal-fields')).toContainText('Trade fair');
+    await apiCall(request, token, 'PATCH', `/v1/deals/${alpha.id}`, { amount: { amount_minor: 120_000, currency: 'CNY' } });
     await shot(page, info, 'deal-en');
   });
 
@@ -220,6 +233,20 @@ test('deals move on the board with the server’s totals; orders total as the se
     expect((await apiCall(request, token, 'GET', `/v1/deals/${alpha.id}`)).stage_id).toBe(first.id);
   });
 
+  await test.step('a new deal from the drawer lands in the first stage', async () => {
+    await page.goto('/deals');
+    await page.getByRole('button', { name: 'New deal' }).click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByLabel('Deal name').fill('Tea for the office');
+    await drawer.getByLabel('Amount').fill('88.80');
+    await expectAccessible(page, 'new deal');
+    await drawer.getByRole('button', { name: 'Create', exact: true }).click();
+    await expect(drawer).toBeHidden();
+    await expect(column(first)).toContainText('Tea for the office');
+    await expect(column(first).getByTestId('stage-count')).toHaveText('3 deals');
+    await expect(column(first).getByTestId('stage-total')).toHaveText('CN¥3,089.30');
+  });
+
   await test.step('in Chinese', async () => {
     await page.goto('/deals');
     if (phone) {
@@ -229,8 +256,8 @@ test('deals move on the board with the server’s totals; orders total as the se
     }
     await page.getByRole('menuitem', { name: '简体中文' }).click();
     await expect(page.getByRole('heading', { name: '商机', level: 1 })).toBeVisible();
-    await expect(column(first).getByTestId('stage-count')).toHaveText('2 个商机');
-    await expect(column(first).getByTestId('stage-total')).toHaveText('¥3,000.50');
+    await expect(column(first).getByTestId('stage-count')).toHaveText('3 个商机');
+    await expect(column(first).getByTestId('stage-total')).toHaveText('¥3,089.30');
     await expect(page.getByRole('heading', { name: 'Quote sent' })).toBeVisible();
     await expectAccessible(page, 'deal board (zh-CN)');
     await shot(page, info, 'deals-zh');
