@@ -14,6 +14,7 @@ const en = {
     search: 'Search contacts, companies… (press /)',
     new: 'New',
     newContact: 'New contact',
+    newCompany: 'New company',
     notifications: 'Notifications',
     markAllRead: 'Mark all read',
     noNotifications: 'No notifications',

@@ -16,6 +16,7 @@ const zhCN: Texts = {
     search: '搜索联系人、公司…（按 / 键）',
     new: '新建',
     newContact: '新建联系人',
+    newCompany: '新建客户公司',
     notifications: '通知',
     markAllRead: '全部已读',
     noNotifications: '暂无通知',

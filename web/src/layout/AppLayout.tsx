@@ -17,7 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { logout } from '../auth/session';
 import { forgetRecent } from '../components/recent';
-import { useMe } from '../auth/me';
+import { can, useMe } from '../auth/me';
 import { LanguageSwitch, useSwitchLanguage } from '../components/LanguageSwitch';
 import { LANGUAGES, type Language } from '../i18n';
 import { NotificationBell } from './NotificationBell';
@@ -113,14 +113,20 @@ export default function AppLayout() {
               onSearch={(q) => navigate(q.trim() ? `/contacts?q=${encodeURIComponent(q.trim())}` : '/contacts')}
             />
             <Flex align="center" gap={phone ? 0 : 8} style={{ marginLeft: 'auto' }}>
-              <Button
-                type="primary"
-                icon={<PlusOutlined />}
-                onClick={() => navigate('/contacts/new')}
-                aria-label={t('nav.newContact')}
+              <Dropdown
+                trigger={['click']}
+                menu={{
+                  items: [
+                    ...(can(me, 'contacts', 'create') ? [{ key: '/contacts/new', label: t('nav.newContact') }] : []),
+                    ...(can(me, 'companies', 'create') ? [{ key: '/companies/new', label: t('nav.newCompany') }] : []),
+                  ],
+                  onClick: ({ key }) => navigate(key),
+                }}
               >
-                {phone ? null : t('nav.new')}
-              </Button>
+                <Button type="primary" icon={<PlusOutlined />} aria-label={t('nav.new')}>
+                  {phone ? null : t('nav.new')}
+                </Button>
+              </Dropdown>
               <NotificationBell />
               {!phone && <LanguageSwitch save />}
               <Dropdown
