@@ -262,4 +262,30 @@ test('deals move on the board with the server’s totals; orders total as the se
     await expectAccessible(page, 'deal board (zh-CN)');
     await shot(page, info, 'deals-zh');
   });
+  await test.step('a stage pages on with “load more”; another pipeline is one switch away', async () => {
+    const renewals = (await apiCall(request, token, 'POST', '/v1/pipelines', {
+      name: 'Renewals',
+      stages: [{ name: 'Due' }, { name: 'Renewed', kind: 'won' }, { name: 'Churned', kind: 'lost' }],
+    })) as { id: string; stages: Stage[] };
+    const due = renewals.stages[0]!;
+    for (let i = 1; i <= 23; i++) {
+      await apiCall(request, token, 'POST', '/v1/deals', {
+        title: `Renewal ${i}`,
+        amount: { amount_minor: 10_000, currency: 'CNY' },
+        pipeline_id: renewals.id,
+        stage_id: due.id,
+      });
+    }
+    await page.goto('/deals');
+    await page.getByTestId('pipeline-switch').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: 'Renewals' }).click();
+    await expect(page).toHaveURL(new RegExp(`pipeline=${renewals.id}`));
+    await expect(column(due).getByTestId('stage-count')).toHaveText('23 个商机');
+    await expect(column(due).getByTestId('stage-total')).toHaveText('¥2,300.00');
+    await expect(column(due).getByTestId('deal-card')).toHaveCount(20);
+    await column(due).getByRole('button', { name: '加载更多' }).click();
+    await expect(column(due).getByTestId('deal-card')).toHaveCount(23);
+    await expect(column(due).getByRole('button', { name: '加载更多' })).toHaveCount(0);
+    await expect(column(due)).toContainText('Renewal 1');
+  });
 });
