@@ -600,6 +600,7 @@ async fn request(
             path.into(),
             body(json!({"code": "000000", "password": support::PASSWORD})),
         ),
+        ("PATCH", "/v1/me") => (path.into(), body(json!({"name": "Matrix"}))),
         ("POST", "/v1/users") => (
             path.into(),
             body(json!({"email": unique_email("matrix"), "role_ids": ["read_only"]})),
