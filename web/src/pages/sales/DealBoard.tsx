@@ -1,6 +1,6 @@
 // The deal board of a pipeline: one column per stage with its count and amount totals
 // (per currency, the server's), cards with title, amount, owner and expected close date
-// (red when past, orange when near). A card moves by dragging (mouse, touch or keyboard:
+// (red when past, orange when near). A card moves by dragging (mouse, long press or keyboard:
 // Space on its handle, arrows between stages, Space to drop) or by its "Move to…" menu.
 // The move shows at once, is sent with If-Match, and is put back with the reason when
 // the server refuses it; after either, the board is read again so the totals are the
@@ -11,9 +11,10 @@ import {
   DndContext,
   DragOverlay,
   KeyboardSensor,
-  PointerSensor,
+  MouseSensor,
   pointerWithin,
   rectIntersection,
+  TouchSensor,
   useDraggable,
   useDroppable,
   useSensor,
@@ -103,7 +104,10 @@ export default function DealBoard() {
   });
 
   const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
+    // A mouse drags after a few pixels; a finger after a long press, so a swipe still
+    // scrolls the board from stage to stage.
+    useSensor(MouseSensor, { activationConstraint: { distance: 6 } }),
+    useSensor(TouchSensor, { activationConstraint: { delay: 250, tolerance: 8 } }),
     useSensor(KeyboardSensor, { coordinateGetter: stageJumps }),
   );
 
@@ -444,7 +448,7 @@ function DealCardBody({ deal, actions }: { deal: Deal; actions?: ReactNode }) {
   return (
     <Card size="small" styles={{ body: { padding: 10 } }} style={{ cursor: 'grab' }}>
       <Flex justify="space-between" align="start" gap={4}>
-        <Link to={`/deals/${deal.id}`} style={{ fontWeight: 600, wordBreak: 'break-word' }} onPointerDown={(e) => e.stopPropagation()}>
+        <Link to={`/deals/${deal.id}`} style={{ fontWeight: 600, wordBreak: 'break-word' }} onMouseDown={(e) => e.stopPropagation()}>
           {deal.title ?? deal.id}
         </Link>
         {actions}
