@@ -21,7 +21,7 @@ export function Providers({ children }: { children: ReactNode }) {
           colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
           colorTextTertiary: 'rgba(0, 0, 0, 0.62)',
           colorTextDescription: 'rgba(0, 0, 0, 0.62)',
-          colorTextPlaceholder: 'rgba(0, 0, 0, 0.5)',
+          colorTextPlaceholder: 'rgba(0, 0, 0, 0.6)',
           borderRadius: 6,
           fontFamily:
             "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Helvetica Neue', Arial, sans-serif",
