@@ -293,6 +293,8 @@ async fn main() {
         Duration::from_millis(10),
     );
 
+    console_first_page(&client.base, &mut report, total).await;
+
     let deals: usize = std::env::var("BENCH_DEALS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -334,6 +336,56 @@ async fn main() {
         println!("\nSome targets were missed.");
         std::process::exit(1);
     }
+}
+
+/// The contact list's first page in a real browser (web/bench/first-page.mjs in Debian's
+/// Chromium): from the start of a full page load to the first row on screen. Skipped when
+/// the console is not built or Node or Chromium is missing.
+async fn console_first_page(base: &str, report: &mut Report, total: usize) {
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    if !web.join("dist/index.html").is_file() || !std::path::Path::new("/usr/bin/chromium").exists()
+    {
+        println!(
+            "| Console: contact list, first page in Chromium | skipped: build the console (infra/console.sh) and install Chromium (infra/browser.sh) | | | | |"
+        );
+        return;
+    }
+    let base = base.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .current_dir(&web)
+            .args([
+                "bench/first-page.mjs",
+                &base,
+                "bench@bench.example",
+                "plum tree at dawn 42",
+                "20",
+            ])
+            .output()
+    })
+    .await
+    .unwrap();
+    let parsed = out
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok());
+    let Some(times) = parsed else {
+        println!(
+            "| Console: contact list, first page in Chromium | failed to run web/bench/first-page.mjs | | | | MISSED |"
+        );
+        report.missed = true;
+        return;
+    };
+    let p50 = times["p50_ms"].as_f64().unwrap_or(f64::MAX);
+    let ok = p50 < 1000.0;
+    report.missed |= !ok;
+    println!(
+        "| Console: contact list ({total} contacts), first page in Chromium (full load) | {} | {:.0} ms | {:.0} ms | < 1000 ms | {} |",
+        times["samples"],
+        p50,
+        times["p95_ms"].as_f64().unwrap_or(f64::MAX),
+        if ok { "ok" } else { "MISSED" }
+    );
 }
 
 fn urlencode(text: &str) -> String {
