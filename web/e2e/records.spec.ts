@@ -232,6 +232,8 @@ test('import, export, merge duplicates and companies', async ({ page, request },
   });
 
   await test.step('the companies in Chinese', async () => {
+    // The choice is saved on the user before the page is left.
+    const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me') && r.request().method() === 'PATCH');
     if (phone) {
       await page.getByRole('button', { name: 'Account' }).click();
       await page.getByRole('menuitem', { name: '简体中文' }).click();
@@ -239,6 +241,7 @@ test('import, export, merge duplicates and companies', async ({ page, request },
       await page.getByTestId('language-switch').click();
       await page.getByRole('menuitem', { name: '简体中文' }).click();
     }
+    await saved;
     await page.goto('/companies');
     await expect(page.getByRole('heading', { name: '客户公司' })).toBeVisible();
     await expect(page.getByRole('link', { name: '杭州西湖茶业' })).toBeVisible();
