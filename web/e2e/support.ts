@@ -53,6 +53,13 @@ export function latestMail(to: string): { subject: string; text: string } {
 
 /** axe-core on the current screen: no serious or critical violation. */
 export async function expectAccessible(page: Page, screen: string) {
+  // Judge the settled screen: colours halfway through a fade (a toast, a drawer) are no
+  // colours a reader sees for long, and axe would measure their contrast.
+  await page
+    .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, {
+      timeout: 5_000,
+    })
+    .catch(() => undefined);
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const summary = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
