@@ -28,6 +28,8 @@ test('a wrong password is said plainly; a forgotten one is reset by the mailed l
   await expect(page.getByRole('alert')).toContainText('the email or password is wrong');
 
   await page.getByRole('link', { name: 'Forgot password?' }).click();
+  // Both pages have an Email field: fill the reset page's, once it is there.
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
   await page.getByLabel('Email').fill(email);
   await page.getByRole('button', { name: 'Send link' }).click();
   await expect(page.getByText('a link is on its way')).toBeVisible();
@@ -39,6 +41,7 @@ test('a wrong password is said plainly; a forgotten one is reset by the mailed l
   await expect(page.getByText('Your password is changed')).toBeVisible();
 
   await page.getByRole('link', { name: 'Back to sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to your CRM' })).toBeVisible();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('a new tune at noon 7');
   await page.getByRole('button', { name: 'Sign in' }).click();
