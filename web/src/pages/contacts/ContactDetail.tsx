@@ -9,10 +9,8 @@ import {
   Descriptions,
   Empty,
   Flex,
-  Input,
   List,
   Result,
-  Segmented,
   Skeleton,
   Space,
   Statistic,
@@ -20,19 +18,21 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
-import { api, unwrap, type Schemas } from '../../api/client';
+import { api, unwrap } from '../../api/client';
 import { ApiProblem } from '../../api/problem';
 import { useCustomFields, useUserName } from '../../api/lookups';
-import { useProblemText, useReportProblem } from '../../api/useProblem';
+import { useProblemText } from '../../api/useProblem';
 import { can, useMe } from '../../auth/me';
 import { rememberRecent } from '../../components/recent';
 import { formatDate, formatDateTime, formatMoney } from '../../i18n/format';
 import { ContactEdit } from './ContactEdit';
 import { display, isMasked, LABELS, type Contact } from './fields';
+import { FieldValue } from '../../components/FieldValue';
+import { RecordTimeline } from '../../components/RecordTimeline';
 
 export default function ContactDetail() {
   const { id = '' } = useParams();
@@ -102,7 +102,10 @@ export default function ContactDetail() {
       <Card>
         <Tabs
           items={[
-            { key: 'timeline', label: t('contacts.timeline'), children: <Timeline id={id} /> },
+            { key: 'timeline', label: t('contacts.timeline'), children: (
+                <RecordTimeline resource="contacts" id={id} mayLog={mayEdit} labels={LABELS} />
+              ),
+            },
             { key: 'details', label: t('contacts.details'), children: <Details contact={c} /> },
             // Related records only for roles that may read them.
             ...(can(me, 'deals', 'read')
@@ -122,18 +125,6 @@ export default function ContactDetail() {
   );
 }
 
-function Value({ value }: { value: unknown }) {
-  const { t } = useTranslation();
-  if (isMasked(value)) {
-    return (
-      <Space>
-        <span data-masked="true">{String(value)}</span>
-        <Tag>{t('contacts.masked')}</Tag>
-      </Space>
-    );
-  }
-  return <>{display(value)}</>;
-}
 
 /** Every field the API returned: a hidden field is absent from the answer, so it is absent
  * here too. */
@@ -145,7 +136,7 @@ function Details({ contact }: { contact: Contact }) {
   const add = (key: keyof Contact, label: string, render?: (v: unknown) => React.ReactNode) => {
     if (!(key in contact)) return;
     const v = contact[key];
-    rows.push({ key, label, value: render ? render(v) : <Value value={v} /> });
+    rows.push({ key, label, value: render ? render(v) : <FieldValue value={v} display={display} /> });
   };
   add('name', t('contacts.name'));
   add('emails', t('contacts.email'));
@@ -164,7 +155,7 @@ function Details({ contact }: { contact: Contact }) {
   const custom = (contact.custom ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(custom)) {
     const label = fields.data?.find((f) => f.key === k)?.label ?? k;
-    rows.push({ key: `custom.${k}`, label, value: <Value value={v} /> });
+    rows.push({ key: `custom.${k}`, label, value: <FieldValue value={v} display={display} /> });
   }
   return (
     <Descriptions
@@ -177,93 +168,6 @@ function Details({ contact }: { contact: Contact }) {
   );
 }
 
-function Timeline({ id }: { id: string }) {
-  const { t, i18n } = useTranslation();
-  const queryClient = useQueryClient();
-  const report = useReportProblem();
-  const [kind, setKind] = useState<'call' | 'meeting' | 'note'>('call');
-  const [text, setText] = useState('');
-  const entries = useQuery({
-    queryKey: ['contacts', id, 'timeline'],
-    queryFn: () => unwrap(api.GET('/v1/contacts/{id}/timeline', { params: { path: { id }, query: { limit: 50 } } })),
-  });
-  const log = useMutation({
-    mutationFn: () =>
-      unwrap(api.POST('/v1/contacts/{id}/activities', { params: { path: { id } }, body: { kind, body: text.trim() } })),
-    onSuccess: () => {
-      setText('');
-      void queryClient.invalidateQueries({ queryKey: ['contacts', id, 'timeline'] });
-    },
-    onError: (e) => report(e),
-  });
-  return (
-    <>
-      <Card size="small" style={{ marginBottom: 16, background: '#fafbff' }}>
-        <Segmented
-          value={kind}
-          onChange={(v) => setKind(v as typeof kind)}
-          options={[
-            { value: 'call', label: t('contacts.call') },
-            { value: 'meeting', label: t('contacts.meeting') },
-            { value: 'note', label: t('contacts.note') },
-          ]}
-          style={{ marginBottom: 8 }}
-        />
-        <Input.TextArea
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          placeholder={t('contacts.activityPlaceholder')}
-          aria-label={t('contacts.activityPlaceholder')}
-          autoSize={{ minRows: 2, maxRows: 6 }}
-          maxLength={10000}
-        />
-        <Flex justify="flex-end" style={{ marginTop: 8 }}>
-          <Button type="primary" disabled={!text.trim()} loading={log.isPending} onClick={() => log.mutate()}>
-            {t('contacts.logActivity')}
-          </Button>
-        </Flex>
-      </Card>
-      <List
-        loading={entries.isLoading}
-        dataSource={entries.data?.data ?? []}
-        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('contacts.noTimeline')} /> }}
-        renderItem={(e) => (
-          <List.Item>
-            <List.Item.Meta
-              title={
-                <Space wrap>
-                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>{entryKind(e, t)}</Tag>
-                  <Typography.Text type="secondary">{formatDateTime(e.occurred_at, i18n.language)}</Typography.Text>
-                </Space>
-              }
-              description={
-                <span style={{ whiteSpace: 'pre-wrap' }}>
-                  {e.subject ? <strong>{e.subject} </strong> : null}
-                  {e.body ?? (e.kind === 'change' && e.action?.endsWith('.updated') ? changedList(e.fields, t) : '')}
-                </span>
-              }
-            />
-          </List.Item>
-        )}
-      />
-    </>
-  );
-}
-
-type Entry = NonNullable<Schemas['TimelinePage']['data']>[number];
-type T = (key: string, options?: Record<string, unknown>) => string;
-
-/** What kind of entry: the activity's kind, or the change in words (created, changed). */
-function entryKind(e: Entry, t: T): string {
-  if (e.kind !== 'change') return t(`contacts.${e.kind}`);
-  const verb = e.action?.split('.').pop() ?? '';
-  return t(`contacts.change.${verb}`, { defaultValue: e.action ?? '' });
-}
-
-/** The fields a change touched, by their labels. */
-function changedList(fields: string[] | undefined, t: T): string {
-  return (fields ?? []).map((f) => t(LABELS[f] ?? f, { defaultValue: f })).join(', ');
-}
 
 function Deals({ id }: { id: string }) {
   const { t, i18n } = useTranslation();

@@ -3,10 +3,11 @@
 // (412), the drawer shows what changed meanwhile and lets the user apply their change on
 // top of it, or drop it.
 
-import { Alert, App, Button, Drawer, Flex, Form, Grid, Table } from 'antd';
+import { Alert, App, Button, Drawer, Flex, Form, Grid } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ConflictTable } from '../../components/ConflictTable';
 import { api, ifMatch, unwrap } from '../../api/client';
 import { ApiProblem } from '../../api/problem';
 import { useReportProblem } from '../../api/useProblem';
@@ -120,27 +121,16 @@ function ConflictView({
   onDiscard: () => void;
 }) {
   const { t } = useTranslation();
-  const theirs = changedFields(original, conflict.latest);
-  const mine = Object.keys(conflict.patch);
-  const keys = [...new Set([...theirs, ...mine])];
   return (
     <div data-testid="conflict">
       <Alert type="warning" showIcon title={t('contacts.conflictTitle')} description={t('contacts.conflictHelp')} style={{ marginBottom: 16 }} />
-      <Table
-        size="small"
-        pagination={false}
-        rowKey="key"
-        dataSource={keys.map((k) => ({
-          key: k,
-          field: t(LABELS[k] ?? k, { defaultValue: k }),
-          theirs: display(conflict.latest[k as keyof Contact]),
-          yours: k in conflict.patch ? display((conflict.patch as Record<string, unknown>)[k]) : '',
-        }))}
-        columns={[
-          { key: 'field', dataIndex: 'field', title: '' },
-          { key: 'theirs', dataIndex: 'theirs', title: t('contacts.theirs') },
-          { key: 'yours', dataIndex: 'yours', title: t('contacts.yours') },
-        ]}
+      <ConflictTable
+        original={original}
+        latest={conflict.latest}
+        patch={conflict.patch}
+        changedFields={changedFields}
+        labels={LABELS}
+        display={display}
       />
       <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }}>
         <Button onClick={onDiscard}>{t('contacts.discard')}</Button>

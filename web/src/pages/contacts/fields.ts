@@ -2,6 +2,9 @@
 // the conflict dialog shows).
 
 import type { Schemas } from '../../api/client';
+import { isMasked } from '../../components/FieldValue';
+
+export { isMasked };
 
 export type Contact = Schemas['Contact'];
 export type ContactPatch = Schemas['ContactPatch'];
@@ -40,9 +43,6 @@ export const LABELS: Record<string, string> = {
   date_of_birth: 'contacts.dateOfBirth',
 };
 
-export function isMasked(value: unknown): boolean {
-  return typeof value === 'string' && value.startsWith('****');
-}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

@@ -3,20 +3,22 @@
 // and so from the screen), its contacts, deals, purchases and tickets.
 
 import { EditOutlined } from '@ant-design/icons';
-import { Button, Card, Descriptions, Empty, Flex, Input, List, Result, Segmented, Skeleton, Space, Statistic, Tabs, Tag, Typography } from 'antd';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Button, Card, Descriptions, Empty, Flex, List, Result, Skeleton, Statistic, Tabs, Tag, Typography } from 'antd';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../../api/client';
 import { ApiProblem } from '../../../api/problem';
 import { useCustomFields, useUserName } from '../../../api/lookups';
-import { useProblemText, useReportProblem } from '../../../api/useProblem';
+import { useProblemText } from '../../../api/useProblem';
 import { can, useMe } from '../../../auth/me';
 import { rememberRecent } from '../../../components/recent';
 import { formatDate, formatDateTime, formatMoney } from '../../../i18n/format';
 import { CompanyEdit } from './CompanyEdit';
-import { display, isMasked, regionText, type Company } from './fields';
+import { display, isMasked, LABELS, regionText, type Company } from './fields';
+import { FieldValue } from '../../../components/FieldValue';
+import { RecordTimeline } from '../../../components/RecordTimeline';
 
 export default function CompanyDetail() {
   const { id = '' } = useParams();
@@ -73,7 +75,10 @@ export default function CompanyDetail() {
       <Card>
         <Tabs
           items={[
-            { key: 'timeline', label: c('timeline'), children: <Timeline id={id} mayLog={can(me, 'companies', 'update')} /> },
+            { key: 'timeline', label: c('timeline'), children: (
+                <RecordTimeline resource="companies" id={id} mayLog={can(me, 'companies', 'update')} labels={LABELS} />
+              ),
+            },
             { key: 'details', label: c('details'), children: <Details company={x} /> },
             { key: 'contacts', label: c('contacts'), children: <Contacts id={id} /> },
             { key: 'deals', label: c('deals'), children: <Deals id={id} /> },
@@ -87,18 +92,6 @@ export default function CompanyDetail() {
   );
 }
 
-function Value({ value }: { value: unknown }) {
-  const { t } = useTranslation();
-  if (isMasked(value)) {
-    return (
-      <Space>
-        <span data-masked="true">{String(value)}</span>
-        <Tag>{t('contacts.masked')}</Tag>
-      </Space>
-    );
-  }
-  return <>{display(value)}</>;
-}
 
 /** Every field the API returned, and only those. */
 function Details({ company }: { company: Company }) {
@@ -110,7 +103,7 @@ function Details({ company }: { company: Company }) {
   const add = (key: keyof Company, label: string, render?: (v: unknown) => ReactNode) => {
     if (!(key in company)) return;
     const v = company[key];
-    rows.push({ key, label, value: render && !isMasked(v) ? render(v) : <Value value={v} /> });
+    rows.push({ key, label, value: render && !isMasked(v) ? render(v) : <FieldValue value={v} display={display} /> });
   };
   add('name', c('name'));
   add('legal_name', c('legalName'));
@@ -136,7 +129,7 @@ function Details({ company }: { company: Company }) {
   add('created_by', t('contacts.created'), (v) => `${userName(v as string)} · ${formatDateTime(company.created_at, i18n.language)}`);
   const custom = (company.custom ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(custom)) {
-    rows.push({ key: `custom.${k}`, label: fields.data?.find((f) => f.key === k)?.label ?? k, value: <Value value={v} /> });
+    rows.push({ key: `custom.${k}`, label: fields.data?.find((f) => f.key === k)?.label ?? k, value: <FieldValue value={v} display={display} /> });
   }
   return (
     <Descriptions
@@ -149,81 +142,6 @@ function Details({ company }: { company: Company }) {
   );
 }
 
-function Timeline({ id, mayLog }: { id: string; mayLog: boolean }) {
-  const { t, i18n } = useTranslation();
-  const queryClient = useQueryClient();
-  const report = useReportProblem();
-  const [kind, setKind] = useState<'call' | 'meeting' | 'note'>('call');
-  const [text, setText] = useState('');
-  const entries = useQuery({
-    queryKey: ['companies', id, 'timeline'],
-    queryFn: () => unwrap(api.GET('/v1/companies/{id}/timeline', { params: { path: { id }, query: { limit: 50 } } })),
-  });
-  const log = useMutation({
-    mutationFn: () => unwrap(api.POST('/v1/companies/{id}/activities', { params: { path: { id } }, body: { kind, body: text.trim() } })),
-    onSuccess: () => {
-      setText('');
-      void queryClient.invalidateQueries({ queryKey: ['companies', id, 'timeline'] });
-    },
-    onError: (e) => report(e),
-  });
-  return (
-    <>
-      {mayLog && (
-        <Card size="small" style={{ marginBottom: 16, background: '#fafbff' }}>
-          <Segmented
-            value={kind}
-            onChange={(v) => setKind(v as typeof kind)}
-            options={[
-              { value: 'call', label: t('contacts.call') },
-              { value: 'meeting', label: t('contacts.meeting') },
-              { value: 'note', label: t('contacts.note') },
-            ]}
-            style={{ marginBottom: 8 }}
-          />
-          <Input.TextArea
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder={t('contacts.activityPlaceholder')}
-            aria-label={t('contacts.activityPlaceholder')}
-            autoSize={{ minRows: 2, maxRows: 6 }}
-            maxLength={10000}
-          />
-          <Flex justify="flex-end" style={{ marginTop: 8 }}>
-            <Button type="primary" disabled={!text.trim()} loading={log.isPending} onClick={() => log.mutate()}>
-              {t('contacts.logActivity')}
-            </Button>
-          </Flex>
-        </Card>
-      )}
-      <List
-        loading={entries.isLoading}
-        dataSource={entries.data?.data ?? []}
-        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('contacts.noTimeline')} /> }}
-        renderItem={(e) => (
-          <List.Item>
-            <List.Item.Meta
-              title={
-                <Space wrap>
-                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>
-                    {e.kind === 'change' ? (e.action ?? e.kind) : t(`contacts.${e.kind === 'email' ? 'note' : e.kind}`)}
-                  </Tag>
-                  <Typography.Text type="secondary">{formatDateTime(e.occurred_at, i18n.language)}</Typography.Text>
-                </Space>
-              }
-              description={
-                <span style={{ whiteSpace: 'pre-wrap' }}>
-                  {e.subject ? <strong>{e.subject} </strong> : null}
-                  {e.body ?? (e.fields?.length ? e.fields.join(', ') : '')}
-                </span>
-              }
-            />
-          </List.Item>
-        )}
-      />
-    </>
-  );
-}
 
 function Contacts({ id }: { id: string }) {
   const { t } = useTranslation();

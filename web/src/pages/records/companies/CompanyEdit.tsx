@@ -2,10 +2,11 @@
 // When someone else saved first (412), the drawer says so, shows what changed meanwhile,
 // and lets the user apply their change on top of the latest version, or drop it.
 
-import { Alert, App, Button, Drawer, Flex, Form, Grid, Table } from 'antd';
+import { Alert, App, Button, Drawer, Flex, Form, Grid } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ConflictTable } from '../../../components/ConflictTable';
 import { api, ifMatch, unwrap } from '../../../api/client';
 import { ApiProblem } from '../../../api/problem';
 import { useReportProblem } from '../../../api/useProblem';
@@ -86,21 +87,13 @@ export function CompanyEdit({ company, onClose }: { company: Company; onClose: (
             description={t('records.companies.conflictHelp')}
             style={{ marginBottom: 16 }}
           />
-          <Table
-            size="small"
-            pagination={false}
-            rowKey="key"
-            dataSource={[...new Set([...changedFields(company, conflict.latest), ...Object.keys(conflict.patch)])].map((k) => ({
-              key: k,
-              field: t(LABELS[k] ?? k, { defaultValue: k }),
-              theirs: display(conflict.latest[k as keyof Company]),
-              yours: k in conflict.patch ? display((conflict.patch as Record<string, unknown>)[k]) : '',
-            }))}
-            columns={[
-              { key: 'field', dataIndex: 'field', title: '' },
-              { key: 'theirs', dataIndex: 'theirs', title: t('contacts.theirs') },
-              { key: 'yours', dataIndex: 'yours', title: t('contacts.yours') },
-            ]}
+          <ConflictTable
+            original={company}
+            latest={conflict.latest}
+            patch={conflict.patch}
+            changedFields={changedFields}
+            labels={LABELS}
+            display={display}
           />
           <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }}>
             <Button

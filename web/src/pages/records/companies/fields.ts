@@ -4,6 +4,9 @@
 
 import type { Schemas } from '../../../api/client';
 import { currencyDigits, minorToDecimal } from '../../../i18n/format';
+import { isMasked } from '../../../components/FieldValue';
+
+export { isMasked };
 
 export type Company = Schemas['Company'];
 export type CompanyPatch = Schemas['CompanyPatch'];
@@ -44,9 +47,6 @@ export const LABELS: Record<string, string> = {
   custom: 'contacts.custom',
 };
 
-export function isMasked(value: unknown): boolean {
-  return typeof value === 'string' && value.startsWith('****');
-}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
