@@ -20,6 +20,7 @@ pub mod external;
 pub mod feedback;
 pub mod fields;
 pub mod http;
+pub mod i18n;
 pub mod ids;
 pub mod imports;
 pub mod jobs;

@@ -276,3 +276,128 @@ async fn money_is_in_real_iso_4217_currencies_everywhere() {
         .ok(201);
     }
 }
+
+/// A problem reads in the language the request asks for (`Accept-Language`): its title,
+/// its detail and each field's message, with the values they carry, and says which
+/// language it is in. Without the header, or for a language the product does not speak,
+/// it is English.
+#[tokio::test]
+async fn problems_speak_the_language_the_request_asks_for() {
+    use shared::i18n::{Lang, translate};
+    let app = TestApp::spawn().await;
+    let t = app.sign_up("Acme").await;
+    let bad = json!({
+        "name": "x".repeat(201),
+        "emails": [{"address": "not-mail"}],
+        "tags": 5,
+    });
+    let send = |body: serde_json::Value, lang: &'static str| {
+        let app = &app;
+        let token = t.access_token.clone();
+        async move {
+            app.call_with(
+                Method::POST,
+                "/v1/contacts",
+                Some(&token),
+                Some(body),
+                &[("accept-language", lang)],
+            )
+            .await
+        }
+    };
+    let has_chinese = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+
+    // A type error first (one message from serde), then the field rules (several).
+    let en = send(bad.clone(), "fr-FR, de").await;
+    en.problem(422, "validation-failed");
+    assert_eq!(en.headers["content-language"], "en");
+    let zh = send(bad.clone(), "zh-CN,zh;q=0.9,en;q=0.8").await;
+    zh.problem(422, "validation-failed");
+    assert_eq!(zh.headers["content-language"], "zh-CN");
+    assert_eq!(zh.invalid_fields(), en.invalid_fields(), "the same fields");
+    let message = |r: &support::Reply| r.body["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message(&en).starts_with("invalid type: integer `5`"),
+        "{}",
+        message(&en)
+    );
+    assert!(has_chinese(&message(&zh)), "{}", message(&zh));
+    assert!(
+        message(&zh).contains('5'),
+        "the value it carried: {}",
+        message(&zh)
+    );
+
+    let mut fields = bad.clone();
+    fields["tags"] = json!([]);
+    let en = send(fields.clone(), "en").await;
+    let zh = send(fields, "zh").await;
+    assert_eq!(zh.invalid_fields(), en.invalid_fields());
+    for (en, zh) in en.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(zh.body["errors"].as_array().unwrap())
+    {
+        let (en, zh) = (
+            en["message"].as_str().unwrap(),
+            zh["message"].as_str().unwrap(),
+        );
+        assert!(has_chinese(zh), "{en} → {zh}");
+        assert_eq!(zh, translate(en, Lang::Zh));
+    }
+    let too_long = zh.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "name")
+        .unwrap();
+    assert!(
+        too_long["message"].as_str().unwrap().contains("200"),
+        "{too_long}"
+    );
+    assert!(
+        has_chinese(zh.body["title"].as_str().unwrap()),
+        "{}",
+        zh.body
+    );
+    assert!(
+        has_chinese(zh.body["detail"].as_str().unwrap()),
+        "{}",
+        zh.body
+    );
+
+    // Any problem: a missing record, a missing token, a route that is not there.
+    let missing = app
+        .call_with(
+            Method::GET,
+            "/v1/contacts/ct_nothing",
+            Some(&t.access_token),
+            None,
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    missing.problem(404, "not-found");
+    assert!(
+        has_chinese(missing.body["detail"].as_str().unwrap()),
+        "{}",
+        missing.body
+    );
+    let anonymous = app
+        .call_with(
+            Method::GET,
+            "/v1/contacts",
+            None,
+            None,
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    anonymous.problem(401, "unauthenticated");
+    assert!(
+        has_chinese(anonymous.body["detail"].as_str().unwrap()),
+        "{}",
+        anonymous.body
+    );
+    let english = app.call(Method::GET, "/v1/contacts", None, None).await;
+    assert_eq!(english.body["title"], "Authentication required");
+}

@@ -20,6 +20,7 @@ use super::principal::ClientRequestId;
 use super::problem::{ApiError, PROBLEM_JSON};
 use super::routes::Routes;
 use crate::AppState;
+use crate::i18n::Lang;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -81,6 +82,9 @@ pub fn finish_with_fallback(routes: Routes, state: AppState, fallback: Router) -
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
+        // Outside everything that makes problems (replayed ones too), so each is read in
+        // the language of the request that gets it.
+        .layer(axum::middleware::from_fn(localise))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                 let request_id = req
@@ -114,6 +118,70 @@ async fn client_request_id(mut req: Request<Body>, next: Next) -> Response<Body>
         req.extensions_mut().insert(id);
     }
     next.run(req).await
+}
+
+/// A problem's words (title, detail, field messages) in the language the request asks
+/// for (`Accept-Language`, English by default), named by `Content-Language`.
+async fn localise(req: Request<Body>, next: Next) -> Response<Body> {
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::from_accept_language);
+    let response = next.run(req).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    if lang == Lang::En {
+        return Response::from_parts(parts, body);
+    }
+    // Problems are small documents the server made itself.
+    let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "problem body unreadable");
+            return ApiError::Internal("problem body unreadable".into()).into_response();
+        }
+    };
+    let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    translate_problem(&mut problem, lang);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(problem.to_string()))
+}
+
+fn translate_problem(problem: &mut serde_json::Value, lang: Lang) {
+    let texts = |v: &mut serde_json::Value| {
+        if let Some(text) = v.as_str() {
+            let translated = crate::i18n::translate(text, lang).into_owned();
+            *v = serde_json::Value::String(translated);
+        }
+    };
+    for member in ["title", "detail"] {
+        if let Some(v) = problem.get_mut(member) {
+            texts(v);
+        }
+    }
+    if let Some(errors) = problem.get_mut("errors").and_then(|e| e.as_array_mut()) {
+        for error in errors {
+            if let Some(v) = error.get_mut("message") {
+                texts(v);
+            }
+        }
+    }
 }
 
 /// The answer to a path no route serves.
