@@ -225,20 +225,33 @@ async fn mail_reminder(state: &AppState, tenant: &TenantId, task: &Task) {
         Ok(Some(user)) if user.status == crate::tenancy::Status::Active => user,
         _ => return,
     };
+    let lang = crate::i18n::Lang::of_locale(&user.locale);
+    // The console's task list; the API link is for scripts.
+    let link = format!("{}/tasks", state.config.public_url);
     let due = task
         .due_at
         .as_deref()
-        .map(|d| format!("Due: {d}\n"))
+        .map(|d| format!("{}{}\n", lang.pick("Due: ", "截止时间："), due_text(d)))
         .unwrap_or_default();
-    let link = format!("{}/v1/tasks/{}", state.config.public_url, task.id);
     let mail = Mail {
         to: user.email,
-        subject: format!("Reminder: {}", task.title),
+        subject: format!("{}{}", lang.pick("Reminder: ", "提醒："), task.title),
         text: format!("{}\n{due}\n{link}\n", task.title),
     };
     if let Err(e) = state.mailer.send(&mail).await {
         tracing::warn!(error = %e, task_id = %task.id, "reminder email not sent");
     }
+}
+
+/// A due time as people read it: `2026-12-07 09:00 UTC` (the stored RFC 3339 text if it
+/// does not parse).
+fn due_text(due: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::parse(due, &Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&format).ok())
+        .unwrap_or_else(|| due.to_owned())
 }
 
 /// The local server's reminder worker: fires what is due (and makes the follow-up tasks

@@ -541,3 +541,65 @@ async fn everyone_changes_their_own_name_and_language_but_not_someone_elses() {
         .await
         .problem(403, "forbidden");
 }
+
+/// A colleague invited without a language reads the company's; the mail and its link
+/// work in Chinese as in English, and a password reset mail speaks the user's language.
+#[tokio::test]
+async fn invitation_and_reset_mails_speak_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let admin = unique_email("wang");
+    let signed_up = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "上海贸易", "email": admin, "password": PASSWORD, "locale": "zh-CN"}),
+        )
+        .await;
+    let token = signed_up.ok(201)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (mei, tom) = (unique_email("mei"), unique_email("tom"));
+    let invited = app
+        .post(
+            "/v1/users",
+            Some(&token),
+            json!({"email": mei, "role_ids": ["sales"]}),
+        )
+        .await;
+    assert_eq!(invited.ok(201)["locale"], "zh-CN");
+    app.post(
+        "/v1/users",
+        Some(&token),
+        json!({"email": tom, "role_ids": ["sales"], "locale": "en"}),
+    )
+    .await
+    .ok(201);
+
+    let zh = app.mail_to(&mei).await.remove(0);
+    assert!(zh.subject.contains("邀请您加入 上海贸易"), "{}", zh.subject);
+    assert!(zh.text.contains("请在此设置您的密码"), "{}", zh.text);
+    let en = app.mail_to(&tom).await.remove(0);
+    assert!(
+        en.subject.starts_with("You are invited to 上海贸易"),
+        "{}",
+        en.subject
+    );
+    let link = app.token_mailed_to(&mei).await;
+    app.accept_invitation(&link).await.ok(200);
+
+    app.post("/v1/auth/password-reset", None, json!({"email": mei}))
+        .await
+        .ok(202);
+    let reset = app.mail_to(&mei).await.pop().unwrap();
+    assert!(
+        reset.subject.contains("重置您在 上海贸易 的 CRM 密码"),
+        "{}",
+        reset.subject
+    );
+    assert!(
+        reset.text.contains("/password-reset?token="),
+        "{}",
+        reset.text
+    );
+}

@@ -12,6 +12,7 @@ use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
 use crate::http::ApiError;
 use crate::http::principal::RequestMeta;
+use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
@@ -148,18 +149,30 @@ async fn send_link(
         .map(|t| t.company_name)
         .unwrap_or_default();
     let token = secrets::compose(TOKEN_KIND, tenant, &user.id, &secret);
-    let mail = Mail {
-        to: user.email.clone(),
-        subject: format!("Reset your CRM password for {company}"),
-        text: format!(
-            "Hello {name},\n\nSomeone (hopefully you) asked to reset your password for \
-             {company}. Choose a new one here (the link works once, for one hour):\n\
-             {url}/password-reset?token={token}\n\nApps send the token and the new password \
-             to POST /v1/auth/password-reset/confirm.\n\nIf it was not you, ignore this \
-             email; your password stays as it is.\n",
-            name = user.name,
-            url = state.config.public_url,
-        ),
+    let link = format!("{}/password-reset?token={token}", state.config.public_url);
+    let name = &user.name;
+    let mail = match Lang::of_locale(&user.locale) {
+        Lang::En => Mail {
+            to: user.email.clone(),
+            subject: format!("Reset your CRM password for {company}"),
+            text: format!(
+                "Hello {name},\n\nSomeone (hopefully you) asked to reset your password for \
+                 {company}. Choose a new one here (the link works once, for one hour):\n\
+                 {link}\n\nApps send the token and the new password to \
+                 POST /v1/auth/password-reset/confirm.\n\nIf it was not you, ignore this \
+                 email; your password stays as it is.\n"
+            ),
+        },
+        Lang::Zh => Mail {
+            to: user.email.clone(),
+            subject: format!("重置您在 {company} 的 CRM 密码"),
+            text: format!(
+                "{name}，您好：\n\n有人（希望是您本人）申请重置您在 {company} 的密码。\
+                 请在此设置新密码（链接仅可使用一次，1 小时内有效）：\n{link}\n\n\
+                 应用可将令牌和新密码发送到 POST /v1/auth/password-reset/confirm。\n\n\
+                 如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n"
+            ),
+        },
     };
     state
         .mailer

@@ -19,6 +19,7 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::principal::RequestMeta;
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
+use crate::i18n::Lang;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::mail::Mail;
 use crate::policy::{Action, Scope};
@@ -345,20 +346,30 @@ pub async fn mail(state: &AppState, tenant: &TenantId, issued: &Issued) {
     let Some(to) = &issued.mail_to else {
         return;
     };
-    let company = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
+    let tenant = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
         .await
         .ok()
-        .flatten()
-        .map(|t| t.company_name)
-        .unwrap_or_default();
-    let question = match issued.survey.kind {
-        SurveyKind::Csat => "How satisfied are you with our help (1 to 5)?",
-        SurveyKind::Nps => "How likely are you to recommend us to a friend (0 to 10)?",
+        .flatten();
+    // The customer has no account: the mail speaks the company's language.
+    let lang = Lang::of_locale(tenant.as_ref().map_or("en", |t| t.locale.as_str()));
+    let company = tenant.map(|t| t.company_name).unwrap_or_default();
+    let question = match (issued.survey.kind, lang) {
+        (SurveyKind::Csat, Lang::En) => "How satisfied are you with our help (1 to 5)?",
+        (SurveyKind::Csat, Lang::Zh) => "您对我们的服务满意吗（1 到 5 分）？",
+        (SurveyKind::Nps, Lang::En) => "How likely are you to recommend us to a friend (0 to 10)?",
+        (SurveyKind::Nps, Lang::Zh) => "您有多大可能向朋友推荐我们（0 到 10 分）？",
     };
     let mail = Mail {
         to: to.clone(),
-        subject: format!("{company}: how did we do?"),
-        text: format!("{question}\n\nAnswer here: {}\n", issued.url),
+        subject: match lang {
+            Lang::En => format!("{company}: how did we do?"),
+            Lang::Zh => format!("{company}：请评价我们的服务"),
+        },
+        text: format!(
+            "{question}\n\n{}{}\n",
+            lang.pick("Answer here: ", "在此作答："),
+            issued.url
+        ),
     };
     if let Err(e) = state.mailer.send(&mail).await {
         tracing::warn!(error = %e, survey_id = %issued.survey.id, "survey not mailed");

@@ -21,6 +21,7 @@ use crate::http::cursor::{ListPage, ListParams};
 use crate::http::principal::RequestMeta;
 use crate::http::versions::Precondition;
 use crate::http::{ApiError, Principal};
+use crate::i18n::Lang;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::mail::{Mail, MailError};
 use crate::policy::{ADMIN_ROLE, Action, View};
@@ -257,17 +258,33 @@ async fn invitation(
         .await?
         .map(|t| t.company_name)
         .unwrap_or_default();
-    let mail = Mail {
-        to: user.email.clone(),
-        subject: format!("You are invited to {company} on CRM"),
-        text: format!(
-            "Hello {name},\n\n{inviter} invited you to join {company} on CRM.\n\nChoose your \
-             password here (the link works once, for 7 days):\n{url}/invitations/accept?token={token}\n\n\
-             Apps and scripts send the token and a password to POST /v1/invitations/accept.\n\n\
-             If you did not expect this, ignore this email.\n",
-            name = user.name,
-            url = state.config.public_url,
-        ),
+    let link = format!(
+        "{}/invitations/accept?token={token}",
+        state.config.public_url
+    );
+    let name = &user.name;
+    let mail = match Lang::of_locale(&user.locale) {
+        Lang::En => Mail {
+            to: user.email.clone(),
+            subject: format!("You are invited to {company} on CRM"),
+            text: format!(
+                "Hello {name},\n\n{inviter} invited you to join {company} on CRM.\n\n\
+                 Choose your password here (the link works once, for 7 days):\n{link}\n\n\
+                 Apps and scripts send the token and a password to \
+                 POST /v1/invitations/accept.\n\nIf you did not expect this, ignore this \
+                 email.\n"
+            ),
+        },
+        Lang::Zh => Mail {
+            to: user.email.clone(),
+            subject: format!("{inviter} 邀请您加入 {company} 的 CRM"),
+            text: format!(
+                "{name}，您好：\n\n{inviter} 邀请您加入 {company} 的 CRM。\n\n\
+                 请在此设置您的密码（链接仅可使用一次，7 天内有效）：\n{link}\n\n\
+                 应用和脚本可将令牌和密码发送到 POST /v1/invitations/accept。\n\n\
+                 如果您并未期待此邀请，请忽略本邮件。\n"
+            ),
+        },
     };
     let record = Invitation {
         user_id: user.id.clone(),
@@ -306,7 +323,13 @@ pub async fn invite(
     let mut errors = Errors::new();
     errors.email("email", &input.email);
     errors.opt_text("name", input.name.as_deref(), 200);
-    let locale = input.locale.clone().unwrap_or_else(|| "en".into());
+    // Unless the inviter says otherwise, a new colleague reads the company's language.
+    let locale = match &input.locale {
+        Some(locale) => locale.clone(),
+        None => get_tenant(table, &principal.tenant)
+            .await?
+            .map_or_else(|| "en".into(), |t| t.locale),
+    };
     if !super::signup::valid_locale(&locale) {
         errors.add("locale", "must be a language tag like `en` or `zh-CN`");
     }

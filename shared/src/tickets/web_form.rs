@@ -15,6 +15,7 @@ use crate::auth::throttle::{self, Limit};
 use crate::contacts::service::ContactQuery;
 use crate::http::principal::RequestMeta;
 use crate::http::{ApiError, Principal};
+use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::tenancy::Tenant;
@@ -167,16 +168,25 @@ pub async fn submit(
         },
     )
     .await?;
+    let lang = Lang::of_locale(&company.locale);
     let company = company.company_name;
+    let number = &ticket.number;
     // Nothing the sender wrote is repeated: the form cannot be used to mail others
     // someone's text in the company's name.
     let mail = Mail {
         to: email,
-        subject: format!("[{}] {company}: we received your request", ticket.number),
-        text: format!(
-            "{company} received your request and will answer soon.\n\nYour reference: {}\n",
-            ticket.number
-        ),
+        subject: match lang {
+            Lang::En => format!("[{number}] {company}: we received your request"),
+            Lang::Zh => format!("[{number}] {company}：我们已收到您的请求"),
+        },
+        text: match lang {
+            Lang::En => format!(
+                "{company} received your request and will answer soon.\n\nYour reference: {number}\n"
+            ),
+            Lang::Zh => {
+                format!("{company} 已收到您的请求，将尽快答复。\n\n您的受理编号：{number}\n")
+            }
+        },
     };
     if let Err(e) = state.mailer.send(&mail).await {
         tracing::warn!(error = %e, ticket_id = %ticket.id, "web form receipt not mailed");
