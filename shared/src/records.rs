@@ -49,6 +49,19 @@ pub async fn list_query(
     scope: Scope,
     params: &ListParams,
 ) -> Result<(Vec<Item>, Option<String>), ApiError> {
+    list_query_where(state, principal, query, list_id, scope, params, &|_| true).await
+}
+
+/// [`list_query`] of the items `keep` keeps too (a filter no index answers).
+pub async fn list_query_where(
+    state: &AppState,
+    principal: &Principal,
+    query: Query,
+    list_id: &str,
+    scope: Scope,
+    params: &ListParams,
+    keep: &(dyn Fn(&Item) -> bool + Sync),
+) -> Result<(Vec<Item>, Option<String>), ApiError> {
     let limit = params.limit()?;
     let start = params
         .cursor
@@ -63,7 +76,7 @@ pub async fn list_query(
         MAX_LIST_READS,
         |item: &Item| {
             let owner = item.get("owner_id").and_then(Value::as_str);
-            owner.is_some_and(|o| principal.reaches(scope, o))
+            owner.is_some_and(|o| principal.reaches(scope, o)) && keep(item)
         },
     )
     .await?;

@@ -87,6 +87,15 @@ test('the Chinese sign-up page', async ({ page }, info) => {
   await expect(page.getByRole('heading', { name: '为您的公司开通 CRM' })).toBeVisible();
   await expectAccessible(page, 'sign-up (zh-CN)');
   await shot(page, info, 'signup-zh');
+  // What only the server judges comes back in Chinese too, next to its field.
+  await page.getByLabel('公司名称').fill('松竹贸易');
+  await page.getByLabel('您的姓名').fill('王芳');
+  await page.getByLabel('邮箱').fill('wang@example');
+  await expect(page.getByRole('combobox', { name: '语言和地区' }).locator('..')).toContainText('简体中文');
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '创建公司' }).click();
+  await expect(page.getByText('必须为有效的邮箱地址，如 name@example.com')).toBeVisible();
+  await shot(page, info, 'signup-error-zh');
 });
 
 test('the session renews itself before the access token expires', async ({ page, request }, info) => {

@@ -1,8 +1,9 @@
 // Sales in a real Chromium against the real local server: the deal board shows each
 // stage's count and totals; a deal dragged to the next stage (mouse on a desktop, the
 // card's "Move to…" menu on a phone) moves on the server and the totals follow; a move
-// made on a stale board is refused, put back and explained; an order's line editor shows
-// the total the server then stores. Both languages, axe on every screen.
+// made on a stale board is refused, put back and explained; a filtered board counts only
+// the deals it shows; an order's line editor shows the total the server then stores.
+// Both languages, axe on every screen.
 
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { apiCall, apiToken, expectAccessible, PASSWORD, shot, uniqueEmail } from './support';
@@ -287,5 +288,22 @@ test('deals move on the board with the server’s totals; orders total as the se
     await expect(column(due).getByTestId('deal-card')).toHaveCount(23);
     await expect(column(due).getByRole('button', { name: '加载更多' })).toHaveCount(0);
     await expect(column(due)).toContainText('Renewal 1');
+
+    // A close-date filter narrows the cards and the server's totals alike.
+    await apiCall(request, token, 'POST', '/v1/deals', {
+      title: 'Renewal in March',
+      amount: { amount_minor: 50_000, currency: 'CNY' },
+      pipeline_id: renewals.id,
+      stage_id: due.id,
+      expected_close_date: '2027-03-10',
+    });
+    await page.goto(`/deals?pipeline=${renewals.id}&from=2027-03-01&to=2027-03-31`);
+    await expect(page.getByText('仅显示符合筛选条件的商机，阶段的数量和金额合计也只统计这些商机。')).toBeVisible();
+    await expect(column(due).getByTestId('stage-count')).toHaveText('1 个商机');
+    await expect(column(due).getByTestId('stage-total')).toHaveText('¥500.00');
+    await expect(column(due).getByTestId('deal-card')).toHaveCount(1);
+    await page.getByRole('button', { name: '全部清除' }).click();
+    await expect(column(due).getByTestId('stage-count')).toHaveText('24 个商机');
+    await expect(column(due).getByTestId('stage-total')).toHaveText('¥2,800.00');
   });
 });

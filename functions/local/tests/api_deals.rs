@@ -856,10 +856,30 @@ async fn a_role_that_hides_deal_fields_cannot_filter_by_them_nor_read_them_in_hi
             admin,
             "No amounts",
             json!({"deals": {"actions": ["read"], "scope": "all",
-                             "fields": {"amount": "hidden"}}}),
+                             "fields": {"amount": "hidden", "owner_id": "hidden",
+                                        "expected_close_date": "hidden"}}}),
         )
         .await;
     let viewer = app.add_user(admin, &[&role]).await;
+    // Nor can a board be filtered by what the role hides or masks.
+    for (query, param) in [
+        (format!("owner_id={}", acme.user_id), "owner_id"),
+        ("close_from=2020-01-01".to_owned(), "close_from"),
+        ("close_to=2030-01-01".to_owned(), "close_to"),
+    ] {
+        let refused = app
+            .get(
+                &format!("/v1/pipelines/{pipeline}/board?{query}"),
+                &viewer.access_token,
+            )
+            .await;
+        refused.problem(403, "hidden-field");
+        assert_eq!(
+            refused.body["errors"][0]["field"], param,
+            "{}",
+            refused.body
+        );
+    }
     let board = app
         .get(
             &format!("/v1/pipelines/{pipeline}/board"),
@@ -876,4 +896,127 @@ async fn a_role_that_hides_deal_fields_cannot_filter_by_them_nor_read_them_in_hi
         board_stage(board.ok(200), stage(&stages, "Proposal"))["amounts"][0]["amount_minor"],
         9_000_000
     );
+}
+
+/// A board filtered by owner or expected close date shows only those deals, pages through
+/// them in full pages, and its stage totals follow the filter; a seller asking for a
+/// colleague's deals gets an empty board, not theirs.
+#[tokio::test]
+async fn a_board_filters_by_owner_and_close_date_and_its_totals_follow() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let (pipeline, stages) = default_pipeline(&app, admin).await;
+    let first = stage(&stages, "First contact");
+    let (ann, bob) = (
+        app.add_user(admin, &["sales"]).await,
+        app.add_user(admin, &["sales"]).await,
+    );
+    // Ann: 100 closing in January, 200 in February, 400 without a date; Bob: 1000 and
+    // 2000 in January.
+    for (seller, amount, close) in [
+        (&ann, 100, Some("2027-01-15")),
+        (&ann, 200, Some("2027-02-01")),
+        (&ann, 400, None),
+        (&bob, 1000, Some("2027-01-01")),
+        (&bob, 2000, Some("2027-01-31")),
+    ] {
+        let mut deal = json!({"title": format!("Deal {amount}"), "amount": {"amount_minor": amount, "currency": "CNY"}});
+        if let Some(close) = close {
+            deal["expected_close_date"] = json!(close);
+        }
+        app.post("/v1/deals", Some(&seller.access_token), deal)
+            .await
+            .ok(201);
+    }
+    let column = |query: &str, token: &str| {
+        let path = format!("/v1/pipelines/{pipeline}/board?{query}");
+        let (app, token, first) = (&app, token.to_owned(), first.to_owned());
+        async move {
+            let board = app.get(&path, &token).await;
+            let column = board_stage(board.ok(200), &first).clone();
+            let mut amounts: Vec<i64> = column["deals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["amount"]["amount_minor"].as_i64().unwrap())
+                .collect();
+            amounts.sort_unstable();
+            (
+                column["count"].as_u64().unwrap(),
+                column["amounts"][0]["amount_minor"].as_i64().unwrap_or(0),
+                amounts,
+            )
+        }
+    };
+    let ann_id = &ann.user_id;
+    assert_eq!(
+        column("", admin).await,
+        (5, 3700, vec![100, 200, 400, 1000, 2000])
+    );
+    assert_eq!(
+        column(&format!("owner_id={ann_id}"), admin).await,
+        (3, 700, vec![100, 200, 400])
+    );
+    assert_eq!(
+        column("close_from=2027-01-01&close_to=2027-01-31", admin).await,
+        (3, 3100, vec![100, 1000, 2000]),
+        "both ends are inside the range; a deal without a date is outside"
+    );
+    assert_eq!(
+        column("close_from=2027-01-20", admin).await,
+        (2, 2200, vec![200, 2000])
+    );
+    assert_eq!(
+        column("close_to=2027-01-14", admin).await,
+        (1, 1000, vec![1000])
+    );
+    assert_eq!(
+        column(&format!("owner_id={ann_id}&close_to=2027-01-31"), admin).await,
+        (1, 100, vec![100])
+    );
+    // A seller sees their own deals only, whatever they ask for.
+    assert_eq!(
+        column("close_to=2027-12-31", &ann.access_token).await,
+        (2, 300, vec![100, 200])
+    );
+    assert_eq!(
+        column(&format!("owner_id={}", bob.user_id), &ann.access_token).await,
+        (0, 0, vec![])
+    );
+    assert_eq!(
+        column(&format!("owner_id={ann_id}"), &ann.access_token).await,
+        (3, 700, vec![100, 200, 400])
+    );
+
+    // Full pages through a filter that skips deals: 2, then 1, then none left.
+    let page = app
+        .get(
+            &format!("/v1/pipelines/{pipeline}/board?stage_id={first}&limit=2&close_to=2027-01-31"),
+            admin,
+        )
+        .await;
+    let column = board_stage(page.ok(200), first);
+    assert_eq!(column["deals"].as_array().unwrap().len(), 2);
+    let cursor = column["next_cursor"].as_str().unwrap().to_owned();
+    let next = app
+        .get(
+            &format!("/v1/pipelines/{pipeline}/board?stage_id={first}&limit=2&close_to=2027-01-31&cursor={cursor}"),
+            admin,
+        )
+        .await;
+    let column = board_stage(next.ok(200), first);
+    assert_eq!(column["deals"].as_array().unwrap().len(), 1);
+
+    for (query, field) in [
+        ("close_from=2027-13-01", "close_from"),
+        ("close_to=tomorrow", "close_to"),
+        ("close_from=2027-02-01&close_to=2027-01-01", "close_to"),
+    ] {
+        let refused = app
+            .get(&format!("/v1/pipelines/{pipeline}/board?{query}"), admin)
+            .await;
+        refused.problem(422, "validation-failed");
+        assert_eq!(refused.invalid_fields(), [field], "{query}");
+    }
 }

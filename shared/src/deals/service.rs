@@ -24,6 +24,7 @@ use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item
 use crate::timeline;
 use crate::validation::Errors;
 use crate::{companies, contacts};
+use serde_json::Value;
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No deal with this id.".into())
@@ -681,7 +682,17 @@ pub struct BoardQuery {
     pub limit: Option<u32>,
     pub stage_id: Option<String>,
     pub cursor: Option<String>,
+    /// Only this owner's deals (and totals).
+    pub owner_id: Option<String>,
+    /// Only deals expected to close in this range (inclusive, `YYYY-MM-DD`); a deal
+    /// without an expected close date is outside any range.
+    pub close_from: Option<String>,
+    pub close_to: Option<String>,
 }
+
+/// The most deals a board totals by reading them (a close-date filter); beyond, it asks
+/// for a narrower filter rather than show totals it did not finish.
+pub const MAX_BOARD_SCAN: usize = 10_000;
 
 #[derive(Debug, Serialize)]
 pub struct Amount {
@@ -724,7 +735,19 @@ pub async fn board(
 ) -> Result<Board, ApiError> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     // A board places each deal in its stage's column: it would show a hidden stage.
-    principal.check_filters(RESOURCE, &[("stage_id", "stage_id", true)])?;
+    principal.check_filters(
+        RESOURCE,
+        &[
+            ("stage_id", "stage_id", true),
+            ("owner_id", "owner_id", query.owner_id.is_some()),
+            (
+                "close_from",
+                "expected_close_date",
+                query.close_from.is_some(),
+            ),
+            ("close_to", "expected_close_date", query.close_to.is_some()),
+        ],
+    )?;
     let tenant = &principal.tenant;
     let pipeline = pipelines::service::find(state.table.as_ref(), tenant, pipeline_id)
         .await?
@@ -742,6 +765,7 @@ pub async fn board(
             })?],
             None => pipeline.stages.iter().collect(),
         };
+    let closing = close_range(&query)?;
     let totals = stats::read_all(state.table.as_ref(), tenant, pipeline_id).await?;
     let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
     let team: Vec<String> = principal.team_members.iter().cloned().collect();
@@ -752,26 +776,62 @@ pub async fn board(
     // Totals of an amount the caller may not see would tell it (one deal in a stage
     // gives its amount away): a role that hides amounts gets counts only.
     let amounts_shown = principal.sees_field(RESOURCE, "amount");
+    // An owner the caller cannot reach has no deals on the caller's board.
+    let owner = query.owner_id.as_deref();
+    let owner_seen = owner.is_none_or(|o| principal.reaches(scope, o));
+    let in_range = |item: &Item| {
+        closing.as_ref().is_none_or(|(from, to)| {
+            item.get("expected_close_date")
+                .and_then(Value::as_str)
+                .is_some_and(|d| {
+                    from.as_deref().is_none_or(|f| d >= f) && to.as_deref().is_none_or(|t| d <= t)
+                })
+        })
+    };
     let mut out = Vec::with_capacity(stages.len());
     for stage in stages {
-        let tally = totals
-            .get(&stage.id)
-            .map(|s| s.visible(scope, &principal.user_id, &team))
-            .unwrap_or_default();
-        let (index_query, list_id) = if scope == Scope::Own {
-            (
-                Query::partition(stage_owner_pk(tenant, &stage.id, &principal.user_id))
-                    .on(Index::Gsi3),
-                format!("{tenant}/board/{}/owner/{}", stage.id, principal.user_id),
-            )
-        } else {
-            (
+        let owner_index = owner.or((scope == Scope::Own).then_some(principal.user_id.as_str()));
+        let (index_query, list_id) = match owner_index {
+            Some(owner) => (
+                Query::partition(stage_owner_pk(tenant, &stage.id, owner)).on(Index::Gsi3),
+                format!("{tenant}/board/{}/owner/{owner}", stage.id),
+            ),
+            None => (
                 Query::partition(stage_pk(tenant, &stage.id)).on(Index::Gsi2),
                 format!("{tenant}/board/{}", stage.id),
-            )
+            ),
         };
-        let (items, next_cursor) =
-            list_query(state, principal, index_query, &list_id, scope, &params).await?;
+        let tally = if !owner_seen {
+            stats::Tally::default()
+        } else if closing.is_some() {
+            // Totals by close date are not kept: the stage's deals are read and summed.
+            if query.cursor.is_some() {
+                stats::Tally::default()
+            } else {
+                scan_tally(state, principal, scope, index_query.clone(), &in_range).await?
+            }
+        } else {
+            let stats = totals.get(&stage.id);
+            match owner {
+                Some(owner) => stats.and_then(|s| s.owners.get(owner)).cloned(),
+                None => stats.map(|s| s.visible(scope, &principal.user_id, &team)),
+            }
+            .unwrap_or_default()
+        };
+        let (items, next_cursor) = if owner_seen {
+            crate::records::list_query_where(
+                state,
+                principal,
+                index_query,
+                &list_id,
+                scope,
+                &params,
+                &in_range,
+            )
+            .await?
+        } else {
+            (Vec::new(), None)
+        };
         let deals = items
             .into_iter()
             .map(|item| show(principal, &defs, from_item(item)?))
@@ -800,6 +860,79 @@ pub async fn board(
         name: pipeline.name,
         stages: out,
     })
+}
+
+/// The close-date range of a board query, checked: `None` without one.
+type CloseRange = (Option<String>, Option<String>);
+
+fn close_range(query: &BoardQuery) -> Result<Option<CloseRange>, ApiError> {
+    let mut errors = crate::validation::Errors::new();
+    for (field, value) in [
+        ("close_from", &query.close_from),
+        ("close_to", &query.close_to),
+    ] {
+        if let Some(date) = value
+            && time::Date::parse(
+                date,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .is_err()
+        {
+            errors.add(field, "must be a date, YYYY-MM-DD");
+        }
+    }
+    if let (Some(from), Some(to)) = (&query.close_from, &query.close_to)
+        && errors.is_empty()
+        && from > to
+    {
+        errors.add("close_to", "must not be before close_from");
+    }
+    errors.finish().map_err(ApiError::Validation)?;
+    Ok((query.close_from.is_some() || query.close_to.is_some())
+        .then(|| (query.close_from.clone(), query.close_to.clone())))
+}
+
+/// The totals of the deals `index_query` holds that the caller reaches and `keep` keeps,
+/// read one by one (at most [`MAX_BOARD_SCAN`]).
+async fn scan_tally(
+    state: &AppState,
+    principal: &Principal,
+    scope: Scope,
+    index_query: Query,
+    keep: &(dyn Fn(&Item) -> bool + Sync),
+) -> Result<stats::Tally, ApiError> {
+    let mut tally = stats::Tally::default();
+    let mut start = None;
+    let mut read = 0;
+    loop {
+        let page = state
+            .table
+            .query(&index_query.clone().limit(100).start(start))
+            .await?;
+        read += page.items.len();
+        if read > MAX_BOARD_SCAN {
+            return Err(ApiError::validation(
+                "close_from",
+                format!(
+                    "a stage holds more than {MAX_BOARD_SCAN} deals to total by close date; \
+                     narrow the filter with owner_id"
+                ),
+            ));
+        }
+        for item in page.items {
+            let reached = item
+                .get("owner_id")
+                .and_then(Value::as_str)
+                .is_some_and(|o| principal.reaches(scope, o));
+            if reached && keep(&item) {
+                tally.add(&from_item::<Deal>(item)?, 1)?;
+            }
+        }
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok(tally),
+        }
+    }
 }
 
 /// Moves every deal linked to contact (or company) `from` over to `to` (a merge).

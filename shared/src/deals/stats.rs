@@ -28,7 +28,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
+    pub(crate) fn add(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
         self.count = self.count.saturating_add_signed(sign);
         if let Some(money) = &deal.amount {
             let total = self.amounts.entry(money.currency.clone()).or_default();

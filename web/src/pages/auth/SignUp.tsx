@@ -1,7 +1,7 @@
 // Sign-up: the company and its first administrator, who is signed in straight away.
 
 import { Alert, Button, Form, Input, Select, Typography } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
@@ -26,6 +26,8 @@ export default function SignUp() {
   const [form] = Form.useForm<Values>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The company's language follows the page's until chosen here (the header's switch too).
+  useEffect(() => form.setFieldValue('locale', i18n.language as Language), [form, i18n.language]);
 
   const submit = async (values: Values) => {
     setBusy(true);

@@ -51,7 +51,7 @@ import { useUserName, useUsers } from '../../api/lookups';
 import { useProblemText } from '../../api/useProblem';
 import { can, useMe } from '../../auth/me';
 import { formatDate, formatMoney } from '../../i18n/format';
-import { appendPage, closeness, isFiltering, localToday, matches, moveDeal, type Board, type BoardStage, type Deal, type DealFilter } from './board';
+import { appendPage, closeness, isFiltering, localToday, moveDeal, type Board, type BoardStage, type Deal, type DealFilter } from './board';
 import { DealCreate } from './DealCreate';
 import { boardKey, usePipelines } from './queries';
 
@@ -96,10 +96,12 @@ export default function DealBoard() {
   const [dragging, setDragging] = useState<Deal | null>(null);
   const [loadingMore, setLoadingMore] = useState<string | null>(null);
 
-  const key = boardKey(pipelineId);
+  const key = boardKey(pipelineId, filter);
+  const filterQuery = { owner_id: filter.ownerId, close_from: filter.closeFrom, close_to: filter.closeTo };
   const board = useQuery({
     queryKey: key,
-    queryFn: () => unwrap(api.GET('/v1/pipelines/{id}/board', { params: { path: { id: pipelineId }, query: { limit: 20 } } })),
+    queryFn: () =>
+      unwrap(api.GET('/v1/pipelines/{id}/board', { params: { path: { id: pipelineId }, query: { limit: 20, ...filterQuery } } })),
     enabled: Boolean(pipelineId),
   });
 
@@ -153,7 +155,7 @@ export default function DealBoard() {
     try {
       const page = await unwrap(
         api.GET('/v1/pipelines/{id}/board', {
-          params: { path: { id: pipelineId }, query: { limit: 20, stage_id: stage.id, cursor: stage.next_cursor } },
+          params: { path: { id: pipelineId }, query: { limit: 20, stage_id: stage.id, cursor: stage.next_cursor, ...filterQuery } },
         }),
       );
       queryClient.setQueryData<Board>(key, (b) => (b ? appendPage(b, page) : b));
@@ -249,7 +251,7 @@ export default function DealBoard() {
           type="info"
           showIcon
           style={{ marginBottom: 8 }}
-          message={t('sales.board.filterNote')}
+          message={t('sales.board.filtered')}
           action={
             <Button
               size="small"
@@ -306,7 +308,6 @@ export default function DealBoard() {
                 stage={stage}
                 stages={stages}
                 phone={phone}
-                filter={filter}
                 onMove={move}
                 onLoadMore={() => void loadMore(stage)}
                 loadingMore={loadingMore === stage.id}
@@ -332,7 +333,6 @@ function StageColumn({
   stage,
   stages,
   phone,
-  filter,
   onMove,
   onLoadMore,
   loadingMore,
@@ -340,14 +340,13 @@ function StageColumn({
   stage: BoardStage;
   stages: BoardStage[];
   phone: boolean;
-  filter: DealFilter;
   onMove: (deal: Deal, to: string) => Promise<void>;
   onLoadMore: () => void;
   loadingMore: boolean;
 }) {
   const { t, i18n } = useTranslation();
   const { setNodeRef, isOver } = useDroppable({ id: stage.id });
-  const deals = stage.deals.filter((d) => matches(d, filter));
+  const deals = stage.deals;
   const kindColor = stage.kind === 'won' ? '#237804' : stage.kind === 'lost' ? 'default' : 'blue';
   return (
     <section

@@ -1,6 +1,6 @@
 // The deal board's pure logic: an optimistic move of a card (counts and totals follow),
-// a further page of a stage merged in, the client-side filters the board API lacks, and
-// how close an expected close date is.
+// a further page of a stage merged in, the board's filters, and how close an expected
+// close date is.
 
 import type { Schemas } from '../../api/client';
 
@@ -62,18 +62,6 @@ export interface DealFilter {
 
 export function isFiltering(f: DealFilter): boolean {
   return Boolean(f.ownerId || f.closeFrom || f.closeTo);
-}
-
-/** Whether a deal passes the filters (a close-date filter drops deals without a date). */
-export function matches(deal: Deal, f: DealFilter): boolean {
-  if (f.ownerId && deal.owner_id !== f.ownerId) return false;
-  if (f.closeFrom || f.closeTo) {
-    const d = deal.expected_close_date;
-    if (!d) return false;
-    if (f.closeFrom && d < f.closeFrom) return false;
-    if (f.closeTo && d > f.closeTo) return false;
-  }
-  return true;
 }
 
 /** `past` once the date is before today, `near` within `nearDays` days, else `later`. */

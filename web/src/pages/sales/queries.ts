@@ -12,8 +12,9 @@ export function usePipelines() {
   });
 }
 
-export function boardKey(pipelineId: string) {
-  return ['deals', 'board', pipelineId] as const;
+/** A pipeline's board, per filter; without a filter, the prefix of all of them. */
+export function boardKey(pipelineId: string, filter?: object) {
+  return filter ? (['deals', 'board', pipelineId, filter] as const) : (['deals', 'board', pipelineId] as const);
 }
 
 export function useProducts(activeOnly = false) {
