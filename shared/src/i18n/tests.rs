@@ -75,7 +75,7 @@ fn a_catalogue_that_cannot_be_rendered_is_refused() {
 
 /// Every message the product's source can put in a problem (its details, field messages,
 /// refusals passed through helpers) has its Chinese translation. A new message without
-/// one fails here with the list of those missing; `CRM_I18N_MISSING=<file>` writes them
+/// one fails here with the list of those missing; `TRANSLATIONS_TODO=<file>` writes them
 /// out as a JSON object to fill in.
 #[test]
 fn every_message_of_the_source_has_a_chinese_translation() {
@@ -103,7 +103,7 @@ fn every_message_of_the_source_has_a_chinese_translation() {
         .iter()
         .filter(|m| !catalogue.contains_key(*m))
         .collect();
-    if let Ok(out) = std::env::var("CRM_I18N_MISSING") {
+    if let Ok(out) = std::env::var("TRANSLATIONS_TODO") {
         let todo: serde_json::Map<String, serde_json::Value> = missing
             .iter()
             .map(|m| ((*m).clone(), serde_json::Value::String(String::new())))
