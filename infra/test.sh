@@ -32,9 +32,13 @@ e2e_log=$(mktemp)
 (cd web && CRM_E2E_SERVER="${CARGO_TARGET_DIR:-$PWD/target}/debug/crm" npx playwright test --retries=1) >"$e2e_log" 2>&1 &
 e2e_pid=$!
 
-echo "== the black-box HTTP suite again, on the AWS twins (moto)"
+# Less the security matrix: it asks the policy (the same code above either twin) about
+# every route, role and company, thousands of requests that moto, one request at a time,
+# would take a quarter of an hour over; the embedded pass runs it, and what the AWS twins
+# themselves must do is what the rest of this pass and the conformance suites check.
+echo "== the black-box HTTP suite again, on the AWS twins (moto), less the security matrix"
 aws_status=0
-CRM_TEST_BACKEND=aws cargo test -p crm --tests || aws_status=$?
+CRM_TEST_BACKEND=aws cargo test -p crm --test api -- --skip security_matrix:: || aws_status=$?
 
 e2e_status=0
 wait "$e2e_pid" || e2e_status=$?

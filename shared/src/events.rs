@@ -42,6 +42,59 @@ const SOURCES: &[&str] = &[
     "tickets",
 ];
 
+/// Every event type the product sends, listed once. A subscription naming another (or a
+/// pattern no type matches) is refused, and an event of an unlisted type is a bug that
+/// the tests catch (`of_entry` asserts it).
+pub const TYPES: &[&str] = &[
+    "activity.logged",
+    "company.created",
+    "company.deleted",
+    "company.updated",
+    "contact.created",
+    "contact.deleted",
+    "contact.merged",
+    "contact.updated",
+    "deal.created",
+    "deal.deleted",
+    "deal.stage_changed",
+    "deal.updated",
+    "order.created",
+    "order.deleted",
+    "order.status_changed",
+    "order.updated",
+    "product.created",
+    "product.deleted",
+    "product.updated",
+    "survey.answered",
+    "survey.sent",
+    "task.completed",
+    "task.created",
+    "task.deleted",
+    "task.reminded",
+    "task.updated",
+    "ticket.closed",
+    "ticket.commented",
+    "ticket.created",
+    "ticket.deleted",
+    "ticket.first_response",
+    "ticket.reopened",
+    "ticket.resolved",
+    "ticket.sla_breached",
+    "ticket.status_changed",
+    "ticket.updated",
+    "webhook.ping",
+];
+
+/// Whether `pattern` names event types that exist: `*`, a listed type, or `<prefix>.*`
+/// where some listed type starts with `<prefix>.`.
+pub fn is_known_pattern(pattern: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => prefix.ends_with('.') && TYPES.iter().any(|t| t.starts_with(prefix)),
+        None => TYPES.contains(&pattern),
+    }
+}
+
 /// Audit actions that record a look, not a change.
 fn is_change(action: &str) -> bool {
     !action.ends_with(".revealed")
@@ -125,6 +178,11 @@ fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
     if !SOURCES.contains(&entry.resource.as_str()) || !is_change(&entry.action) {
         return None;
     }
+    debug_assert!(
+        TYPES.contains(&entry.action.as_str()),
+        "event type {} is not in events::TYPES",
+        entry.action
+    );
     let resource_id = entry.resource_id.clone()?;
     let previous = entry.is_update.then(|| {
         entry
@@ -329,5 +387,26 @@ mod tests {
         ] {
             assert!(!is_pattern(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_patterns_some_listed_type_matches_are_known() {
+        for known in ["*", "deal.*", "ticket.first_response", "webhook.ping"] {
+            assert!(is_known_pattern(known), "{known}");
+        }
+        for unknown in [
+            "deal.craeted",
+            "invoice.*",
+            "deal.stage.*",
+            "dea*",
+            "contact.revealed",
+        ] {
+            assert!(!is_known_pattern(unknown), "{unknown}");
+        }
+        let mut sorted = TYPES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, TYPES, "listed once, in order");
+        assert!(TYPES.iter().all(|t| is_pattern(t)));
     }
 }

@@ -204,6 +204,11 @@ fn check_types(types: &[String], errors: &mut Errors) {
                 format!("event_types[{i}]"),
                 "must be an event type like `deal.created`, a pattern like `deal.*`, or `*`",
             );
+        } else if !crate::events::is_known_pattern(t) {
+            errors.add(
+                format!("event_types[{i}]"),
+                format!("is not an event type the product sends: {t}"),
+            );
         }
     }
 }
