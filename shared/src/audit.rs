@@ -14,11 +14,12 @@ use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::{Caller, RequestMeta};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::principal::{Caller, RequestMeta};
 use crate::table::{
     Condition, Index, Key, Query, SortKey, Table, TableError, Write, query_filtered, to_item,
 };
@@ -299,12 +300,12 @@ fn id_bound(t: OffsetDateTime, upper: bool) -> String {
     format!("{PREFIX}_{}", id.to_string().to_ascii_lowercase())
 }
 
-fn parse_time(field: &str, value: &Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
+fn parse_time(field: &str, value: &Option<String>) -> Result<Option<OffsetDateTime>, Error> {
     value
         .as_deref()
         .map(|v| {
             OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
+                Error::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
             })
         })
         .transpose()
@@ -319,7 +320,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     filter: Filter,
-) -> Result<ListPage<Entry>, ApiError> {
+) -> Result<ListPage<Entry>, Error> {
     principal.require("audit", Action::Read)?;
     let limit = ListParams {
         limit: filter.limit,
@@ -331,21 +332,18 @@ pub async fn list(
     if let Some(actor) = &filter.actor_id
         && !(is_id("usr", actor) || is_id("key", actor))
     {
-        return Err(ApiError::validation(
-            "actor_id",
-            "is not a user or API key id",
-        ));
+        return Err(Error::validation("actor_id", "is not a user or API key id"));
     }
     if let Some(resource) = &filter.resource
         && !crate::policy::RESOURCES.contains(&resource.as_str())
         && !["auth", "tenant"].contains(&resource.as_str())
     {
-        return Err(ApiError::validation("resource", "is not a known resource"));
+        return Err(Error::validation("resource", "is not a known resource"));
     }
     if let Some(action) = &filter.action
         && (action.is_empty() || action.len() > 64)
     {
-        return Err(ApiError::validation("action", "must be 1 to 64 characters"));
+        return Err(Error::validation("action", "must be 1 to 64 characters"));
     }
     let tenant = &principal.tenant;
     let (pk, index) = match (&filter.actor_id, &filter.resource) {

@@ -18,10 +18,11 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::millis_key;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::Action;
+use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, SortKey, TableError, Write, query_filtered, to_item};
 
 pub const PREFIX: &str = "evt";
@@ -272,11 +273,11 @@ pub fn id_bound(t: OffsetDateTime, upper: bool) -> String {
     format!("{PREFIX}_{}", id.to_string().to_ascii_lowercase())
 }
 
-pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Error> {
     value
         .map(|v| {
             OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
+                Error::validation(field, "must be an RFC 3339 time, like 2026-11-23T09:00:00Z")
             })
         })
         .transpose()
@@ -293,7 +294,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     filter: EventQuery,
-) -> Result<ListPage<Event>, ApiError> {
+) -> Result<ListPage<Event>, Error> {
     principal.require("webhooks", Action::Read)?;
     let limit = ListParams {
         limit: filter.limit,
@@ -303,7 +304,7 @@ pub async fn list(
     if let Some(kind) = &filter.kind
         && !is_pattern(kind)
     {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "type",
             "must be an event type like `deal.created`, a pattern like `deal.*`, or `*`",
         ));
@@ -311,7 +312,7 @@ pub async fn list(
     if let Some(id) = &filter.resource_id
         && (id.is_empty() || id.len() > 64)
     {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "resource_id",
             "must be 1 to 64 characters",
         ));

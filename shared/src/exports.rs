@@ -15,10 +15,11 @@ use crate::audit::Entry;
 use crate::blobs::BlobKey;
 use crate::companies::service::{self as companies, CompanyQuery};
 use crate::contacts::service::{self as contacts, ContactQuery};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::jobs::{self, Job, Kind, Status, Step};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Permissions, View};
+use crate::principal::Principal;
 use crate::spreadsheet::neutralise;
 
 /// Records read per step (and per part file).
@@ -85,8 +86,8 @@ pub struct ExportView {
     pub finished_at: Option<String>,
 }
 
-fn blob(key: &str) -> Result<BlobKey, ApiError> {
-    BlobKey::new(key).map_err(|e| ApiError::Internal(e.to_string()))
+fn blob(key: &str) -> Result<BlobKey, Error> {
+    BlobKey::new(key).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Why the asker may no longer have the file (their rights narrowed since), if so.
@@ -109,9 +110,9 @@ fn refusal(principal: &Principal, params: &Params) -> Option<String> {
     }
 }
 
-async fn view(state: &AppState, principal: &Principal, job: &Job) -> Result<ExportView, ApiError> {
+async fn view(state: &AppState, principal: &Principal, job: &Job) -> Result<ExportView, Error> {
     let params: Params = serde_json::from_value(job.params.clone())
-        .map_err(|e| ApiError::Internal(format!("export params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("export params: {e}")))?;
     let progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     let download_url = match (&progress.file, job.status) {
         (Some(file), Status::Succeeded) if refusal(principal, &params).is_none() => {
@@ -136,17 +137,17 @@ async fn view(state: &AppState, principal: &Principal, job: &Job) -> Result<Expo
 fn list_query<T: serde::de::DeserializeOwned>(
     filters: &Map<String, Value>,
     cursor: Option<String>,
-) -> Result<T, ApiError> {
+) -> Result<T, Error> {
     let mut query = Map::new();
     for (name, value) in filters {
         if matches!(name.as_str(), "limit" | "cursor" | "cf") {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 format!("filters.{name}"),
                 "is not a filter",
             ));
         }
         let Value::String(_) = value else {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 format!("filters.{name}"),
                 "must be text, as in the list's query string",
             ));
@@ -163,7 +164,7 @@ fn list_query<T: serde::de::DeserializeOwned>(
             .split('`')
             .nth(1)
             .map_or("filters".to_owned(), |f| format!("filters.{f}"));
-        ApiError::validation(field, text)
+        Error::validation(field, text)
     })
 }
 
@@ -173,7 +174,7 @@ async fn page(
     principal: &Principal,
     params: &Params,
     cursor: Option<String>,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let custom = params.custom.clone();
     if params.object == "contacts" {
         let query: ContactQuery = list_query(&params.filters, cursor)?;
@@ -188,19 +189,16 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewExport,
-) -> Result<ExportView, ApiError> {
+) -> Result<ExportView, Error> {
     if !matches!(input.object.as_str(), "contacts" | "companies") {
-        return Err(ApiError::validation(
-            "object",
-            "must be contacts or companies",
-        ));
+        return Err(Error::validation("object", "must be contacts or companies"));
     }
     principal.require(&input.object, Action::Export)?;
     let mut filters = input.filters;
     let custom: BTreeMap<String, String> = match filters.remove("cf") {
         None => BTreeMap::new(),
         Some(cf) => serde_json::from_value(cf).map_err(|_| {
-            ApiError::validation("filters.cf", "must map custom field keys to conditions")
+            Error::validation("filters.cf", "must map custom field keys to conditions")
         })?,
     };
     let access = principal
@@ -216,7 +214,7 @@ pub async fn create(
     // The filters are judged now, so a bad one is a 422 here rather than a failed job.
     page(state, principal, &params, None).await?;
     let params_json = serde_json::to_value(&params)
-        .map_err(|e| ApiError::Internal(format!("export params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("export params: {e}")))?;
     let progress = serde_json::to_value(Progress::default()).unwrap_or_default();
     let (job, mut writes) = jobs::new(state, principal, Kind::Export, params_json, progress)?;
     let entry = Entry::by(
@@ -241,22 +239,18 @@ fn theirs(principal: &Principal, job: &Job) -> bool {
     job.kind == Kind::Export && job.actor.id.as_deref() == Some(&principal.user_id)
 }
 
-async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, ApiError> {
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, Error> {
     let visible = |job: &Job| theirs(principal, job);
     jobs::find(state, principal, id, visible, "No export with this id.").await
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-) -> Result<ExportView, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ExportView, Error> {
     let job = load(state, principal, id).await?;
     if job.status == Status::Succeeded
         && let Ok(params) = serde_json::from_value::<Params>(job.params.clone())
         && let Some(why) = refusal(principal, &params)
     {
-        return Err(ApiError::Forbidden(why));
+        return Err(Error::Forbidden(why));
     }
     view(state, principal, &job).await
 }
@@ -266,7 +260,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<ExportView>, ApiError> {
+) -> Result<ListPage<ExportView>, Error> {
     let list_id = format!("{}/exports/{}", principal.tenant, principal.user_id);
     let visible = |job: &Job| theirs(principal, job);
     let (jobs, next_cursor) = jobs::list(state, principal, &params, &list_id, visible).await?;
@@ -329,26 +323,22 @@ fn columns(records: &[Map<String, Value>]) -> Vec<String> {
 
 /// One step of an export job: the next page, stored as a part; at the end, the parts
 /// joined into the file.
-pub async fn step(
-    state: &AppState,
-    principal: &Principal,
-    job: &mut Job,
-) -> Result<Step, ApiError> {
+pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Result<Step, Error> {
     let params: Params = serde_json::from_value(job.params.clone())
-        .map_err(|e| ApiError::Internal(format!("export params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("export params: {e}")))?;
     let mut progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     let tenant = principal.tenant.to_string();
     let listed = page(state, principal, &params, progress.cursor.clone()).await?;
     let records: Vec<Map<String, Value>> = listed.data.into_iter().map(|v| v.body).collect();
     progress.records += records.len();
     if progress.records > MAX_RECORDS {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "filters",
             format!("an export holds at most {MAX_RECORDS} records; narrow the filters"),
         ));
     }
-    let bytes = serde_json::to_vec(&records)
-        .map_err(|e| ApiError::Internal(format!("export part: {e}")))?;
+    let bytes =
+        serde_json::to_vec(&records).map_err(|e| Error::Internal(format!("export part: {e}")))?;
     state
         .blobs
         .put(
@@ -370,14 +360,14 @@ pub async fn step(
             .blobs
             .get(&blob(&part_key(&tenant, &job.id, n))?)
             .await?
-            .ok_or_else(|| ApiError::Unavailable("an export part is missing".into()))?;
+            .ok_or_else(|| Error::Unavailable("an export part is missing".into()))?;
         let records: Vec<Map<String, Value>> = serde_json::from_slice(&part.bytes)
-            .map_err(|e| ApiError::Internal(format!("export part: {e}")))?;
+            .map_err(|e| Error::Internal(format!("export part: {e}")))?;
         all.extend(records);
     }
     let (bytes, ext, content_type) = match params.format {
         Format::Json => (
-            serde_json::to_vec_pretty(&all).map_err(|e| ApiError::Internal(e.to_string()))?,
+            serde_json::to_vec_pretty(&all).map_err(|e| Error::Internal(e.to_string()))?,
             "json",
             "application/json",
         ),
@@ -388,7 +378,7 @@ pub async fn step(
             let mut out = b"\xEF\xBB\xBF".to_vec();
             writer
                 .write_record(columns.iter().map(|c| neutralise(c.clone())))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| Error::Internal(e.to_string()))?;
             for record in &all {
                 let row: Vec<String> = columns
                     .iter()
@@ -405,12 +395,12 @@ pub async fn step(
                     .collect();
                 writer
                     .write_record(&row)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    .map_err(|e| Error::Internal(e.to_string()))?;
             }
             out.extend(
                 writer
                     .into_inner()
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    .map_err(|e| Error::Internal(e.to_string()))?,
             );
             (out, "csv", "text/csv; charset=utf-8")
         }

@@ -17,10 +17,11 @@ use serde_json::{Map, Value};
 use crate::AppState;
 use crate::companies::{self, CompanyPatch, NewCompany};
 use crate::contacts::{self, ContactPatch, NewContact};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::policy::{Action, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::Writing;
 use crate::table::{Condition, Key, Write, from_item, to_item};
 
@@ -97,7 +98,7 @@ impl Object {
         principal: &Principal,
         fields: &Map<String, Value>,
         writing: Writing,
-    ) -> Result<View, ApiError> {
+    ) -> Result<View, Error> {
         match self {
             Object::Contacts => {
                 let input: NewContact = parse(fields)?;
@@ -116,7 +117,7 @@ impl Object {
         principal: &Principal,
         id: &str,
         fields: &Map<String, Value>,
-    ) -> Result<View, ApiError> {
+    ) -> Result<View, Error> {
         match self {
             Object::Contacts => {
                 let patch: ContactPatch = parse(fields)?;
@@ -132,9 +133,9 @@ impl Object {
 
 /// `fields` as the body `T` of a single create or update, with the same field-named
 /// errors.
-fn parse<T: DeserializeOwned>(fields: &Map<String, Value>) -> Result<T, ApiError> {
-    let bytes = serde_json::to_vec(fields).map_err(|e| ApiError::Internal(e.to_string()))?;
-    crate::http::extract::parse_json(&bytes)
+fn parse<T: DeserializeOwned>(fields: &Map<String, Value>) -> Result<T, Error> {
+    let bytes = serde_json::to_vec(fields).map_err(|e| Error::Internal(e.to_string()))?;
+    crate::wire::parse_json(&bytes)
 }
 
 fn marker_key(tenant: &TenantId, object: Object, system: &str, external_id: &str) -> Key {
@@ -152,7 +153,7 @@ fn is_system(system: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-fn check_external_id(value: Option<&Value>) -> Result<String, ApiError> {
+fn check_external_id(value: Option<&Value>) -> Result<String, Error> {
     match value.and_then(Value::as_str) {
         Some(id)
             if !id.is_empty()
@@ -161,7 +162,7 @@ fn check_external_id(value: Option<&Value>) -> Result<String, ApiError> {
         {
             Ok(id.to_owned())
         }
-        _ => Err(ApiError::validation(
+        _ => Err(Error::validation(
             "external_id",
             format!("must be the partner's id: 1 to {MAX_EXTERNAL_ID} characters without spaces"),
         )),
@@ -175,7 +176,7 @@ pub async fn bulk_upsert(
     principal: &Principal,
     object: Object,
     input: BulkUpsert,
-) -> Result<Vec<Outcome>, ApiError> {
+) -> Result<Vec<Outcome>, Error> {
     principal.require(object.name(), Action::Create)?;
     let mut errors = crate::validation::Errors::new();
     if !is_system(&input.system) {
@@ -184,7 +185,7 @@ pub async fn bulk_upsert(
     if input.items.is_empty() || input.items.len() > MAX_BULK {
         errors.add("items", format!("give 1 to {MAX_BULK} items"));
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let mut outcomes = Vec::with_capacity(input.items.len());
     for (index, mut fields) in input.items.into_iter().enumerate() {
         let (external_id, result) = match check_external_id(fields.remove("external_id").as_ref()) {
@@ -222,7 +223,7 @@ async fn upsert(
     system: &str,
     external_id: &str,
     fields: &Map<String, Value>,
-) -> Result<(bool, View), ApiError> {
+) -> Result<(bool, View), Error> {
     let tenant = &principal.tenant;
     let marker = marker_key(tenant, object, system, external_id);
     for _ in 0..2 {
@@ -267,14 +268,14 @@ async fn upsert(
         match object.create(state, principal, fields, writing).await {
             Ok(view) => return Ok((true, view)),
             // Another upsert of this id won the race: update what it made.
-            Err(ApiError::Conflict {
+            Err(Error::Conflict {
                 kind: "concurrent-modification",
                 ..
             }) => continue,
             Err(e) => return Err(e),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The record was changed at the same time by another request; please retry.",
     ))

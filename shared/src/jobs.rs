@@ -17,9 +17,10 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::audit::Actor;
 use crate::clock::rfc3339;
-use crate::http::principal::RequestMeta;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, Query, TableError, Write, from_item, to_item};
 
 pub const PREFIX: &str = "job";
@@ -87,7 +88,7 @@ pub fn new(
     kind: Kind,
     params: Value,
     progress: Value,
-) -> Result<(Job, Vec<Write>), ApiError> {
+) -> Result<(Job, Vec<Write>), Error> {
     let now = rfc3339(state.clock.now());
     let job = Job {
         id: new_id(PREFIX),
@@ -122,7 +123,7 @@ pub fn new(
 }
 
 /// Job `id` of `tenant`, if it exists.
-pub async fn get(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option<Job>, ApiError> {
+pub async fn get(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option<Job>, Error> {
     Ok(state
         .table
         .get(&key(tenant, id))
@@ -139,8 +140,8 @@ pub async fn find(
     id: &str,
     visible: impl Fn(&Job) -> bool,
     missing: &str,
-) -> Result<Job, ApiError> {
-    let not_found = || ApiError::NotFound(missing.to_owned());
+) -> Result<Job, Error> {
+    let not_found = || Error::NotFound(missing.to_owned());
     if !crate::ids::is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -155,10 +156,10 @@ pub async fn find(
 pub async fn list(
     state: &AppState,
     principal: &Principal,
-    params: &crate::http::cursor::ListParams,
+    params: &crate::paging::ListParams,
     list_id: &str,
     visible: impl Fn(&Job) -> bool,
-) -> Result<(Vec<Job>, Option<String>), ApiError> {
+) -> Result<(Vec<Job>, Option<String>), Error> {
     let limit = params.limit()?;
     let start = params
         .cursor
@@ -189,7 +190,7 @@ pub type Stepper = for<'a> fn(
     &'a Principal,
     &'a mut Job,
 ) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Step, ApiError>> + Send + 'a>,
+    Box<dyn std::future::Future<Output = Result<Step, Error>> + Send + 'a>,
 >;
 
 /// The step function of each kind of job.
@@ -201,7 +202,7 @@ fn stepper(kind: Kind) -> Stepper {
 }
 
 /// Stores `job` if it is still at `version - 1`; `false` when another worker changed it.
-async fn save(state: &AppState, tenant: &TenantId, job: &Job) -> Result<bool, ApiError> {
+async fn save(state: &AppState, tenant: &TenantId, job: &Job) -> Result<bool, Error> {
     let item = to_item(&key(tenant, &job.id), job)?;
     match state
         .table
@@ -221,7 +222,7 @@ async fn finish(
     job: &mut Job,
     status: Status,
     error: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = rfc3339(state.clock.now());
     job.status = status;
     job.error = error;
@@ -255,7 +256,7 @@ fn lease_held(job: &Job, now: OffsetDateTime) -> bool {
 
 /// Works through the queue until it is empty or `budget` has passed; returns how many
 /// jobs ended. Safe to run in several workers at once: each job is leased to one.
-pub async fn run_pending(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_pending(state: &AppState, budget: Duration) -> Result<usize, Error> {
     run_until(state, budget, &|| false).await
 }
 
@@ -264,7 +265,7 @@ pub async fn run_until(
     state: &AppState,
     budget: Duration,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let started = tokio::time::Instant::now();
     let mut ended = 0;
     let queue = state
@@ -301,7 +302,7 @@ async fn run_one(
     started: tokio::time::Instant,
     budget: Duration,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let Some(mut job) = get(state, tenant, id).await? else {
         // The tenant's data is gone (deleted): nothing left to do.
         state.table.delete(&queue_key(id), Condition::None).await?;
@@ -358,7 +359,7 @@ async fn run_one(
                     return Ok(false);
                 }
             }
-            Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
+            Err(e @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(e),
             Err(e) => {
                 let error = e.to_string();
                 finish(state, tenant, &mut job, Status::Failed, Some(error)).await?;

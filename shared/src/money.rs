@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::http::ApiError;
+use crate::error::Error;
 
 /// A sum of amounts in minor units of one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,7 +16,7 @@ impl Sum {
     /// Adds `sign` × `amount`; a sum that cannot be represented is a problem naming
     /// `field`, never a panic or a wrapped number (unreachable with bounded amounts,
     /// short of 10^23 records).
-    pub fn add(&mut self, sign: i64, amount: i64, field: &str) -> Result<(), ApiError> {
+    pub fn add(&mut self, sign: i64, amount: i64, field: &str) -> Result<(), Error> {
         self.0 = i128::from(sign)
             .checked_mul(i128::from(amount))
             .and_then(|a| self.0.checked_add(a))
@@ -36,8 +36,8 @@ impl Sum {
 }
 
 /// The problem answered when a write would make a total too large to represent.
-pub fn too_large(field: &str) -> ApiError {
-    ApiError::validation(
+pub fn too_large(field: &str) -> Error {
+    Error::validation(
         field,
         "would make a total (a purchase history, a stage's amount) too large to represent",
     )

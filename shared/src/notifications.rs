@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::{ListPage, ListParams};
+use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 
 pub const PREFIX: &str = "ntf";
@@ -51,7 +52,7 @@ pub fn write(
     title: &str,
     (resource, record_id): (&str, &str),
     at: time::OffsetDateTime,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     let notification = Notification {
         id: new_id(PREFIX),
         kind,
@@ -87,7 +88,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: NotificationQuery,
-) -> Result<ListPage<Notification>, ApiError> {
+) -> Result<ListPage<Notification>, Error> {
     let params = ListParams {
         limit: query.limit,
         cursor: query.cursor,
@@ -146,14 +147,14 @@ pub async fn mark_read(
     state: &AppState,
     principal: &Principal,
     id: &str,
-) -> Result<Notification, ApiError> {
-    let not_found = || ApiError::NotFound("No notification with this id.".into());
+) -> Result<Notification, Error> {
+    let not_found = || Error::NotFound("No notification with this id.".into());
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
     let key = Key::new(pk(&principal.tenant, &principal.user_id), id);
     crate::records::write_on_version(
-        &crate::http::versions::Precondition::Any,
+        &crate::records::Precondition::Any,
         "notification",
         || async {
             let item = state.table.get(&key).await?.ok_or_else(not_found)?;
@@ -179,7 +180,7 @@ pub async fn mark_read(
 const MAX_MARKED: usize = 1_000;
 
 /// Marks the caller's unread notifications read (up to [`MAX_MARKED`]); returns how many.
-pub async fn mark_all_read(state: &AppState, principal: &Principal) -> Result<usize, ApiError> {
+pub async fn mark_all_read(state: &AppState, principal: &Principal) -> Result<usize, Error> {
     let mut marked = 0;
     let mut start = None;
     loop {

@@ -8,15 +8,16 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::companies::{MAX_AMOUNT_MINOR, Money};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::extract::present;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "prd";
 /// Basis points: 10,000 is 100 %.
@@ -67,8 +68,8 @@ pub struct ProductPatch {
     pub active: Option<Option<bool>>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No product with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No product with this id.".into())
 }
 
 fn key(tenant: &TenantId, id: &str) -> Key {
@@ -111,35 +112,31 @@ fn check(product: &mut Product, errors: &mut Errors) {
     }
 }
 
-fn require_read(principal: &Principal) -> Result<(), ApiError> {
+fn require_read(principal: &Principal) -> Result<(), Error> {
     if principal.require("orders", Action::Read).is_ok() {
         return Ok(());
     }
     principal.require("deals", Action::Read).map(|_| ())
 }
 
-fn require_write(principal: &Principal) -> Result<(), ApiError> {
+fn require_write(principal: &Principal) -> Result<(), Error> {
     if principal.require("orders", Action::Update)? != Scope::All {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "Keeping the product catalogue needs update on all orders.".into(),
         ));
     }
     Ok(())
 }
 
-fn sku_taken(sku: &str) -> ApiError {
-    ApiError::conflict(
+fn sku_taken(sku: &str) -> Error {
+    Error::conflict(
         "sku-taken",
         format!("Another product has the sku \"{sku}\"."),
     )
 }
 
 /// Product `id` of `tenant` (for order lines).
-pub async fn find(
-    state: &AppState,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<Option<Product>, ApiError> {
+pub async fn find(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option<Product>, Error> {
     if !is_id(PREFIX, id) {
         return Ok(None);
     }
@@ -155,7 +152,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewProduct,
-) -> Result<Product, ApiError> {
+) -> Result<Product, Error> {
     require_write(principal)?;
     let now = state.clock.now();
     let mut product = Product {
@@ -172,7 +169,7 @@ pub async fn create(
     };
     let mut errors = Errors::new();
     check(&mut product, &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let tenant = &principal.tenant;
     let entry = Entry::by(
         principal,
@@ -206,7 +203,7 @@ pub async fn create(
     }
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Product, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Product, Error> {
     require_read(principal)?;
     find(state, &principal.tenant, id)
         .await?
@@ -229,12 +226,12 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: ProductQuery,
-) -> Result<ListPage<Product>, ApiError> {
+) -> Result<ListPage<Product>, Error> {
     require_read(principal)?;
     let tenant = &principal.tenant;
     if let Some(sku) = &query.sku {
         if sku.is_empty() || sku.chars().count() > MAX_SKU {
-            return Err(ApiError::validation("sku", "must be 1 to 64 characters"));
+            return Err(Error::validation("sku", "must be 1 to 64 characters"));
         }
         let found = match state.table.get(&sku_key(tenant, sku.trim())).await? {
             Some(marker) => match marker.get("product_id").and_then(|v| v.as_str()) {
@@ -286,7 +283,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: ProductPatch,
-) -> Result<Product, ApiError> {
+) -> Result<Product, Error> {
     require_write(principal)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "product", || async {
@@ -308,7 +305,7 @@ pub async fn update(
             next.description = description;
         }
         check(&mut next, &mut errors);
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok(current));
@@ -354,7 +351,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     require_write(principal)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "product", || async {

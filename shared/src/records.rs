@@ -7,12 +7,40 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::http::cursor::ListParams;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::TenantId;
+use crate::paging::ListParams;
 use crate::policy::Scope;
+use crate::principal::Principal;
 use crate::table::{Item, Query, TableError, query_filtered};
+
+/// What `If-Match` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` (or `*`): write whatever the current version is.
+    Any,
+    /// Write only if the current version is one of these.
+    OneOf(Vec<u64>),
+}
+
+impl Precondition {
+    /// 412 unless `current` satisfies the precondition.
+    pub fn check(&self, current: u64) -> Result<(), Error> {
+        match self {
+            Precondition::OneOf(versions) if !versions.contains(&current) => {
+                Err(Error::PreconditionFailed(format!(
+                    "The record is at version {current} (ETag \"{current}\"); fetch it again and \
+                     reapply your change."
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn is_any(&self) -> bool {
+        *self == Precondition::Any
+    }
+}
 
 /// How often a write without `If-Match` re-reads and retries when it races another.
 pub const WRITE_ATTEMPTS: usize = 8;
@@ -48,7 +76,7 @@ pub async fn list_query(
     list_id: &str,
     scope: Scope,
     params: &ListParams,
-) -> Result<(Vec<Item>, Option<String>), ApiError> {
+) -> Result<(Vec<Item>, Option<String>), Error> {
     list_query_where(state, principal, query, list_id, scope, params, &|_| true).await
 }
 
@@ -61,7 +89,7 @@ pub async fn list_query_where(
     scope: Scope,
     params: &ListParams,
     keep: &(dyn Fn(&Item) -> bool + Sync),
-) -> Result<(Vec<Item>, Option<String>), ApiError> {
+) -> Result<(Vec<Item>, Option<String>), Error> {
     let limit = params.limit()?;
     let start = params
         .cursor
@@ -90,7 +118,7 @@ pub async fn page(
     query: Query,
     list_id: &str,
     params: &ListParams,
-) -> Result<(Vec<Item>, Option<String>), ApiError> {
+) -> Result<(Vec<Item>, Option<String>), Error> {
     let limit = params.limit()?;
     let start = params
         .cursor
@@ -111,10 +139,10 @@ pub async fn write_on_version<T, F, Fut>(
     precondition: &Precondition,
     noun: &str,
     mut attempt: F,
-) -> Result<T, ApiError>
+) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Result<T, TableError>, ApiError>>,
+    Fut: Future<Output = Result<Result<T, TableError>, Error>>,
 {
     for _ in 0..WRITE_ATTEMPTS {
         match attempt().await? {
@@ -127,14 +155,14 @@ where
                 continue;
             }
             Err(TableError::ConditionFailed { .. }) => {
-                return Err(ApiError::PreconditionFailed(format!(
+                return Err(Error::PreconditionFailed(format!(
                     "The {noun} changed while your change was applied; fetch it again."
                 )));
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         format!("The {noun} is being changed by many requests at once; please retry."),
     ))
@@ -162,7 +190,7 @@ pub async fn check_owner(
     resource: &str,
     owner_id: &str,
     errors: &mut crate::validation::Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(resource, crate::policy::Action::Assign)?;
     if owner_id == principal.user_id {
         return Ok(());
@@ -178,7 +206,7 @@ pub async fn check_owner(
 }
 
 /// The region the caller's company reads phone numbers in.
-pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<String, ApiError> {
+pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<String, Error> {
     Ok(
         crate::tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
             .await?
@@ -200,8 +228,8 @@ pub async fn load_owned<T: Owned>(
     scope: Scope,
     (prefix, id): (&str, &str),
     key: crate::table::Key,
-    not_found: fn() -> ApiError,
-) -> Result<T, ApiError> {
+    not_found: fn() -> Error,
+) -> Result<T, Error> {
     if !crate::ids::is_id(prefix, id) {
         return Err(not_found());
     }
@@ -221,7 +249,7 @@ pub fn link_writes(
     (field, id): (&str, &str),
     old: &[(&str, &str)],
     new: &[(&str, &str)],
-) -> Result<Vec<crate::table::Write>, ApiError> {
+) -> Result<Vec<crate::table::Write>, Error> {
     use crate::table::{Condition, Key, Write, to_item};
     let mut writes = Vec::new();
     for link in old.iter().filter(|l| !new.contains(l)) {
@@ -250,10 +278,10 @@ async fn drain_links<F, Fut>(
     partition: String,
     field: &str,
     mut move_one: F,
-) -> Result<usize, ApiError>
+) -> Result<usize, Error>
 where
     F: FnMut(String) -> Fut,
-    Fut: Future<Output = Result<(), ApiError>>,
+    Fut: Future<Output = Result<(), Error>>,
 {
     let mut seen = std::collections::HashSet::new();
     loop {
@@ -271,7 +299,7 @@ where
                 .unwrap_or_default()
                 .to_owned();
             if !seen.insert(id.clone()) {
-                return Err(ApiError::Internal(format!(
+                return Err(Error::Internal(format!(
                     "the link to {id} in {partition} was not moved"
                 )));
             }
@@ -307,11 +335,11 @@ pub async fn relink<T, F, Fut>(
     (partition, field): (String, &str),
     (resource, from, to): (&str, &str, &str),
     writes: F,
-) -> Result<usize, ApiError>
+) -> Result<usize, Error>
 where
     T: Relinked,
     F: Fn(T, T) -> Fut,
-    Fut: Future<Output = Result<Vec<crate::table::Write>, ApiError>>,
+    Fut: Future<Output = Result<Vec<crate::table::Write>, Error>>,
 {
     use crate::table::{Condition, Key, from_item};
     let tenant = &principal.tenant;
@@ -351,9 +379,9 @@ where
 }
 
 /// How a record is stored, and its link items, for [`relink_plain`].
-pub type Stored<T> = fn(&TenantId, &T) -> Result<Item, ApiError>;
+pub type Stored<T> = fn(&TenantId, &T) -> Result<Item, Error>;
 pub type LinkWrites<T> =
-    fn(&TenantId, Option<&T>, Option<&T>) -> Result<Vec<crate::table::Write>, ApiError>;
+    fn(&TenantId, Option<&T>, Option<&T>) -> Result<Vec<crate::table::Write>, Error>;
 
 /// [`relink`] for records whose move rewrites only themselves (on their version) and
 /// their link items (tasks, tickets, surveys).
@@ -363,7 +391,7 @@ pub async fn relink_plain<T: Relinked>(
     at: (String, &str),
     change: (&str, &str, &str),
     (stored, links): (Stored<T>, LinkWrites<T>),
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     use crate::table::{Condition, Write};
     let tenant = &principal.tenant;
     relink(
@@ -394,10 +422,10 @@ pub async fn linked_page<T, L, Fut>(
     params: &ListParams,
     load: L,
     keep: impl Fn(&T) -> bool,
-) -> Result<(Vec<T>, Option<String>), ApiError>
+) -> Result<(Vec<T>, Option<String>), Error>
 where
     L: Fn(String) -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
+    Fut: Future<Output = Result<T, Error>>,
 {
     let query = Query::partition(partition).descending();
     let (links, next) = page(state, query, list_id, params).await?;
@@ -430,7 +458,7 @@ pub async fn next_number(
     state: &AppState,
     tenant: &TenantId,
     name: &str,
-) -> Result<(u64, crate::table::Write), ApiError> {
+) -> Result<(u64, crate::table::Write), Error> {
     use crate::table::{Condition, Key, Write, from_item, to_item};
     let key = Key::new(tenant.pk("counters"), name);
     let counter: Counter = match state.table.get(&key).await? {

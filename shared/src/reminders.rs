@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::millis_key_of;
 use crate::clock::rfc3339;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::notifications::{self, NotificationKind};
@@ -50,7 +50,7 @@ pub fn queue_writes(
     tenant: &TenantId,
     before: Option<&Task>,
     after: Option<&Task>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let old = before
         .filter(|t| pending(t))
         .and_then(|t| marker_key(tenant, t));
@@ -84,7 +84,7 @@ pub fn queue_writes(
 
 /// Fires the reminders due by now, until none is left or `budget` is spent. Returns how
 /// many fired.
-pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
     run_queue(state, QUEUE, budget, |key, item| fire(state, key, item)).await
 }
 
@@ -97,10 +97,10 @@ pub async fn run_queue<F, Fut>(
     partition: &str,
     budget: Duration,
     fire: F,
-) -> Result<usize, ApiError>
+) -> Result<usize, Error>
 where
     F: Fn(Key, crate::table::Item) -> Fut,
-    Fut: std::future::Future<Output = Result<bool, ApiError>>,
+    Fut: std::future::Future<Output = Result<bool, Error>>,
 {
     let started = std::time::Instant::now();
     let mut fired = 0;
@@ -148,7 +148,7 @@ where
 
 /// Fires one due marker; false when it was stale (the task changed or went) or another
 /// worker fired it first.
-async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bool, ApiError> {
+async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bool, Error> {
     let Ok(marker) = from_item::<Marker>(item) else {
         state.table.delete(&key, Condition::None).await?;
         return Ok(false);
@@ -211,7 +211,7 @@ async fn fire(state: &AppState, key: Key, item: crate::table::Item) -> Result<bo
     Ok(true)
 }
 
-pub(crate) async fn remove(state: &AppState, key: &Key) -> Result<(), ApiError> {
+pub(crate) async fn remove(state: &AppState, key: &Key) -> Result<(), Error> {
     match state.table.delete(key, Condition::Exists).await {
         Ok(()) | Err(TableError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),

@@ -7,10 +7,10 @@ use crate::auth::tokens::Tokens;
 use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Backend, Config, MailTransport, Secret};
-use crate::http::cursor::Cursors;
 use crate::http::rate_limit::{Rate, RateLimits};
 use crate::keys::{Keys, cache::DataKeyCache, kms::KmsKeys, local::LocalKeys};
 use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
+use crate::paging::Cursors;
 use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
 
 #[derive(Clone)]

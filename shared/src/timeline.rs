@@ -9,10 +9,11 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::FieldRule;
+use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
 
@@ -101,7 +102,7 @@ fn write(
     record_id: &str,
     at: OffsetDateTime,
     entry: &TimelineEntry,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     Ok(Write::Put {
         item: to_item(&Key::new(pk(tenant, record_id), sk(at, &entry.id)), entry)?,
         condition: Condition::NotExists,
@@ -115,7 +116,7 @@ pub fn change(
     record_id: &str,
     at: OffsetDateTime,
     audit: &Entry,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     let entry = TimelineEntry {
         id: new_id(EVENT_PREFIX),
         kind: Kind::Change,
@@ -143,7 +144,7 @@ pub fn related(
     at: OffsetDateTime,
     audit: &Entry,
     subject: &str,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     let entry = TimelineEntry {
         id: new_id(EVENT_PREFIX),
         kind: Kind::Change,
@@ -171,7 +172,7 @@ pub async fn move_all(
     tenant: &TenantId,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let mut moved = 0;
     loop {
         let page = table
@@ -206,7 +207,7 @@ pub async fn log(
     resource: &str,
     record_id: &str,
     input: NewActivity,
-) -> Result<TimelineEntry, ApiError> {
+) -> Result<TimelineEntry, Error> {
     let now = state.clock.now();
     let mut errors = Errors::new();
     if input.kind == Kind::Change {
@@ -242,7 +243,7 @@ pub async fn log(
     if input.subject.is_none() && input.body.is_none() {
         errors.add("body", "give a subject or a body");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let entry = TimelineEntry {
         id: new_id(ACTIVITY_PREFIX),
         kind: input.kind,
@@ -282,7 +283,7 @@ pub async fn list(
     resource: &str,
     record_id: &str,
     params: ListParams,
-) -> Result<ListPage<TimelineEntry>, ApiError> {
+) -> Result<ListPage<TimelineEntry>, Error> {
     let list_id = format!("{}/timeline/{record_id}", principal.tenant);
     let query = Query::partition(pk(&principal.tenant, record_id)).descending();
     let (items, next_cursor) = crate::records::page(state, query, &list_id, &params).await?;

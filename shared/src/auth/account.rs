@@ -11,11 +11,12 @@ use super::throttle::{self, PER_ACCOUNT};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::RequestMeta;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::ids::is_id;
+use crate::paging::{ListPage, ListParams};
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
 use crate::table::{
     Condition, Index, Query, TableError, Write, from_item, query_filtered, to_item,
 };
@@ -41,7 +42,7 @@ pub async fn list_sessions(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<SessionView>, ApiError> {
+) -> Result<ListPage<SessionView>, Error> {
     let current = principal.session()?;
     let limit = params.limit()?;
     let pk = sessions::user_sessions_pk(&principal.tenant, &principal.user_id);
@@ -81,13 +82,9 @@ pub async fn list_sessions(
 }
 
 /// Ends one of the caller's sessions; any other id is not found.
-pub async fn end_session(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-) -> Result<(), ApiError> {
+pub async fn end_session(state: &AppState, principal: &Principal, id: &str) -> Result<(), Error> {
     principal.session()?;
-    let not_found = || ApiError::NotFound("No session with this id.".into());
+    let not_found = || Error::NotFound("No session with this id.".into());
     if !is_id(sessions::PREFIX, id) {
         return Err(not_found());
     }
@@ -125,12 +122,12 @@ pub async fn update_profile(
     state: &AppState,
     principal: &Principal,
     input: ProfileChange,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.session()?;
     let table = state.table.as_ref();
     let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
         .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+        .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     let mut errors = crate::validation::Errors::new();
     let mut next = user.clone();
     if let Some(name) = &input.name {
@@ -143,7 +140,7 @@ pub async fn update_profile(
         }
         next.locale = locale.clone();
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     if next == user {
         return Ok(());
     }
@@ -174,7 +171,7 @@ pub async fn update_profile(
     .concat();
     match table.transact(writes).await {
         Ok(()) => Ok(()),
-        Err(TableError::ConditionFailed { .. }) => Err(ApiError::conflict(
+        Err(TableError::ConditionFailed { .. }) => Err(Error::conflict(
             "concurrent-modification",
             "Your account changed meanwhile; please try again.",
         )),
@@ -195,21 +192,21 @@ pub async fn change_password(
     state: &AppState,
     principal: &Principal,
     input: PasswordChange,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.session()?;
     let table = state.table.as_ref();
     let now = state.clock.now();
     let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
         .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+        .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     if input.current_password.is_empty() || input.current_password.len() > 1024 {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "current_password",
             "must be 1 to 1024 bytes",
         ));
     }
     if let Err(rule) = passwords::check_strength(&input.new_password, &user.email) {
-        return Err(ApiError::validation("new_password", rule));
+        return Err(Error::validation("new_password", rule));
     }
     confirm_password(state, &user, "current_password", &input.current_password).await?;
 
@@ -242,7 +239,7 @@ pub async fn change_password(
     match table.transact(writes).await {
         Ok(()) => {}
         Err(TableError::ConditionFailed { .. }) => {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "concurrent-modification",
                 "Your account changed meanwhile; please try again.",
             ));
@@ -268,9 +265,9 @@ pub async fn confirm_password(
     user: &User,
     field: &str,
     password: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if password.is_empty() || password.len() > 1024 {
-        return Err(ApiError::validation(field, "must be 1 to 1024 bytes"));
+        return Err(Error::validation(field, "must be 1 to 1024 bytes"));
     }
     let table = state.table.as_ref();
     let now = state.clock.now().unix_timestamp();
@@ -284,7 +281,7 @@ pub async fn confirm_password(
     )
     .await?;
     if !passwords::verify(password, Some(user.password_hash.clone())).await {
-        return Err(ApiError::validation(field, "is not your current password"));
+        return Err(Error::validation(field, "is not your current password"));
     }
     throttle::forgive(table, &subject, PER_ACCOUNT, now).await?;
     Ok(())
@@ -297,7 +294,7 @@ pub(crate) async fn end_sessions(
     user_id: &str,
     except: Option<&str>,
     request: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let pk = sessions::user_sessions_pk(tenant, user_id);
     let mut start = None;
     loop {

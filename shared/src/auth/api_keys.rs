@@ -16,11 +16,12 @@ use super::secrets;
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::cursor::ListPage;
-use crate::http::principal::{Caller, RequestMeta};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::ListPage;
 use crate::policy::{Action, Effective, Permissions};
+use crate::principal::Principal;
+use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Role, Status, read_partition};
 use crate::validation::Errors;
@@ -113,8 +114,8 @@ pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(tenant.pk("api-keys"), id)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No API key with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No API key with this id.".into())
 }
 
 async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<ApiKey>, TableError> {
@@ -126,7 +127,7 @@ pub async fn holding_role(
     state: &AppState,
     tenant: &TenantId,
     role_id: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     Ok(all(state.table.as_ref(), tenant)
         .await?
         .iter()
@@ -138,7 +139,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewApiKey,
-) -> Result<CreatedKey, ApiError> {
+) -> Result<CreatedKey, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let table = state.table.as_ref();
     let now = state.clock.now();
@@ -189,12 +190,12 @@ pub async fn create(
             }
         }
     };
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     if let Some(permissions) = &permissions {
         principal.permissions.covers(permissions)?;
     }
     if all(table, &principal.tenant).await?.len() >= MAX_KEYS {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "too-many-api-keys",
             format!("A company can keep at most {MAX_KEYS} API keys."),
         ));
@@ -238,10 +239,7 @@ pub async fn create(
     Ok(CreatedKey { key: view, token })
 }
 
-pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-) -> Result<ListPage<ApiKeyView>, ApiError> {
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<ApiKeyView>, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let table = state.table.as_ref();
     let (mut keys, roles) = tokio::try_join!(
@@ -275,11 +273,7 @@ pub async fn list(
 }
 
 /// Key `id` of `tenant`, if it exists.
-pub async fn find(
-    state: &AppState,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<Option<ApiKey>, ApiError> {
+pub async fn find(state: &AppState, tenant: &TenantId, id: &str) -> Result<Option<ApiKey>, Error> {
     if !is_id(PREFIX, id) {
         return Ok(None);
     }
@@ -291,11 +285,7 @@ pub async fn find(
         .transpose()?)
 }
 
-pub(crate) async fn load(
-    state: &AppState,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<ApiKey, ApiError> {
+pub(crate) async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<ApiKey, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -307,11 +297,7 @@ pub(crate) async fn load(
     Ok(from_item(item)?)
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-) -> Result<ApiKeyView, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ApiKeyView, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let record = load(state, &principal.tenant, id).await?;
     let roles = tenancy::list_roles(state.table.as_ref(), &principal.tenant).await?;
@@ -319,7 +305,7 @@ pub async fn get(
 }
 
 /// Revokes a key: it stops working on its next request. Revoking twice is a no-op.
-pub async fn revoke(state: &AppState, principal: &Principal, id: &str) -> Result<(), ApiError> {
+pub async fn revoke(state: &AppState, principal: &Principal, id: &str) -> Result<(), Error> {
     principal.require(RESOURCE, Action::Delete)?;
     for _ in 0..5 {
         let current = load(state, &principal.tenant, id).await?;
@@ -351,14 +337,14 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str) -> Result
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The key is being changed by other requests; please retry.",
     ))
 }
 
-fn denied() -> ApiError {
-    ApiError::Unauthenticated("The API key is invalid, expired or revoked.".into())
+fn denied() -> Error {
+    Error::Unauthenticated("The API key is invalid, expired or revoked.".into())
 }
 
 /// The principal an API key acts as, if the key is genuine, live and its company active.
@@ -366,7 +352,7 @@ pub async fn authenticate(
     state: &AppState,
     token: &str,
     request: RequestMeta,
-) -> Result<Principal, ApiError> {
+) -> Result<Principal, Error> {
     let (tenant, id, secret) = secrets::parse(TOKEN_KIND, PREFIX, token).ok_or_else(denied)?;
     let table = state.table.as_ref();
     let record_key = key(&tenant, &id);
@@ -388,7 +374,7 @@ pub async fn authenticate(
     let maker = maker_permissions(state, &tenant, &record.created_by, &roles)
         .await?
         .ok_or_else(|| {
-            ApiError::Unauthenticated(
+            Error::Unauthenticated(
                 "The API key's maker can no longer act (deactivated); an administrator can \
                  reassign the key to an active user."
                     .into(),
@@ -429,7 +415,7 @@ pub async fn principal_for(
     tenant: &TenantId,
     id: &str,
     request: RequestMeta,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Principal>, Error> {
     let table = state.table.as_ref();
     let record_key = key(tenant, id);
     let (record, company, roles) = tokio::try_join!(

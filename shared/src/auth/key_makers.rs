@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 use super::api_keys::{ApiKey, ApiKeyView, RESOURCE, find, key, load};
 use crate::AppState;
 use crate::audit::Entry;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id};
 use crate::policy::{Action, Effective, Permissions};
+use crate::principal::Principal;
 use crate::table::{Condition, TableError, Write, to_item};
 use crate::tenancy::{self, Role, Status};
 
@@ -27,7 +28,7 @@ pub(crate) async fn maker_permissions(
     tenant: &TenantId,
     created_by: &str,
     roles: &[Role],
-) -> Result<Option<Effective>, ApiError> {
+) -> Result<Option<Effective>, Error> {
     let now = state.clock.now();
     let mut maker = created_by.to_owned();
     let mut bound: Option<Effective> = None;
@@ -88,7 +89,7 @@ pub async fn reassign(
     principal: &Principal,
     id: &str,
     input: Reassignment,
-) -> Result<ApiKeyView, ApiError> {
+) -> Result<ApiKeyView, Error> {
     principal.require(RESOURCE, Action::Update)?;
     principal.session()?;
     let table = state.table.as_ref();
@@ -101,7 +102,7 @@ pub async fn reassign(
         None
     };
     if !maker.is_some_and(|u| u.status == Status::Active) {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "user_id",
             "is not an active user of this company",
         ));
@@ -109,7 +110,7 @@ pub async fn reassign(
     for _ in 0..5 {
         let current = load(state, &principal.tenant, id).await?;
         if current.revoked_at.is_some() {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "api-key-revoked",
                 "This key is revoked; make a new one instead.",
             ));
@@ -147,7 +148,7 @@ pub async fn reassign(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The key is being changed by other requests; please retry.",
     ))
@@ -159,7 +160,7 @@ pub(crate) async fn view_of(
     tenant: &TenantId,
     record: &ApiKey,
     roles: &[Role],
-) -> Result<ApiKeyView, ApiError> {
+) -> Result<ApiKeyView, Error> {
     let maker_active = maker_permissions(state, tenant, &record.created_by, roles)
         .await?
         .is_some();

@@ -20,9 +20,10 @@ use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
 use crate::crypto::{open, seal};
-use crate::http::principal::RequestMeta;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Status, User};
 
@@ -116,7 +117,7 @@ fn challenge_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(tenant.pk("mfa-challenges"), id)
 }
 
-fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, ApiError> {
+fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, Error> {
     // Labels may not contain `:`; emails never do, but be safe.
     TOTP::new(
         Algorithm::SHA1,
@@ -127,23 +128,23 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, ApiError> {
         Some(ISSUER.into()),
         account.replace(':', ""),
     )
-    .map_err(|e| ApiError::Internal(format!("TOTP: {e}")))
+    .map_err(|e| Error::Internal(format!("TOTP: {e}")))
 }
 
 async fn secret_of(
     state: &AppState,
     tenant: &TenantId,
     mfa: &MfaState,
-) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     let key = state.data_key(tenant).await?;
     let base32 = Zeroizing::new(
         open(&key, tenant, &mfa.sealed_secret)
-            .map_err(|_| ApiError::Internal("the TOTP secret does not open".into()))?,
+            .map_err(|_| Error::Internal("the TOTP secret does not open".into()))?,
     );
     totp_rs::Secret::Encoded(base32.to_string())
         .to_bytes()
         .map(Zeroizing::new)
-        .map_err(|e| ApiError::Internal(format!("TOTP secret: {e:?}")))
+        .map_err(|e| Error::Internal(format!("TOTP secret: {e:?}")))
 }
 
 /// The time step `code` is valid for (now, or one step either side), if it is a current
@@ -195,7 +196,7 @@ async fn use_code(
     user: &User,
     mfa: &MfaState,
     code: &str,
-) -> Result<Option<MfaState>, ApiError> {
+) -> Result<Option<MfaState>, Error> {
     let now = state.clock.now().unix_timestamp().max(0) as u64;
     let secret = secret_of(state, tenant, mfa).await?;
     if let Some(step) = totp_step(&secret, &user.email, code, now, mfa.last_step) {
@@ -218,18 +219,18 @@ async fn use_code(
     Ok(None)
 }
 
-fn wrong_code() -> ApiError {
-    ApiError::validation(
+fn wrong_code() -> Error {
+    Error::validation(
         "code",
         "is not a current authenticator code or an unused recovery code",
     )
 }
 
-async fn current_user(state: &AppState, principal: &Principal) -> Result<User, ApiError> {
+async fn current_user(state: &AppState, principal: &Principal) -> Result<User, Error> {
     principal.session()?;
     tenancy::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
         .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))
+        .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))
 }
 
 /// Stores `user` with `mfa` on the version it was read at, with an audit entry.
@@ -239,7 +240,7 @@ async fn save(
     user: &User,
     mfa: Option<MfaState>,
     action: Option<&str>,
-) -> Result<User, ApiError> {
+) -> Result<User, Error> {
     let (tenant, actor, request) = principal_or_user;
     let now = state.clock.now();
     let next = User {
@@ -258,7 +259,7 @@ async fn save(
     }
     match state.table.transact(writes).await {
         Ok(()) => Ok(next),
-        Err(TableError::ConditionFailed { .. }) => Err(ApiError::conflict(
+        Err(TableError::ConditionFailed { .. }) => Err(Error::conflict(
             "concurrent-modification",
             "Your account changed meanwhile; please try again.",
         )),
@@ -267,10 +268,10 @@ async fn save(
 }
 
 /// Starts (or restarts) enrolment: a new secret, not yet in force.
-pub async fn begin(state: &AppState, principal: &Principal) -> Result<Enrolment, ApiError> {
+pub async fn begin(state: &AppState, principal: &Principal) -> Result<Enrolment, Error> {
     let user = current_user(state, principal).await?;
     if user.mfa.as_ref().is_some_and(|m| m.confirmed) {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "mfa-already-enabled",
             "Two-factor sign-in is already on; turn it off first to enrol a new device.",
         ));
@@ -289,7 +290,7 @@ pub async fn begin(state: &AppState, principal: &Principal) -> Result<Enrolment,
     };
     let otpauth_uri = totp.get_url();
     let qr = qrcode::QrCode::new(otpauth_uri.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?
+        .map_err(|e| Error::Internal(format!("QR code: {e}")))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .build();
@@ -316,10 +317,10 @@ pub async fn confirm(
     state: &AppState,
     principal: &Principal,
     input: Confirmation,
-) -> Result<RecoveryCodes, ApiError> {
+) -> Result<RecoveryCodes, Error> {
     let user = current_user(state, principal).await?;
     let Some(mfa) = user.mfa.clone().filter(|m| !m.confirmed) else {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "mfa-not-pending",
             "Start enrolment first (POST /v1/me/mfa/totp).",
         ));
@@ -357,17 +358,17 @@ pub async fn disable(
     state: &AppState,
     principal: &Principal,
     input: Confirmation,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let user = current_user(state, principal).await?;
     let Some(mfa) = user.mfa.clone().filter(|m| m.confirmed) else {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "mfa-not-enabled",
             "Two-factor sign-in is not on.",
         ));
     };
     let company = tenancy::get_tenant(state.table.as_ref(), &principal.tenant).await?;
     if company.is_some_and(|t| t.require_mfa) {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "mfa-required-by-company",
             "Your company requires two-factor sign-in.",
         ));
@@ -388,10 +389,10 @@ pub async fn disable(
 /// An admin clears a user's second factor (a lost phone); they enrol again. Changing how
 /// someone signs in is for a person (not an API key) who holds everything the user's
 /// roles allow; it is audited and the user is told by mail.
-pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Result<(), ApiError> {
+pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Result<(), Error> {
     principal.require("users", crate::policy::Action::Update)?;
     principal.session()?;
-    let not_found = || ApiError::NotFound("No user with this id.".into());
+    let not_found = || Error::NotFound("No user with this id.".into());
     if !crate::ids::is_id(tenancy::users::PREFIX, user_id) {
         return Err(not_found());
     }
@@ -421,7 +422,7 @@ async fn throttled_check(
     user: &User,
     mfa: &MfaState,
     code: &str,
-) -> Result<MfaState, ApiError> {
+) -> Result<MfaState, Error> {
     let subject = format!("mfa:{tenant}:{}", user.id);
     let now = state.clock.now().unix_timestamp();
     throttle::attempt(
@@ -446,7 +447,7 @@ pub fn challenge(
     state: &AppState,
     tenant: &TenantId,
     user: &User,
-) -> Result<(Write, MfaChallenge), ApiError> {
+) -> Result<(Write, MfaChallenge), Error> {
     let id = new_id(CHALLENGE_PREFIX);
     let (secret, secret_hash) = secrets::new_secret();
     let now = state.clock.now().unix_timestamp();
@@ -471,8 +472,8 @@ pub fn challenge(
     ))
 }
 
-fn bad_challenge() -> ApiError {
-    ApiError::Unauthenticated(
+fn bad_challenge() -> Error {
+    Error::Unauthenticated(
         "The sign-in step expired or was used up; sign in with your password again.".into(),
     )
 }
@@ -482,9 +483,9 @@ pub async fn complete_login(
     state: &AppState,
     input: MfaLogin,
     request: &RequestMeta,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, Error> {
     if input.mfa_token.len() > 512 || input.code.len() > 64 {
-        return Err(ApiError::validation("code", "is too long"));
+        return Err(Error::validation("code", "is too long"));
     }
     let (tenant, id, secret) = secrets::parse(CHALLENGE_PREFIX, CHALLENGE_PREFIX, &input.mfa_token)
         .ok_or_else(bad_challenge)?;
@@ -513,7 +514,7 @@ pub async fn complete_login(
     let used = match throttled_check(state, &tenant, &user, &mfa, &input.code).await {
         Ok(used) => used,
         // Refused before any code was checked (too many tries): nothing more to count.
-        Err(e @ ApiError::TooManyRequests { .. }) => return Err(e),
+        Err(e @ Error::TooManyRequests { .. }) => return Err(e),
         Err(e) => {
             // Count the try against the challenge too; a lost race only undercounts
             // by one, and the per-account limit still holds.

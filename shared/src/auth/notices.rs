@@ -6,8 +6,8 @@
 //! undo the change (the audit log holds it either way).
 
 use crate::AppState;
-use crate::http::Principal;
 use crate::mail::Mail;
+use crate::principal::Principal;
 use crate::tenancy::{self, User};
 
 /// What was done to the user's account.

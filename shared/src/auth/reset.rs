@@ -10,11 +10,11 @@ use super::{passwords, secrets};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
-use crate::http::ApiError;
-use crate::http::principal::RequestMeta;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
+use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Status, User};
 use crate::validation::{Errors, normalize_email};
@@ -55,7 +55,7 @@ pub async fn request(
     state: &AppState,
     input: ResetRequest,
     meta: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let started = tokio::time::Instant::now();
     let answer = send_links(state, input, meta).await;
     if answer.is_ok() {
@@ -68,10 +68,10 @@ async fn send_links(
     state: &AppState,
     input: ResetRequest,
     meta: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let mut errors = Errors::new();
     errors.email("email", &input.email);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let email = normalize_email(&input.email);
     let table = state.table.as_ref();
     let now = state.clock.now();
@@ -114,7 +114,7 @@ async fn send_link(
     tenant: &TenantId,
     user: &User,
     meta: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now();
     let (secret, secret_hash) = secrets::new_secret();
     let record = Reset {
@@ -178,11 +178,11 @@ async fn send_link(
         .mailer
         .send(&mail)
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+        .map_err(|e| Error::Unavailable(e.to_string()))
 }
 
-fn bad_link() -> ApiError {
-    ApiError::Unauthenticated(
+fn bad_link() -> Error {
+    Error::Unauthenticated(
         "The reset link is invalid, expired or already used; ask for a new one.".into(),
     )
 }
@@ -192,12 +192,9 @@ pub async fn confirm(
     state: &AppState,
     input: ResetConfirm,
     meta: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if input.token.len() > 512 {
-        return Err(ApiError::validation(
-            "token",
-            "must be at most 512 characters",
-        ));
+        return Err(Error::validation("token", "must be at most 512 characters"));
     }
     let (tenant, user_id, secret) =
         secrets::parse(TOKEN_KIND, tenancy::users::PREFIX, &input.token).ok_or_else(bad_link)?;
@@ -218,7 +215,7 @@ pub async fn confirm(
         .filter(|u| u.status == Status::Active)
         .ok_or_else(bad_link)?;
     if let Err(rule) = passwords::check_strength(&input.new_password, &user.email) {
-        return Err(ApiError::validation("new_password", rule));
+        return Err(Error::validation("new_password", rule));
     }
     let changed = User {
         password_hash: passwords::hash(&input.new_password).await?,

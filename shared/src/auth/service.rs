@@ -12,10 +12,11 @@ use super::{passwords, tokens::Claims};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
-use crate::http::principal::{Caller, RequestMeta};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::policy::Effective;
+use crate::principal::Principal;
+use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::tenancy::{self, Status, User};
 use crate::validation::{Errors, normalize_email};
@@ -54,7 +55,7 @@ pub fn start_session(
     tenant: &TenantId,
     user_id: &str,
     now: OffsetDateTime,
-) -> Result<(Write, TokenPair), ApiError> {
+) -> Result<(Write, TokenPair), Error> {
     let session_id = sessions::new_session_id();
     let (secret, secret_hash) = sessions::new_secret();
     let expires_at = now.unix_timestamp() + state.config.refresh_token_ttl.as_secs() as i64;
@@ -97,8 +98,8 @@ pub struct Login {
     pub tenant_id: Option<String>,
 }
 
-fn bad_credentials() -> ApiError {
-    ApiError::Unauthenticated("The email or password is incorrect.".into())
+fn bad_credentials() -> Error {
+    Error::Unauthenticated("The email or password is incorrect.".into())
 }
 
 /// Holds an answer until `floor` has passed since `started`: work that differs between
@@ -113,10 +114,10 @@ pub async fn login(
     state: &AppState,
     input: Login,
     request: &RequestMeta,
-) -> Result<LoginReply, ApiError> {
+) -> Result<LoginReply, Error> {
     let started = tokio::time::Instant::now();
     let reply = check_login(state, input, request).await;
-    if matches!(reply, Err(ApiError::Unauthenticated(_))) {
+    if matches!(reply, Err(Error::Unauthenticated(_))) {
         pad(started, state.config.auth_answer_floor).await;
     }
     reply
@@ -126,7 +127,7 @@ async fn check_login(
     state: &AppState,
     input: Login,
     request: &RequestMeta,
-) -> Result<LoginReply, ApiError> {
+) -> Result<LoginReply, Error> {
     let mut errors = Errors::new();
     errors.email("email", &input.email);
     let email = normalize_email(&input.email);
@@ -146,7 +147,7 @@ async fn check_login(
             }
         },
     };
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
 
     let table = state.table.as_ref();
     let now = state.clock.now();
@@ -216,7 +217,7 @@ async fn check_login(
         }
         let mut extra = Map::new();
         extra.insert("tenants".into(), Value::Array(tenants));
-        return Err(ApiError::Conflict {
+        return Err(Error::Conflict {
             kind: "tenant-selection-required",
             detail: "This email has accounts in several companies; repeat the login with \
                      one of these `tenant_id`s."
@@ -259,15 +260,15 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn bad_refresh() -> ApiError {
-    ApiError::Unauthenticated("The refresh token is invalid, expired or revoked.".into())
+fn bad_refresh() -> Error {
+    Error::Unauthenticated("The refresh token is invalid, expired or revoked.".into())
 }
 
 /// Loads the session a refresh token names, if the token is well formed.
 async fn load_session(
     state: &AppState,
     token: &str,
-) -> Result<Option<(TenantId, Session, String)>, ApiError> {
+) -> Result<Option<(TenantId, Session, String)>, Error> {
     let Some((tenant, session_id, secret)) = sessions::parse_refresh_token(token) else {
         return Ok(None);
     };
@@ -289,7 +290,7 @@ pub(crate) async fn revoke(
     mut session: Session,
     action: Option<&str>,
     request: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     for _ in 0..5 {
         if session.revoked {
             return Ok(());
@@ -323,17 +324,17 @@ pub(crate) async fn revoke(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The session is being changed by another request; please retry.",
     ))
 }
 
 impl RefreshRequest {
-    fn check(&self) -> Result<(), ApiError> {
+    fn check(&self) -> Result<(), Error> {
         let len = self.refresh_token.len();
         if !(1..=MAX_REFRESH_TOKEN).contains(&len) {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "refresh_token",
                 format!("must be 1 to {MAX_REFRESH_TOKEN} characters"),
             ));
@@ -346,7 +347,7 @@ pub async fn refresh(
     state: &AppState,
     input: RefreshRequest,
     request: &RequestMeta,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, Error> {
     input.check()?;
     let now = state.clock.now();
     let Some((tenant, mut session, secret)) = load_session(state, &input.refresh_token).await?
@@ -406,7 +407,7 @@ pub async fn logout(
     state: &AppState,
     input: RefreshRequest,
     request: &RequestMeta,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     input.check()?;
     if let Some((tenant, session, secret)) = load_session(state, &input.refresh_token).await?
         // Only a token the session handed out ends it: knowing its id is not enough.
@@ -423,7 +424,7 @@ async fn account_is_active(
     state: &AppState,
     tenant: &TenantId,
     user_id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let table = state.table.as_ref();
     let (user, company) = tokio::try_join!(
         tenancy::get_user(table, tenant, user_id),
@@ -439,8 +440,8 @@ pub async fn authenticate(
     state: &AppState,
     claims: Claims,
     request: RequestMeta,
-) -> Result<Principal, ApiError> {
-    let denied = || ApiError::Unauthenticated("The access token is no longer valid.".into());
+) -> Result<Principal, Error> {
+    let denied = || Error::Unauthenticated("The access token is no longer valid.".into());
     let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
     let table = state.table.as_ref();
     let session_key = sessions::key(&tenant, &claims.sid);
@@ -489,7 +490,7 @@ pub async fn principal_for(
     tenant: &TenantId,
     actor: &crate::audit::Actor,
     request: RequestMeta,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Principal>, Error> {
     let Some(id) = actor.id.as_deref() else {
         return Ok(None);
     };
@@ -536,7 +537,7 @@ pub async fn grants_of(
     state: &AppState,
     tenant: &TenantId,
     actor: &crate::audit::Actor,
-) -> Result<Vec<crate::policy::Permissions>, ApiError> {
+) -> Result<Vec<crate::policy::Permissions>, Error> {
     let table = state.table.as_ref();
     let roles = tenancy::list_roles(table, tenant).await?;
     let role = |id: &str| {
@@ -582,17 +583,16 @@ pub struct Me {
     pub field_rules: Value,
 }
 
-pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, ApiError> {
+pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, Error> {
     principal.session()?;
     let table = state.table.as_ref();
     let (user, tenant) = tokio::try_join!(
         tenancy::get_user(table, &principal.tenant, &principal.user_id),
         tenancy::get_tenant(table, &principal.tenant),
     )?;
-    let user =
-        user.ok_or_else(|| ApiError::Unauthenticated("The user no longer exists.".into()))?;
+    let user = user.ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     let tenant =
-        tenant.ok_or_else(|| ApiError::Unauthenticated("The tenant no longer exists.".into()))?;
+        tenant.ok_or_else(|| Error::Unauthenticated("The tenant no longer exists.".into()))?;
     Ok(Me {
         user: json!({
             "id": user.id, "email": user.email, "name": user.name, "locale": user.locale,

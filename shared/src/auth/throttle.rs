@@ -6,7 +6,7 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::table::{Condition, Key, Table, TableError, version_of};
 
 /// A limit: at most `max` counted attempts per `window_secs`.
@@ -59,8 +59,8 @@ async fn update(
     table: &dyn Table,
     key: &Key,
     window_end: i64,
-    change: impl Fn(u64) -> Result<Option<u64>, ApiError>,
-) -> Result<(), ApiError> {
+    change: impl Fn(u64) -> Result<Option<u64>, Error>,
+) -> Result<(), Error> {
     for _ in 0..16 {
         let current = table.get(key).await?;
         let count = current
@@ -85,7 +85,7 @@ async fn update(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::TooManyRequests {
+    Err(Error::TooManyRequests {
         retry_after: 1,
         detail: "Too many attempts at once; try again in a moment.".into(),
     })
@@ -98,11 +98,11 @@ pub async fn attempt(
     limit: Limit,
     now: i64,
     detail: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let (key, window_end) = key(subject, limit, now);
     update(table, &key, window_end, |count| {
         if count >= limit.max {
-            Err(ApiError::TooManyRequests {
+            Err(Error::TooManyRequests {
                 retry_after: (window_end - now).max(1) as u64,
                 detail: detail.to_owned(),
             })
@@ -119,7 +119,7 @@ pub async fn forgive(
     subject: &str,
     limit: Limit,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let (key, window_end) = key(subject, limit, now);
     update(table, &key, window_end, |count| {
         Ok((count > 0).then(|| count - 1))

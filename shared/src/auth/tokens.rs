@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl Tokens {
         user_id: &str,
         session_id: &str,
         now: OffsetDateTime,
-    ) -> Result<AccessToken, ApiError> {
+    ) -> Result<AccessToken, Error> {
         let iat = now.unix_timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -80,7 +80,7 @@ impl Tokens {
             exp: iat + self.ttl.as_secs() as i64,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))?;
+            .map_err(|e| Error::Internal(format!("signing a token: {e}")))?;
         Ok(AccessToken {
             token,
             expires_in: self.ttl.as_secs(),
@@ -88,12 +88,12 @@ impl Tokens {
     }
 
     /// The claims of a genuine, current token; any defect is the same 401.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, Error> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 tracing::debug!(reason = %e, "access token refused");
-                ApiError::Unauthenticated("The access token is invalid or has expired.".into())
+                Error::Unauthenticated("The access token is invalid or has expired.".into())
             })
     }
 }

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{Blob, BlobError, BlobKey, Blobs, Listing, check_list_args};
-use crate::http::problem::ApiError;
+use crate::error::Error;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -241,9 +241,9 @@ async fn download(
     State(blobs): State<Arc<FsBlobs>>,
     axum::extract::Path(key): axum::extract::Path<String>,
     query: Result<Query<Signed>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let denied =
-        || ApiError::Forbidden("This link is invalid or has expired; ask for a new one.".into());
+        || Error::Forbidden("This link is invalid or has expired; ask for a new one.".into());
     let (
         Ok(key),
         Ok(Query(Signed {
@@ -260,8 +260,8 @@ async fn download(
     let blob = blobs
         .get(&key)
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-        .ok_or_else(|| ApiError::NotFound("The file no longer exists.".into()))?;
+        .map_err(|e| Error::Unavailable(e.to_string()))?
+        .ok_or_else(|| Error::NotFound("The file no longer exists.".into()))?;
     let content_type = HeaderValue::from_str(&blob.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     Ok((

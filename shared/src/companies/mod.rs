@@ -7,11 +7,11 @@ pub mod service;
 use serde::{Deserialize, Serialize};
 
 use crate::contacts::LifecycleStage;
-use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "com";
 pub const RESOURCE: &str = "companies";

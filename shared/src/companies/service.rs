@@ -8,23 +8,24 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::contacts;
+use crate::error::Error;
 use crate::fields::{self, Definitions, service::definitions};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{Writing, check_owner, index_by_owner, phone_region, write_on_version};
 use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Query, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No company with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No company with this id.".into())
 }
 
-fn to_stored(tenant: &TenantId, company: &Company) -> Result<Item, ApiError> {
+fn to_stored(tenant: &TenantId, company: &Company) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &company.id), company)?;
     index_by_owner(&mut item, tenant, RESOURCE, &company.owner_id, &company.id);
     search::index_for_lists(&mut item, tenant, company);
@@ -35,7 +36,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewCompany,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     create_with(state, principal, input, Writing::default()).await
 }
 
@@ -45,7 +46,7 @@ pub async fn create_with(
     principal: &Principal,
     input: NewCompany,
     writing: Writing,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let now = rfc3339(state.clock.now());
@@ -91,7 +92,7 @@ pub async fn create_with(
         &mut errors,
     )
     .await?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let entry = Entry::by(
         principal,
         state.clock.now(),
@@ -134,7 +135,7 @@ async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Company, ApiError> {
+) -> Result<Company, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -150,7 +151,7 @@ async fn load(
     Ok(company)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let company = load(state, principal, scope, id).await?;
     let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
@@ -158,7 +159,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Vi
 }
 
 /// `company` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut company: Company) -> Result<View, ApiError> {
+fn show(principal: &Principal, defs: &Definitions, mut company: Company) -> Result<View, Error> {
     company.custom = defs.visible(&company.custom);
     principal.view(RESOURCE, &company, false)
 }
@@ -195,7 +196,7 @@ impl CompanyQuery {
         &mut self,
         custom: BTreeMap<String, String>,
         defs: &Definitions,
-    ) -> Result<Filter, ApiError> {
+    ) -> Result<Filter, Error> {
         let mut errors = Errors::new();
         let mut filter = Filter::new();
         if let Some(stage) = &self.lifecycle_stage
@@ -263,7 +264,7 @@ impl CompanyQuery {
             &mut errors,
         );
         filter.custom(custom, defs, &mut errors);
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         Ok(filter)
     }
 }
@@ -275,7 +276,7 @@ pub async fn list(
     principal: &Principal,
     mut query: CompanyQuery,
     custom: BTreeMap<String, String>,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let params = ListParams {
         limit: query.limit,
@@ -301,7 +302,7 @@ pub async fn list(
         |id| async move {
             match load(state, principal, scope, &id).await {
                 Ok(company) => Ok(Some(company)),
-                Err(ApiError::NotFound(_)) => Ok(None),
+                Err(Error::NotFound(_)) => Ok(None),
                 Err(e) => Err(e),
             }
         },
@@ -321,7 +322,7 @@ pub async fn contacts(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await?;
     contacts::service::of_company(state, principal, id, params).await
@@ -333,7 +334,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: CompanyPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     update_with(state, principal, id, precondition, patch, false).await
 }
 
@@ -346,7 +347,7 @@ pub async fn update_with(
     precondition: Precondition,
     patch: CompanyPatch,
     dry_run: bool,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let region = phone_region(state, principal).await?;
@@ -369,7 +370,7 @@ pub async fn update_with(
             &mut errors,
         )
         .await?;
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok((current, defs)));
@@ -414,7 +415,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     write_on_version(&precondition, "company", || async {
         let current = load(state, principal, scope, id).await?;
@@ -428,7 +429,7 @@ pub async fn delete(
             )
             .await?;
         if !linked.items.is_empty() {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "company-has-contacts",
                 "Contacts still belong to this company; move or unlink them first.",
             ));
@@ -462,7 +463,7 @@ pub async fn log_activity(
     principal: &Principal,
     id: &str,
     input: NewActivity,
-) -> Result<TimelineEntry, ApiError> {
+) -> Result<TimelineEntry, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     load(state, principal, scope, id).await?;
     timeline::log(state, principal, RESOURCE, id, input).await
@@ -474,7 +475,7 @@ pub async fn timeline(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<TimelineEntry>, ApiError> {
+) -> Result<ListPage<TimelineEntry>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await?;
     timeline::list(state, principal, RESOURCE, id, params).await

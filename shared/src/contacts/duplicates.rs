@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Contact;
 use crate::AppState;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::search::{self, Indexed, terms};
 use crate::table::{Index, Query};
@@ -91,7 +91,7 @@ pub async fn candidates(
     state: &AppState,
     tenant: &TenantId,
     contact: &Contact,
-) -> Result<BTreeSet<String>, ApiError> {
+) -> Result<BTreeSet<String>, Error> {
     let mut ids = BTreeSet::new();
     let mut exact = Vec::new();
     for email in &contact.emails {

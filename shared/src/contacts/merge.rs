@@ -14,12 +14,13 @@ use super::{Contact, FIELDS, PREFIX, key, normalize_and_check};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::error::Error;
 use crate::fields;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::is_id;
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{phone_region, write_on_version};
 use crate::table::{Condition, Query, StartKey, Write};
 use crate::timeline;
@@ -44,7 +45,7 @@ pub async fn duplicates(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<DuplicateGroup>, ApiError> {
+) -> Result<ListPage<DuplicateGroup>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let limit = params.limit()?;
     let list_id = format!("{}/contacts/duplicates", principal.tenant);
@@ -242,7 +243,7 @@ async fn read_marker(
     state: &AppState,
     tenant: &crate::ids::TenantId,
     id: &str,
-) -> Result<Option<MergeMarker>, ApiError> {
+) -> Result<Option<MergeMarker>, Error> {
     match state.table.get(&marker_key(tenant, id)).await? {
         Some(item) => Ok(Some(crate::table::from_item(item)?)),
         None => Ok(None),
@@ -250,8 +251,8 @@ async fn read_marker(
 }
 
 /// The answer while contact `id` is part of another merge.
-fn in_progress(id: &str, marker: &MergeMarker) -> ApiError {
-    ApiError::conflict(
+fn in_progress(id: &str, marker: &MergeMarker) -> Error {
+    Error::conflict(
         "merge-in-progress",
         format!(
             "Contact {id} is part of another merge ({} into {}), started at {}; nothing was \
@@ -263,8 +264,8 @@ fn in_progress(id: &str, marker: &MergeMarker) -> ApiError {
 }
 
 /// The answer to deleting a contact a merge holds.
-pub(super) fn held() -> ApiError {
-    ApiError::conflict(
+pub(super) fn held() -> Error {
+    Error::conflict(
         "merge-in-progress",
         "The contact is being merged; delete it once the merge ends.",
     )
@@ -286,7 +287,7 @@ async fn combine(
     (survivor, other): (&Contact, &Contact),
     take: &BTreeSet<String>,
     region: &str,
-) -> Result<(Contact, fields::Definitions), ApiError> {
+) -> Result<(Contact, fields::Definitions), Error> {
     let mut next = merged(survivor, other, take);
     principal.check_writable(RESOURCE, &changed_fields(survivor, &next))?;
     let mut errors = Errors::new();
@@ -303,7 +304,7 @@ async fn combine(
         &mut errors,
     )
     .await?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     Ok((next, defs))
 }
 
@@ -343,7 +344,7 @@ async fn take_both(
     precondition: &Precondition,
     (id, other_id): (&str, &str),
     (take, region): (&BTreeSet<String>, &str),
-) -> Result<Taken, ApiError> {
+) -> Result<Taken, Error> {
     let tenant = &principal.tenant;
     write_on_version(precondition, "contact", || async {
         let survivor = load(state, principal, update_scope, id).await?;
@@ -360,11 +361,11 @@ async fn take_both(
         }
         let other = match load(state, principal, delete_scope, other_id).await {
             // Deleted by an earlier run of this very merge, which still holds the survivor.
-            Err(ApiError::NotFound(_)) if markers[0].is_some() => {
+            Err(Error::NotFound(_)) if markers[0].is_some() => {
                 return Ok(Ok(Taken::OtherGone));
             }
-            Err(ApiError::NotFound(_)) => {
-                return Err(ApiError::validation(
+            Err(Error::NotFound(_)) => {
+                return Err(Error::validation(
                     "other_id",
                     "is not a contact you may merge",
                 ));
@@ -416,7 +417,7 @@ async fn move_linked(
     principal: &Principal,
     from: &str,
     to: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     timeline::move_all(state.table.as_ref(), &principal.tenant, from, to).await?;
     crate::deals::service::relink(state, principal, RESOURCE, from, to).await?;
     crate::orders::service::relink(state, principal, RESOURCE, from, to).await?;
@@ -433,7 +434,7 @@ async fn release(
     principal: &Principal,
     id: &str,
     other_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     move_linked(state, principal, other_id, id).await?;
     unmark(state, &principal.tenant, id, other_id).await
 }
@@ -444,7 +445,7 @@ async fn unmark(
     tenant: &crate::ids::TenantId,
     id: &str,
     other_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let writes = [id, other_id]
         .into_iter()
         .map(|c| Write::Delete {
@@ -468,7 +469,7 @@ pub async fn merge(
     id: &str,
     precondition: Precondition,
     input: MergeRequest,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let update_scope = principal.require(RESOURCE, Action::Update)?;
     let delete_scope = principal.require(RESOURCE, Action::Delete)?;
     let mut errors = Errors::new();
@@ -486,7 +487,7 @@ pub async fn merge(
             errors.add(format!("take[{i}]"), "is not a field of contacts");
         }
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let take: BTreeSet<String> = input.take.into_iter().collect();
     let region = phone_region(state, principal).await?;
     let tenant = &principal.tenant;
@@ -513,8 +514,8 @@ pub async fn merge(
     let (result, other) = write_on_version(&Precondition::Any, "contact", || async {
         let survivor = load(state, principal, update_scope, id).await?;
         let other = match load(state, principal, delete_scope, other_id).await {
-            Err(ApiError::NotFound(_)) => {
-                return Err(ApiError::validation(
+            Err(Error::NotFound(_)) => {
+                return Err(Error::validation(
                     "other_id",
                     "is not a contact you may merge",
                 ));
@@ -595,7 +596,7 @@ pub async fn merge(
     writes.extend(entry.writes(tenant)?);
     match state.table.transact(writes).await {
         Err(crate::table::TableError::ConditionFailed { .. }) => {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "merge-interrupted",
                 "The other contact changed while it was merged; merge again to finish.",
             ));

@@ -13,7 +13,7 @@ use preferences::{apply_consent, check_preferences};
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::extract::present;
+use crate::wire::present;
 use std::collections::BTreeMap;
 
 use crate::ids::TenantId;

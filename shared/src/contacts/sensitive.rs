@@ -10,7 +10,7 @@ use sha2::Sha256;
 use time::macros::format_description;
 
 use crate::crypto::{open, seal};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::table::Item;
 use crate::validation::Errors;
@@ -208,13 +208,13 @@ pub fn seal_item(data_key: &[u8; 32], tenant: &TenantId, item: &mut Item) {
 }
 
 /// Opens the sealed values of a stored item in place.
-pub fn open_item(data_key: &[u8; 32], tenant: &TenantId, item: &mut Item) -> Result<(), ApiError> {
+pub fn open_item(data_key: &[u8; 32], tenant: &TenantId, item: &mut Item) -> Result<(), Error> {
     for field in SENSITIVE {
         if let Some(value) = item.get_mut(*field)
             && let Some(text) = value.as_str()
         {
             let clear = open(data_key, tenant, text)
-                .map_err(|_| ApiError::Internal(format!("contact field {field} does not open")))?;
+                .map_err(|_| Error::Internal(format!("contact field {field} does not open")))?;
             *value = Value::String(clear);
         }
     }

@@ -16,12 +16,13 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::companies;
+use crate::error::Error;
 use crate::fields::{self, Definitions, service::definitions};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::{is_id, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, FieldRule, Scope, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{self, Writing, check_owner, phone_region, write_on_version};
 use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
@@ -30,8 +31,8 @@ use crate::validation::{Errors, is_email, normalize_email, to_e164};
 
 pub const RESOURCE: &str = "contacts";
 
-pub(super) fn not_found() -> ApiError {
-    ApiError::NotFound("No contact with this id.".into())
+pub(super) fn not_found() -> Error {
+    Error::NotFound("No contact with this id.".into())
 }
 
 /// The tenant's data key when `contact` holds sensitive values; no key-service call
@@ -40,7 +41,7 @@ pub(super) async fn key_for(
     state: &AppState,
     principal: &Principal,
     contacts: &[&Contact],
-) -> Result<Option<Zeroizing<[u8; 32]>>, ApiError> {
+) -> Result<Option<Zeroizing<[u8; 32]>>, Error> {
     if contacts.iter().any(|c| c.has_sensitive()) {
         Ok(Some(state.data_key(&principal.tenant).await?))
     } else {
@@ -53,7 +54,7 @@ pub(super) async fn from_stored(
     state: &AppState,
     principal: &Principal,
     mut item: Item,
-) -> Result<Contact, ApiError> {
+) -> Result<Contact, Error> {
     if sensitive::present(&item) {
         let key = state.data_key(&principal.tenant).await?;
         sensitive::open_item(&key, &principal.tenant, &mut item)?;
@@ -94,7 +95,7 @@ pub(super) fn lookup_writes(
     data_key: Option<&Zeroizing<[u8; 32]>>,
     before: Option<&Contact>,
     after: Option<&Contact>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let mut writes = search::index_writes(&principal.tenant, before, after)?;
     let old = before.map(|c| lookups(c, data_key)).unwrap_or_default();
     let new = after.map(|c| lookups(c, data_key)).unwrap_or_default();
@@ -125,7 +126,7 @@ pub(super) async fn check_company(
     before: Option<&Contact>,
     after: &Contact,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let Some(company) = &after.company_id else {
         return Ok(());
     };
@@ -134,7 +135,7 @@ pub(super) async fn check_company(
     }
     match companies::service::get(state, principal, company).await {
         Ok(_) => {}
-        Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => {
+        Err(Error::NotFound(_) | Error::Forbidden(_)) => {
             errors.add("company_id", "is not a company you can see");
         }
         Err(e) => return Err(e),
@@ -146,7 +147,7 @@ pub(super) fn to_stored(
     principal: &Principal,
     contact: &Contact,
     data_key: Option<&Zeroizing<[u8; 32]>>,
-) -> Result<Item, ApiError> {
+) -> Result<Item, Error> {
     let mut item = to_item(&key(&principal.tenant, &contact.id), contact)?;
     if let Some(data_key) = data_key {
         sensitive::seal_item(data_key, &principal.tenant, &mut item);
@@ -173,7 +174,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewContact,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     create_with(state, principal, input, Writing::default()).await
 }
 
@@ -183,7 +184,7 @@ pub async fn create_with(
     principal: &Principal,
     input: NewContact,
     writing: Writing,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let now = rfc3339(state.clock.now());
@@ -244,7 +245,7 @@ pub async fn create_with(
         &mut errors,
     )
     .await?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let data_key = key_for(state, principal, &[&contact]).await?;
     let entry = Entry::by(
         principal,
@@ -294,7 +295,7 @@ pub(super) async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Contact, ApiError> {
+) -> Result<Contact, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -316,7 +317,7 @@ pub async fn get(
     principal: &Principal,
     id: &str,
     reveal: bool,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     if reveal {
         principal.require(RESOURCE, Action::Reveal)?;
@@ -352,7 +353,7 @@ pub(super) fn show(
     defs: &Definitions,
     mut contact: Contact,
     reveal: bool,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     contact.custom = defs.visible(&contact.custom);
     principal.view(RESOURCE, &contact, reveal)
 }
@@ -404,7 +405,7 @@ impl ContactQuery {
         &mut self,
         custom: BTreeMap<String, String>,
         defs: &Definitions,
-    ) -> Result<Filter, ApiError> {
+    ) -> Result<Filter, Error> {
         let mut errors = Errors::new();
         let mut filter = Filter::new();
         if let Some(stage) = &self.lifecycle_stage
@@ -460,7 +461,7 @@ impl ContactQuery {
             &mut errors,
         );
         filter.custom(custom, defs, &mut errors);
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         Ok(filter)
     }
 }
@@ -472,7 +473,7 @@ pub async fn list(
     principal: &Principal,
     mut query: ContactQuery,
     custom: BTreeMap<String, String>,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let params = ListParams {
         limit: query.limit,
@@ -489,7 +490,7 @@ pub async fn list(
         (None, Some(phone), None) => Some(("phones", phone)),
         (None, None, Some(id)) => Some(("national_id", id)),
         _ => {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "email",
                 "look up by one of `email`, `phone` or `national_id` at a time",
             ));
@@ -532,10 +533,10 @@ pub(super) async fn in_reach(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Option<Contact>, ApiError> {
+) -> Result<Option<Contact>, Error> {
     match load(state, principal, scope, id).await {
         Ok(contact) => Ok(Some(contact)),
-        Err(ApiError::NotFound(_)) => Ok(None),
+        Err(Error::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -546,7 +547,7 @@ async fn views(
     principal: &Principal,
     items: Vec<Item>,
     next_cursor: Option<String>,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
     let mut data = Vec::with_capacity(items.len());
     for item in items {
@@ -562,7 +563,7 @@ pub async fn of_company(
     principal: &Principal,
     company_id: &str,
     params: ListParams,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let query = Query::partition(company_pk(&principal.tenant, company_id)).on(Index::Gsi2);
     let list_id = format!("{}/contacts/company/{company_id}", principal.tenant);
@@ -580,7 +581,7 @@ async fn find_by(
     field: &str,
     raw: &str,
     limit: usize,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     // A field the caller's role hides or masks is not theirs to look up by either (a
     // match would confirm a guess). Sensitive fields, masked for everyone, stay open to
     // exact lookup unless a role restricts them.
@@ -597,7 +598,7 @@ async fn find_by(
     let ids = match field {
         "emails" => {
             if !is_email(raw) {
-                return Err(ApiError::validation("email", "is not an email address"));
+                return Err(Error::validation("email", "is not an email address"));
             }
             let term = search::terms::exact_term(&normalize_email(raw));
             search::exact(state, &principal.tenant, RESOURCE, &term, limit).await?
@@ -605,14 +606,14 @@ async fn find_by(
         "phones" => {
             let region = phone_region(state, principal).await?;
             let e164 = to_e164(raw, &region)
-                .ok_or_else(|| ApiError::validation("phone", "is not a valid phone number"))?;
+                .ok_or_else(|| Error::validation("phone", "is not a valid phone number"))?;
             let term = search::terms::phone_term(&e164);
             search::exact(state, &principal.tenant, RESOURCE, &term, limit).await?
         }
         _ => {
             let national_id = raw.to_ascii_uppercase();
             if !sensitive::national_id_ok(&national_id) {
-                return Err(ApiError::validation(
+                return Err(Error::validation(
                     "national_id",
                     "is not a valid national id",
                 ));
@@ -653,7 +654,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: ContactPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     update_with(state, principal, id, precondition, patch, false).await
 }
 
@@ -666,7 +667,7 @@ pub async fn update_with(
     precondition: Precondition,
     patch: ContactPatch,
     dry_run: bool,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let region = phone_region(state, principal).await?;
@@ -696,7 +697,7 @@ pub async fn update_with(
         .await?;
         // An invalid change is reported as such whatever the version; a valid one is
         // applied only to the version the client saw.
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok((current, defs)));
@@ -744,7 +745,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     // Changed (or deleted) meanwhile: look again; the next read tells which.
     write_on_version(&precondition, "contact", || async {
@@ -799,7 +800,7 @@ pub async fn log_activity(
     principal: &Principal,
     id: &str,
     input: NewActivity,
-) -> Result<TimelineEntry, ApiError> {
+) -> Result<TimelineEntry, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     load(state, principal, scope, id).await?;
     timeline::log(state, principal, RESOURCE, id, input).await
@@ -811,7 +812,7 @@ pub async fn timeline(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<TimelineEntry>, ApiError> {
+) -> Result<ListPage<TimelineEntry>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await?;
     timeline::list(state, principal, RESOURCE, id, params).await

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::{Deal, idle_pk};
 use crate::AppState;
 use crate::clock::rfc3339;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::table::{Condition, Index, Key, Query, SortKey, TableError, Write, from_item, to_item};
 use crate::tasks::{self, Task};
@@ -22,7 +22,7 @@ const MARKERS: &str = "G#follow-ups";
 const BATCH: usize = 50;
 
 /// The write that records whether `tenant` has a follow-up rule.
-pub fn marker_write(tenant: &TenantId, on: bool) -> Result<Write, ApiError> {
+pub fn marker_write(tenant: &TenantId, on: bool) -> Result<Write, Error> {
     let key = Key::new(MARKERS, tenant.to_string());
     Ok(if on {
         Write::Put {
@@ -39,7 +39,7 @@ pub fn marker_write(tenant: &TenantId, on: bool) -> Result<Write, ApiError> {
 
 /// Makes the follow-up tasks that are due in every company with the rule, within
 /// `budget`. Returns how many were made.
-pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
     let started = std::time::Instant::now();
     let mut made = 0;
     let mut start = None;
@@ -73,7 +73,7 @@ async fn run_tenant(
     tenant: &TenantId,
     started: std::time::Instant,
     budget: Duration,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let Some(days) = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
         .await?
         .and_then(|t| t.deal_follow_up_days)
@@ -118,7 +118,7 @@ async fn follow_up(
     tenant: &TenantId,
     deal: Deal,
     days: u32,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let now = state.clock.now();
     let at = rfc3339(now);
     let mut next = deal.clone();

@@ -10,12 +10,12 @@ pub mod stats;
 use serde::{Deserialize, Serialize};
 
 use crate::companies::{MAX_AMOUNT_MINOR, Money};
-use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::pipelines::StageKind;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "dea";
 pub const RESOURCE: &str = "deals";

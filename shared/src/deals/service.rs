@@ -12,13 +12,14 @@ use super::{
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::error::Error;
 use crate::fields::{self, Definitions, service::definitions};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::pipelines::{self, Pipeline, StageKind};
 use crate::policy::{Action, Scope, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::timeline;
@@ -26,8 +27,8 @@ use crate::validation::Errors;
 use crate::{companies, contacts};
 use serde_json::Value;
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No deal with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No deal with this id.".into())
 }
 
 /// Index sort key: newest arrival in the stage first (descending), then id.
@@ -37,7 +38,7 @@ fn stage_sk(deal: &Deal) -> String {
     format!("{entered}#{}", deal.id)
 }
 
-pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, ApiError> {
+pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &deal.id), deal)?;
     index_by_owner(&mut item, tenant, RESOURCE, &deal.owner_id, &deal.id);
     let sk = stage_sk(deal);
@@ -78,7 +79,7 @@ fn link_writes(
     tenant: &TenantId,
     before: Option<&Deal>,
     after: Option<&Deal>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let id = after.or(before).map_or("", |d| d.id.as_str());
     crate::records::link_writes(
         |resource, record| linked_pk(tenant, resource, record),
@@ -111,7 +112,7 @@ fn history_write(
     before: Option<&Deal>,
     after: &Deal,
     at: time::OffsetDateTime,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     let seconds = before.and_then(|b| {
         time::OffsetDateTime::parse(
             &b.stage_entered_at,
@@ -151,7 +152,7 @@ async fn settle_stage(
     before: Option<&Deal>,
     deal: &mut Deal,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let pipeline: Option<Pipeline> =
         pipelines::service::find(state.table.as_ref(), tenant, &deal.pipeline_id).await?;
     let Some(pipeline) = pipeline else {
@@ -186,7 +187,7 @@ async fn check_links(
     before: Option<&Deal>,
     deal: &Deal,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if let Some(id) = &deal.contact_id
         && before.and_then(|b| b.contact_id.as_ref()) != Some(id)
         && contacts::service::get(state, principal, id, false)
@@ -211,7 +212,7 @@ fn timeline_writes(
     deal: &Deal,
     at: time::OffsetDateTime,
     entry: &Entry,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     links(deal)
         .into_iter()
         .map(|(_, id)| timeline::related(tenant, id, at, entry, &deal.title))
@@ -222,7 +223,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewDeal,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let tenant = &principal.tenant;
@@ -281,7 +282,7 @@ pub async fn create(
         &mut errors,
     )
     .await?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let entry = Entry::by(principal, now, "deal.created", RESOURCE, Some(&deal.id))
         .with_changes(None, Some(&deal));
     // Only the totals can race (another deal entering the same stage): retry on them.
@@ -320,18 +321,18 @@ async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Deal, ApiError> {
+) -> Result<Deal, Error> {
     let key = key(&principal.tenant, id);
     crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
 /// `deal` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut deal: Deal) -> Result<View, ApiError> {
+fn show(principal: &Principal, defs: &Definitions, mut deal: Deal) -> Result<View, Error> {
     deal.custom = defs.visible(&deal.custom);
     principal.view(RESOURCE, &deal, false)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let deal = load(state, principal, scope, id).await?;
     let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
@@ -359,7 +360,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: DealQuery,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     principal.check_filters(
         RESOURCE,
@@ -377,7 +378,7 @@ pub async fn list(
         cursor: query.cursor.clone(),
     };
     if query.contact_id.is_some() && query.company_id.is_some() {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "company_id",
             "cannot be combined with contact_id",
         ));
@@ -455,7 +456,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: DealPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let tenant = &principal.tenant;
@@ -494,7 +495,7 @@ pub async fn update(
             &mut errors,
         )
         .await?;
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         let mut same = next.clone();
         same.updated_at = current.updated_at.clone();
@@ -555,7 +556,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "deal", || async {
@@ -593,7 +594,7 @@ pub async fn history(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<StageChange>, ApiError> {
+) -> Result<ListPage<StageChange>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await?;
     let list_id = format!("{}/deal-stages/{id}", principal.tenant);
@@ -627,7 +628,7 @@ pub async fn move_out(
     to_pipeline: &str,
     to_stage: &str,
     max: usize,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     let tenant = &principal.tenant;
     let page = state
@@ -658,14 +659,14 @@ pub async fn move_out(
                     moved += 1;
                     break;
                 }
-                Err(ApiError::PreconditionFailed(_)) => {
+                Err(Error::PreconditionFailed(_)) => {
                     match state.table.get(&key(tenant, &deal.id)).await? {
                         Some(item) => deal = from_item(item)?,
                         None => break,
                     }
                 }
                 // Deleted meanwhile.
-                Err(ApiError::NotFound(_)) => break,
+                Err(Error::NotFound(_)) => break,
                 Err(e) => return Err(e),
             }
         }
@@ -732,7 +733,7 @@ pub async fn board(
     principal: &Principal,
     pipeline_id: &str,
     query: BoardQuery,
-) -> Result<Board, ApiError> {
+) -> Result<Board, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     // A board places each deal in its stage's column: it would show a hidden stage.
     principal.check_filters(
@@ -751,20 +752,21 @@ pub async fn board(
     let tenant = &principal.tenant;
     let pipeline = pipelines::service::find(state.table.as_ref(), tenant, pipeline_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("No pipeline with this id.".into()))?;
+        .ok_or_else(|| Error::NotFound("No pipeline with this id.".into()))?;
     if query.cursor.is_some() && query.stage_id.is_none() {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "cursor",
             "pages one stage: send stage_id with it",
         ));
     }
-    let stages: Vec<&pipelines::Stage> =
-        match &query.stage_id {
-            Some(id) => vec![pipeline.stage(id).ok_or_else(|| {
-                ApiError::validation("stage_id", "is not a stage of the pipeline")
-            })?],
-            None => pipeline.stages.iter().collect(),
-        };
+    let stages: Vec<&pipelines::Stage> = match &query.stage_id {
+        Some(id) => vec![
+            pipeline
+                .stage(id)
+                .ok_or_else(|| Error::validation("stage_id", "is not a stage of the pipeline"))?,
+        ],
+        None => pipeline.stages.iter().collect(),
+    };
     let closing = close_range(&query)?;
     let totals = stats::read_all(state.table.as_ref(), tenant, pipeline_id).await?;
     let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
@@ -835,7 +837,7 @@ pub async fn board(
         let deals = items
             .into_iter()
             .map(|item| show(principal, &defs, from_item(item)?))
-            .collect::<Result<_, ApiError>>()?;
+            .collect::<Result<_, Error>>()?;
         out.push(BoardStage {
             id: stage.id.clone(),
             name: stage.name.clone(),
@@ -865,7 +867,7 @@ pub async fn board(
 /// The close-date range of a board query, checked: `None` without one.
 type CloseRange = (Option<String>, Option<String>);
 
-fn close_range(query: &BoardQuery) -> Result<Option<CloseRange>, ApiError> {
+fn close_range(query: &BoardQuery) -> Result<Option<CloseRange>, Error> {
     let mut errors = crate::validation::Errors::new();
     for (field, value) in [
         ("close_from", &query.close_from),
@@ -887,7 +889,7 @@ fn close_range(query: &BoardQuery) -> Result<Option<CloseRange>, ApiError> {
     {
         errors.add("close_to", "must not be before close_from");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     Ok((query.close_from.is_some() || query.close_to.is_some())
         .then(|| (query.close_from.clone(), query.close_to.clone())))
 }
@@ -900,7 +902,7 @@ async fn scan_tally(
     scope: Scope,
     index_query: Query,
     keep: &(dyn Fn(&Item) -> bool + Sync),
-) -> Result<stats::Tally, ApiError> {
+) -> Result<stats::Tally, Error> {
     let mut tally = stats::Tally::default();
     let mut start = None;
     let mut read = 0;
@@ -911,7 +913,7 @@ async fn scan_tally(
             .await?;
         read += page.items.len();
         if read > MAX_BOARD_SCAN {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "close_from",
                 format!(
                     "a stage holds more than {MAX_BOARD_SCAN} deals to total by close date; \
@@ -942,7 +944,7 @@ pub async fn relink(
     resource: &str,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
     crate::records::relink(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Deal;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::money::Sum;
 use crate::policy::Scope;
@@ -28,7 +28,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub(crate) fn add(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
+    pub(crate) fn add(&mut self, deal: &Deal, sign: i64) -> Result<(), Error> {
         self.count = self.count.saturating_add_signed(sign);
         if let Some(money) = &deal.amount {
             let total = self.amounts.entry(money.currency.clone()).or_default();
@@ -65,7 +65,7 @@ pub struct StageStats {
 }
 
 impl StageStats {
-    fn change(&mut self, deal: &Deal, sign: i64) -> Result<(), ApiError> {
+    fn change(&mut self, deal: &Deal, sign: i64) -> Result<(), Error> {
         self.all.add(deal, sign)?;
         let owner = self.owners.entry(deal.owner_id.clone()).or_default();
         owner.add(deal, sign)?;
@@ -93,7 +93,7 @@ impl StageStats {
     }
 
     /// The write storing these stats, conditioned on the version read.
-    pub fn write(&self, tenant: &TenantId, pipeline_id: &str) -> Result<Write, ApiError> {
+    pub fn write(&self, tenant: &TenantId, pipeline_id: &str) -> Result<Write, Error> {
         let mut next = self.clone();
         next.version = self.version + 1;
         Ok(Write::Put {
@@ -125,7 +125,7 @@ pub async fn read(
     tenant: &TenantId,
     pipeline_id: &str,
     stage_id: &str,
-) -> Result<StageStats, ApiError> {
+) -> Result<StageStats, Error> {
     Ok(
         match table.get(&key(tenant, pipeline_id, stage_id)).await? {
             Some(item) => from_item(item)?,
@@ -142,7 +142,7 @@ pub async fn read_all(
     table: &dyn Table,
     tenant: &TenantId,
     pipeline_id: &str,
-) -> Result<BTreeMap<String, StageStats>, ApiError> {
+) -> Result<BTreeMap<String, StageStats>, Error> {
     let mut found = BTreeMap::new();
     let mut start = None;
     loop {
@@ -172,7 +172,7 @@ pub async fn writes(
     tenant: &TenantId,
     before: Option<&Deal>,
     after: Option<&Deal>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let place = |d: &Deal| (d.pipeline_id.clone(), d.stage_id.clone());
     let mut touched: BTreeMap<(String, String), StageStats> = BTreeMap::new();
     for (deal, sign) in [(before, -1), (after, 1)] {
@@ -200,8 +200,8 @@ pub async fn writes(
         .collect()
 }
 
-pub fn stage_removed() -> ApiError {
-    ApiError::Validation(vec![crate::validation::FieldError {
+pub fn stage_removed() -> Error {
+    Error::Validation(vec![crate::validation::FieldError {
         field: "stage_id".into(),
         message: "is not a stage of the pipeline".into(),
     }])

@@ -15,14 +15,15 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::auth::throttle::{self, Limit};
 use crate::clock::{millis_key_of, rfc3339};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::RequestMeta;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::mail::Mail;
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope};
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Item, Key, Write, from_item, to_item};
 use crate::tickets::{self, Ticket};
@@ -193,7 +194,7 @@ pub fn linked_pk(tenant: &TenantId, resource: &str, record_id: &str) -> String {
     tenant.pk(&format!("surveys#{resource}#{record_id}"))
 }
 
-pub fn to_stored(tenant: &TenantId, survey: &Survey) -> Result<Item, ApiError> {
+pub fn to_stored(tenant: &TenantId, survey: &Survey) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &survey.id), survey)?;
     let sent = millis_key_of(&survey.sent_at).unwrap_or_default();
     item.insert("gsi2pk".into(), sent_pk(tenant).into());
@@ -215,7 +216,7 @@ fn link_writes(
     tenant: &TenantId,
     before: Option<&Survey>,
     after: Option<&Survey>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let id = after.or(before).map_or("", |s| s.id.as_str());
     crate::records::link_writes(
         |resource, record| linked_pk(tenant, resource, record),
@@ -248,7 +249,7 @@ pub struct Issued {
 
 impl Issued {
     /// The survey, its links and its audit entry.
-    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, ApiError> {
+    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, Error> {
         let survey = &self.survey;
         let at =
             OffsetDateTime::parse(&survey.sent_at, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -300,7 +301,7 @@ pub async fn issue_for_ticket(
     template: &crate::tickets::settings::SurveyTemplate,
     ticket: &Ticket,
     by: &Principal,
-) -> Result<Option<Issued>, ApiError> {
+) -> Result<Option<Issued>, Error> {
     let tenant = &by.tenant;
     let already = state
         .table
@@ -402,7 +403,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewSurvey,
-) -> Result<SurveyLink, ApiError> {
+) -> Result<SurveyLink, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let mut errors = Errors::new();
     let ticket = match &input.ticket_id {
@@ -410,7 +411,7 @@ pub async fn create(
             let scope = principal.require(RESOURCE, Action::Read)?;
             match tickets::service::load(state, principal, scope, id).await {
                 Ok(t) => Some(t),
-                Err(ApiError::NotFound(_)) => {
+                Err(Error::NotFound(_)) => {
                     errors.add("ticket_id", "is not a ticket you can see");
                     None
                 }
@@ -429,7 +430,7 @@ pub async fn create(
     if input.ticket_id.is_none() && input.contact_id.is_none() {
         errors.add("ticket_id", "give a ticket_id or a contact_id");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let tenant = &principal.tenant;
     let settings = tickets::settings::load(state, tenant).await?;
     let now = state.clock.now();
@@ -448,7 +449,7 @@ pub async fn create(
         }
     };
     if input.send_email && mail_to.is_none() {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "send_email",
             "the contact has no email address",
         ));
@@ -474,8 +475,8 @@ pub async fn create(
     })
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No survey with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No survey with this id.".into())
 }
 
 async fn load(
@@ -483,12 +484,12 @@ async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Survey, ApiError> {
+) -> Result<Survey, Error> {
     let key = key(&principal.tenant, id);
     crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Survey, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Survey, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await
 }
@@ -507,14 +508,14 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: SurveyQuery,
-) -> Result<ListPage<Survey>, ApiError> {
+) -> Result<ListPage<Survey>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let tenant = &principal.tenant;
     let (resource, record) = match (&query.ticket_id, &query.contact_id) {
         (Some(t), None) => (tickets::RESOURCE, t),
         (None, Some(c)) => (contacts::service::RESOURCE, c),
         _ => {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "ticket_id",
                 "give one of ticket_id and contact_id",
             ));
@@ -558,8 +559,8 @@ pub struct SurveyResponse {
     pub answers: Map<String, Value>,
 }
 
-fn bad_link() -> ApiError {
-    ApiError::NotFound("This survey link is not valid.".into())
+fn bad_link() -> Error {
+    Error::NotFound("This survey link is not valid.".into())
 }
 
 /// The survey a link names, if its signature holds; every public request counts
@@ -568,7 +569,7 @@ async fn open(
     state: &AppState,
     token: &str,
     request: &RequestMeta,
-) -> Result<(TenantId, Survey), ApiError> {
+) -> Result<(TenantId, Survey), Error> {
     throttle::attempt(
         state.table.as_ref(),
         &format!("survey-ip:{}", request.ip),
@@ -614,9 +615,9 @@ async fn open(
     Ok((tenant, survey))
 }
 
-fn check_open(state: &AppState, survey: &Survey) -> Result<(), ApiError> {
+fn check_open(state: &AppState, survey: &Survey) -> Result<(), Error> {
     if survey.responded_at.is_some() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "survey-answered",
             "This survey has been answered already; thank you.",
         ));
@@ -624,7 +625,7 @@ fn check_open(state: &AppState, survey: &Survey) -> Result<(), ApiError> {
     let expired =
         OffsetDateTime::parse(&survey.expires_at, &Rfc3339).is_ok_and(|at| state.clock.now() > at);
     if expired {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "survey-expired",
             "This survey link has expired.",
         ));
@@ -636,7 +637,7 @@ pub async fn show_public(
     state: &AppState,
     token: &str,
     request: RequestMeta,
-) -> Result<PublicSurvey, ApiError> {
+) -> Result<PublicSurvey, Error> {
     let (tenant, survey) = open(state, token, &request).await?;
     check_open(state, &survey)?;
     let company_name = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
@@ -702,12 +703,12 @@ pub async fn respond(
     token: &str,
     request: RequestMeta,
     mut input: SurveyResponse,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let (tenant, first) = open(state, token, &request).await?;
     check_open(state, &first)?;
     let mut errors = Errors::new();
     check_response(&first, &mut input, &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let system = Principal::system(tenant.clone(), "survey", request);
     write_on_version(&Precondition::Any, "survey", || async {
         let current: Survey = state
@@ -763,7 +764,7 @@ async fn follow_up(
     survey: &Survey,
     score: u8,
     now: OffsetDateTime,
-) -> Result<Option<tasks::Task>, ApiError> {
+) -> Result<Option<tasks::Task>, Error> {
     let owner = [survey.agent_id.as_deref(), Some(survey.created_by.as_str())]
         .into_iter()
         .flatten()
@@ -805,7 +806,7 @@ pub async fn relink(
     principal: &Principal,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let tenant = &principal.tenant;
     let resource = contacts::service::RESOURCE;
     crate::records::relink_plain(

@@ -12,8 +12,9 @@ use time::{Date, OffsetDateTime, Time};
 use super::{RESOURCE, Survey, SurveyKind, sent_pk};
 use crate::AppState;
 use crate::clock::millis_key;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::policy::Action;
+use crate::principal::Principal;
 use crate::table::{Index, Query, SortKey, from_item};
 
 /// Most surveys one summary reads; beyond it the answer says it is `truncated`.
@@ -164,12 +165,12 @@ impl Stats {
     }
 }
 
-fn day(field: &str, text: &str) -> Result<Date, ApiError> {
+fn day(field: &str, text: &str) -> Result<Date, Error> {
     Date::parse(
         text,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .map_err(|_| ApiError::validation(field, "must be a date, YYYY-MM-DD"))
+    .map_err(|_| Error::validation(field, "must be a date, YYYY-MM-DD"))
 }
 
 fn bucket(survey: &Survey, group_by: GroupBy, period: Period) -> String {
@@ -203,7 +204,7 @@ pub async fn summary(
     state: &AppState,
     principal: &Principal,
     query: SummaryQuery,
-) -> Result<Summary, ApiError> {
+) -> Result<Summary, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let today = state.clock.now().date();
     let to = match &query.to {
@@ -214,16 +215,16 @@ pub async fn summary(
         Some(f) => day("from", f)?,
         None => to
             .checked_sub(time::Duration::days(29))
-            .ok_or_else(|| ApiError::validation("to", "is out of range"))?,
+            .ok_or_else(|| Error::validation("to", "is out of range"))?,
     };
     let after_to = to
         .checked_add(time::Duration::days(1))
-        .ok_or_else(|| ApiError::validation("to", "is out of range"))?;
+        .ok_or_else(|| Error::validation("to", "is out of range"))?;
     if from > to {
-        return Err(ApiError::validation("from", "must not be after to"));
+        return Err(Error::validation("from", "must not be after to"));
     }
     if (to - from).whole_days() >= MAX_DAYS {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "from",
             format!("a summary covers at most {MAX_DAYS} days"),
         ));

@@ -268,7 +268,7 @@ pub fn unique_writes(
     before: Option<&Map<String, Value>>,
     after: Option<&Map<String, Value>>,
     taken_over: Option<&Map<String, Value>>,
-) -> Result<Vec<Write>, crate::http::ApiError> {
+) -> Result<Vec<Write>, crate::error::Error> {
     let mut writes = Vec::new();
     for def in defs.fields.iter().filter(|f| f.unique) {
         let old = before.and_then(|b| b.get(&def.key));
@@ -312,7 +312,7 @@ pub async fn check_unique(
     holders: &[&str],
     after: &Map<String, Value>,
     errors: &mut Errors,
-) -> Result<(), crate::http::ApiError> {
+) -> Result<(), crate::error::Error> {
     for def in defs.fields.iter().filter(|f| f.unique && !f.removed) {
         let Some(value) = after.get(&def.key) else {
             continue;
@@ -345,7 +345,7 @@ pub async fn prepare(
     before: Option<&Map<String, Value>>,
     after: &mut Map<String, Value>,
     errors: &mut Errors,
-) -> Result<Definitions, crate::http::ApiError> {
+) -> Result<Definitions, crate::error::Error> {
     prepare_with(state, tenant, object, None, holders, before, after, errors).await
 }
 
@@ -360,7 +360,7 @@ pub async fn prepare_with(
     before: Option<&Map<String, Value>>,
     after: &mut Map<String, Value>,
     errors: &mut Errors,
-) -> Result<Definitions, crate::http::ApiError> {
+) -> Result<Definitions, crate::error::Error> {
     let defs = match known {
         Some(defs) => defs.clone(),
         None => service::definitions(state.table.as_ref(), tenant, object).await?,

@@ -9,10 +9,11 @@ use super::{
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Table, Write, from_item, to_item};
 use crate::validation::Errors;
@@ -25,7 +26,7 @@ pub async fn definitions(
     table: &dyn Table,
     tenant: &TenantId,
     object: &str,
-) -> Result<Definitions, ApiError> {
+) -> Result<Definitions, Error> {
     Ok(match table.get(&key(tenant, object)).await? {
         Some(item) => from_item(item)?,
         None => Definitions::default(),
@@ -44,12 +45,12 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: FieldQuery,
-) -> Result<Vec<FieldDef>, ApiError> {
+) -> Result<Vec<FieldDef>, Error> {
     let objects: Vec<&str> = match query.object.as_deref() {
         None => OBJECTS.to_vec(),
         Some(o) if OBJECTS.contains(&o) => vec![o],
         Some(_) => {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "object",
                 format!("must be one of {}", OBJECTS.join(", ")),
             ));
@@ -64,7 +65,7 @@ pub async fn list(
         .filter(|o| settings || principal.permissions.allows(o, Action::Read).is_some())
         .collect();
     if readable.is_empty() {
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "Your role cannot read the records these fields belong to.".into(),
         ));
     }
@@ -140,7 +141,7 @@ async fn store(
     object: &str,
     defs: &Definitions,
     entry: Entry,
-) -> Result<Result<(), crate::table::TableError>, ApiError> {
+) -> Result<Result<(), crate::table::TableError>, Error> {
     let condition = match defs.version {
         1 => Condition::NotExists,
         v => Condition::VersionIs(v - 1),
@@ -158,7 +159,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewField,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let mut errors = Errors::new();
     if !OBJECTS.contains(&input.object.as_str()) {
@@ -188,24 +189,24 @@ pub async fn create(
         updated_at: now,
     };
     check_label_and_options(&mut def, &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let object = def.object.clone();
     write_on_version(&Precondition::Any, "field list", || async {
         let mut defs = definitions(state.table.as_ref(), &principal.tenant, &object).await?;
         if defs.fields.iter().any(|f| f.key == def.key) {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "field-key-taken",
                 "A field (perhaps a removed one, which can be restored) already has this key.",
             ));
         }
         if defs.fields.len() >= MAX_FIELDS {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "key",
                 format!("an object has at most {MAX_FIELDS} custom fields, removed ones included"),
             ));
         }
         if def.unique && defs.fields.iter().filter(|f| f.unique).count() >= MAX_UNIQUE {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "unique",
                 format!("an object has at most {MAX_UNIQUE} unique fields"),
             ));
@@ -233,9 +234,9 @@ async fn change(
     id: &str,
     action: &str,
     change: impl Fn(&mut FieldDef, &mut Errors),
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, Error> {
     principal.require(RESOURCE, Action::Update)?;
-    let not_found = || ApiError::NotFound("No custom field with this id.".into());
+    let not_found = || Error::NotFound("No custom field with this id.".into());
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -250,7 +251,7 @@ async fn change(
             let mut after = before.clone();
             change(&mut after, &mut errors);
             check_label_and_options(&mut after, &mut errors);
-            errors.finish().map_err(ApiError::Validation)?;
+            errors.finish().map_err(Error::Validation)?;
             if after == before {
                 return Ok(Ok(after));
             }
@@ -273,7 +274,7 @@ pub async fn update(
     principal: &Principal,
     id: &str,
     patch: FieldPatch,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, Error> {
     change(state, principal, id, "field.updated", |def, _| {
         let patch = patch.clone();
         if let Some(label) = patch.label {
@@ -293,7 +294,7 @@ pub async fn update(
 }
 
 /// Removes field `id`: hidden from records and refused on writes, its values kept.
-pub async fn remove(state: &AppState, principal: &Principal, id: &str) -> Result<(), ApiError> {
+pub async fn remove(state: &AppState, principal: &Principal, id: &str) -> Result<(), Error> {
     change(state, principal, id, "field.removed", |def, _| {
         def.removed = true
     })

@@ -1,82 +1,17 @@
-//! RFC 9457 problem details: the one error type of the HTTP edge. Every service error is
-//! converted into it once; its `type` URIs are stable and listed in `docs/errors.md`.
+//! RFC 9457 problem details: the HTTP edge's rendering of the domain's errors, in one
+//! place (status, title, detail, members, headers); their `type` URIs are stable and listed
+//! in `docs/errors.md`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
-
-use crate::validation::FieldError;
+use serde_json::{Value, json};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("unauthenticated: {0}")]
-    Unauthenticated(String),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// A request that uses (or asks for) the session cookie came without this site's
-    /// `Origin`: another site may be making the browser send it (CSRF).
-    #[error("cross-site request: {0}")]
-    CrossSiteRequest(String),
-    /// The company requires a second factor the caller has not set up.
-    #[error("MFA enrolment required")]
-    MfaEnrolmentRequired,
-    /// A write touched fields the caller's role may not change (403, each field named).
-    #[error("read-only fields")]
-    ReadOnlyFields(Vec<FieldError>),
-    /// A list's filter, sort or total reads fields the caller's role hides or masks (403,
-    /// each parameter named): answering would spell the field out.
-    #[error("hidden fields")]
-    HiddenFields(Vec<FieldError>),
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed { allow: String },
-    /// A conflict with the current state; `kind` names it in the `type` URI and `extra`
-    /// adds members (e.g. the tenants to choose from).
-    #[error("conflict ({kind}): {detail}")]
-    Conflict {
-        kind: &'static str,
-        detail: String,
-        extra: Map<String, Value>,
-    },
-    #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
-    #[error("payload too large (limit {limit} bytes)")]
-    PayloadTooLarge { limit: usize },
-    #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
-    #[error("validation failed")]
-    Validation(Vec<FieldError>),
-    #[error("too many requests (retry after {retry_after}s)")]
-    TooManyRequests { retry_after: u64, detail: String },
-    /// A dependency (table, blob store, key service) failed. The text is logged, not shown.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// A bug. The text is logged, not shown.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+/// The problem+json side of [`crate::error::Error`]; the edge knows it by this name.
+pub use crate::error::Error as ApiError;
 
 impl ApiError {
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
-    }
-
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            kind,
-            detail: detail.into(),
-            extra: Map::new(),
-        }
-    }
-
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -96,29 +31,6 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The stable last segment of the `type` URI.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest(_) => "malformed-request",
-            ApiError::Unauthenticated(_) => "unauthenticated",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::CrossSiteRequest(_) => "cross-site-request",
-            ApiError::ReadOnlyFields(_) => "read-only-field",
-            ApiError::HiddenFields(_) => "hidden-field",
-            ApiError::MfaEnrolmentRequired => "mfa-enrolment-required",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::MethodNotAllowed { .. } => "method-not-allowed",
-            ApiError::Conflict { kind, .. } => kind,
-            ApiError::PreconditionFailed(_) => "version-mismatch",
-            ApiError::PayloadTooLarge { .. } => "payload-too-large",
-            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
-            ApiError::Validation(_) => "validation-failed",
-            ApiError::TooManyRequests { .. } => "rate-limited",
-            ApiError::Unavailable(_) => "service-unavailable",
-            ApiError::Internal(_) => "internal-error",
         }
     }
 
@@ -244,33 +156,5 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
-    }
-}
-
-impl From<crate::table::TableError> for ApiError {
-    fn from(e: crate::table::TableError) -> Self {
-        use crate::table::TableError;
-        match e {
-            // Callers that expect a condition to fail map it themselves; one that reaches
-            // here is a concurrent change the client may retry.
-            TableError::ConditionFailed { .. } | TableError::Conflict => ApiError::conflict(
-                "concurrent-modification",
-                "The record was changed at the same time by another request; please retry.",
-            ),
-            TableError::Invalid(m) => ApiError::Internal(format!("table request: {m}")),
-            TableError::Unavailable(m) => ApiError::Unavailable(m),
-        }
-    }
-}
-
-impl From<crate::keys::KeyError> for ApiError {
-    fn from(e: crate::keys::KeyError) -> Self {
-        ApiError::Unavailable(e.to_string())
-    }
-}
-
-impl From<crate::blobs::BlobError> for ApiError {
-    fn from(e: crate::blobs::BlobError) -> Self {
-        ApiError::Unavailable(e.to_string())
     }
 }

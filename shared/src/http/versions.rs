@@ -1,9 +1,10 @@
 //! Optimistic concurrency on the wire: records carry a `version`, answered as a strong
 //! `ETag`; `If-Match` makes a write conditional on it (412 when it no longer matches).
+//! The precondition itself is the record engine's (`crate::records::Precondition`).
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use super::problem::ApiError;
+pub use crate::records::Precondition;
 
 /// A record answered with its `ETag` (and, when created, its `Location` in `collection`).
 pub fn record_response(
@@ -35,15 +36,6 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are valid")
 }
 
-/// What `If-Match` asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Precondition {
-    /// No `If-Match` (or `*`): write whatever the current version is.
-    Any,
-    /// Write only if the current version is one of these.
-    OneOf(Vec<u64>),
-}
-
 impl Precondition {
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let values: Vec<&str> = headers
@@ -69,23 +61,6 @@ impl Precondition {
                 })
                 .collect(),
         )
-    }
-
-    /// 412 unless `current` satisfies the precondition.
-    pub fn check(&self, current: u64) -> Result<(), ApiError> {
-        match self {
-            Precondition::OneOf(versions) if !versions.contains(&current) => {
-                Err(ApiError::PreconditionFailed(format!(
-                    "The record is at version {current} (ETag \"{current}\"); fetch it again and \
-                     reapply your change."
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn is_any(&self) -> bool {
-        *self == Precondition::Any
     }
 }
 

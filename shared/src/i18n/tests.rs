@@ -140,7 +140,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The messages of the source, found where they are made:
-/// - the argument of an error constructor (`ApiError::NotFound(…)`, `validation(field, …)`,
+/// - the argument of an error constructor (`Error::NotFound(…)`, `validation(field, …)`,
 ///   `conflict(kind, …)`, a field error's `.add(field, …)`), literal or `format!`;
 /// - a `message:` or `detail:` member;
 /// - the texts of the problem type's own titles and details;

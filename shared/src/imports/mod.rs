@@ -23,13 +23,14 @@ use crate::audit::Entry;
 use crate::blobs::BlobKey;
 use crate::companies::{self, Company, CompanyPatch, NewCompany};
 use crate::contacts::{self, ContactPatch, NewContact};
+use crate::error::Error;
 use crate::fields;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, new_id};
 use crate::jobs::{self, Job, Kind, Status, Step};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{Writing, phone_region};
 use crate::search::{self, Sort, terms};
 use crate::table::{Condition, Index, Key, Query, SortKey, Write, from_item, to_item};
@@ -105,9 +106,9 @@ pub struct Column {
     pub field: Option<String>,
 }
 
-fn view(job: &Job) -> Result<ImportView, ApiError> {
+fn view(job: &Job) -> Result<ImportView, Error> {
     let params: Params = serde_json::from_value(job.params.clone())
-        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("import params: {e}")))?;
     let progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     Ok(ImportView {
         id: job.id.clone(),
@@ -134,14 +135,11 @@ fn view(job: &Job) -> Result<ImportView, ApiError> {
     })
 }
 
-fn object_of(options: &ImportOptions) -> Result<&str, ApiError> {
+fn object_of(options: &ImportOptions) -> Result<&str, Error> {
     match options.object.as_deref().unwrap_or("contacts") {
         "contacts" => Ok("contacts"),
         "companies" => Ok("companies"),
-        _ => Err(ApiError::validation(
-            "object",
-            "must be contacts or companies",
-        )),
+        _ => Err(Error::validation("object", "must be contacts or companies")),
     }
 }
 
@@ -152,24 +150,23 @@ pub async fn create(
     options: ImportOptions,
     asked: BTreeMap<String, String>,
     body: &[u8],
-) -> Result<ImportView, ApiError> {
+) -> Result<ImportView, Error> {
     let object = object_of(&options)?;
     principal.require(object, Action::Create)?;
     let (text, encoding) =
-        file::decode(body, options.encoding).map_err(|e| ApiError::validation("body", e))?;
+        file::decode(body, options.encoding).map_err(|e| Error::validation("body", e))?;
     let delimiter = match options.delimiter.as_deref() {
         None => file::sniff_delimiter(&text),
         Some(",") => b',',
         Some(";") => b';',
-        Some(_) => return Err(ApiError::validation("delimiter", "must be , or ;")),
+        Some(_) => return Err(Error::validation("delimiter", "must be , or ;")),
     };
-    let (header, rows) =
-        file::parse(&text, delimiter).map_err(|e| ApiError::validation("body", e))?;
+    let (header, rows) = file::parse(&text, delimiter).map_err(|e| Error::validation("body", e))?;
     let defs =
         fields::service::definitions(state.table.as_ref(), &principal.tenant, object).await?;
     let mut errors = Errors::new();
     let mapping = file::mapping(object, &header, &asked, &defs, &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let blob_id = new_id("imf");
     let blob = format!("{}/imports/{blob_id}.csv", principal.tenant);
     let params = Params {
@@ -183,7 +180,7 @@ pub async fn create(
         rows: rows.len(),
     };
     let params = serde_json::to_value(&params)
-        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("import params: {e}")))?;
     let progress = serde_json::to_value(Progress::default()).unwrap_or_default();
     let (job, mut writes) = jobs::new(state, principal, Kind::Import, params, progress)?;
     state
@@ -202,8 +199,8 @@ pub async fn create(
     view(&job)
 }
 
-fn blob_key(key: &str) -> Result<BlobKey, ApiError> {
-    BlobKey::new(key).map_err(|e| ApiError::Internal(e.to_string()))
+fn blob_key(key: &str) -> Result<BlobKey, Error> {
+    BlobKey::new(key).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Whether the caller may see import `job`: they started it, or may create records of
@@ -221,16 +218,12 @@ fn visible(principal: &Principal, job: &Job) -> bool {
         || principal.permissions.allows(object, Action::Create) == Some(Scope::All)
 }
 
-async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, ApiError> {
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, Error> {
     let visible = |job: &Job| visible(principal, job);
     jobs::find(state, principal, id, visible, "No import with this id.").await
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-) -> Result<ImportView, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ImportView, Error> {
     view(&load(state, principal, id).await?)
 }
 
@@ -239,7 +232,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<ImportView>, ApiError> {
+) -> Result<ListPage<ImportView>, Error> {
     let list_id = format!("{}/imports", principal.tenant);
     let visible = |job: &Job| visible(principal, job);
     let (jobs, next_cursor) = jobs::list(state, principal, &params, &list_id, visible).await?;
@@ -283,7 +276,7 @@ pub async fn rows(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<RowReport>, ApiError> {
+) -> Result<ListPage<RowReport>, Error> {
     load(state, principal, id).await?;
     let list_id = format!("{}/imports/{id}/rows", principal.tenant);
     let (items, next_cursor) = crate::records::page(
@@ -303,7 +296,7 @@ pub async fn rows(
 type Parsed = Arc<Vec<Vec<String>>>;
 static FILE_CACHE: Mutex<Option<(String, Parsed)>> = Mutex::new(None);
 
-async fn read_rows(state: &AppState, params: &Params) -> Result<Parsed, ApiError> {
+async fn read_rows(state: &AppState, params: &Params) -> Result<Parsed, Error> {
     if let Some((key, rows)) = FILE_CACHE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -316,11 +309,11 @@ async fn read_rows(state: &AppState, params: &Params) -> Result<Parsed, ApiError
         .blobs
         .get(&blob_key(&params.blob)?)
         .await?
-        .ok_or_else(|| ApiError::validation("body", "the uploaded file is gone"))?;
+        .ok_or_else(|| Error::validation("body", "the uploaded file is gone"))?;
     let (text, _) = file::decode(&blob.bytes, Some(params.encoding))
-        .map_err(|e| ApiError::validation("body", e))?;
+        .map_err(|e| Error::validation("body", e))?;
     let delimiter = params.delimiter.bytes().next().unwrap_or(b',');
-    let (_, rows) = file::parse(&text, delimiter).map_err(|e| ApiError::validation("body", e))?;
+    let (_, rows) = file::parse(&text, delimiter).map_err(|e| Error::validation("body", e))?;
     let rows = Arc::new(rows);
     *FILE_CACHE.lock().unwrap_or_else(|p| p.into_inner()) =
         Some((params.blob.clone(), rows.clone()));
@@ -328,13 +321,9 @@ async fn read_rows(state: &AppState, params: &Params) -> Result<Parsed, ApiError
 }
 
 /// One step of an import job: the next batch of rows.
-pub async fn step(
-    state: &AppState,
-    principal: &Principal,
-    job: &mut Job,
-) -> Result<Step, ApiError> {
+pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Result<Step, Error> {
     let params: Params = serde_json::from_value(job.params.clone())
-        .map_err(|e| ApiError::Internal(format!("import params: {e}")))?;
+        .map_err(|e| Error::Internal(format!("import params: {e}")))?;
     let mut progress: Progress = serde_json::from_value(job.progress.clone()).unwrap_or_default();
     let rows = read_rows(state, &params).await?;
     let defs = Arc::new(
@@ -389,7 +378,7 @@ pub async fn step(
         }
         window_keys.clear();
         while let Some(joined) = running.join_next().await {
-            let (i, done) = joined.map_err(|e| ApiError::Internal(format!("import row: {e}")))?;
+            let (i, done) = joined.map_err(|e| Error::Internal(format!("import row: {e}")))?;
             outcomes.push((i, done?));
         }
     }
@@ -433,7 +422,7 @@ pub async fn step(
                     condition: Condition::None,
                 })
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, Error>>()?;
         state.table.transact(writes).await?;
     }
     progress.next_row = end;
@@ -488,14 +477,14 @@ enum Done {
 }
 
 /// What a service error means for a row: invalid data fails it, a refusal skips it.
-fn row_error(e: ApiError) -> Result<Done, ApiError> {
+fn row_error(e: Error) -> Result<Done, Error> {
     match e {
-        ApiError::Validation(errors) | ApiError::ReadOnlyFields(errors) => Ok(Done::Failed(errors)),
-        ApiError::Forbidden(detail) => Ok(Done::Skipped(detail)),
-        ApiError::NotFound(_) => Ok(Done::Skipped(
+        Error::Validation(errors) | Error::ReadOnlyFields(errors) => Ok(Done::Failed(errors)),
+        Error::Forbidden(detail) => Ok(Done::Skipped(detail)),
+        Error::NotFound(_) => Ok(Done::Skipped(
             "It matches a record you may not change.".into(),
         )),
-        ApiError::Conflict { detail, .. } | ApiError::PreconditionFailed(detail) => {
+        Error::Conflict { detail, .. } | Error::PreconditionFailed(detail) => {
             Ok(Done::Skipped(detail))
         }
         other => Err(other),
@@ -540,7 +529,7 @@ async fn import_row(
     known: Known<'_>,
     job_id: &str,
     input: Map<String, Value>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, Error> {
     let region = known.region;
     let marker = fingerprint(&principal.tenant, &params.object, &input);
     if let Some(found) = state.table.get(&marker).await?
@@ -619,7 +608,7 @@ async fn readable(
     principal: &Principal,
     object: &str,
     id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let read = if object == "contacts" {
         contacts::service::get(state, principal, id, false).await
     } else {
@@ -627,7 +616,7 @@ async fn readable(
     };
     match read {
         Ok(_) => Ok(true),
-        Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(false),
+        Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -639,7 +628,7 @@ async fn contact_matches(
     principal: &Principal,
     region: &str,
     input: &Map<String, Value>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, Error> {
     let unsearchable = principal.permissions.unsearchable_fields("contacts");
     let list = |name: &str, field: &str| -> Vec<String> {
         if unsearchable.contains(name) {
@@ -672,7 +661,7 @@ async fn company_matches(
     state: &AppState,
     principal: &Principal,
     input: &Map<String, Value>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, Error> {
     let Some(name) = input.get("name").and_then(Value::as_str) else {
         return Ok(Vec::new());
     };
@@ -721,7 +710,7 @@ async fn update_row(
     region: &str,
     id: &str,
     mut input: Map<String, Value>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, Error> {
     let current = if params.object == "contacts" {
         contacts::service::get(state, principal, id, false).await
     } else {

@@ -10,7 +10,7 @@ use base64::Engine;
 use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::tenancy;
 
@@ -41,16 +41,16 @@ impl DataKeyCache {
 
 impl AppState {
     /// `tenant`'s data key, unwrapped by the key service (or from the cache).
-    pub async fn data_key(&self, tenant: &TenantId) -> Result<Zeroizing<[u8; 32]>, ApiError> {
+    pub async fn data_key(&self, tenant: &TenantId) -> Result<Zeroizing<[u8; 32]>, Error> {
         if let Some(key) = self.data_keys.cached(tenant) {
             return Ok(key);
         }
         let record = tenancy::get_tenant(self.table.as_ref(), tenant)
             .await?
-            .ok_or_else(|| ApiError::Unauthenticated("The company no longer exists.".into()))?;
+            .ok_or_else(|| Error::Unauthenticated("The company no longer exists.".into()))?;
         let wrapped = base64::engine::general_purpose::STANDARD
             .decode(&record.data_key)
-            .map_err(|e| ApiError::Internal(format!("stored data key: {e}")))?;
+            .map_err(|e| Error::Internal(format!("stored data key: {e}")))?;
         let key = self.keys.unwrap_data_key(tenant, &wrapped).await?;
         self.data_keys.keep(tenant, &key);
         Ok(key)

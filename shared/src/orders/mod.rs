@@ -10,11 +10,11 @@ pub mod service;
 use serde::{Deserialize, Serialize};
 
 use crate::companies::MAX_AMOUNT_MINOR;
-use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "ord";
 pub const RESOURCE: &str = "orders";

@@ -15,21 +15,22 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::companies::MAX_AMOUNT_MINOR;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
 use crate::table::{Condition, Index, Item, Key, Query, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::{companies, contacts, deals, products, timeline};
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No order with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No order with this id.".into())
 }
 
-fn to_stored(tenant: &TenantId, order: &Order) -> Result<Item, ApiError> {
+fn to_stored(tenant: &TenantId, order: &Order) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &order.id), order)?;
     index_by_owner(&mut item, tenant, RESOURCE, &order.owner_id, &order.id);
     Ok(item)
@@ -49,7 +50,7 @@ fn link_writes(
     tenant: &TenantId,
     before: Option<&Order>,
     after: Option<&Order>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let id = after.or(before).map_or("", |o| o.id.as_str());
     crate::records::link_writes(
         |resource, record| linked_pk(tenant, resource, record),
@@ -84,7 +85,7 @@ async fn read_purchases(
     tenant: &TenantId,
     resource: &str,
     id: &str,
-) -> Result<Purchases, ApiError> {
+) -> Result<Purchases, Error> {
     Ok(
         match state
             .table
@@ -104,7 +105,7 @@ async fn purchase_writes(
     tenant: &TenantId,
     before: Option<&Order>,
     after: Option<&Order>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let old = before.filter(|o| o.status.is_purchase());
     let new = after.filter(|o| o.status.is_purchase());
     let mut touched: BTreeMap<(&str, String), (Purchases, bool)> = BTreeMap::new();
@@ -173,7 +174,7 @@ async fn purchase_dates(
     id: &str,
     before: Option<&Order>,
     after: Option<&Order>,
-) -> Result<(Option<String>, Option<String>), ApiError> {
+) -> Result<(Option<String>, Option<String>), Error> {
     let writing = after.or(before).map(|o| o.id.clone());
     let mut dates: Vec<String> = Vec::new();
     if let Some(order) =
@@ -222,7 +223,7 @@ async fn build_lines(
     currency: Option<String>,
     input: Vec<LineInput>,
     errors: &mut Errors,
-) -> Result<(Vec<Line>, String), ApiError> {
+) -> Result<(Vec<Line>, String), Error> {
     if input.is_empty() || input.len() > MAX_LINES {
         errors.add("lines", format!("must hold 1 to {MAX_LINES} lines"));
     }
@@ -326,7 +327,7 @@ async fn check_links(
     before: Option<&Order>,
     order: &Order,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let changed = |f: fn(&Order) -> &Option<String>| {
         f(order)
             .as_ref()
@@ -352,7 +353,7 @@ async fn check_links(
     Ok(())
 }
 
-fn show(principal: &Principal, order: &Order) -> Result<View, ApiError> {
+fn show(principal: &Principal, order: &Order) -> Result<View, Error> {
     principal.view(RESOURCE, order, false)
 }
 
@@ -362,7 +363,7 @@ fn timeline_writes(
     order: &Order,
     at: time::OffsetDateTime,
     entry: &Entry,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     links(order)
         .into_iter()
         .map(|(_, id)| timeline::related(tenant, id, at, entry, &order.number))
@@ -381,7 +382,7 @@ async fn find_external(
     tenant: &TenantId,
     source: &str,
     external_id: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, Error> {
     Ok(state
         .table
         .get(&external_key(tenant, source, external_id))
@@ -399,7 +400,7 @@ async fn from_deal(
     state: &AppState,
     principal: &Principal,
     input: &mut NewOrder,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let Some(deal_id) = &input.deal_id else {
         return Ok(());
     };
@@ -442,7 +443,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewOrder,
-) -> Result<Created, ApiError> {
+) -> Result<Created, Error> {
     let scope = principal.require(RESOURCE, Action::Create)?;
     let tenant = &principal.tenant;
     let mut errors = Errors::new();
@@ -515,7 +516,7 @@ pub async fn create(
     if order.owner_id != principal.user_id {
         check_owner(state, principal, RESOURCE, &order.owner_id, &mut errors).await?;
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let made = write_on_version(&Precondition::Any, "order counter", || async {
         let (number, counter) = crate::records::next_number(state, tenant, "orders").await?;
         let mut order = order.clone();
@@ -586,12 +587,12 @@ async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Order, ApiError> {
+) -> Result<Order, Error> {
     let key = key(&principal.tenant, id);
     crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     show(principal, &load(state, principal, scope, id).await?)
 }
@@ -613,7 +614,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: OrderQuery,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     principal.check_filters(
         RESOURCE,
@@ -636,7 +637,7 @@ pub async fn list(
     };
     let linked = match (&query.contact_id, &query.company_id) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 "company_id",
                 "cannot be combined with contact_id",
             ));
@@ -688,7 +689,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: OrderPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     let tenant = &principal.tenant;
     let order = write_on_version(&precondition, "order", || async {
@@ -749,7 +750,7 @@ pub async fn update(
         if next.owner_id != current.owner_id {
             check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
         }
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok(current));
@@ -795,7 +796,7 @@ pub async fn upsert_external(
     source: &str,
     external_id: &str,
     mut input: NewOrder,
-) -> Result<Created, ApiError> {
+) -> Result<Created, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let mut errors = Errors::new();
     check_token("source", source, &mut errors);
@@ -808,7 +809,7 @@ pub async fn upsert_external(
     {
         errors.add("external_id", "must match the path (or be left out)");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     input.source = Some(source.to_owned());
     input.external_id = Some(external_id.to_owned());
     let Some(id) = find_external(state, &principal.tenant, source, external_id).await? else {
@@ -839,14 +840,14 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "order", || async {
         let current = load(state, principal, scope, id).await?;
         precondition.check(current.version)?;
         if current.status != OrderStatus::Draft {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "order-not-draft",
                 "Only a draft is deleted; cancel or refund this order instead.",
             ));
@@ -893,7 +894,7 @@ pub async fn purchases(
     principal: &Principal,
     resource: &str,
     id: &str,
-) -> Result<PurchaseHistory, ApiError> {
+) -> Result<PurchaseHistory, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     match resource {
         "contacts" => {
@@ -942,7 +943,7 @@ async fn purchases_in_scope(
     principal: &Principal,
     resource: &str,
     id: &str,
-) -> Result<Purchases, ApiError> {
+) -> Result<Purchases, Error> {
     let mut p = Purchases::default();
     let mut cursor = None;
     loop {
@@ -1003,7 +1004,7 @@ pub async fn relink(
     resource: &str,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
     crate::records::relink(
@@ -1056,10 +1057,10 @@ pub async fn bulk_upsert(
     state: &AppState,
     principal: &Principal,
     input: BulkOrders,
-) -> Result<Vec<BulkResult>, ApiError> {
+) -> Result<Vec<BulkResult>, Error> {
     principal.require(RESOURCE, Action::Create)?;
     if input.orders.is_empty() || input.orders.len() > MAX_BULK {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "orders",
             format!("give 1 to {MAX_BULK} orders"),
         ));
@@ -1070,7 +1071,7 @@ pub async fn bulk_upsert(
             (Some(source), Some(external)) => {
                 upsert_external(state, principal, &source, &external, order).await
             }
-            _ => Err(ApiError::validation(
+            _ => Err(Error::validation(
                 "external_id",
                 "a bulk order needs its source and external_id",
             )),

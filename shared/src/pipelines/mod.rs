@@ -82,9 +82,9 @@ pub struct NewPipeline {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelinePatch {
-    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub stages: Option<Option<Vec<StageInput>>>,
 }
 

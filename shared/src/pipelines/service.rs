@@ -11,22 +11,23 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::deals::{self, stats};
-use crate::http::cursor::ListPage;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
+use crate::paging::ListPage;
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Query, Table, Write, from_item, to_item};
 use crate::validation::Errors;
 
 const SETTINGS: &str = "settings";
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No pipeline with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No pipeline with this id.".into())
 }
 
-fn require_read(principal: &Principal) -> Result<(), ApiError> {
+fn require_read(principal: &Principal) -> Result<(), Error> {
     if principal.require(deals::RESOURCE, Action::Read).is_ok() {
         return Ok(());
     }
@@ -34,11 +35,7 @@ fn require_read(principal: &Principal) -> Result<(), ApiError> {
 }
 
 /// The write creating a tenant's first pipeline (part of sign-up's transaction).
-pub fn default_pipeline_write(
-    tenant: &TenantId,
-    locale: &str,
-    now: &str,
-) -> Result<Write, ApiError> {
+pub fn default_pipeline_write(tenant: &TenantId, locale: &str, now: &str) -> Result<Write, Error> {
     let mut errors = Errors::new();
     let pipeline = Pipeline {
         id: new_id(PREFIX),
@@ -48,7 +45,7 @@ pub fn default_pipeline_write(
         updated_at: now.to_owned(),
         version: 1,
     };
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     Ok(Write::Put {
         item: to_item(&key(tenant, &pipeline.id), &pipeline)?,
         condition: Condition::NotExists,
@@ -60,7 +57,7 @@ pub async fn find(
     table: &dyn Table,
     tenant: &TenantId,
     id: &str,
-) -> Result<Option<Pipeline>, ApiError> {
+) -> Result<Option<Pipeline>, Error> {
     if !is_pipeline_id(id) {
         return Ok(None);
     }
@@ -72,7 +69,7 @@ pub async fn find(
 }
 
 /// Every pipeline of `tenant`, oldest first.
-pub async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Pipeline>, ApiError> {
+pub async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Pipeline>, Error> {
     let page = table
         .query(&Query::partition(pk(tenant)).limit(MAX_PIPELINES + 1))
         .await?;
@@ -83,7 +80,7 @@ pub async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Pipeline>, 
         .collect::<Result<_, _>>()?)
 }
 
-pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Pipeline>, ApiError> {
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Pipeline>, Error> {
     require_read(principal)?;
     Ok(ListPage {
         data: all(state.table.as_ref(), &principal.tenant).await?,
@@ -91,7 +88,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Pi
     })
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Pipeline, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Pipeline, Error> {
     require_read(principal)?;
     find(state.table.as_ref(), &principal.tenant, id)
         .await?
@@ -102,7 +99,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewPipeline,
-) -> Result<Pipeline, ApiError> {
+) -> Result<Pipeline, Error> {
     principal.require(SETTINGS, Action::Update)?;
     let mut errors = Errors::new();
     check_name(&input.name, &mut errors);
@@ -114,9 +111,9 @@ pub async fn create(
         input.stages.unwrap_or_else(|| default_stages(&locale)),
         &mut errors,
     );
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     if all(state.table.as_ref(), &principal.tenant).await?.len() >= MAX_PIPELINES {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "too-many-pipelines",
             format!("An account has at most {MAX_PIPELINES} pipelines."),
         ));
@@ -161,13 +158,13 @@ async fn retire_stages(
     tenant: &TenantId,
     pipeline: &Pipeline,
     stage_ids: &[String],
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let mut writes = Vec::new();
     for stage_id in stage_ids {
         let mut stats = stats::read(table, tenant, &pipeline.id, stage_id).await?;
         if stats.all.count > 0 {
             let name = pipeline.stage(stage_id).map_or("", |s| s.name.as_str());
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "stage-not-empty",
                 format!(
                     "The stage \"{name}\" ({stage_id}) still holds {} deals; move them to \
@@ -188,7 +185,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: PipelinePatch,
-) -> Result<Pipeline, ApiError> {
+) -> Result<Pipeline, Error> {
     principal.require(SETTINGS, Action::Update)?;
     let table = state.table.as_ref();
     let tenant = &principal.tenant;
@@ -209,7 +206,7 @@ pub async fn update(
             Some(None) => errors.add("stages", "cannot be removed"),
             None => {}
         }
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok(current));
@@ -242,7 +239,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(SETTINGS, Action::Update)?;
     let table = state.table.as_ref();
     let tenant = &principal.tenant;
@@ -250,7 +247,7 @@ pub async fn delete(
         let current = find(table, tenant, id).await?.ok_or_else(not_found)?;
         precondition.check(current.version)?;
         if all(table, tenant).await?.len() <= 1 {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "last-pipeline",
                 "An account keeps at least one pipeline.",
             ));
@@ -305,18 +302,18 @@ pub async fn move_deals(
     id: &str,
     stage_id: &str,
     input: MoveDeals,
-) -> Result<Moved, ApiError> {
+) -> Result<Moved, Error> {
     principal.require(deals::RESOURCE, Action::Update)?;
     let pipeline = get(state, principal, id).await?;
     if pipeline.stage(stage_id).is_none() {
-        return Err(ApiError::NotFound("No stage with this id.".into()));
+        return Err(Error::NotFound("No stage with this id.".into()));
     }
     let to_pipeline = input
         .to_pipeline_id
         .clone()
         .unwrap_or_else(|| id.to_owned());
     if to_pipeline == id && input.to_stage_id == stage_id {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "to_stage_id",
             "must be another stage than the one emptied",
         ));

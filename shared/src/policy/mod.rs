@@ -22,7 +22,7 @@ pub use fields::{FieldRule, FieldSpec, fields_of, mask};
 pub use reader::{owner_of, read_resource};
 pub use templates::{ADMIN_ROLE, Template, templates};
 
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::validation::{Errors, FieldError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -218,9 +218,9 @@ impl Effective {
     }
 
     /// Like [`allows`](Self::allows), but a refusal is the 403 the caller returns.
-    pub fn require(&self, resource: &str, action: Action) -> Result<Scope, ApiError> {
+    pub fn require(&self, resource: &str, action: Action) -> Result<Scope, Error> {
         self.allows(resource, action).ok_or_else(|| {
-            ApiError::Forbidden(format!(
+            Error::Forbidden(format!(
                 "Your role does not allow `{}` on {resource}.",
                 action.as_str()
             ))
@@ -251,7 +251,7 @@ impl Effective {
 
     /// Refuses a write that sets any of `fields` the caller may not change: a 403 naming
     /// each of them.
-    pub fn check_writable(&self, resource: &str, fields: &[&str]) -> Result<(), ApiError> {
+    pub fn check_writable(&self, resource: &str, fields: &[&str]) -> Result<(), Error> {
         let refused: Vec<FieldError> = fields
             .iter()
             .filter(|f| self.field_rule(resource, f).is_some())
@@ -263,7 +263,7 @@ impl Effective {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::ReadOnlyFields(refused))
+            Err(Error::ReadOnlyFields(refused))
         }
     }
 
@@ -275,11 +275,11 @@ impl Effective {
         resource: &str,
         record: &T,
         reveal: bool,
-    ) -> Result<View, ApiError> {
+    ) -> Result<View, Error> {
         let Value::Object(mut body) = serde_json::to_value(record)
-            .map_err(|e| ApiError::Internal(format!("serializing a record: {e}")))?
+            .map_err(|e| Error::Internal(format!("serializing a record: {e}")))?
         else {
-            return Err(ApiError::Internal("a record is not an object".into()));
+            return Err(Error::Internal("a record is not an object".into()));
         };
         let version = body.get("version").and_then(Value::as_u64).unwrap_or(0);
         for (field, rule) in self.display_rules(resource) {
@@ -337,14 +337,14 @@ impl Effective {
 
     /// Refuses (403, naming the excess) permissions wider than the caller's own, so no one
     /// hands out, in a role or an API key, more than they hold.
-    pub fn covers(&self, permissions: &Permissions) -> Result<(), ApiError> {
+    pub fn covers(&self, permissions: &Permissions) -> Result<(), Error> {
         for (resource, grant) in &permissions.0 {
             for action in &grant.actions {
                 if self
                     .allows(resource, *action)
                     .is_none_or(|s| s < grant.scope)
                 {
-                    return Err(ApiError::Forbidden(format!(
+                    return Err(Error::Forbidden(format!(
                         "You cannot grant `{}` on {resource} with `{}` scope: your own \
                          role does not allow it.",
                         action.as_str(),
@@ -355,7 +355,7 @@ impl Effective {
             if let Some(access) = self.0.get(resource) {
                 for (field, mine) in &access.fields {
                     if grant.fields.get(field).is_none_or(|r| r < mine) {
-                        return Err(ApiError::Forbidden(format!(
+                        return Err(Error::Forbidden(format!(
                             "You cannot grant more access to {resource}.{field} than your \
                              own role has."
                         )));
@@ -392,10 +392,10 @@ impl Effective {
     pub fn covers_user<'a>(
         &self,
         roles: impl IntoIterator<Item = &'a Permissions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Error> {
         for role in roles {
             if self.covers(role).is_err() {
-                return Err(ApiError::Forbidden(
+                return Err(Error::Forbidden(
                     "This user's roles allow things yours do not; only someone who holds \
                      everything they may do can change their sign-in, roles, status or teams."
                         .into(),
@@ -448,7 +448,7 @@ impl Effective {
         &self,
         changed_roles: impl IntoIterator<Item = &'a Permissions>,
         member_roles: impl IntoIterator<Item = &'a Permissions>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Error> {
         self.covers_user(changed_roles)?;
         for role in member_roles {
             for (resource, grant) in &role.0 {
@@ -457,7 +457,7 @@ impl Effective {
                 }
                 for action in &grant.actions {
                     if self.allows(resource, *action) != Some(Scope::All) {
-                        return Err(ApiError::Forbidden(format!(
+                        return Err(Error::Forbidden(format!(
                             "Members of this team would reach, through `team` scope, {resource} \
                              you cannot `{}` yourself; only someone who may `{}` every record \
                              of {resource} can change this team's members.",
@@ -581,7 +581,7 @@ mod tests {
                 .is_ok()
         );
         match support.check_writable("contacts", &["name", "owner_id", "notes"]) {
-            Err(ApiError::ReadOnlyFields(fields)) => {
+            Err(Error::ReadOnlyFields(fields)) => {
                 let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
                 assert_eq!(names, ["owner_id", "notes"]);
             }

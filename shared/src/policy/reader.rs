@@ -9,7 +9,8 @@
 use serde_json::{Map, Value};
 
 use super::{Action, FieldRule, Scope, fields_of};
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
+use crate::principal::Principal;
 use crate::validation::FieldError;
 
 /// Kinds of records whose reading another resource's `read` permission governs.
@@ -128,7 +129,7 @@ impl Principal {
         &self,
         resource: &str,
         params: &[(&str, &str, bool)],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Error> {
         let unseen = self.permissions.unsearchable_fields(resource);
         let refused: Vec<FieldError> = params
             .iter()
@@ -147,7 +148,7 @@ impl Principal {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::HiddenFields(refused))
+            Err(Error::HiddenFields(refused))
         }
     }
 }

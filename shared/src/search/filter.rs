@@ -8,11 +8,12 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{Indexed, terms};
 use crate::AppState;
+use crate::error::Error;
 use crate::fields::{Definitions, Kind};
-use crate::http::cursor::ListParams;
-use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
+use crate::paging::ListParams;
 use crate::policy::Scope;
+use crate::principal::Principal;
 use crate::table::{Index, Item, Query, SortKey, from_item, query_filtered};
 use crate::validation::Errors;
 
@@ -39,7 +40,7 @@ pub struct ListOrder {
 }
 
 impl ListOrder {
-    pub fn parse(sort: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(sort: Option<&str>) -> Result<Self, Error> {
         let Some(text) = sort else {
             return Ok(Self {
                 sort: Sort::Created,
@@ -55,7 +56,7 @@ impl ListOrder {
             "name" => Sort::Name,
             "updated" => Sort::Updated,
             _ => {
-                return Err(ApiError::validation(
+                return Err(Error::validation(
                     "sort",
                     "must be name, created or updated, with a leading - for descending",
                 ));
@@ -316,7 +317,7 @@ impl Filter {
     }
 
     /// Refuses (403 `hidden-field`) a filter on a field the caller may not see.
-    pub fn check_visible(&self, principal: &Principal, resource: &str) -> Result<(), ApiError> {
+    pub fn check_visible(&self, principal: &Principal, resource: &str) -> Result<(), Error> {
         let params: Vec<(&str, &str, bool)> = self
             .fields
             .iter()
@@ -417,7 +418,7 @@ pub async fn list<T: Indexed>(
     request: &super::ListRequest,
     id_prefix: &str,
     params: &ListParams,
-) -> Result<(Vec<Item>, Option<String>), ApiError> {
+) -> Result<(Vec<Item>, Option<String>), Error> {
     let (order, filter, words) = (request.order, &request.filter, &request.words);
     let limit = params.limit()?;
     let tenant = &principal.tenant;

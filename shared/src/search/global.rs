@@ -5,9 +5,10 @@ use serde::Serialize;
 use crate::AppState;
 use crate::companies::service::{self as companies, CompanyQuery};
 use crate::contacts::service::{self as contacts, ContactQuery};
-use crate::http::cursor::ListPage;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
+use crate::paging::ListPage;
 use crate::policy::View;
+use crate::principal::Principal;
 
 /// `GET /v1/search` parameters.
 #[derive(Debug, serde::Deserialize)]
@@ -31,9 +32,9 @@ pub async fn search(
     state: &AppState,
     principal: &Principal,
     query: SearchQuery,
-) -> Result<Results, ApiError> {
+) -> Result<Results, Error> {
     let Some(q) = query.q else {
-        return Err(ApiError::validation("q", "is required"));
+        return Err(Error::validation("q", "is required"));
     };
     let empty = || ListPage {
         data: Vec::new(),
@@ -63,12 +64,12 @@ pub async fn search(
     .await;
     // A kind the caller may not read is left out; reading neither is refused.
     match (contacts, companies) {
-        (Err(ApiError::Forbidden(e)), Err(ApiError::Forbidden(_))) => Err(ApiError::Forbidden(e)),
-        (Err(ApiError::Forbidden(_)), Ok(companies)) => Ok(Results {
+        (Err(Error::Forbidden(e)), Err(Error::Forbidden(_))) => Err(Error::Forbidden(e)),
+        (Err(Error::Forbidden(_)), Ok(companies)) => Ok(Results {
             contacts: empty(),
             companies,
         }),
-        (Ok(contacts), Err(ApiError::Forbidden(_))) => Ok(Results {
+        (Ok(contacts), Err(Error::Forbidden(_))) => Ok(Results {
             contacts,
             companies: empty(),
         }),

@@ -27,9 +27,10 @@ pub use filter::{Filter, ListOrder, Sort};
 pub use terms::{Terms, query_words};
 
 use crate::AppState;
-use crate::http::cursor::ListParams;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::TenantId;
+use crate::paging::ListParams;
+use crate::principal::Principal;
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, StartKey, Write, to_item};
 
 /// Most index entries one search request examines before answering with what it found
@@ -63,7 +64,7 @@ pub fn index_writes<T: Indexed>(
     tenant: &TenantId,
     before: Option<&T>,
     after: Option<&T>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let old = before.map(|r| r.terms().all()).unwrap_or_default();
     let new = after.map(|r| r.terms().all()).unwrap_or_default();
     let id = before.or(after).map(Indexed::id).unwrap_or_default();
@@ -119,7 +120,7 @@ pub async fn exact(
     resource: &str,
     term: &str,
     limit: usize,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, Error> {
     let page = state
         .table
         .query(
@@ -147,11 +148,11 @@ pub async fn search<T, L, Fut>(
     params: &ListParams,
     load: L,
     keep: impl Fn(&T) -> bool,
-) -> Result<(Vec<T>, Option<String>), ApiError>
+) -> Result<(Vec<T>, Option<String>), Error>
 where
     T: Indexed,
     L: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Option<T>, ApiError>>,
+    Fut: Future<Output = Result<Option<T>, Error>>,
 {
     let limit = params.limit()?;
     let Some(driver) = words.iter().max_by_key(|w| w.chars().count()) else {
@@ -175,7 +176,7 @@ where
         for (i, entry) in page.items.iter().enumerate() {
             examined += 1;
             let at_end = i + 1 == count && page.next.is_none();
-            let next = || -> Result<Option<StartKey>, ApiError> {
+            let next = || -> Result<Option<StartKey>, Error> {
                 if at_end {
                     Ok(None)
                 } else {
@@ -214,11 +215,11 @@ async fn found<T, L, Fut>(
     words: &[String],
     hidden: &BTreeSet<String>,
     load: &L,
-) -> Result<Option<T>, ApiError>
+) -> Result<Option<T>, Error>
 where
     T: Indexed,
     L: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Option<T>, ApiError>>,
+    Fut: Future<Output = Result<Option<T>, Error>>,
 {
     let Some((term, id)) = entry
         .get("sk")
@@ -264,13 +265,13 @@ impl ListRequest {
         sort: Option<&str>,
         filter: Filter,
         removed: impl IntoIterator<Item = String>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, Error> {
         let words = match q {
             None => Vec::new(),
             Some(q) => {
                 let words = query_words(q);
                 if words.is_empty() || q.chars().count() > 200 {
-                    return Err(ApiError::validation(
+                    return Err(Error::validation(
                         "q",
                         "must hold a word (letters or digits), at most 200 characters",
                     ));
@@ -310,13 +311,13 @@ pub async fn page<T, L, LFut, O, OFut>(
     params: &ListParams,
     load: L,
     open: O,
-) -> Result<(Vec<T>, Option<String>), ApiError>
+) -> Result<(Vec<T>, Option<String>), Error>
 where
     T: Indexed,
     L: Fn(String) -> LFut,
-    LFut: Future<Output = Result<Option<T>, ApiError>>,
+    LFut: Future<Output = Result<Option<T>, Error>>,
     O: Fn(Item) -> OFut,
-    OFut: Future<Output = Result<T, ApiError>>,
+    OFut: Future<Output = Result<T, Error>>,
 {
     if !request.words.is_empty() && !request.sorted {
         let tenant = &principal.tenant;

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "tsk";
 pub const RESOURCE: &str = "tasks";

@@ -12,20 +12,21 @@ use super::{
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::notifications::{self, NotificationKind};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
 use crate::reminders;
 use crate::table::{Condition, Index, Item, Query, SortKey, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::{companies, contacts, deals, tickets};
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No task with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No task with this id.".into())
 }
 
 /// Sort key of an open task in its assignee's index: by due time, undated ones last.
@@ -40,7 +41,7 @@ fn due_sk(task: &Task) -> String {
 
 /// The stored item: the task, in its assignee's index, and while open in their index
 /// of open tasks by due time.
-pub fn to_stored(tenant: &TenantId, task: &Task) -> Result<Item, ApiError> {
+pub fn to_stored(tenant: &TenantId, task: &Task) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &task.id), task)?;
     index_by_owner(&mut item, tenant, RESOURCE, &task.owner_id, &task.id);
     if task.status.is_open() {
@@ -66,7 +67,7 @@ pub(crate) fn link_writes(
     tenant: &TenantId,
     before: Option<&Task>,
     after: Option<&Task>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let id = after.or(before).map_or("", |t| t.id.as_str());
     crate::records::link_writes(
         |resource, record| linked_pk(tenant, resource, record),
@@ -83,7 +84,7 @@ async fn check_links(
     before: Option<&Task>,
     task: &Task,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let old = before.map(links).unwrap_or_default();
     for (resource, id) in links(task) {
         if old.contains(&(resource, id)) {
@@ -121,7 +122,7 @@ fn settle_status(before: Option<&Task>, task: &mut Task) {
     }
 }
 
-fn show(principal: &Principal, task: &Task) -> Result<View, ApiError> {
+fn show(principal: &Principal, task: &Task) -> Result<View, Error> {
     principal.view(RESOURCE, task, false)
 }
 
@@ -129,7 +130,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewTask,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let tenant = &principal.tenant;
@@ -163,7 +164,7 @@ pub async fn create(
     if task.owner_id != principal.user_id {
         check_owner(state, principal, RESOURCE, &task.owner_id, &mut errors).await?;
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let entry = Entry::by(
         principal,
         state.clock.now(),
@@ -193,12 +194,12 @@ async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Task, ApiError> {
+) -> Result<Task, Error> {
     let key = key(&principal.tenant, id);
     crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     show(principal, &load(state, principal, scope, id).await?)
 }
@@ -248,7 +249,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: TaskQuery,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     principal.check_filters(
         RESOURCE,
@@ -278,7 +279,7 @@ pub async fn list(
     .filter_map(|(r, id)| id.as_deref().map(|id| (r, id)))
     .collect::<Vec<_>>();
     if linked.len() > 1 || (!linked.is_empty() && query.view.is_some()) {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "view",
             "give one of view, contact_id, company_id, deal_id and ticket_id",
         ));
@@ -289,7 +290,7 @@ pub async fn list(
             text,
             time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]"),
         )
-        .map_err(|_| ApiError::validation("utc_offset", "must be like +08:00 or -05:00"))?,
+        .map_err(|_| Error::validation("utc_offset", "must be like +08:00 or -05:00"))?,
     };
     let keep = |task: &Task| {
         principal.reaches(scope, &task.owner_id)
@@ -357,7 +358,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: TaskPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let tenant = &principal.tenant;
@@ -377,7 +378,7 @@ pub async fn update(
         if next.owner_id != current.owner_id {
             check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
         }
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next == current {
             return Ok(Ok(current));
@@ -416,7 +417,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "task", || async {
@@ -449,7 +450,7 @@ pub fn follow_up_writes(
     tenant: &TenantId,
     task: &Task,
     now: OffsetDateTime,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let entry =
         Entry::system(now, "task.created", RESOURCE, Some(&task.id)).with_changes(None, Some(task));
     let mut writes = vec![Write::Put {
@@ -476,7 +477,7 @@ pub async fn relink(
     resource: &str,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
     crate::records::relink_plain(

@@ -9,11 +9,12 @@ use super::{Role, list_roles, list_users, role_key};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::cursor::ListPage;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{is_id, new_id};
+use crate::paging::ListPage;
 use crate::policy::{ADMIN_ROLE, Action, Permissions, templates};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
 
@@ -41,12 +42,12 @@ pub struct RolePatch {
     pub permissions: Option<Permissions>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No role with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No role with this id.".into())
 }
 
-fn locked() -> ApiError {
-    ApiError::conflict(
+fn locked() -> Error {
+    Error::conflict(
         "role-locked",
         "The administrator role cannot be changed or deleted, so that someone can always \
          manage users and roles. Copy it to make a variant.",
@@ -58,7 +59,7 @@ fn is_role_id(id: &str) -> bool {
     is_id(PREFIX, id) || templates().iter().any(|t| t.id == id)
 }
 
-pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Role>, ApiError> {
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Role>, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let mut data = list_roles(state.table.as_ref(), &principal.tenant).await?;
     // Built-in roles first, in template order; then the tenant's own, oldest first.
@@ -75,7 +76,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Ro
     })
 }
 
-async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Role, ApiError> {
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Role, Error> {
     if !is_role_id(id) {
         return Err(not_found());
     }
@@ -87,7 +88,7 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Role,
     Ok(from_item::<Role>(item)?.in_force())
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Role, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Role, Error> {
     principal.require(RESOURCE, Action::Read)?;
     load(state, principal, id).await
 }
@@ -98,13 +99,13 @@ fn check_texts(name: &str, description: Option<&str>, errors: &mut Errors) {
 }
 
 /// 409 if another role of the tenant already has `name` (case-insensitively).
-fn check_name_free(roles: &[Role], name: &str, except: Option<&str>) -> Result<(), ApiError> {
+fn check_name_free(roles: &[Role], name: &str, except: Option<&str>) -> Result<(), Error> {
     let wanted = name.trim().to_lowercase();
     if roles
         .iter()
         .any(|r| Some(r.id.as_str()) != except && r.name.to_lowercase() == wanted)
     {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "role-name-taken",
             format!("A role named `{}` already exists.", name.trim()),
         ));
@@ -116,7 +117,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewRole,
-) -> Result<Role, ApiError> {
+) -> Result<Role, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let roles = list_roles(state.table.as_ref(), &principal.tenant).await?;
     let mut errors = Errors::new();
@@ -142,11 +143,11 @@ pub async fn create(
         }
     };
     permissions.check("permissions", &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     principal.permissions.covers(&permissions)?;
     check_name_free(&roles, &input.name, None)?;
     if roles.len() >= MAX_ROLES {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "too-many-roles",
             format!("A company can have at most {MAX_ROLES} roles; delete unused ones first."),
         ));
@@ -183,8 +184,8 @@ pub async fn create(
     Ok(role)
 }
 
-fn changed_meanwhile() -> ApiError {
-    ApiError::PreconditionFailed("The role changed meanwhile; fetch it again.".into())
+fn changed_meanwhile() -> Error {
+    Error::PreconditionFailed("The role changed meanwhile; fetch it again.".into())
 }
 
 pub async fn update(
@@ -193,7 +194,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: RolePatch,
-) -> Result<Role, ApiError> {
+) -> Result<Role, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let current = load(state, principal, id).await?;
     if current.id == ADMIN_ROLE {
@@ -216,7 +217,7 @@ pub async fn update(
         &mut errors,
     );
     next.permissions.check("permissions", &mut errors);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     // Changing a role changes what its holders may do: the caller must hold everything
     // the role allows, before and after.
     principal.permissions.covers(&current.permissions)?;
@@ -259,7 +260,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(RESOURCE, Action::Delete)?;
     let current = load(state, principal, id).await?;
     if current.id == ADMIN_ROLE {
@@ -274,7 +275,7 @@ pub async fn delete(
         .count();
     let keys = crate::auth::api_keys::holding_role(state, &principal.tenant, id).await?;
     if holders + keys > 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "role-in-use",
             format!(
                 "The role is held by {holders} user(s) and {keys} API key(s); give them \

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{Tenant, get_tenant, signup::valid_locale, tenant_key};
 use crate::AppState;
 use crate::audit::Entry;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::policy::Action;
+use crate::principal::Principal;
 use crate::table::{Condition, TableError, Write, to_item};
 use crate::validation::{Errors, is_region};
 
@@ -55,7 +56,7 @@ pub struct Sales {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SalesPatch {
-    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub deal_follow_up_days: Option<Option<u32>>,
 }
 
@@ -66,7 +67,7 @@ fn sales_of(tenant: &Tenant) -> Sales {
     }
 }
 
-pub async fn sales(state: &AppState, principal: &Principal) -> Result<Sales, ApiError> {
+pub async fn sales(state: &AppState, principal: &Principal) -> Result<Sales, Error> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(sales_of(&load(state, principal).await?))
 }
@@ -77,12 +78,12 @@ pub async fn update_sales(
     state: &AppState,
     principal: &Principal,
     patch: SalesPatch,
-) -> Result<Sales, ApiError> {
+) -> Result<Sales, Error> {
     principal.require(RESOURCE, Action::Update)?;
     if let Some(Some(days)) = patch.deal_follow_up_days
         && !(1..=365).contains(&days)
     {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "deal_follow_up_days",
             "must be 1 to 365 days (or null for no rule)",
         ));
@@ -126,7 +127,7 @@ pub async fn update_sales(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The settings are being changed by many requests at once; please retry.",
     ))
@@ -148,18 +149,18 @@ fn security_of(tenant: &Tenant) -> Security {
     }
 }
 
-async fn load(state: &AppState, principal: &Principal) -> Result<Tenant, ApiError> {
+async fn load(state: &AppState, principal: &Principal) -> Result<Tenant, Error> {
     get_tenant(state.table.as_ref(), &principal.tenant)
         .await?
-        .ok_or_else(|| ApiError::Unauthenticated("The company no longer exists.".into()))
+        .ok_or_else(|| Error::Unauthenticated("The company no longer exists.".into()))
 }
 
-pub async fn general(state: &AppState, principal: &Principal) -> Result<General, ApiError> {
+pub async fn general(state: &AppState, principal: &Principal) -> Result<General, Error> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(general_of(&load(state, principal).await?))
 }
 
-pub async fn security(state: &AppState, principal: &Principal) -> Result<Security, ApiError> {
+pub async fn security(state: &AppState, principal: &Principal) -> Result<Security, Error> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(security_of(&load(state, principal).await?))
 }
@@ -168,7 +169,7 @@ pub async fn update_general(
     state: &AppState,
     principal: &Principal,
     patch: GeneralPatch,
-) -> Result<General, ApiError> {
+) -> Result<General, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let mut errors = Errors::new();
     if let Some(name) = &patch.company_name {
@@ -187,7 +188,7 @@ pub async fn update_general(
             "must be an ISO 3166-1 alpha-2 code, like CN",
         );
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let changed = change(
         state,
         principal,
@@ -214,7 +215,7 @@ pub async fn update_security(
     state: &AppState,
     principal: &Principal,
     patch: SecurityPatch,
-) -> Result<Security, ApiError> {
+) -> Result<Security, Error> {
     principal.require(RESOURCE, Action::Update)?;
     if let Some(required) = patch.require_mfa {
         // How every user signs in: for a person, and turning it off for one who holds
@@ -238,7 +239,7 @@ pub async fn update_security(
     if turning_on && !caller_has_mfa(state, principal).await? {
         let current = load(state, principal).await?;
         if !current.require_mfa {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "mfa-not-enabled",
                 "Set up two-factor sign-in for yourself first, so the requirement does not \
                  lock you out.",
@@ -261,7 +262,7 @@ pub async fn update_security(
     Ok(security_of(&changed))
 }
 
-async fn caller_has_mfa(state: &AppState, principal: &Principal) -> Result<bool, ApiError> {
+async fn caller_has_mfa(state: &AppState, principal: &Principal) -> Result<bool, Error> {
     Ok(
         super::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
             .await?
@@ -276,8 +277,8 @@ async fn change<T: Serialize + PartialEq>(
     principal: &Principal,
     action: &str,
     view: fn(&Tenant) -> T,
-    edit: impl Fn(&mut Tenant) -> Result<(), ApiError>,
-) -> Result<Tenant, ApiError> {
+    edit: impl Fn(&mut Tenant) -> Result<(), Error>,
+) -> Result<Tenant, Error> {
     for _ in 0..5 {
         let current = load(state, principal).await?;
         let mut next = current.clone();
@@ -310,7 +311,7 @@ async fn change<T: Serialize + PartialEq>(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The settings are being changed by other requests; please retry.",
     ))

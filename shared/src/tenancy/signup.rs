@@ -18,10 +18,10 @@ use crate::auth::passwords;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::throttle::{self, SIGN_UPS_PER_ADDRESS};
 use crate::clock::rfc3339;
-use crate::http::ApiError;
-use crate::http::principal::RequestMeta;
+use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::policy::templates;
+use crate::principal::RequestMeta;
 use crate::table::{Condition, Write, to_item};
 use crate::validation::{Errors, normalize_email};
 
@@ -58,7 +58,7 @@ pub async fn sign_up(
     state: &AppState,
     input: SignUp,
     request: &RequestMeta,
-) -> Result<SignedUp, ApiError> {
+) -> Result<SignedUp, Error> {
     let email = normalize_email(&input.email);
     let mut errors = Errors::new();
     errors.text("company_name", &input.company_name, 1, 200);
@@ -71,7 +71,7 @@ pub async fn sign_up(
     if !valid_locale(&locale) {
         errors.add("locale", "must be a language tag like `en` or `zh-CN`");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
 
     let now = state.clock.now();
     throttle::attempt(

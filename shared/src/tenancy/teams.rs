@@ -14,11 +14,12 @@ use super::{Status, get_user, read_partition};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
-use crate::http::cursor::ListPage;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::ListPage;
 use crate::policy::{Action, Permissions};
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
@@ -58,7 +59,7 @@ pub struct NewTeam {
 pub struct TeamPatch {
     pub name: Option<String>,
     /// A member, or `null` for no lead.
-    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub lead_id: Option<Option<String>>,
 }
 
@@ -66,8 +67,8 @@ pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(tenant.pk("teams"), id)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No team with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No team with this id.".into())
 }
 
 /// Every team of the tenant.
@@ -91,7 +92,7 @@ pub fn teammates(teams: &[Team], user_id: &str) -> BTreeSet<String> {
 struct Grants(HashMap<String, Vec<Permissions>>);
 
 impl Grants {
-    async fn load(state: &AppState, tenant: &TenantId) -> Result<Self, ApiError> {
+    async fn load(state: &AppState, tenant: &TenantId) -> Result<Self, Error> {
         let table = state.table.as_ref();
         let (users, roles) = tokio::try_join!(
             super::list_users(table, tenant),
@@ -128,14 +129,14 @@ impl Grants {
         principal: &Principal,
         changed: impl IntoIterator<Item = &'a str>,
         members: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Error> {
         principal
             .permissions
             .may_change_team(self.of(changed), self.of(members))
     }
 }
 
-pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Team>, ApiError> {
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Team>, Error> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(ListPage {
         data: all(state.table.as_ref(), &principal.tenant).await?,
@@ -143,7 +144,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Te
     })
 }
 
-async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Team, ApiError> {
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Team, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -155,7 +156,7 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Team,
     Ok(from_item(item)?)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Team, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Team, Error> {
     principal.require(RESOURCE, Action::Read)?;
     load(state, principal, id).await
 }
@@ -165,7 +166,7 @@ async fn is_member_candidate(
     state: &AppState,
     principal: &Principal,
     user_id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     Ok(is_id(super::users::PREFIX, user_id)
         && get_user(state.table.as_ref(), &principal.tenant, user_id)
             .await?
@@ -176,7 +177,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewTeam,
-) -> Result<Team, ApiError> {
+) -> Result<Team, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let mut errors = Errors::new();
     errors.text("name", &input.name, 1, 100);
@@ -199,13 +200,13 @@ pub async fn create(
     {
         errors.add("lead_id", "must be one of member_ids");
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let members = input.member_ids.iter().map(String::as_str);
     Grants::load(state, &principal.tenant)
         .await?
         .check(principal, members.clone(), members)?;
     if all(state.table.as_ref(), &principal.tenant).await?.len() >= MAX_TEAMS {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "too-many-teams",
             format!("A company can have at most {MAX_TEAMS} teams."),
         ));
@@ -249,8 +250,8 @@ async fn change(
     id: &str,
     precondition: Precondition,
     action: &str,
-    change: impl Fn(&Team) -> Result<Option<Team>, ApiError>,
-) -> Result<Team, ApiError> {
+    change: impl Fn(&Team) -> Result<Option<Team>, Error>,
+) -> Result<Team, Error> {
     principal.require(RESOURCE, Action::Update)?;
     write_on_version(&precondition, "team", || async {
         let current = load(state, principal, id).await?;
@@ -282,11 +283,11 @@ pub async fn rename(
     id: &str,
     precondition: Precondition,
     patch: TeamPatch,
-) -> Result<Team, ApiError> {
+) -> Result<Team, Error> {
     if let Some(name) = &patch.name {
         let mut errors = Errors::new();
         errors.text("name", name, 1, 100);
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
     }
     let grants = match patch.lead_id {
         Some(_) => Some(Grants::load(state, &principal.tenant).await?),
@@ -299,10 +300,7 @@ pub async fn rename(
         }
         if let Some(lead) = &patch.lead_id {
             if lead.as_ref().is_some_and(|l| !t.member_ids.contains(l)) {
-                return Err(ApiError::validation(
-                    "lead_id",
-                    "must be a member of the team",
-                ));
+                return Err(Error::validation("lead_id", "must be a member of the team"));
             }
             next.lead_id = lead.clone();
             // The lead is told of the team's breached tickets: naming one is a grant.
@@ -328,11 +326,11 @@ pub async fn add_member(
     principal: &Principal,
     id: &str,
     user_id: &str,
-) -> Result<Team, ApiError> {
+) -> Result<Team, Error> {
     principal.require(RESOURCE, Action::Update)?;
     load(state, principal, id).await?;
     if !is_member_candidate(state, principal, user_id).await? {
-        return Err(ApiError::NotFound(
+        return Err(Error::NotFound(
             "No active user with this id in your company.".into(),
         ));
     }
@@ -348,7 +346,7 @@ pub async fn add_member(
                 return Ok(None);
             }
             if t.member_ids.len() >= MAX_MEMBERS {
-                return Err(ApiError::conflict(
+                return Err(Error::conflict(
                     "team-full",
                     format!("A team can have at most {MAX_MEMBERS} members."),
                 ));
@@ -372,7 +370,7 @@ pub async fn remove_member(
     principal: &Principal,
     id: &str,
     user_id: &str,
-) -> Result<Team, ApiError> {
+) -> Result<Team, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let grants = Grants::load(state, &principal.tenant).await?;
     change(
@@ -403,7 +401,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(RESOURCE, Action::Delete)?;
     let current = load(state, principal, id).await?;
     precondition.check(current.version)?;
@@ -433,7 +431,7 @@ pub async fn delete(
         .await
     {
         Ok(()) => Ok(()),
-        Err(TableError::ConditionFailed { .. }) => Err(ApiError::PreconditionFailed(
+        Err(TableError::ConditionFailed { .. }) => Err(Error::PreconditionFailed(
             "The team changed meanwhile; fetch it again.".into(),
         )),
         Err(e) => Err(e.into()),

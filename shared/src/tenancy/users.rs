@@ -17,14 +17,15 @@ use crate::auth::notices::Notice;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::{passwords, secrets};
 use crate::clock::rfc3339;
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::RequestMeta;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::mail::{Mail, MailError};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{ADMIN_ROLE, Action, View};
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
+use crate::records::Precondition;
 use crate::table::{Condition, Key, Query, TableError, Write, from_item, to_item};
 use crate::validation::{Errors, normalize_email};
 
@@ -111,8 +112,8 @@ fn invitation_key(tenant: &TenantId, user_id: &str) -> Key {
     Key::new(tenant.pk("invitations"), user_id)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No user with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No user with this id.".into())
 }
 
 fn is_admin(user: &User) -> bool {
@@ -127,7 +128,7 @@ struct Admins {
 }
 
 /// The company's active admins.
-pub async fn admin_ids(state: &AppState, tenant: &TenantId) -> Result<Vec<String>, ApiError> {
+pub async fn admin_ids(state: &AppState, tenant: &TenantId) -> Result<Vec<String>, Error> {
     let table = state.table.as_ref();
     Ok(match table.get(&admins_key(tenant)).await? {
         Some(item) => from_item::<Admins>(item)?.user_ids,
@@ -147,7 +148,7 @@ pub(crate) async fn admins_write(
     tenant: &TenantId,
     user_id: &str,
     admin_after: bool,
-) -> Result<Write, ApiError> {
+) -> Result<Write, Error> {
     let table = state.table.as_ref();
     let (mut admins, condition) = match table.get(&admins_key(tenant)).await? {
         Some(item) => {
@@ -178,7 +179,7 @@ pub(crate) async fn admins_write(
         admins.user_ids.sort();
     }
     if admins.user_ids.is_empty() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "last-admin",
             "This is the company's last active administrator; make someone else an \
              administrator first.",
@@ -192,7 +193,7 @@ pub(crate) async fn admins_write(
 }
 
 /// The first admins marker, written at sign-up.
-pub(crate) fn first_admin_write(tenant: &TenantId, user_id: &str) -> Result<Write, ApiError> {
+pub(crate) fn first_admin_write(tenant: &TenantId, user_id: &str) -> Result<Write, Error> {
     let admins = Admins {
         user_ids: vec![user_id.to_owned()],
         version: 1,
@@ -209,7 +210,7 @@ fn check_roles(
     roles: &[Role],
     role_ids: &[String],
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if role_ids.is_empty() || role_ids.len() > MAX_ROLES_PER_USER {
         errors.add(
             "role_ids",
@@ -234,7 +235,7 @@ pub async fn require_covers_user(
     state: &AppState,
     principal: &Principal,
     user: &User,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let roles = list_roles(state.table.as_ref(), &principal.tenant).await?;
     principal.permissions.covers_user(
         roles
@@ -250,7 +251,7 @@ async fn invitation(
     tenant: &TenantId,
     user: &User,
     inviter: &str,
-) -> Result<(Mail, Invitation), ApiError> {
+) -> Result<(Mail, Invitation), Error> {
     let (secret, secret_hash) = secrets::new_secret();
     let now = state.clock.now().unix_timestamp();
     let token = secrets::compose("inv", tenant, &user.id, &secret);
@@ -295,14 +296,14 @@ async fn invitation(
     Ok((mail, record))
 }
 
-fn mail_failed(e: MailError) -> ApiError {
+fn mail_failed(e: MailError) -> Error {
     match e {
-        MailError::Rejected(m) => ApiError::Unavailable(format!("mail refused: {m}")),
-        MailError::Unavailable(m) => ApiError::Unavailable(m),
+        MailError::Rejected(m) => Error::Unavailable(format!("mail refused: {m}")),
+        MailError::Unavailable(m) => Error::Unavailable(m),
     }
 }
 
-async fn inviter_name(state: &AppState, principal: &Principal) -> Result<String, ApiError> {
+async fn inviter_name(state: &AppState, principal: &Principal) -> Result<String, Error> {
     Ok(
         super::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
             .await?
@@ -316,7 +317,7 @@ pub async fn invite(
     state: &AppState,
     principal: &Principal,
     input: NewUser,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let table = state.table.as_ref();
     let roles = list_roles(table, &principal.tenant).await?;
@@ -334,7 +335,7 @@ pub async fn invite(
         errors.add("locale", "must be a language tag like `en` or `zh-CN`");
     }
     check_roles(principal, &roles, &input.role_ids, &mut errors)?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
 
     let email = normalize_email(&input.email);
     if table
@@ -345,7 +346,7 @@ pub async fn invite(
         return Err(email_taken());
     }
     if list_users(table, &principal.tenant).await?.len() >= MAX_USERS {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "too-many-users",
             format!("A company can have at most {MAX_USERS} users."),
         ));
@@ -407,8 +408,8 @@ pub async fn invite(
     principal.view(RESOURCE, &UserView::from(&user), false)
 }
 
-fn email_taken() -> ApiError {
-    ApiError::conflict(
+fn email_taken() -> Error {
+    Error::conflict(
         "email-taken",
         "A user with this email already exists in your company.",
     )
@@ -419,13 +420,13 @@ pub async fn resend_invitation(
     state: &AppState,
     principal: &Principal,
     id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(RESOURCE, Action::Create)?;
     let user = load(state, principal, id).await?;
     // The link sets the user's password: only for someone who could make them.
     require_covers_user(state, principal, &user).await?;
     if user.status != Status::Invited {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "not-invited",
             "This user has already joined (or was deactivated); there is nothing to resend.",
         ));
@@ -463,8 +464,8 @@ pub async fn resend_invitation(
     Ok(())
 }
 
-fn bad_invitation() -> ApiError {
-    ApiError::Unauthenticated(
+fn bad_invitation() -> Error {
+    Error::Unauthenticated(
         "The invitation link is invalid, expired or already used; ask for a new one.".into(),
     )
 }
@@ -475,16 +476,13 @@ pub async fn accept(
     state: &AppState,
     input: AcceptInvitation,
     request: &RequestMeta,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, Error> {
     if input.token.len() > 512 {
-        return Err(ApiError::validation(
-            "token",
-            "must be at most 512 characters",
-        ));
+        return Err(Error::validation("token", "must be at most 512 characters"));
     }
     let mut errors = Errors::new();
     errors.opt_text("name", input.name.as_deref(), 200);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let (tenant, user_id, secret) =
         secrets::parse("inv", PREFIX, &input.token).ok_or_else(bad_invitation)?;
     let table = state.table.as_ref();
@@ -505,7 +503,7 @@ pub async fn accept(
         .filter(|u| u.status == Status::Invited)
         .ok_or_else(bad_invitation)?;
     if let Err(rule) = passwords::check_strength(&input.password, &user.email) {
-        return Err(ApiError::validation("password", rule));
+        return Err(Error::validation("password", rule));
     }
     let current_version = user.version;
     user.password_hash = passwords::hash(&input.password).await?;
@@ -565,7 +563,7 @@ pub async fn accept(
     }
 }
 
-async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<User, ApiError> {
+async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<User, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -574,7 +572,7 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<User,
         .ok_or_else(not_found)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let user = load(state, principal, id).await?;
     principal.view(RESOURCE, &UserView::from(&user), false)
@@ -585,7 +583,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     params: ListParams,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let list_id = format!("{}/users", principal.tenant);
     let query = Query::partition(principal.tenant.pk("users"));
@@ -604,7 +602,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: UserPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let current = load(state, principal, id).await?;
     let roles = list_roles(state.table.as_ref(), &principal.tenant).await?;
@@ -630,7 +628,7 @@ pub async fn update(
             errors.add("status", "must be `active` or `deactivated`");
         }
         (Some(Status::Active), Status::Invited) => {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "invitation-pending",
                 "An invited user becomes active by accepting the invitation.",
             ));
@@ -642,7 +640,7 @@ pub async fn update(
         }
         (Some(status), _) => next.status = status.clone(),
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     // Changing someone's roles or status changes what they may do: it is for a person
     // (not an API key) who holds everything the user's roles allow.
     let notice = if next.role_ids != current.role_ids || next.status != current.status {
@@ -703,7 +701,7 @@ pub async fn update(
             }
             principal.view(RESOURCE, &UserView::from(&next), false)
         }
-        Err(TableError::ConditionFailed { index: Some(0) }) => Err(ApiError::PreconditionFailed(
+        Err(TableError::ConditionFailed { index: Some(0) }) => Err(Error::PreconditionFailed(
             "The user changed meanwhile; fetch them again.".into(),
         )),
         Err(e) => Err(e.into()),

@@ -6,7 +6,7 @@
 use super::Ticket;
 use super::settings::AssignmentRule;
 use crate::AppState;
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::table::{Write, from_item};
 use crate::tenancy::{Status, teams};
@@ -32,7 +32,7 @@ pub async fn next_member(
     state: &AppState,
     tenant: &TenantId,
     team_id: &str,
-) -> Result<Option<(String, Write)>, ApiError> {
+) -> Result<Option<(String, Write)>, Error> {
     let Some(team) = state
         .table
         .get(&teams::key(tenant, team_id))

@@ -9,12 +9,13 @@ use super::{RESOURCE, Ticket, TicketStatus, comments_pk, sla};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::{millis_key, rfc3339};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::new_id;
 use crate::mail::Mail;
+use crate::paging::{ListPage, ListParams};
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
@@ -45,11 +46,11 @@ pub async fn create(
     principal: &Principal,
     ticket_id: &str,
     input: NewComment,
-) -> Result<Comment, ApiError> {
+) -> Result<Comment, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     let mut errors = Errors::new();
     errors.text("body", &input.body, 1, 20_000);
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let tenant = &principal.tenant;
     let (comment, ticket) = write_on_version(&Precondition::Any, "ticket", || async {
         let current: Ticket = super::service::load(state, principal, scope, ticket_id).await?;
@@ -174,7 +175,7 @@ pub async fn list(
     principal: &Principal,
     ticket_id: &str,
     params: ListParams,
-) -> Result<ListPage<Comment>, ApiError> {
+) -> Result<ListPage<Comment>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     super::service::load(state, principal, scope, ticket_id).await?;
     let list_id = format!("{}/ticket-comments/{ticket_id}", principal.tenant);

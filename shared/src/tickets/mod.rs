@@ -15,12 +15,12 @@ pub mod web_form;
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::extract::present;
 use crate::ids::TenantId;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::tasks::Priority;
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "tkt";
 pub const RESOURCE: &str = "tickets";

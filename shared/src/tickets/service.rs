@@ -16,22 +16,23 @@ use super::{
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::{millis_key, millis_key_of, rfc3339};
+use crate::error::Error;
 use crate::fields::{self, Definitions, service::definitions};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::Caller;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::notifications::{self, NotificationKind};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
+use crate::principal::Caller;
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::{index_by_owner, list_query, owner_pk, write_on_version};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
 use crate::{companies, contacts, feedback, timeline};
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No ticket with this id.".into())
+fn not_found() -> Error {
+    Error::NotFound("No ticket with this id.".into())
 }
 
 fn created_sk(ticket: &Ticket) -> String {
@@ -40,7 +41,7 @@ fn created_sk(ticket: &Ticket) -> String {
 }
 
 /// The stored item: the ticket in its owner's index, its status queue and its team's.
-pub fn to_stored(tenant: &TenantId, ticket: &Ticket) -> Result<Item, ApiError> {
+pub fn to_stored(tenant: &TenantId, ticket: &Ticket) -> Result<Item, Error> {
     let mut item = to_item(&key(tenant, &ticket.id), ticket)?;
     index_by_owner(&mut item, tenant, RESOURCE, ticket.owner(), &ticket.id);
     // What scoped lists filter on.
@@ -68,7 +69,7 @@ fn link_writes(
     tenant: &TenantId,
     before: Option<&Ticket>,
     after: Option<&Ticket>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let id = after.or(before).map_or("", |t| t.id.as_str());
     crate::records::link_writes(
         |resource, record| linked_pk(tenant, resource, record),
@@ -105,7 +106,7 @@ pub(super) fn history_writes(
     before: Option<&Ticket>,
     after: &Ticket,
     at: OffsetDateTime,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let tracked = |t: &Ticket| {
         [
             ("status", text_of(&t.status)),
@@ -152,7 +153,7 @@ async fn check_people(
     before: Option<&Ticket>,
     ticket: &Ticket,
     errors: &mut Errors,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if let Some(id) = &ticket.contact_id
         && before.and_then(|b| b.contact_id.as_ref()) != Some(id)
         && contacts::service::get(state, principal, id, false)
@@ -199,7 +200,7 @@ async fn check_people(
 
 /// A ticket the caller sends to a team goes to its next member: giving it to someone
 /// else is assigning, as if they had named them.
-fn check_handing_over(principal: &Principal, member: &str) -> Result<(), ApiError> {
+fn check_handing_over(principal: &Principal, member: &str) -> Result<(), Error> {
     if member != principal.user_id {
         principal.require(RESOURCE, Action::Assign)?;
         principal.check_writable(RESOURCE, &["assignee_id"])?;
@@ -234,7 +235,7 @@ fn timeline_writes(
     ticket: &Ticket,
     at: OffsetDateTime,
     entry: &Entry,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let subject = format!("{} {}", ticket.number, ticket.subject);
     links(ticket)
         .into_iter()
@@ -249,7 +250,7 @@ fn assigned_writes(
     before: Option<&Ticket>,
     ticket: &Ticket,
     at: OffsetDateTime,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     match &ticket.assignee_id {
         Some(user)
             if *user != principal.user_id
@@ -275,7 +276,7 @@ async fn survey_on_resolve(
     settings: &ServiceSettings,
     before: Option<&Ticket>,
     ticket: &Ticket,
-) -> Result<Option<feedback::Issued>, ApiError> {
+) -> Result<Option<feedback::Issued>, Error> {
     // Resolved (or closed) just now; a reopened ticket is resolved again without a
     // second survey (one per ticket).
     let resolved_now = !ticket.status.is_active() && before.is_none_or(|b| b.status.is_active());
@@ -289,7 +290,7 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewTicket,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let (ticket, defs) = create_ticket(state, principal, input).await?;
     show(principal, &defs, ticket)
 }
@@ -300,7 +301,7 @@ pub async fn create_ticket(
     state: &AppState,
     principal: &Principal,
     input: NewTicket,
-) -> Result<(Ticket, Definitions), ApiError> {
+) -> Result<(Ticket, Definitions), Error> {
     principal.require(RESOURCE, Action::Create)?;
     principal.check_writable(RESOURCE, &input.fields_sent())?;
     let tenant = &principal.tenant;
@@ -357,7 +358,7 @@ pub async fn create_ticket(
         &mut errors,
     )
     .await?;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     if ticket.assignee_id.is_none() && ticket.team_id.is_none() {
         // A rule naming a team deleted since is passed over.
         for team in super::assign::teams_for(&settings.assignment_rules, &ticket) {
@@ -441,18 +442,18 @@ pub(crate) async fn load(
     principal: &Principal,
     scope: Scope,
     id: &str,
-) -> Result<Ticket, ApiError> {
+) -> Result<Ticket, Error> {
     let key = key(&principal.tenant, id);
     crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
 }
 
 /// `ticket` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut ticket: Ticket) -> Result<View, ApiError> {
+fn show(principal: &Principal, defs: &Definitions, mut ticket: Ticket) -> Result<View, Error> {
     ticket.custom = defs.visible(&ticket.custom);
     principal.view(RESOURCE, &ticket, false)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     let ticket = load(state, principal, scope, id).await?;
     let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
@@ -484,7 +485,7 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     query: TicketQuery,
-) -> Result<ListPage<View>, ApiError> {
+) -> Result<ListPage<View>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     principal.check_filters(
         RESOURCE,
@@ -506,14 +507,14 @@ pub async fn list(
         cursor: query.cursor.clone(),
     };
     if query.contact_id.is_some() && query.company_id.is_some() {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "company_id",
             "cannot be combined with contact_id",
         ));
     }
     for (field, value, max) in [("category", &query.category, 100), ("tag", &query.tag, 50)] {
         if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-            return Err(ApiError::validation(
+            return Err(Error::validation(
                 field,
                 format!("must be at most {max} characters"),
             ));
@@ -605,7 +606,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: TicketPatch,
-) -> Result<View, ApiError> {
+) -> Result<View, Error> {
     let scope = principal.require(RESOURCE, Action::Update)?;
     principal.check_writable(RESOURCE, &patch.fields_sent())?;
     let tenant = &principal.tenant;
@@ -636,7 +637,7 @@ pub async fn update(
             &mut errors,
         )
         .await?;
-        errors.finish().map_err(ApiError::Validation)?;
+        errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version)?;
         if next.priority != current.priority
             && let Some(settings) = &settings
@@ -744,7 +745,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let scope = principal.require(RESOURCE, Action::Delete)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "ticket", || async {
@@ -782,7 +783,7 @@ pub async fn history(
     principal: &Principal,
     id: &str,
     params: ListParams,
-) -> Result<ListPage<TicketChange>, ApiError> {
+) -> Result<ListPage<TicketChange>, Error> {
     let scope = principal.require(RESOURCE, Action::Read)?;
     load(state, principal, scope, id).await?;
     let list_id = format!("{}/ticket-history/{id}", principal.tenant);
@@ -804,7 +805,7 @@ pub async fn relink(
     resource: &str,
     from: &str,
     to: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let tenant = &principal.tenant;
     let partition = linked_pk(tenant, resource, from);
     crate::records::relink_plain(

@@ -11,14 +11,15 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::AppState;
 use crate::audit::Entry;
+use crate::error::Error;
 use crate::feedback::{Question, SurveyKind};
-use crate::http::extract::present;
-use crate::http::{ApiError, Principal};
 use crate::ids::TenantId;
 use crate::policy::Action;
+use crate::principal::Principal;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
+use crate::wire::present;
 
 const RESOURCE: &str = "settings";
 /// Most assignment rules.
@@ -183,7 +184,7 @@ pub fn slug_key(slug: &str) -> Key {
 }
 
 /// The tenant's service settings (defaults until first changed).
-pub async fn load(state: &AppState, tenant: &TenantId) -> Result<ServiceSettings, ApiError> {
+pub async fn load(state: &AppState, tenant: &TenantId) -> Result<ServiceSettings, Error> {
     Ok(state
         .table
         .get(&key(tenant))
@@ -193,7 +194,7 @@ pub async fn load(state: &AppState, tenant: &TenantId) -> Result<ServiceSettings
         .unwrap_or_default())
 }
 
-pub async fn get(state: &AppState, principal: &Principal) -> Result<ServiceSettings, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal) -> Result<ServiceSettings, Error> {
     principal.require(RESOURCE, Action::Read)?;
     load(state, &principal.tenant).await
 }
@@ -213,7 +214,7 @@ async fn check(
     state: &AppState,
     principal: &Principal,
     patch: &mut ServiceSettingsPatch,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let mut errors = Errors::new();
     if let Some(rules) = &mut patch.assignment_rules {
         if rules.len() > MAX_RULES {
@@ -267,14 +268,14 @@ async fn check(
             "must be 3 to 50 lower-case letters, digits and inner hyphens",
         );
     }
-    errors.finish().map_err(ApiError::Validation)
+    errors.finish().map_err(Error::Validation)
 }
 
 pub async fn update(
     state: &AppState,
     principal: &Principal,
     mut patch: ServiceSettingsPatch,
-) -> Result<ServiceSettings, ApiError> {
+) -> Result<ServiceSettings, Error> {
     principal.require(RESOURCE, Action::Update)?;
     check(state, principal, &mut patch).await?;
     let tenant = &principal.tenant;
@@ -336,7 +337,7 @@ pub async fn update(
         match state.table.transact(writes).await {
             Ok(()) => return Ok(next),
             Err(TableError::ConditionFailed { index: Some(1) }) if slug_changed => {
-                return Err(ApiError::conflict(
+                return Err(Error::conflict(
                     "web-form-slug-taken",
                     "Another company's web form has this address; choose another.",
                 ));
@@ -345,7 +346,7 @@ pub async fn update(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "concurrent-modification",
         "The settings are being changed by other requests; please retry.",
     ))

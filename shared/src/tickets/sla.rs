@@ -17,7 +17,7 @@ use super::{RESOURCE, Ticket, key};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::{millis_key_of, rfc3339};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::ids::TenantId;
 use crate::notifications::{self, NotificationKind};
 use crate::table::{Condition, Item, Key, TableError, Write, from_item, to_item};
@@ -143,7 +143,7 @@ pub fn queue_writes(
     tenant: &TenantId,
     before: Option<&Ticket>,
     after: Option<&Ticket>,
-) -> Result<Vec<Write>, ApiError> {
+) -> Result<Vec<Write>, Error> {
     let old = markers(tenant, before);
     let new = markers(tenant, after);
     let mut writes = Vec::new();
@@ -171,11 +171,11 @@ pub fn queue_writes(
 }
 
 /// Flags the tickets whose targets passed by now. Returns how many were flagged.
-pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
     crate::reminders::run_queue(state, QUEUE, budget, |key, item| fire(state, key, item)).await
 }
 
-async fn fire(state: &AppState, key: Key, item: Item) -> Result<bool, ApiError> {
+async fn fire(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
     let Some((marker, tenant)) = from_item::<Marker>(item)
         .ok()
         .and_then(|m| TenantId::parse(&m.tenant).map(|t| (m, t)))
@@ -255,11 +255,7 @@ fn key_of(tenant: &TenantId, marker: &Marker) -> Key {
 }
 
 /// Who hears of a breach: the assignee and the lead of the ticket's team.
-async fn told(
-    state: &AppState,
-    tenant: &TenantId,
-    ticket: &Ticket,
-) -> Result<Vec<String>, ApiError> {
+async fn told(state: &AppState, tenant: &TenantId, ticket: &Ticket) -> Result<Vec<String>, Error> {
     let mut users: Vec<String> = ticket.assignee_id.iter().cloned().collect();
     if let Some(team_id) = &ticket.team_id
         && let Some(team) = state

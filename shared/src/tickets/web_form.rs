@@ -13,11 +13,12 @@ use super::{NewTicket, settings};
 use crate::AppState;
 use crate::auth::throttle::{self, Limit};
 use crate::contacts::service::ContactQuery;
-use crate::http::principal::RequestMeta;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
 use crate::tenancy::Tenant;
 use crate::validation::{Errors, normalize_email};
 
@@ -48,8 +49,8 @@ pub struct WebFormTicket {
     pub website: Option<String>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No web form at this address.".into())
+fn not_found() -> Error {
+    Error::NotFound("No web form at this address.".into())
 }
 
 /// Who a sender is for the per-address limit: an IPv4 address, or an IPv6 /64 (one
@@ -65,7 +66,7 @@ fn sender_network(ip: &str) -> String {
 }
 
 /// The company whose web form is at `slug`, if it is on and the company active.
-async fn tenant_of(state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
+async fn tenant_of(state: &AppState, slug: &str) -> Result<Tenant, Error> {
     if slug.len() > 50 {
         return Err(not_found());
     }
@@ -90,7 +91,7 @@ async fn tenant_of(state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
     Ok(company)
 }
 
-fn check(input: &WebFormTicket) -> Result<(), ApiError> {
+fn check(input: &WebFormTicket) -> Result<(), Error> {
     let mut errors = Errors::new();
     errors.opt_text("name", input.name.as_deref(), 200);
     errors.email("email", &input.email);
@@ -108,7 +109,7 @@ fn check(input: &WebFormTicket) -> Result<(), ApiError> {
             format!("has more than {MAX_LINKS} links; please send fewer"),
         );
     }
-    errors.finish().map_err(ApiError::Validation)
+    errors.finish().map_err(Error::Validation)
 }
 
 /// Takes one submission. `Ok` also for spam, which is dropped without a word (so bots
@@ -118,7 +119,7 @@ pub async fn submit(
     slug: &str,
     request: RequestMeta,
     input: WebFormTicket,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now().unix_timestamp();
     let table = state.table.as_ref();
     let network = sender_network(&request.ip);
@@ -200,7 +201,7 @@ async fn sender(
     system: &Principal,
     input: &WebFormTicket,
     email: &str,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     let found = crate::contacts::service::list(
         state,
         system,
@@ -235,17 +236,17 @@ async fn sender(
         contact["phones"] = serde_json::json!([{ "number": phone }]);
     }
     let input = serde_json::from_value(contact)
-        .map_err(|e| ApiError::Internal(format!("web form contact: {e}")))?;
+        .map_err(|e| Error::Internal(format!("web form contact: {e}")))?;
     let made = crate::contacts::service::create(state, system, input)
         .await
         .map_err(|e| match e {
             // The phone is the only part the contact checks that the form did not.
-            ApiError::Validation(_) => ApiError::validation("phone", "is not a valid phone number"),
+            Error::Validation(_) => Error::validation("phone", "is not a valid phone number"),
             e => e,
         })?;
     made.body
         .get("id")
         .and_then(|v| v.as_str())
         .map(str::to_owned)
-        .ok_or_else(|| ApiError::Internal("a new contact without an id".into()))
+        .ok_or_else(|| Error::Internal("a new contact without an id".into()))
 }

@@ -23,15 +23,16 @@ use serde_json::Value;
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
-use crate::http::cursor::ListPage;
-use crate::http::extract::present;
-use crate::http::versions::Precondition;
-use crate::http::{ApiError, Principal};
+use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
+use crate::paging::ListPage;
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::records::Precondition;
 use crate::records::write_on_version;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::wire::present;
 
 pub const PREFIX: &str = "whk";
 const RESOURCE: &str = "webhooks";
@@ -119,8 +120,8 @@ pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(partition(tenant), id)
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("No such webhook.".into())
+fn not_found() -> Error {
+    Error::NotFound("No such webhook.".into())
 }
 
 /// A new secret in the Standard Webhooks form, and its sealed form.
@@ -168,13 +169,13 @@ async fn require_owner_or_cover(
     state: &AppState,
     principal: &Principal,
     webhook: &Webhook,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if Actor::of(principal) == webhook.owner {
         return Ok(());
     }
     let grants = crate::auth::service::grants_of(state, &principal.tenant, &webhook.owner).await?;
     principal.permissions.covers_user(&grants).map_err(|_| {
-        ApiError::Forbidden(
+        Error::Forbidden(
             "Only the webhook's owner (who made it or last set its URL), or someone who holds \
              everything its owner may do, may rotate its secret or change its URL."
                 .into(),
@@ -239,16 +240,16 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewWebhook,
-) -> Result<WithSecret, ApiError> {
+) -> Result<WithSecret, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let mut errors = Errors::new();
     check_types(&input.event_types, &mut errors);
     check_description(input.description.as_deref(), &mut errors);
     check_url(state, &input.url, &mut errors).await;
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let tenant = &principal.tenant;
     if all(state, tenant).await?.len() >= MAX_WEBHOOKS {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "webhook-limit",
             format!("A company has at most {MAX_WEBHOOKS} webhooks; delete one first."),
         ));
@@ -297,18 +298,18 @@ pub async fn create(
 }
 
 /// Every subscription of `tenant` (at most [`MAX_WEBHOOKS`]).
-pub async fn all(state: &AppState, tenant: &TenantId) -> Result<Vec<Webhook>, ApiError> {
+pub async fn all(state: &AppState, tenant: &TenantId) -> Result<Vec<Webhook>, Error> {
     let page = state
         .table
         .query(&Query::partition(partition(tenant)).limit(MAX_WEBHOOKS * 2))
         .await?;
     page.items
         .into_iter()
-        .map(|item| from_item(item).map_err(ApiError::from))
+        .map(|item| from_item(item).map_err(Error::from))
         .collect()
 }
 
-pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Value>, ApiError> {
+pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Value>, Error> {
     principal.require(RESOURCE, Action::Read)?;
     Ok(ListPage {
         data: all(state, &principal.tenant)
@@ -321,7 +322,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Va
 }
 
 /// The subscription `id` of `tenant`, if it exists.
-pub async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<Webhook, ApiError> {
+pub async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<Webhook, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
@@ -333,7 +334,7 @@ pub async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<Webho
     Ok(from_item(item)?)
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Webhook, ApiError> {
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Webhook, Error> {
     principal.require(RESOURCE, Action::Read)?;
     load(state, &principal.tenant, id).await
 }
@@ -344,7 +345,7 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: WebhookPatch,
-) -> Result<Webhook, ApiError> {
+) -> Result<Webhook, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let mut errors = Errors::new();
     for (field, null) in [
@@ -365,7 +366,7 @@ pub async fn update(
     if let Some(Some(url)) = &patch.url {
         check_url(state, url, &mut errors).await;
     }
-    errors.finish().map_err(ApiError::Validation)?;
+    errors.finish().map_err(Error::Validation)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "webhook", || async {
         let current = load(state, tenant, id).await?;
@@ -440,7 +441,7 @@ pub async fn delete(
     principal: &Principal,
     id: &str,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     principal.require(RESOURCE, Action::Delete)?;
     let tenant = &principal.tenant;
     write_on_version(&precondition, "webhook", || async {
@@ -479,11 +480,11 @@ pub async fn rotate_secret(
     principal: &Principal,
     id: &str,
     rotation: Rotation,
-) -> Result<WithSecret, ApiError> {
+) -> Result<WithSecret, Error> {
     principal.require(RESOURCE, Action::Update)?;
     let overlap = rotation.overlap_hours.unwrap_or(DEFAULT_OVERLAP_HOURS);
     if overlap > MAX_OVERLAP_HOURS {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "overlap_hours",
             format!("must be from 0 to {MAX_OVERLAP_HOURS}"),
         ));

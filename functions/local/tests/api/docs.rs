@@ -43,9 +43,9 @@ fn every_problem_type_is_documented() {
     sources(&root.join("functions"), &mut texts);
     let mut kinds = Vec::new();
     for text in &texts {
-        // `ApiError::conflict("kind", ...)`, `Conflict { kind: "...", .. }` and the fixed
-        // kinds of `ApiError::kind`.
-        kinds.extend(literals_after(text, "ApiError::conflict("));
+        // `Error::conflict("kind", ...)` (`ApiError` at the edge), `Conflict { kind: "...",
+        // .. }` and the fixed kinds of `Error::kind`.
+        kinds.extend(literals_after(text, "Error::conflict("));
         kinds.extend(
             literals_after(text, "kind: ").into_iter().filter(|k| {
                 k.contains('-') && k.chars().all(|c| c.is_ascii_lowercase() || c == '-')

@@ -16,7 +16,7 @@ pub async fn list(
     principal: &Principal,
     webhook_id: &str,
     filter: DeliveryQuery,
-) -> Result<ListPage<Delivery>, ApiError> {
+) -> Result<ListPage<Delivery>, Error> {
     let webhook = crate::webhooks::get(state, principal, webhook_id).await?;
     let limit = ListParams {
         limit: filter.limit,
@@ -49,8 +49,8 @@ pub async fn list(
     })
 }
 
-pub(super) fn no_delivery() -> ApiError {
-    ApiError::NotFound("No such delivery.".into())
+pub(super) fn no_delivery() -> Error {
+    Error::NotFound("No such delivery.".into())
 }
 
 /// Sends one delivery again (its `webhook-id` unchanged), whatever became of it.
@@ -59,7 +59,7 @@ pub async fn replay_one(
     principal: &Principal,
     webhook_id: &str,
     delivery_id: &str,
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, Error> {
     principal.require("webhooks", Action::Update)?;
     let webhook = crate::webhooks::load(state, &principal.tenant, webhook_id).await?;
     if !is_id(events::PREFIX, delivery_id) {
@@ -73,7 +73,7 @@ pub async fn replay_one(
     let event: Event = match state.table.get(&events::key(tenant, delivery_id)).await? {
         Some(item) => from_item(item)?,
         None => {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "event-expired",
                 "The event is past its 30 days and can no longer be sent.",
             ));
@@ -86,11 +86,11 @@ pub async fn replay_one(
     )?)
 }
 
-pub(super) fn require_enabled(webhook: &Webhook) -> Result<(), ApiError> {
+pub(super) fn require_enabled(webhook: &Webhook) -> Result<(), Error> {
     if webhook.enabled {
         Ok(())
     } else {
-        Err(ApiError::conflict(
+        Err(Error::conflict(
             "webhook-disabled",
             "The webhook is disabled; enable it first.",
         ))
@@ -121,7 +121,7 @@ pub async fn replay_since(
     principal: &Principal,
     webhook_id: &str,
     replay: Replay,
-) -> Result<Replayed, ApiError> {
+) -> Result<Replayed, Error> {
     principal.require("webhooks", Action::Update)?;
     let since =
         events::parse_time("since", Some(&replay.since))?.unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -129,7 +129,7 @@ pub async fn replay_since(
     let webhook = crate::webhooks::load(state, tenant, webhook_id).await?;
     require_enabled(&webhook)?;
     let owner = owner_of(state, tenant, &webhook).await?.ok_or_else(|| {
-        ApiError::conflict(
+        Error::conflict(
             "webhook-owner-gone",
             "The webhook's owner (who made it or last set its URL) can no longer act; set \
              its URL again to make it yours.",
@@ -176,7 +176,7 @@ pub async fn ping(
     state: &AppState,
     principal: &Principal,
     webhook_id: &str,
-) -> Result<Delivery, ApiError> {
+) -> Result<Delivery, Error> {
     principal.require("webhooks", Action::Update)?;
     let tenant = &principal.tenant;
     let webhook = crate::webhooks::load(state, tenant, webhook_id).await?;
@@ -189,7 +189,7 @@ pub async fn ping(
         "occurred_at": rfc3339(now),
         "data": { "webhook_id": webhook.id },
     });
-    let body = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
     let sent = send(state, tenant, &webhook, &id, &body).await;
     let status = if is_success(sent.attempt.status) {
         Status::Delivered

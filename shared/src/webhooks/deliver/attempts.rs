@@ -4,13 +4,13 @@ use super::*;
 
 /// Makes the attempts due by now, until none is left or `budget` is spent. Returns how
 /// many were made.
-pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
     crate::reminders::run_queue(state, QUEUE, budget, |key, item| attempt(state, key, item)).await
 }
 
 /// Makes the attempt of one due queue marker; false when it was stale or another worker
 /// claimed it first.
-pub(super) async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bool, ApiError> {
+pub(super) async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
     let marker = from_item::<QueueMarker>(item).ok();
     let tenant = marker.as_ref().and_then(|m| TenantId::parse(&m.tenant));
     let (Some(marker), Some(tenant)) = (marker, tenant) else {
@@ -60,7 +60,7 @@ pub(super) async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bo
     // lease brings the attempt back).
     let webhook = match crate::webhooks::load(state, &tenant, &marker.webhook_id).await {
         Ok(w) => Some(w),
-        Err(ApiError::NotFound(_)) => None,
+        Err(Error::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
     let event = match state
@@ -81,7 +81,7 @@ pub(super) async fn attempt(state: &AppState, key: Key, item: Item) -> Result<bo
                 None => refusal(now, "the webhook's owner may no longer read the record"),
                 Some(view) => {
                     let body = serde_json::to_vec(&view)
-                        .map_err(|e| ApiError::Internal(format!("serializing an event: {e}")))?;
+                        .map_err(|e| Error::Internal(format!("serializing an event: {e}")))?;
                     send(state, &tenant, w, &view.id, &body).await
                 }
             },
@@ -117,7 +117,7 @@ pub(super) async fn record(
     lease: String,
     sent: Sent,
     webhook: Option<&Webhook>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now();
     let mut next = claimed.clone();
     let status = sent.attempt.status;
@@ -174,7 +174,7 @@ pub(super) async fn health(
     webhook: &Webhook,
     succeeded: bool,
     gone: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     for _ in 0..3 {
         let current = crate::webhooks::load(state, tenant, &webhook.id).await?;
         let now = state.clock.now();

@@ -8,7 +8,7 @@ pub(super) async fn owner_of(
     state: &AppState,
     tenant: &TenantId,
     webhook: &Webhook,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Principal>, Error> {
     let request = RequestMeta::default();
     crate::auth::service::principal_for(state, tenant, &webhook.owner, request).await
 }
@@ -17,7 +17,7 @@ pub(super) async fn owner_of(
 
 /// Turns the outbox's due markers into deliveries, until none is left or `budget` is
 /// spent. Returns how many events were handed on.
-pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, ApiError> {
+pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, Error> {
     crate::reminders::run_queue(state, events::OUTBOX, budget, |key, item| {
         fan_out_marker(state, key, item)
     })
@@ -25,7 +25,7 @@ pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, Api
 }
 
 /// Fans out the event of one outbox marker, then removes the marker.
-pub async fn fan_out_marker(state: &AppState, key: Key, item: Item) -> Result<bool, ApiError> {
+pub async fn fan_out_marker(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
     if let Ok(marker) = from_item::<OutboxMarker>(item)
         && let Some(tenant) = TenantId::parse(&marker.tenant)
         // Most companies have no webhooks: their events need not even be read.
@@ -50,7 +50,7 @@ pub(super) async fn fan_out(
     tenant: &TenantId,
     event: &Event,
     only: Option<(&Webhook, &Principal)>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     if let Some((webhook, owner)) = only {
         let visible = webhook.enabled && webhook.wants(&event.kind) && event.view(owner).is_some();
         return Ok(usize::from(
@@ -82,7 +82,7 @@ pub(super) async fn queue(
     webhook: &Webhook,
     event: &Event,
     again: bool,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let key = delivery_key(tenant, &webhook.id, &event.id);
     for _ in 0..3 {
         let now = state.clock.now();
@@ -140,7 +140,7 @@ pub(super) async fn queue(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
+    Err(Error::conflict(
         "delivery-busy",
         "The delivery changed while it was queued again; try again.",
     ))

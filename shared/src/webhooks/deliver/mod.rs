@@ -36,13 +36,14 @@ use time::OffsetDateTime;
 use super::{Webhook, target};
 use crate::AppState;
 use crate::clock::{millis_key, rfc3339};
+use crate::error::Error;
 use crate::events::{self, Event, OutboxMarker};
-use crate::http::cursor::{ListPage, ListParams};
-use crate::http::principal::RequestMeta;
-use crate::http::{ApiError, Principal};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::notifications::{self, NotificationKind};
+use crate::paging::{ListPage, ListParams};
 use crate::policy::Action;
+use crate::principal::Principal;
+use crate::principal::RequestMeta;
 use crate::table::{Condition, Item, Key, Query, SortKey, TableError, Write, from_item, to_item};
 
 /// The queue of delivery attempts.

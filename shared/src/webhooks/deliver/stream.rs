@@ -24,7 +24,7 @@ pub async fn on_stream(
     state: &AppState,
     keys: Vec<Key>,
     budget: Duration,
-) -> Result<(usize, usize), ApiError> {
+) -> Result<(usize, usize), Error> {
     let mut events = 0;
     for key in keys.into_iter().filter(|k| k.pk == events::OUTBOX) {
         if let Some(item) = state.table.get(&key).await? {

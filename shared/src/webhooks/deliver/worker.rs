@@ -4,7 +4,7 @@ use super::*;
 
 /// Hands on the outbox and makes the attempts due: what the local worker and the
 /// dispatcher function run.
-pub async fn run(state: &AppState, budget: Duration) -> Result<(usize, usize), ApiError> {
+pub async fn run(state: &AppState, budget: Duration) -> Result<(usize, usize), Error> {
     let events = run_outbox(state, budget / 2).await?;
     let attempts = run_due(state, budget / 2).await?;
     Ok((events, attempts))
