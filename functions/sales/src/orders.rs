@@ -1,0 +1,127 @@
+//! Orders: create, read, list, update, delete, upserts by an external system's id (one or
+//! in bulk), and a contact's or company's purchase history.
+
+use axum::Json as JsonResponse;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use shared::AppState;
+use shared::http::cursor::ListPage;
+use shared::http::versions::{Precondition, record_response};
+use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::orders::service::{self as orders, Created, OrderQuery, PurchaseHistory};
+use shared::orders::{NewOrder, OrderPatch};
+use shared::policy::View;
+
+fn order_response(created: Created) -> Response {
+    let status = if created.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let order = created.order;
+    record_response(status, "/v1/orders", order.id(), order.version, &order)
+}
+
+pub(crate) async fn create_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<NewOrder>,
+) -> Result<Response, ApiError> {
+    Ok(order_response(
+        orders::create(&state, &principal, input).await?,
+    ))
+}
+
+pub(crate) async fn list_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<OrderQuery>,
+) -> Result<JsonResponse<ListPage<View>>, ApiError> {
+    orders::list(&state, &principal, query)
+        .await
+        .map(JsonResponse)
+}
+
+pub(crate) async fn get_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let order = orders::get(&state, &principal, &id).await?;
+    Ok(record_response(
+        StatusCode::OK,
+        "/v1/orders",
+        order.id(),
+        order.version,
+        &order,
+    ))
+}
+
+pub(crate) async fn update_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<OrderPatch>,
+) -> Result<Response, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    let order = orders::update(&state, &principal, &id, precondition, patch).await?;
+    Ok(record_response(
+        StatusCode::OK,
+        "/v1/orders",
+        order.id(),
+        order.version,
+        &order,
+    ))
+}
+
+pub(crate) async fn delete_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let precondition = Precondition::from_headers(&headers);
+    orders::delete(&state, &principal, &id, precondition).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn upsert_external_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((source, external_id)): Path<(String, String)>,
+    Json(input): Json<NewOrder>,
+) -> Result<Response, ApiError> {
+    let created = orders::upsert_external(&state, &principal, &source, &external_id, input).await?;
+    Ok(order_response(created))
+}
+
+pub(crate) async fn bulk_upsert_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(input): Json<orders::BulkOrders>,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = orders::bulk_upsert(&state, &principal, input).await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
+}
+
+pub(crate) async fn contact_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
+    orders::purchases(&state, &principal, "contacts", &id)
+        .await
+        .map(JsonResponse)
+}
+
+pub(crate) async fn company_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
+    orders::purchases(&state, &principal, "companies", &id)
+        .await
+        .map(JsonResponse)
+}
