@@ -1,0 +1,53 @@
+//! Contacts' and companies' timelines, and the activities logged on them.
+
+use axum::Json as JsonResponse;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shared::AppState;
+use shared::companies::service as companies;
+use shared::contacts::service;
+use shared::http::cursor::{ListPage, ListParams};
+use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::timeline::{NewActivity, TimelineEntry};
+
+pub(crate) async fn log_contact_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(input): Json<NewActivity>,
+) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
+    let entry = service::log_activity(&state, &principal, &id, input).await?;
+    Ok((StatusCode::CREATED, JsonResponse(entry)))
+}
+
+pub(crate) async fn contact_timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
+    service::timeline(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}
+
+pub(crate) async fn log_company_activity(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(input): Json<NewActivity>,
+) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
+    let entry = companies::log_activity(&state, &principal, &id, input).await?;
+    Ok((StatusCode::CREATED, JsonResponse(entry)))
+}
+
+pub(crate) async fn company_timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
+    companies::timeline(&state, &principal, &id, params)
+        .await
+        .map(JsonResponse)
+}
