@@ -13,6 +13,7 @@ pub mod companies;
 pub mod config;
 pub mod contacts;
 pub mod crypto;
+pub mod data_keys;
 pub mod deals;
 pub mod error;
 pub mod events;

@@ -1,12 +1,26 @@
-//! Sums of money. Every amount is bounded where it enters (|amount| <= 10^15 minor
-//! units, [`crate::companies::MAX_AMOUNT_MINOR`]), but a sum over many records (a
-//! purchase history, a board stage's total) is not: sums are `i128`, added with checks,
-//! and stored as a JSON number while they fit an `i64` and as a decimal string beyond
-//! (the table's items are JSON, whose numbers the library keeps within 64 bits).
+//! Money: an amount in integer minor units of an ISO 4217 currency, bounded where it
+//! enters (|amount| <= 10^15 minor units, [`MAX_AMOUNT_MINOR`]), and sums of it. A sum
+//! over many records (a purchase history, a board stage's total) is not bounded: it is an
+//! `i128`, added with checks, and stored as a JSON number while it fits an `i64` and as a
+//! decimal string beyond (the table's items are JSON, whose numbers the library keeps
+//! within 64 bits).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
+
+/// The largest amount accepted, in minor units (10^15: ten trillion in yuan).
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// An amount of money: integer minor units and an ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+crate::object_only!(Money);
 
 /// A sum of amounts in minor units of one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,8 +89,7 @@ mod tests {
     fn sums_beyond_64_bits_are_kept_exactly_and_read_back() {
         let mut sum = Sum::default();
         for _ in 0..20_000 {
-            sum.add(1, crate::companies::MAX_AMOUNT_MINOR, "amount")
-                .unwrap();
+            sum.add(1, MAX_AMOUNT_MINOR, "amount").unwrap();
         }
         assert_eq!(sum.0, 20_000 * 1_000_000_000_000_000i128);
         let stored = serde_json::to_value(sum).unwrap();

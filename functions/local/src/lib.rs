@@ -25,7 +25,7 @@ pub fn routes(state: &AppState) -> Routes {
         routes = routes.mount(
             Method::GET,
             "/files/{*key}",
-            shared::blobs::fs::router(files.clone()),
+            shared::http::files::router(files.clone()),
         );
     }
     routes

@@ -2,22 +2,17 @@
 //! content type beside it under `<root>/meta`. Writes go to a temporary file that is
 //! renamed into place, so a crash never leaves a half-written blob.
 //!
-//! Signed URLs point at the local server's `/files/{key}` route ([`router`]), which checks
+//! Signed URLs point at the local server's `/files/{key}` route (`crate::http::files`), which checks
 //! an HMAC over the key and the expiry time.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{Blob, BlobError, BlobKey, Blobs, Listing, check_list_args};
-use crate::error::Error;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -221,71 +216,4 @@ impl Blobs for FsBlobs {
             self.base_url
         ))
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Signed {
-    expires: Option<u64>,
-    signature: Option<String>,
-}
-
-/// The local server's route for signed blob URLs. Only the filesystem twin needs it: on
-/// AWS, S3 serves its own presigned URLs.
-pub fn router<S: Clone + Send + Sync + 'static>(blobs: Arc<FsBlobs>) -> axum::Router<S> {
-    axum::Router::new()
-        .route("/files/{*key}", axum::routing::get(download))
-        .with_state(blobs)
-}
-
-async fn download(
-    State(blobs): State<Arc<FsBlobs>>,
-    axum::extract::Path(key): axum::extract::Path<String>,
-    query: Result<Query<Signed>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, Error> {
-    let denied =
-        || Error::Forbidden("This link is invalid or has expired; ask for a new one.".into());
-    let (
-        Ok(key),
-        Ok(Query(Signed {
-            expires: Some(expires),
-            signature: Some(signature),
-        })),
-    ) = (BlobKey::new(key), query)
-    else {
-        return Err(denied());
-    };
-    if !blobs.verify(&key, expires, &signature) {
-        return Err(denied());
-    }
-    let blob = blobs
-        .get(&key)
-        .await
-        .map_err(|e| Error::Unavailable(e.to_string()))?
-        .ok_or_else(|| Error::NotFound("The file no longer exists.".into()))?;
-    let content_type = HeaderValue::from_str(&blob.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            // Files are downloaded, never rendered as pages of this origin.
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("sandbox"),
-            ),
-        ],
-        blob.bytes,
-    )
-        .into_response())
 }

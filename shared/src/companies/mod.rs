@@ -16,8 +16,7 @@ use crate::wire::present;
 pub const PREFIX: &str = "com";
 pub const RESOURCE: &str = "companies";
 pub const MAX_TAGS: usize = 50;
-/// The largest annual revenue accepted, in minor units (10^15: ten trillion in yuan).
-pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+pub use crate::money::{MAX_AMOUNT_MINOR, Money};
 
 /// The fields role rules can restrict.
 pub const FIELDS: &[FieldSpec] = &[
@@ -68,15 +67,7 @@ pub struct Region {
     pub district: Option<String>,
 }
 
-/// An amount of money: integer minor units and an ISO 4217 currency.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: String,
-}
-
-crate::object_only!(Region, Money);
+crate::object_only!(Region);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {

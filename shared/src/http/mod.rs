@@ -6,6 +6,7 @@ pub mod app;
 pub mod browser;
 pub mod cursor;
 pub mod extract;
+pub mod files;
 pub mod idempotency;
 pub mod principal;
 pub mod problem;

@@ -3,7 +3,6 @@
 //! in as encryption context, so one tenant's wrapped key cannot be unwrapped as another's.
 //! Twins: [`kms::KmsKeys`] and [`local::LocalKeys`] (a master key file, mode 0600).
 
-pub mod cache;
 pub mod kms;
 pub mod local;
 

@@ -69,7 +69,7 @@ pub async fn fs_blobs() -> FsTwin {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let blobs = Arc::new(FsBlobs::new(dir.path(), &base, &[5u8; 32]).unwrap());
-    let app: axum::Router = shared::blobs::fs::router(blobs.clone());
+    let app: axum::Router = shared::http::files::router(blobs.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
