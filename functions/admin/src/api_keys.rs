@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey, Reassignment};
-use shared::http::cursor::ListPage;
 use shared::http::idempotency::shown_once;
 use shared::http::{ApiError, Json, Path, Principal};
+use shared::paging::ListPage;
 
 use crate::record;
 

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use shared::AppState;
 use shared::fields::FieldDef;
 use shared::fields::service::{self as fields, FieldPatch, FieldQuery, NewField};
-use shared::http::cursor::ListPage;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::ListPage;
 
 pub(crate) async fn list_fields(
     State(state): State<AppState>,

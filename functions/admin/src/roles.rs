@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
-use shared::http::cursor::ListPage;
-use shared::http::versions::Precondition;
 use shared::http::{ApiError, Json, Path, Principal};
+use shared::paging::ListPage;
+use shared::records::Precondition;
 use shared::tenancy::Role;
 use shared::tenancy::roles::{self, NewRole, RolePatch};
 

@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::mfa;
-use shared::http::cursor::{ListPage, ListParams};
-use shared::http::versions::Precondition;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
+use shared::records::Precondition;
 use shared::tenancy::users::{self, NewUser, UserPatch};
 
 use crate::record;

@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde_json::Value;
 use shared::AppState;
 use shared::events::{self, Event, EventQuery};
-use shared::http::cursor::ListPage;
 use shared::http::idempotency::shown_once;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::paging::ListPage;
 use shared::webhooks::deliver::{self, Delivery, DeliveryQuery, Replay, Replayed};
 use shared::webhooks::{self, NewWebhook, Rotation, Webhook, WebhookPatch};
 

@@ -5,8 +5,8 @@ use axum::Json as JsonResponse;
 use axum::extract::State;
 use shared::AppState;
 use shared::audit::{self, Entry, Filter};
-use shared::http::cursor::ListPage;
 use shared::http::{ApiError, Principal, Query, Routes};
+use shared::paging::ListPage;
 
 pub fn routes() -> Routes {
     Routes::new().get("/v1/audit", list)

@@ -14,10 +14,10 @@ use shared::auth::mfa::{self, Confirmation, MfaLogin};
 use shared::auth::reset::{self, ResetConfirm, ResetRequest};
 use shared::auth::service::{self, Login, Me, RefreshRequest};
 use shared::http::browser::{self, SignIn};
-use shared::http::cursor::{ListPage, ListParams};
 use shared::http::idempotency::shown_once;
-use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, OptionalJson, Path, Principal, Query, Routes};
+use shared::paging::{ListPage, ListParams};
+use shared::principal::RequestMeta;
 use shared::tenancy::signup::{self, SignUp};
 use shared::tenancy::users::{self, AcceptInvitation};
 

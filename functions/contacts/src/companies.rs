@@ -9,10 +9,10 @@ use shared::AppState;
 use shared::companies::service::{self as companies, CompanyQuery};
 use shared::companies::{CompanyPatch, NewCompany};
 use shared::external::{BulkUpsert, Object};
-use shared::http::cursor::{ListPage, ListParams};
-use shared::http::versions::Precondition;
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
+use shared::records::Precondition;
 
 use crate::{bulk_upsert, record};
 

@@ -9,10 +9,10 @@ use shared::AppState;
 use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::external::{BulkUpsert, Object};
-use shared::http::cursor::ListPage;
-use shared::http::versions::Precondition;
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
+use shared::paging::ListPage;
 use shared::policy::View;
+use shared::records::Precondition;
 
 use crate::{bulk_upsert, record};
 

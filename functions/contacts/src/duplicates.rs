@@ -6,9 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
 use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
-use shared::http::cursor::{ListPage, ListParams};
-use shared::http::versions::Precondition;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
+use shared::records::Precondition;
 
 use crate::contacts::with_etag;
 

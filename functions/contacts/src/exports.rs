@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::response::Response;
 use shared::AppState;
 use shared::exports::{self, ExportView, NewExport};
-use shared::http::cursor::{ListPage, ListParams};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
 
 use crate::accepted;
 

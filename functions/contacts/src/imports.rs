@@ -4,10 +4,10 @@ use axum::Json as JsonResponse;
 use axum::extract::State;
 use axum::response::Response;
 use shared::AppState;
-use shared::http::cursor::{ListPage, ListParams};
 use shared::http::extract::raw_body;
 use shared::http::{ApiError, MapQuery, Path, Principal, Query};
 use shared::imports::{self, ImportOptions, ImportView, RowReport};
+use shared::paging::{ListPage, ListParams};
 
 use crate::accepted;
 

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use shared::AppState;
 use shared::companies::service as companies;
 use shared::contacts::service;
-use shared::http::cursor::{ListPage, ListParams};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
 use shared::timeline::{NewActivity, TimelineEntry};
 
 pub(crate) async fn log_contact_activity(

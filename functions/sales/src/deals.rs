@@ -8,9 +8,9 @@ use axum::response::Response;
 use shared::AppState;
 use shared::deals::service::{self as deals, DealQuery, StageChange};
 use shared::deals::{DealPatch, NewDeal};
-use shared::http::cursor::{ListPage, ListParams};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
 
 fn deal_response(status: StatusCode, deal: View) -> Response {

@@ -3,9 +3,9 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use shared::AppState;
-use shared::http::cursor::ListPage;
 use shared::http::{ApiError, Path, Principal, Query};
 use shared::notifications::{self, Notification, NotificationQuery};
+use shared::paging::ListPage;
 
 pub(crate) async fn list_notifications(
     State(state): State<AppState>,

@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
-use shared::http::cursor::ListPage;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
 use shared::orders::service::{self as orders, Created, OrderQuery, PurchaseHistory};
 use shared::orders::{NewOrder, OrderPatch};
+use shared::paging::ListPage;
 use shared::policy::View;
 
 fn order_response(created: Created) -> Response {

@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
 use shared::deals::service::{self as deals, Board, BoardQuery};
-use shared::http::cursor::ListPage;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::ListPage;
 use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
 use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 

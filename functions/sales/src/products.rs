@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
-use shared::http::cursor::ListPage;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::ListPage;
 use shared::products::{self, NewProduct, Product, ProductPatch, ProductQuery};
 
 fn product_response(status: StatusCode, product: &Product) -> Response {

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
 use shared::feedback::{self, PublicSurvey, SurveyResponse};
-use shared::http::principal::RequestMeta;
 use shared::http::{ApiError, Json, Path};
+use shared::principal::RequestMeta;
 use shared::tickets::web_form::{self, WebFormTicket};
 
 /// What the public doors answer when they took a submission.

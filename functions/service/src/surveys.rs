@@ -8,10 +8,10 @@ use axum::response::Response;
 use shared::AppState;
 use shared::feedback::summary::{self, Summary, SummaryQuery};
 use shared::feedback::{self, NewSurvey, Survey, SurveyQuery};
-use shared::http::cursor::ListPage;
 use shared::http::idempotency::shown_once;
 use shared::http::versions::record_response;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::paging::ListPage;
 
 pub(crate) async fn create_survey(
     State(state): State<AppState>,

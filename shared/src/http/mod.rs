@@ -1,10 +1,9 @@
-//! The HTTP edge shared by every function: problem+json errors, request extractors that
-//! turn bad input into clear errors, the authenticated `Principal`, signed list cursors,
-//! the route table and the layers every app gets.
+//! The HTTP edge shared by every function: problem+json rendering of the domain's errors,
+//! request extractors that turn bad input into clear errors, the `Principal` extractor,
+//! the route table and the layers every app gets. Nothing below it imports it.
 
 pub mod app;
 pub mod browser;
-pub mod cursor;
 pub mod extract;
 pub mod files;
 pub mod idempotency;

@@ -7,11 +7,12 @@ use serde_json::json;
 use shared::AppState;
 use shared::config::{Config, Secret};
 use shared::contacts::{ContactPatch, NewContact, service};
-use shared::http::principal::Caller;
-use shared::http::versions::Precondition;
-use shared::http::{ApiError, Principal};
+use shared::error::Error as ApiError;
 use shared::ids::{TenantId, new_id};
 use shared::policy::{Effective, templates};
+use shared::principal::Caller;
+use shared::principal::Principal;
+use shared::records::Precondition;
 use shared::state::Ports;
 
 struct World {

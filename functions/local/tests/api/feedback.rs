@@ -221,7 +221,7 @@ async fn bad_and_expired_links_are_refused_and_floods_cut_off() {
     let expired = shared::feedback::respond(
         &later,
         &token,
-        shared::http::principal::RequestMeta {
+        shared::principal::RequestMeta {
             ip: "192.0.2.1".into(),
             ..Default::default()
         },

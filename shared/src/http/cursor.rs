@@ -1,3 +1,0 @@
-//! Signed list cursors and pages live in the record layer (`crate::paging`).
-
-pub use crate::paging::*;
