@@ -34,6 +34,8 @@ const CSV = [
 ].join('\n');
 
 test('import, export, merge duplicates and companies', async ({ page, request }, info) => {
+  // A long journey with many axe runs; beside the AWS pass it once took 2 minutes.
+  test.setTimeout(240_000);
   const phone = info.project.name === 'phone';
   const email = uniqueEmail('records');
 
