@@ -80,6 +80,12 @@ pub async fn list_query(
     list_query_where(state, principal, query, list_id, scope, params, &|_| true).await
 }
 
+/// Whether the caller's `scope` reaches a stored record, by its `owner_id`.
+pub fn reaches_item(principal: &Principal, scope: Scope, item: &Item) -> bool {
+    let owner = item.get("owner_id").and_then(Value::as_str);
+    owner.is_some_and(|o| principal.reaches(scope, o))
+}
+
 /// [`list_query`] of the items `keep` keeps too (a filter no index answers).
 pub async fn list_query_where(
     state: &AppState,
@@ -102,10 +108,7 @@ pub async fn list_query_where(
         query,
         limit,
         MAX_LIST_READS,
-        |item: &Item| {
-            let owner = item.get("owner_id").and_then(Value::as_str);
-            owner.is_some_and(|o| principal.reaches(scope, o)) && keep(item)
-        },
+        |item: &Item| reaches_item(principal, scope, item) && keep(item),
     )
     .await?;
     Ok((items, next.map(|n| state.cursors.encode(list_id, &n))))

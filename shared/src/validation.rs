@@ -159,6 +159,13 @@ impl Errors {
         }
     }
 
+    /// An optional calendar date, `YYYY-MM-DD`.
+    pub fn date(&mut self, field: &str, value: Option<&str>) {
+        if value.is_some_and(|d| !is_date(d)) {
+            self.add(field, "must be a date, YYYY-MM-DD");
+        }
+    }
+
     /// A phone number: 5 to 20 digits (E.164 allows 15; extensions take a few more), an
     /// optional leading `+`, and spaces, dashes, dots and parentheses; at most 32
     /// characters. It is the `Phone` pattern of `openapi.yaml`.
@@ -327,6 +334,15 @@ pub fn to_e164(number: &str, region: &str) -> Option<String> {
 /// Whether `code` is the ISO 4217 code of a currency (`CNY`, `USD`, ...): upper case, and in
 /// the `iso_currency` crate's list, less the codes that name no money (`XXX` "no
 /// currency", `XTS` reserved for tests).
+/// Whether `value` is a calendar date, `YYYY-MM-DD`.
+pub fn is_date(value: &str) -> bool {
+    time::Date::parse(
+        value,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .is_ok()
+}
+
 pub fn is_currency(code: &str) -> bool {
     code.len() == 3
         && code.bytes().all(|b| b.is_ascii_uppercase())

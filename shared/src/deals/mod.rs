@@ -242,15 +242,7 @@ pub fn normalize_and_check(deal: &mut Deal, errors: &mut Errors) {
         }
         errors.currency("amount.currency", &money.currency);
     }
-    if let Some(date) = &deal.expected_close_date
-        && time::Date::parse(
-            date,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_err()
-    {
-        errors.add("expected_close_date", "must be a date, YYYY-MM-DD");
-    }
+    errors.date("expected_close_date", deal.expected_close_date.as_deref());
 }
 
 pub fn key(tenant: &TenantId, id: &str) -> Key {

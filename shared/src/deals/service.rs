@@ -4,6 +4,7 @@
 //! contact and company, their timelines, and the audit entry.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{
     Deal, DealPatch, NewDeal, PREFIX, RESOURCE, history_pk, key, linked_pk, normalize_and_check,
@@ -19,13 +20,13 @@ use crate::paging::{ListPage, ListParams};
 use crate::pipelines::{self, Pipeline, StageKind};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
+use crate::records::{
+    Precondition, check_owner, index_by_owner, list_query, owner_pk, reaches_item, write_on_version,
+};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::timeline;
 use crate::validation::Errors;
 use crate::{companies, contacts};
-use serde_json::Value;
 
 fn not_found() -> Error {
     Error::NotFound("No deal with this id.".into())
@@ -868,21 +869,9 @@ pub async fn board(
 type CloseRange = (Option<String>, Option<String>);
 
 fn close_range(query: &BoardQuery) -> Result<Option<CloseRange>, Error> {
-    let mut errors = crate::validation::Errors::new();
-    for (field, value) in [
-        ("close_from", &query.close_from),
-        ("close_to", &query.close_to),
-    ] {
-        if let Some(date) = value
-            && time::Date::parse(
-                date,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .is_err()
-        {
-            errors.add(field, "must be a date, YYYY-MM-DD");
-        }
-    }
+    let mut errors = Errors::new();
+    errors.date("close_from", query.close_from.as_deref());
+    errors.date("close_to", query.close_to.as_deref());
     if let (Some(from), Some(to)) = (&query.close_from, &query.close_to)
         && errors.is_empty()
         && from > to
@@ -922,11 +911,7 @@ async fn scan_tally(
             ));
         }
         for item in page.items {
-            let reached = item
-                .get("owner_id")
-                .and_then(Value::as_str)
-                .is_some_and(|o| principal.reaches(scope, o));
-            if reached && keep(&item) {
+            if reaches_item(principal, scope, &item) && keep(&item) {
                 tally.add(&from_item::<Deal>(item)?, 1)?;
             }
         }

@@ -188,9 +188,7 @@ fn check_value(def: &FieldDef, path: &str, value: &mut Value, errors: &mut Error
                 })
                 && currency.is_some_and(crate::validation::is_currency)
         }
-        (Kind::Date, Value::String(s)) => {
-            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
-        }
+        (Kind::Date, Value::String(s)) => crate::validation::is_date(s),
         (Kind::Boolean, Value::Bool(_)) => true,
         (Kind::SingleSelect, Value::String(s)) => def.options.contains(s),
         (Kind::MultiSelect, Value::Array(items)) => {
