@@ -120,6 +120,13 @@ async fn client_request_id(mut req: Request<Body>, next: Next) -> Response<Body>
     next.run(req).await
 }
 
+fn is_problem(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes())
+}
+
 /// A problem's words (title, detail, field messages) in the language the request asks
 /// for (`Accept-Language`, English by default), named by `Content-Language`.
 async fn localise(req: Request<Body>, next: Next) -> Response<Body> {
@@ -129,11 +136,7 @@ async fn localise(req: Request<Body>, next: Next) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
     let response = next.run(req).await;
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !is_problem {
+    if !is_problem(&response) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -192,11 +195,7 @@ pub async fn not_found() -> ApiError {
 /// Turns axum's own plain-text 405 into problem+json with an `Allow` header, and forbids
 /// caching of API answers.
 fn harden(mut response: Response<Body>, allow: String) -> Response<Body> {
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&response) {
         response = ApiError::MethodNotAllowed { allow }.into_response();
     }
     let headers = response.headers_mut();
