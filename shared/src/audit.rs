@@ -336,6 +336,7 @@ pub async fn list(
     }
     if let Some(resource) = &filter.resource
         && !crate::policy::RESOURCES.contains(&resource.as_str())
+        && !crate::policy::is_custom(resource)
         && !["auth", "tenant"].contains(&resource.as_str())
     {
         return Err(Error::validation("resource", "is not a known resource"));

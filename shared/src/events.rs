@@ -86,13 +86,21 @@ pub const TYPES: &[&str] = &[
     "webhook.ping",
 ];
 
-/// Whether `pattern` names event types that exist: `*`, a listed type, or `<prefix>.*`
-/// where some listed type starts with `<prefix>.`.
-pub fn is_known_pattern(pattern: &str) -> bool {
+/// What happens to the records of a custom object `<key>`: `<key>.created`, ...
+pub const CUSTOM_CHANGES: &[&str] = &["created", "deleted", "updated"];
+
+/// Whether `pattern` names event types that exist, in a tenant with the custom objects
+/// `custom` (keys): `*`, a listed type or one of a custom object, or `<prefix>.*` where
+/// some such type starts with `<prefix>.`.
+pub fn is_known_pattern(pattern: &str, custom: &[String]) -> bool {
+    let custom_types = custom
+        .iter()
+        .flat_map(|key| CUSTOM_CHANGES.iter().map(move |c| format!("{key}.{c}")));
+    let mut types = TYPES.iter().map(|t| (*t).to_owned()).chain(custom_types);
     match pattern.strip_suffix('*') {
         Some("") => true,
-        Some(prefix) => prefix.ends_with('.') && TYPES.iter().any(|t| t.starts_with(prefix)),
-        None => TYPES.contains(&pattern),
+        Some(prefix) => prefix.ends_with('.') && types.any(|t| t.starts_with(prefix)),
+        None => types.any(|t| t == pattern),
     }
 }
 
@@ -176,11 +184,16 @@ pub fn writes_for(tenant: &TenantId, entry: &Entry) -> Result<Vec<Write>, TableE
 }
 
 fn of_entry(tenant: &TenantId, entry: &Entry) -> Option<Event> {
-    if !SOURCES.contains(&entry.resource.as_str()) || !is_change(&entry.action) {
+    let custom = crate::policy::is_custom(&entry.resource);
+    if !(SOURCES.contains(&entry.resource.as_str()) || custom) || !is_change(&entry.action) {
         return None;
     }
     debug_assert!(
-        TYPES.contains(&entry.action.as_str()),
+        TYPES.contains(&entry.action.as_str())
+            || (custom
+                && CUSTOM_CHANGES
+                    .iter()
+                    .any(|c| entry.action.ends_with(&format!(".{c}")))),
         "event type {} is not in events::TYPES",
         entry.action
     );
@@ -245,7 +258,10 @@ pub fn is_pattern(pattern: &str) -> bool {
         || (!body.is_empty()
             && body.len() <= 64
             && body.split('.').all(|part| {
-                !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                part.starts_with(|c: char| c.is_ascii_lowercase())
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             }))
 }
 
@@ -393,8 +409,15 @@ mod tests {
     #[test]
     fn only_patterns_some_listed_type_matches_are_known() {
         for known in ["*", "deal.*", "ticket.first_response", "webhook.ping"] {
-            assert!(is_known_pattern(known), "{known}");
+            assert!(is_known_pattern(known, &[]), "{known}");
         }
+        // A custom object's changes are types of the tenant that has it.
+        let custom = ["project2".to_owned()];
+        for known in ["project2.created", "project2.*", "project2.deleted"] {
+            assert!(is_known_pattern(known, &custom), "{known}");
+            assert!(!is_known_pattern(known, &[]), "{known}");
+        }
+        assert!(!is_known_pattern("project2.merged", &custom));
         for unknown in [
             "deal.craeted",
             "invoice.*",
@@ -402,7 +425,7 @@ mod tests {
             "dea*",
             "contact.revealed",
         ] {
-            assert!(!is_known_pattern(unknown), "{unknown}");
+            assert!(!is_known_pattern(unknown, &[]), "{unknown}");
         }
         let mut sorted = TYPES.to_vec();
         sorted.sort_unstable();

@@ -31,6 +31,7 @@ pub mod lambda;
 pub mod mail;
 pub mod money;
 pub mod notifications;
+pub mod objects;
 pub mod orders;
 pub mod paging;
 pub mod pipelines;

@@ -11,7 +11,7 @@ pub struct FieldError {
 }
 
 /// Collects field errors; `finish` turns them into `Err` if there are any.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Errors(Vec<FieldError>);
 
 impl Errors {

@@ -19,7 +19,8 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(crm_contacts::routes())
         .merge(crm_sales::routes())
         .merge(crm_service::routes())
-        .merge(crm_audit::routes());
+        .merge(crm_audit::routes())
+        .merge(crm_objects::routes());
     if let Some(files) = &state.local_files {
         // On AWS, S3 serves signed links itself; locally this server does.
         routes = routes.mount(

@@ -160,7 +160,8 @@ pub async fn create(
             }
         }
         (None, Some(permissions)) => {
-            permissions.check("permissions", &mut errors);
+            let catalog = crate::fields::objects::catalog(table, &principal.tenant).await?;
+            permissions.check("permissions", &catalog, &mut errors);
             Some(permissions.clone())
         }
         _ => {

@@ -97,7 +97,9 @@ pub struct Company {
 }
 
 impl crate::search::Indexed for Company {
-    const RESOURCE: &'static str = RESOURCE;
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
 
     fn id(&self) -> &str {
         &self.id

@@ -9,7 +9,7 @@ use super::Contact;
 use crate::AppState;
 use crate::error::Error;
 use crate::ids::TenantId;
-use crate::search::{self, Indexed, terms};
+use crate::search::{self, terms};
 use crate::table::{Index, Query};
 use serde_json::Value;
 
@@ -111,7 +111,16 @@ pub async fn candidates(
         exact.push(longest);
     }
     for term in exact {
-        ids.extend(search::exact(state, tenant, Contact::RESOURCE, &term, MAX_CANDIDATES).await?);
+        ids.extend(
+            search::exact(
+                state,
+                tenant,
+                crate::contacts::RESOURCE,
+                &term,
+                MAX_CANDIDATES,
+            )
+            .await?,
+        );
     }
     if let Some(company) = &contact.company_id {
         let page = state

@@ -22,6 +22,7 @@ use crate::table::Key;
 use crate::validation::{Errors, normalize_email};
 
 pub const PREFIX: &str = "con";
+pub const RESOURCE: &str = "contacts";
 pub const MAX_EMAILS: usize = 10;
 pub const MAX_PHONES: usize = 10;
 pub const MAX_TAGS: usize = 50;
@@ -165,7 +166,9 @@ impl Contact {
 }
 
 impl crate::search::Indexed for Contact {
-    const RESOURCE: &'static str = "contacts";
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
 
     fn id(&self) -> &str {
         &self.id

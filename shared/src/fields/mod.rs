@@ -4,6 +4,7 @@
 //! and removing a field hides its values without deleting them (restoring it shows them
 //! again).
 
+pub mod objects;
 pub mod service;
 
 use serde::{Deserialize, Serialize};
@@ -13,10 +14,16 @@ use crate::ids::TenantId;
 use crate::table::{Condition, Key, Write, to_item};
 use crate::validation::Errors;
 
-/// The objects that carry custom fields.
+/// The built-in objects that carry custom fields (a tenant's custom objects carry them too).
 pub const OBJECTS: &[&str] = &["contacts", "companies", "deals", "tickets"];
-/// Most fields per object (removed ones included: their data is kept).
+/// Most fields per built-in object (removed ones included: their data is kept).
 pub const MAX_FIELDS: usize = 50;
+/// Most fields per custom object (removed ones included), for which they are everything.
+pub const MAX_OBJECT_FIELDS: usize = 200;
+/// The built-in objects a relation field can point at, with the prefix of their ids (a
+/// custom object's records have ids with [`objects::RECORD_PREFIX`]).
+pub const RELATION_TARGETS: &[(&str, &str)] =
+    &[("contacts", "con"), ("companies", "com"), ("deals", "dea")];
 /// Most fields per object flagged unique (each value is a marker written with the record).
 pub const MAX_UNIQUE: usize = 5;
 pub const MAX_OPTIONS: usize = 100;
@@ -34,6 +41,9 @@ pub enum Kind {
     Boolean,
     SingleSelect,
     MultiSelect,
+    /// The id of a record of the field's `target` (a contact, company, deal, or a record
+    /// of a custom object).
+    Relation,
 }
 
 impl Kind {
@@ -66,6 +76,10 @@ pub struct FieldDef {
     pub unique: bool,
     /// A removed field is hidden and not accepted on writes; its values are kept.
     pub removed: bool,
+    /// What a relation field points at: `contacts`, `companies`, `deals` or the key of a
+    /// custom object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -141,8 +155,8 @@ pub fn check(
     after: &mut Map<String, Value>,
     errors: &mut Errors,
 ) {
-    if after.len() > MAX_FIELDS {
-        errors.add("custom", format!("at most {MAX_FIELDS} fields"));
+    if after.len() > MAX_OBJECT_FIELDS {
+        errors.add("custom", format!("at most {MAX_OBJECT_FIELDS} fields"));
         return;
     }
     let keys: Vec<String> = after.keys().cloned().collect();
@@ -184,13 +198,16 @@ fn check_value(def: &FieldDef, path: &str, value: &mut Value, errors: &mut Error
             let currency = m.get("currency").and_then(Value::as_str);
             m.len() == 2
                 && amount.is_some_and(|a| {
-                    a.unsigned_abs() <= crate::companies::MAX_AMOUNT_MINOR.unsigned_abs()
+                    a.unsigned_abs() <= crate::money::MAX_AMOUNT_MINOR.unsigned_abs()
                 })
                 && currency.is_some_and(crate::validation::is_currency)
         }
         (Kind::Date, Value::String(s)) => crate::validation::is_date(s),
         (Kind::Boolean, Value::Bool(_)) => true,
         (Kind::SingleSelect, Value::String(s)) => def.options.contains(s),
+        (Kind::Relation, Value::String(s)) => {
+            crate::ids::is_id(relation_prefix(def.target.as_deref()), s)
+        }
         (Kind::MultiSelect, Value::Array(items)) => {
             let mut seen = std::collections::BTreeSet::new();
             items.len() <= MAX_OPTIONS
@@ -221,7 +238,20 @@ fn expected(def: &FieldDef) -> String {
             "must be a list of distinct options of: {}",
             def.options.join(", ")
         ),
+        Kind::Relation => format!(
+            "must be the id of a record of {}",
+            def.target.as_deref().unwrap_or_default()
+        ),
     }
+}
+
+/// The prefix of the ids a relation to `target` holds.
+pub fn relation_prefix(target: Option<&str>) -> &'static str {
+    let target = target.unwrap_or_default();
+    RELATION_TARGETS
+        .iter()
+        .find(|(t, _)| *t == target)
+        .map_or(objects::RECORD_PREFIX, |(_, prefix)| prefix)
 }
 
 /// Applies a merge patch of custom values: a key set to `null` clears that field.
@@ -393,6 +423,7 @@ mod tests {
             required: false,
             unique: false,
             removed: false,
+            target: None,
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -4,7 +4,8 @@
 use serde::Deserialize;
 
 use super::{
-    Definitions, FieldDef, Kind, MAX_FIELDS, MAX_OPTIONS, MAX_UNIQUE, OBJECTS, is_key, key,
+    Definitions, FieldDef, Kind, MAX_FIELDS, MAX_OBJECT_FIELDS, MAX_OPTIONS, MAX_UNIQUE, OBJECTS,
+    RELATION_TARGETS, is_key, key, objects,
 };
 use crate::AppState;
 use crate::audit::Entry;
@@ -46,15 +47,12 @@ pub async fn list(
     principal: &Principal,
     query: FieldQuery,
 ) -> Result<Vec<FieldDef>, Error> {
+    let custom = objects::all(state.table.as_ref(), &principal.tenant).await?;
+    let known = known_objects(&custom);
     let objects: Vec<&str> = match query.object.as_deref() {
-        None => OBJECTS.to_vec(),
-        Some(o) if OBJECTS.contains(&o) => vec![o],
-        Some(_) => {
-            return Err(Error::validation(
-                "object",
-                format!("must be one of {}", OBJECTS.join(", ")),
-            ));
-        }
+        None => known.iter().map(String::as_str).collect(),
+        Some(o) if known.iter().any(|k| k == o) => vec![o],
+        Some(_) => return Err(unknown_object(&known)),
     };
     let settings = principal
         .permissions
@@ -62,7 +60,13 @@ pub async fn list(
         .is_some();
     let readable: Vec<&str> = objects
         .into_iter()
-        .filter(|o| settings || principal.permissions.allows(o, Action::Read).is_some())
+        .filter(|o| {
+            settings
+                || principal
+                    .permissions
+                    .allows(&objects::resource_of(o), Action::Read)
+                    .is_some()
+        })
         .collect();
     if readable.is_empty() {
         return Err(Error::Forbidden(
@@ -80,10 +84,31 @@ pub async fn list(
     Ok(out)
 }
 
+/// The objects that carry custom fields: the built-in ones, then the tenant's own.
+fn known_objects(custom: &objects::Objects) -> Vec<String> {
+    OBJECTS
+        .iter()
+        .map(|o| (*o).to_owned())
+        .chain(custom.objects.iter().map(|o| o.key.clone()))
+        .collect()
+}
+
+fn unknown_object_message(known: &[String]) -> String {
+    format!(
+        "must be one of {} (or the key of a custom object)",
+        known.join(", ")
+    )
+}
+
+fn unknown_object(known: &[String]) -> Error {
+    Error::validation("object", unknown_object_message(known))
+}
+
 /// The body of `POST /v1/settings/fields`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewField {
+    /// A built-in object (`contacts`) or the key of a custom object.
     pub object: String,
     pub key: String,
     pub label: String,
@@ -95,6 +120,8 @@ pub struct NewField {
     pub required: bool,
     #[serde(default)]
     pub unique: bool,
+    /// For a relation: `contacts`, `companies`, `deals` or the key of a custom object.
+    pub target: Option<String>,
 }
 
 /// The body of `PATCH /v1/settings/fields/{id}`. Key, type and the unique flag are fixed
@@ -155,26 +182,49 @@ async fn store(
         .await)
 }
 
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
+/// Field `input` as it would be defined (on `object`, in a tenant whose custom objects
+/// are `custom`), with what is wrong with it reported under `path`.
+pub(crate) fn build(
     input: NewField,
-) -> Result<FieldDef, Error> {
-    principal.require(RESOURCE, Action::Update)?;
-    let mut errors = Errors::new();
-    if !OBJECTS.contains(&input.object.as_str()) {
-        errors.add("object", format!("must be one of {}", OBJECTS.join(", ")));
+    custom: &objects::Objects,
+    now: &str,
+    path: &str,
+    errors: &mut Errors,
+) -> FieldDef {
+    let at = |field: &str| {
+        if path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    let known = known_objects(custom);
+    if !known.contains(&input.object) {
+        errors.add(at("object"), unknown_object_message(&known));
     }
     if !is_key(&input.key) {
         errors.add(
-            "key",
+            at("key"),
             "must be 1 to 40 of a-z, 0-9 and _, starting with a letter",
         );
     }
     if input.unique && !input.kind.can_be_unique() {
-        errors.add("unique", "only text, number and date fields can be unique");
+        errors.add(
+            at("unique"),
+            "only text, number and date fields can be unique",
+        );
     }
-    let now = rfc3339(state.clock.now());
+    match (&input.kind, input.target.as_deref()) {
+        (Kind::Relation, Some(target))
+            if RELATION_TARGETS.iter().any(|(t, _)| *t == target)
+                || custom.objects.iter().any(|o| o.key == target) => {}
+        (Kind::Relation, _) => errors.add(
+            at("target"),
+            "a relation needs a target: contacts, companies, deals or the key of a custom object",
+        ),
+        (_, Some(_)) => errors.add(at("target"), "only relation fields have a target"),
+        (_, None) => {}
+    }
     let mut def = FieldDef {
         id: new_id(PREFIX),
         object: input.object,
@@ -185,34 +235,65 @@ pub async fn create(
         required: input.required,
         unique: input.unique,
         removed: false,
-        created_at: now.clone(),
-        updated_at: now,
+        target: input.target,
+        created_at: now.to_owned(),
+        updated_at: now.to_owned(),
     };
-    check_label_and_options(&mut def, &mut errors);
+    let mut own = Errors::new();
+    check_label_and_options(&mut def, &mut own);
+    if let Err(found) = own.finish() {
+        for e in found {
+            errors.add(at(&e.field), e.message);
+        }
+    }
+    def
+}
+
+/// Adds `def` to `defs`, within the limits of its object.
+pub(crate) fn add(defs: &mut Definitions, def: FieldDef) -> Result<(), Error> {
+    if defs.fields.iter().any(|f| f.key == def.key) {
+        return Err(Error::conflict(
+            "field-key-taken",
+            "A field (perhaps a removed one, which can be restored) already has this key.",
+        ));
+    }
+    let max = if OBJECTS.contains(&def.object.as_str()) {
+        MAX_FIELDS
+    } else {
+        MAX_OBJECT_FIELDS
+    };
+    if defs.fields.len() >= max {
+        return Err(Error::validation(
+            "key",
+            format!("an object has at most {max} custom fields, removed ones included"),
+        ));
+    }
+    if def.unique && defs.fields.iter().filter(|f| f.unique).count() >= MAX_UNIQUE {
+        return Err(Error::validation(
+            "unique",
+            format!("an object has at most {MAX_UNIQUE} unique fields"),
+        ));
+    }
+    defs.fields.push(def);
+    defs.version += 1;
+    Ok(())
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: NewField,
+) -> Result<FieldDef, Error> {
+    principal.require(RESOURCE, Action::Update)?;
+    let custom = objects::all(state.table.as_ref(), &principal.tenant).await?;
+    let mut errors = Errors::new();
+    let now = rfc3339(state.clock.now());
+    let def = build(input, &custom, &now, "", &mut errors);
     errors.finish().map_err(Error::Validation)?;
     let object = def.object.clone();
     write_on_version(&Precondition::Any, "field list", || async {
         let mut defs = definitions(state.table.as_ref(), &principal.tenant, &object).await?;
-        if defs.fields.iter().any(|f| f.key == def.key) {
-            return Err(Error::conflict(
-                "field-key-taken",
-                "A field (perhaps a removed one, which can be restored) already has this key.",
-            ));
-        }
-        if defs.fields.len() >= MAX_FIELDS {
-            return Err(Error::validation(
-                "key",
-                format!("an object has at most {MAX_FIELDS} custom fields, removed ones included"),
-            ));
-        }
-        if def.unique && defs.fields.iter().filter(|f| f.unique).count() >= MAX_UNIQUE {
-            return Err(Error::validation(
-                "unique",
-                format!("an object has at most {MAX_UNIQUE} unique fields"),
-            ));
-        }
-        defs.fields.push(def.clone());
-        defs.version += 1;
+        add(&mut defs, def.clone())?;
         let entry = Entry::by(
             principal,
             state.clock.now(),
@@ -240,8 +321,10 @@ async fn change(
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
+    let custom = objects::all(state.table.as_ref(), &principal.tenant).await?;
+    let known = known_objects(&custom);
     write_on_version(&Precondition::Any, "field list", || async {
-        for object in OBJECTS {
+        for object in &known {
             let mut defs = definitions(state.table.as_ref(), &principal.tenant, object).await?;
             let Some(at) = defs.fields.iter().position(|f| f.id == id) else {
                 continue;

@@ -274,7 +274,7 @@ fn custom_value(kind: Kind, cell: &str) -> Value {
                 _ => Value::String(cell.into()),
             }
         }
-        Kind::Text | Kind::Date | Kind::SingleSelect => Value::String(cell.into()),
+        Kind::Text | Kind::Date | Kind::SingleSelect | Kind::Relation => Value::String(cell.into()),
     }
 }
 

@@ -96,6 +96,41 @@ pub const RESOURCES: &[&str] = &[
     "webhooks",
 ];
 
+/// Custom objects are granted as `objects/<key>`.
+pub const CUSTOM_PREFIX: &str = "objects/";
+/// A grant on every custom object of the tenant, present and future.
+pub const ALL_CUSTOM: &str = "objects/*";
+
+/// Whether `resource` names a custom object (`objects/<key>`) or all of them.
+pub fn is_custom(resource: &str) -> bool {
+    resource
+        .strip_prefix(CUSTOM_PREFIX)
+        .is_some_and(|key| !key.is_empty())
+}
+
+/// What a tenant defined beyond the product's own resources: its custom objects and
+/// their fields, for checking permissions that name them.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Per custom object (`objects/<key>`), its fields: `custom.<key>` and whether a
+    /// mask can stand in for its values.
+    pub objects: BTreeMap<String, BTreeMap<String, bool>>,
+}
+
+impl Catalog {
+    /// The fields rules can name on custom object `resource` (`None`: no such object).
+    fn custom_fields(&self, resource: &str) -> Option<Vec<(String, bool)>> {
+        let fields = self.objects.get(resource)?;
+        let mut all = vec![
+            ("name".to_owned(), true),
+            ("owner_id".to_owned(), false),
+            ("custom".to_owned(), false),
+        ];
+        all.extend(fields.iter().map(|(k, m)| (k.clone(), *m)));
+        Some(all)
+    }
+}
+
 /// What a role allows on one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,23 +149,32 @@ pub struct Permissions(pub BTreeMap<String, Grant>);
 
 impl Permissions {
     /// Reports, under `path`, every resource or field these permissions name that does
-    /// not exist, and masks on fields that cannot be masked.
-    pub fn check(&self, path: &str, errors: &mut Errors) {
+    /// not exist (the tenant's custom objects are in `catalog`), and masks on fields that
+    /// cannot be masked.
+    pub fn check(&self, path: &str, catalog: &Catalog, errors: &mut Errors) {
         for (resource, grant) in &self.0 {
             let at = format!("{path}.{resource}");
-            if !RESOURCES.contains(&resource.as_str()) {
+            let known: Vec<(String, bool)> = if RESOURCES.contains(&resource.as_str()) {
+                fields_of(resource)
+                    .iter()
+                    .map(|f| (f.name.to_owned(), f.maskable))
+                    .collect()
+            } else if resource == ALL_CUSTOM {
+                Vec::new()
+            } else if let Some(fields) = catalog.custom_fields(resource) {
+                fields
+            } else {
                 errors.add(at, "is not a resource");
                 continue;
-            }
+            };
             if grant.actions.is_empty() {
                 errors.add(format!("{at}.actions"), "must name at least one action");
             }
-            let known = fields_of(resource);
             for (field, rule) in &grant.fields {
                 let at = format!("{at}.fields.{field}");
-                match known.iter().find(|f| f.name == field) {
+                match known.iter().find(|(name, _)| name == field) {
                     None => errors.add(at, format!("is not a field of {resource}")),
-                    Some(spec) if *rule == FieldRule::Masked && !spec.maskable => {
+                    Some((_, maskable)) if *rule == FieldRule::Masked && !maskable => {
                         errors.add(at, "cannot be masked; hide it or make it read-only")
                     }
                     Some(_) => {}
@@ -185,6 +229,14 @@ impl Effective {
                 grants.entry(resource).or_default().push(grant);
             }
         }
+        // A grant on every custom object also counts for each one named on its own.
+        if let Some(every) = grants.get(ALL_CUSTOM).cloned() {
+            for (resource, named) in grants.iter_mut() {
+                if *resource != ALL_CUSTOM && is_custom(resource) {
+                    named.extend(every.iter().copied());
+                }
+            }
+        }
         let mut out = BTreeMap::new();
         for (resource, grants) in grants {
             let mut access = Access::default();
@@ -212,9 +264,19 @@ impl Effective {
         Self(out)
     }
 
+    /// What the caller may do on `resource`: a custom object not named on its own is
+    /// covered by a grant on every custom object.
+    fn access(&self, resource: &str) -> Option<&Access> {
+        self.0.get(resource).or_else(|| {
+            is_custom(resource)
+                .then(|| self.0.get(ALL_CUSTOM))
+                .flatten()
+        })
+    }
+
     /// The scope within which `action` is allowed on `resource`, if it is at all.
     pub fn allows(&self, resource: &str, action: Action) -> Option<Scope> {
-        self.0.get(resource)?.actions.get(&action).copied()
+        self.access(resource)?.actions.get(&action).copied()
     }
 
     /// Like [`allows`](Self::allows), but a refusal is the 403 the caller returns.
@@ -229,7 +291,7 @@ impl Effective {
 
     /// The rule on `field` of `resource`, if it is restricted.
     pub fn field_rule(&self, resource: &str, field: &str) -> Option<FieldRule> {
-        self.0.get(resource)?.fields.get(field).copied()
+        self.access(resource)?.fields.get(field).copied()
     }
 
     /// Per resource, per action, the widest scope (as `/v1/me` shows it).
@@ -283,12 +345,20 @@ impl Effective {
         };
         let version = body.get("version").and_then(Value::as_u64).unwrap_or(0);
         for (field, rule) in self.display_rules(resource) {
+            // A rule on one custom field (`custom.<key>`) applies inside `custom`.
+            let (holder, name) = match field.strip_prefix("custom.") {
+                Some(key) => match body.get_mut("custom").and_then(Value::as_object_mut) {
+                    Some(custom) => (custom, key),
+                    None => continue,
+                },
+                None => (&mut body, field.as_str()),
+            };
             match rule {
                 FieldRule::Hidden => {
-                    body.remove(&field);
+                    holder.remove(name);
                 }
                 FieldRule::Masked if !reveal => {
-                    if let Some(value) = body.get_mut(&field) {
+                    if let Some(value) = holder.get_mut(name) {
                         *value = mask(value);
                     }
                 }
@@ -302,8 +372,7 @@ impl Effective {
     /// masked at least.
     fn display_rules(&self, resource: &str) -> BTreeMap<String, FieldRule> {
         let mut rules = self
-            .0
-            .get(resource)
+            .access(resource)
             .map(|a| a.fields.clone())
             .unwrap_or_default();
         for spec in fields_of(resource).iter().filter(|f| f.sensitive) {
@@ -352,7 +421,7 @@ impl Effective {
                     )));
                 }
             }
-            if let Some(access) = self.0.get(resource) {
+            if let Some(access) = self.access(resource) {
                 for (field, mine) in &access.fields {
                     if grant.fields.get(field).is_none_or(|r| r < mine) {
                         return Err(Error::Forbidden(format!(
@@ -372,7 +441,7 @@ impl Effective {
     /// something made under these rights (an export) to be handed out later only while
     /// [`covers`](Self::covers) still holds. `None` if any action is not allowed.
     pub fn snapshot(&self, resource: &str, actions: &[Action]) -> Option<Permissions> {
-        let access = self.0.get(resource)?;
+        let access = self.access(resource)?;
         let scope = actions
             .iter()
             .map(|a| access.actions.get(a).copied())
@@ -409,8 +478,9 @@ impl Effective {
     /// stricter rule. An API key acts with its own permissions met with its maker's.
     pub fn intersect(&self, other: &Effective) -> Effective {
         let mut out = BTreeMap::new();
-        for (resource, mine) in &self.0 {
-            let Some(theirs) = other.0.get(resource) else {
+        let resources: BTreeSet<&String> = self.0.keys().chain(other.0.keys()).collect();
+        for resource in resources {
+            let (Some(mine), Some(theirs)) = (self.access(resource), other.access(resource)) else {
                 continue;
             };
             let actions: BTreeMap<Action, Scope> = mine
@@ -662,7 +732,7 @@ mod tests {
         }))
         .unwrap();
         let mut errors = Errors::new();
-        perms.check("permissions", &mut errors);
+        perms.check("permissions", &Catalog::default(), &mut errors);
         let fields: Vec<_> = errors
             .finish()
             .unwrap_err()

@@ -27,7 +27,8 @@ pub fn read_resource(resource: &str) -> &str {
 /// Whether `resource` names records a role grants access to (so that reading about them
 /// needs `read` on it); other audit resources (`auth`, `tenant`) are the company's own.
 fn is_governed(resource: &str) -> bool {
-    super::RESOURCES.contains(&read_resource(resource))
+    let resource = read_resource(resource);
+    super::RESOURCES.contains(&resource) || super::is_custom(resource)
 }
 
 /// The owner of a stored record, as scopes judge it: its owner, else its assignee, else
@@ -46,6 +47,7 @@ fn title_field(resource: &str) -> Option<&'static str> {
         "deals" | "tasks" => Some("title"),
         "tickets" => Some("subject"),
         "orders" => Some("number"),
+        custom if super::is_custom(custom) => Some("name"),
         _ => None,
     }
 }
@@ -131,14 +133,22 @@ impl Principal {
         params: &[(&str, &str, bool)],
     ) -> Result<(), Error> {
         let unseen = self.permissions.unsearchable_fields(resource);
+        // A custom field is unseen with `custom` as a whole too.
+        let unseen_field = |field: &str| {
+            unseen.contains(field) || (field.starts_with("custom.") && unseen.contains("custom"))
+        };
         let refused: Vec<FieldError> = params
             .iter()
-            .filter(|(_, field, sent)| *sent && unseen.contains(*field))
+            .filter(|(_, field, sent)| *sent && unseen_field(field))
             .map(|(param, field, _)| FieldError {
                 field: (*param).to_owned(),
                 message: format!(
                     "reads {field}, which your role {}",
-                    match self.permissions.field_rule(resource, field) {
+                    match self
+                        .permissions
+                        .field_rule(resource, field)
+                        .or_else(|| self.permissions.field_rule(resource, "custom"))
+                    {
                         Some(FieldRule::Hidden) => "hides",
                         _ => "masks",
                     }

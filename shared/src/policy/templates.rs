@@ -2,7 +2,7 @@
 //! created: an admin copies and edits them (all but `admin`, which stays whole so that
 //! someone can always manage roles and users).
 
-use super::{Action, FieldRule, Grant, Permissions, RESOURCES, Scope};
+use super::{ALL_CUSTOM, Action, FieldRule, Grant, Permissions, RESOURCES, Scope};
 
 /// A built-in role template created for every tenant at sign-up.
 pub struct Template {
@@ -15,7 +15,9 @@ pub struct Template {
 /// The id of the administrator role, which no one can edit or delete.
 pub const ADMIN_ROLE: &str = "admin";
 
+/// Business records: the work of sales and service (custom objects included).
 const BUSINESS: &[&str] = &[
+    ALL_CUSTOM,
     "contacts",
     "companies",
     "deals",
@@ -56,6 +58,7 @@ pub fn templates() -> Vec<Template> {
     let admin = Permissions(
         RESOURCES
             .iter()
+            .chain([&ALL_CUSTOM])
             .map(|r| ((*r).to_owned(), grant(&Action::ALL, Scope::All)))
             .collect(),
     );
@@ -111,6 +114,7 @@ pub fn templates() -> Vec<Template> {
                 ("contacts", grant(&work, Scope::Own)),
                 ("companies", grant(&work, Scope::Own)),
                 ("deals", grant(&work, Scope::Own)),
+                (ALL_CUSTOM, grant(&work, Scope::Own)),
                 ("tasks", grant(&work, Scope::Own)),
                 ("orders", grant(&[Read, Create, Update], Scope::Own)),
                 ("documents", grant(&[Read, Create], Scope::Own)),

@@ -141,7 +141,7 @@ enum Target {
 impl Target {
     fn parse(kind: Kind, text: &str) -> Option<Target> {
         match kind {
-            Kind::Text | Kind::SingleSelect | Kind::MultiSelect => {
+            Kind::Text | Kind::SingleSelect | Kind::MultiSelect | Kind::Relation => {
                 let t = terms::fold(text.trim());
                 (!t.is_empty()).then_some(Target::Text(t))
             }
@@ -173,7 +173,7 @@ impl Target {
                 .filter_map(Value::as_str)
                 .map(|s| Target::Text(terms::fold(s)))
                 .collect(),
-            (Kind::Text | Kind::SingleSelect, Value::String(s)) => {
+            (Kind::Text | Kind::SingleSelect | Kind::Relation, Value::String(s)) => {
                 vec![Target::Text(terms::fold(s))]
             }
             (Kind::Date, Value::String(s)) => vec![Target::Text(s.clone())],
@@ -208,7 +208,7 @@ pub struct Filter {
     created: Range,
     updated: Range,
     /// The parameters of the conditions and the record fields they read, for field rules.
-    fields: BTreeSet<(String, &'static str)>,
+    fields: BTreeSet<(String, String)>,
 }
 
 impl Filter {
@@ -230,7 +230,7 @@ impl Filter {
             errors.add(param, "must be 1 to 200 characters");
             return;
         }
-        self.fields.insert((param.to_owned(), field));
+        self.fields.insert((param.to_owned(), field.to_owned()));
         self.conds.push(Cond::Text {
             path,
             value: terms::fold(value.trim()),
@@ -253,7 +253,7 @@ impl Filter {
             );
             return;
         }
-        self.fields.insert(("tags".into(), "tags"));
+        self.fields.insert(("tags".into(), "tags".into()));
         self.conds.push(Cond::Tags(list));
     }
 
@@ -289,7 +289,7 @@ impl Filter {
                     );
                 }
                 (low, high) => {
-                    self.fields.insert((param.clone(), "custom"));
+                    self.fields.insert((param.clone(), format!("custom.{key}")));
                     self.conds.push(Cond::Custom {
                         key,
                         kind: def.kind,
@@ -321,7 +321,7 @@ impl Filter {
         let params: Vec<(&str, &str, bool)> = self
             .fields
             .iter()
-            .map(|(param, field)| (param.as_str(), *field, true))
+            .map(|(param, field)| (param.as_str(), field.as_str(), true))
             .collect();
         principal.check_filters(resource, &params)
     }
@@ -422,7 +422,7 @@ pub async fn list<T: Indexed>(
     let (order, filter, words) = (request.order, &request.filter, &request.words);
     let limit = params.limit()?;
     let tenant = &principal.tenant;
-    let resource = T::RESOURCE;
+    let resource = request.resource.as_str();
     let (query, list_id) = match order.sort {
         Sort::Created => {
             let bounds = id_bounds(id_prefix, &filter.created);

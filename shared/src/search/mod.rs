@@ -39,8 +39,8 @@ const MAX_EXAMINED: usize = 400;
 
 /// A record kept in the search index and in the sorted lists.
 pub trait Indexed: Serialize + DeserializeOwned {
-    /// The resource name (`contacts`), which also names its partitions.
-    const RESOURCE: &'static str;
+    /// The resource name (`contacts`, `objects/project`), which also names its partitions.
+    fn resource(&self) -> std::borrow::Cow<'_, str>;
     fn id(&self) -> &str;
     fn owner_id(&self) -> &str;
     fn name(&self) -> &str;
@@ -67,18 +67,21 @@ pub fn index_writes<T: Indexed>(
 ) -> Result<Vec<Write>, Error> {
     let old = before.map(|r| r.terms().all()).unwrap_or_default();
     let new = after.map(|r| r.terms().all()).unwrap_or_default();
-    let id = before.or(after).map(Indexed::id).unwrap_or_default();
+    let Some(record) = before.or(after) else {
+        return Ok(Vec::new());
+    };
+    let (id, resource) = (record.id(), record.resource());
     let mut writes = Vec::new();
     for term in old.difference(&new) {
         writes.push(Write::Delete {
-            key: entry_key(tenant, T::RESOURCE, term, id),
+            key: entry_key(tenant, &resource, term, id),
             condition: Condition::None,
         });
     }
     for term in new.difference(&old) {
         writes.push(Write::Put {
             item: to_item(
-                &entry_key(tenant, T::RESOURCE, term, id),
+                &entry_key(tenant, &resource, term, id),
                 &serde_json::json!({ "id": id }),
             )?,
             condition: Condition::None,
@@ -90,9 +93,10 @@ pub fn index_writes<T: Indexed>(
 /// The sort keys of a stored record: `gsi3` orders by name, `gsi4` by last change.
 pub fn index_for_lists<T: Indexed>(item: &mut Item, tenant: &TenantId, record: &T) {
     let name: String = terms::fold(record.name()).chars().take(64).collect();
+    let resource = record.resource();
     item.insert(
         "gsi3pk".into(),
-        Value::String(filter::sorted_pk(tenant, T::RESOURCE, Sort::Name)),
+        Value::String(filter::sorted_pk(tenant, &resource, Sort::Name)),
     );
     item.insert(
         "gsi3sk".into(),
@@ -100,7 +104,7 @@ pub fn index_for_lists<T: Indexed>(item: &mut Item, tenant: &TenantId, record: &
     );
     item.insert(
         "gsi4pk".into(),
-        Value::String(filter::sorted_pk(tenant, T::RESOURCE, Sort::Updated)),
+        Value::String(filter::sorted_pk(tenant, &resource, Sort::Updated)),
     );
     item.insert(
         "gsi4sk".into(),
@@ -143,6 +147,7 @@ pub async fn exact(
 pub async fn search<T, L, Fut>(
     state: &AppState,
     principal: &Principal,
+    resource: &str,
     hidden: &BTreeSet<String>,
     words: &[String],
     params: &ListParams,
@@ -158,7 +163,7 @@ where
     let Some(driver) = words.iter().max_by_key(|w| w.chars().count()) else {
         return Ok((Vec::new(), None));
     };
-    let list_id = format!("{}/{}/search/{driver}", principal.tenant, T::RESOURCE);
+    let list_id = format!("{}/{resource}/search/{driver}", principal.tenant);
     let mut start = params
         .cursor
         .as_deref()
@@ -167,7 +172,7 @@ where
     let mut kept = Vec::new();
     let mut examined = 0;
     loop {
-        let query = Query::partition(index_pk(&principal.tenant, T::RESOURCE))
+        let query = Query::partition(index_pk(&principal.tenant, resource))
             .sort_key(SortKey::BeginsWith(driver.clone()))
             .limit(100)
             .start(start.take());
@@ -244,6 +249,8 @@ where
 
 /// What a list request asks for: search words (`q`), an order (`sort`) and a filter.
 pub struct ListRequest {
+    /// The records' resource (`contacts`, `objects/project`).
+    pub resource: String,
     pub words: Vec<String>,
     pub order: ListOrder,
     /// Whether the order was asked for: a search without one comes best match first.
@@ -288,6 +295,7 @@ impl ListRequest {
         let mut hidden = principal.permissions.unsearchable_fields(resource);
         hidden.extend(removed.into_iter().map(|k| format!("custom.{k}")));
         Ok(Self {
+            resource: resource.to_owned(),
             words,
             order,
             sorted: sort.is_some(),
@@ -324,12 +332,13 @@ where
         return search(
             state,
             principal,
+            &request.resource,
             &request.hidden,
             &request.words,
             params,
             load,
             |record: &T| {
-                to_item(&Key::new(tenant.pk(T::RESOURCE), record.id()), record)
+                to_item(&Key::new(tenant.pk(&request.resource), record.id()), record)
                     .is_ok_and(|item| request.filter.matches(&item))
             },
         )

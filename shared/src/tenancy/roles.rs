@@ -142,7 +142,8 @@ pub async fn create(
             Permissions::default()
         }
     };
-    permissions.check("permissions", &mut errors);
+    let catalog = crate::fields::objects::catalog(state.table.as_ref(), &principal.tenant).await?;
+    permissions.check("permissions", &catalog, &mut errors);
     errors.finish().map_err(Error::Validation)?;
     principal.permissions.covers(&permissions)?;
     check_name_free(&roles, &input.name, None)?;
@@ -216,7 +217,8 @@ pub async fn update(
         patch.description.as_deref(),
         &mut errors,
     );
-    next.permissions.check("permissions", &mut errors);
+    let catalog = crate::fields::objects::catalog(state.table.as_ref(), &principal.tenant).await?;
+    next.permissions.check("permissions", &catalog, &mut errors);
     errors.finish().map_err(Error::Validation)?;
     // Changing a role changes what its holders may do: the caller must hold everything
     // the role allows, before and after.

@@ -192,7 +192,20 @@ pub struct WithSecret {
     pub secret: String,
 }
 
-fn check_types(types: &[String], errors: &mut Errors) {
+/// The keys of the tenant's custom objects, whose record changes are events too.
+async fn custom_objects(
+    state: &AppState,
+    tenant: &crate::ids::TenantId,
+) -> Result<Vec<String>, Error> {
+    Ok(crate::fields::objects::all(state.table.as_ref(), tenant)
+        .await?
+        .objects
+        .into_iter()
+        .map(|o| o.key)
+        .collect())
+}
+
+fn check_types(types: &[String], custom: &[String], errors: &mut Errors) {
     if types.is_empty() || types.len() > MAX_TYPES {
         errors.add(
             "event_types",
@@ -205,7 +218,7 @@ fn check_types(types: &[String], errors: &mut Errors) {
                 format!("event_types[{i}]"),
                 "must be an event type like `deal.created`, a pattern like `deal.*`, or `*`",
             );
-        } else if !crate::events::is_known_pattern(t) {
+        } else if !crate::events::is_known_pattern(t, custom) {
             errors.add(
                 format!("event_types[{i}]"),
                 format!("is not an event type the product sends: {t}"),
@@ -243,7 +256,8 @@ pub async fn create(
 ) -> Result<WithSecret, Error> {
     principal.require(RESOURCE, Action::Create)?;
     let mut errors = Errors::new();
-    check_types(&input.event_types, &mut errors);
+    let custom = custom_objects(state, &principal.tenant).await?;
+    check_types(&input.event_types, &custom, &mut errors);
     check_description(input.description.as_deref(), &mut errors);
     check_url(state, &input.url, &mut errors).await;
     errors.finish().map_err(Error::Validation)?;
@@ -358,7 +372,8 @@ pub async fn update(
         }
     }
     if let Some(Some(types)) = &patch.event_types {
-        check_types(types, &mut errors);
+        let custom = custom_objects(state, &principal.tenant).await?;
+        check_types(types, &custom, &mut errors);
     }
     if let Some(description) = &patch.description {
         check_description(description.as_deref(), &mut errors);

@@ -23,6 +23,7 @@ mod limits;
 mod local_server;
 mod lookup;
 mod mfa;
+mod objects;
 mod openapi;
 mod orders;
 mod preferences;

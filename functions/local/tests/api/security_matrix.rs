@@ -43,6 +43,7 @@ const EVERYONE: [u16; 6] = [200; 6];
 const DEAL_READERS: [u16; 6] = [200, 200, 200, 403, 403, 200];
 const TICKET_READERS: [u16; 6] = [200, 200, 403, 200, 403, 200];
 const TICKET_RECORD_READERS: [u16; 6] = [200, 404, 403, 200, 403, 200];
+const OBJECT_READERS: [u16; 6] = [200, 200, 200, 403, 403, 200];
 
 /// The matrix: every route with what each role gets. Keep it in route-table order.
 fn matrix() -> Vec<(&'static str, &'static str, Access)> {
@@ -455,15 +456,64 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
         ("GET", "/v1/public/surveys/{token}", Public(404)),
         ("POST", "/v1/public/surveys/{token}", Public(422)),
         ("GET", "/v1/audit", Roles(ADMIN_ONLY)),
+        // Custom objects: definitions are settings; records follow the roles' grants on
+        // every custom object (`objects/*`): manager team, sales own, read-only all.
+        ("GET", "/v1/objects", Roles(EVERYONE)),
+        ("POST", "/v1/objects", Roles([201, 403, 403, 403, 403, 403])),
+        ("GET", "/v1/objects/{key}", Roles(OBJECT_READERS)),
+        ("PATCH", "/v1/objects/{key}", Roles(ADMIN_ONLY)),
+        (
+            "DELETE",
+            "/v1/objects/{key}",
+            Roles([204, 403, 403, 403, 403, 403]),
+        ),
+        ("GET", "/v1/objects/{key}/schema", Roles(OBJECT_READERS)),
+        ("GET", "/v1/objects/{key}/records", Roles(OBJECT_READERS)),
+        (
+            "POST",
+            "/v1/objects/{key}/records",
+            Roles([201, 201, 201, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/objects/{key}/records/{id}",
+            Roles([200, 404, 404, 403, 403, 200]),
+        ),
+        (
+            "PATCH",
+            "/v1/objects/{key}/records/{id}",
+            Roles([200, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "DELETE",
+            "/v1/objects/{key}/records/{id}",
+            Roles([204, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            "/v1/objects/{key}/records/{id}/activities",
+            Roles([201, 404, 404, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            "/v1/objects/{key}/records/{id}/timeline",
+            Roles([200, 404, 404, 403, 403, 200]),
+        ),
         // Local file links are signed; an unsigned one is refused.
         ("GET", "/files/{*key}", Public(403)),
     ]
 }
 
-/// A company with a user of every built-in role.
+/// A company with a user of every built-in role, and a custom object of its own.
 struct Company {
     admin: Tenant,
     members: Vec<Member>,
+    object: String,
+}
+
+/// A custom object key no other test uses.
+fn object_key() -> String {
+    format!("p{}", ulid::Ulid::new().to_string().to_ascii_lowercase())
 }
 
 impl Company {
@@ -473,7 +523,20 @@ impl Company {
         for role in &ROLES[1..] {
             members.push(app.add_user(&admin.access_token, &[role]).await);
         }
-        Self { admin, members }
+        let object = object_key();
+        let defined = app
+            .post(
+                "/v1/objects",
+                Some(&admin.access_token),
+                json!({"key": object, "label": {"en": "Project", "zh-CN": "项目"}}),
+            )
+            .await;
+        assert_eq!(defined.status, 201, "{}", defined.body);
+        Self {
+            admin,
+            members,
+            object,
+        }
     }
 
     /// The access token of the user with `ROLES[i]`.
@@ -906,6 +969,48 @@ async fn request(
             body(json!({})),
         ),
         ("GET", "/files/{*key}") => (format!("/files/{unique}/x.pdf"), None),
+        ("POST", "/v1/objects") => (
+            path.into(),
+            body(json!({"key": object_key(), "label": {"en": "Matrix"}})),
+        ),
+        ("DELETE", "/v1/objects/{key}") => {
+            let key = object_key();
+            let made = app
+                .post(
+                    "/v1/objects",
+                    Some(admin),
+                    json!({"key": key, "label": {"en": "Fixture"}}),
+                )
+                .await;
+            assert_eq!(made.status, 201, "fixture: {}", made.body);
+            (format!("/v1/objects/{key}"), None)
+        }
+        ("POST", "/v1/objects/{key}/records") => (
+            path.replace("{key}", &owner.object),
+            body(json!({"name": "Matrix"})),
+        ),
+        (_, p) if p.starts_with("/v1/objects/{key}/records/{id}") => {
+            let made = app
+                .post(
+                    &format!("/v1/objects/{}/records", owner.object),
+                    Some(admin),
+                    json!({"name": "Owned by admin"}),
+                )
+                .await;
+            let path = path
+                .replace("{key}", &owner.object)
+                .replace("{id}", &id_of(&made));
+            let body = match method {
+                "PATCH" => Some(json!({"name": "Changed"})),
+                "POST" => Some(json!({"kind": "note", "body": "Matrix"})),
+                _ => None,
+            };
+            (path, body)
+        }
+        (_, p) if p.starts_with("/v1/objects/{key}") => {
+            let body = (method == "PATCH").then(|| json!({"description": "changed"}));
+            (path.replace("{key}", &owner.object), body)
+        }
         ("POST", _) => (path.into(), body(json!({}))),
         _ => (path.into(), None),
     }
