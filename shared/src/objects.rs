@@ -236,6 +236,119 @@ async fn check_relations(
     Ok(())
 }
 
+/// The partition of the links from custom records to record `id` of `resource`, so that a
+/// merge finds what names the merged record.
+fn links_pk(tenant: &TenantId, resource: &str, id: &str) -> String {
+    tenant.pk(&format!("object-links#{resource}#{id}"))
+}
+
+/// The link items that change when `record`'s relations go from `before` to `after`; a
+/// link names the record as `<object>/<id>`.
+fn link_writes(
+    tenant: &TenantId,
+    defs: &Definitions,
+    before: Option<&Record>,
+    after: Option<&Record>,
+) -> Result<Vec<Write>, Error> {
+    let Some(record) = after.or(before) else {
+        return Ok(Vec::new());
+    };
+    let named = format!("{}/{}", record.object, record.id);
+    let targets = |r: Option<&Record>| -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = r
+            .map(|r| relations(defs, &r.custom))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, target, id)| (resource_of(target), id.to_owned()))
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let (old, new) = (targets(before), targets(after));
+    let old: Vec<(&str, &str)> = old.iter().map(|(r, i)| (r.as_str(), i.as_str())).collect();
+    let new: Vec<(&str, &str)> = new.iter().map(|(r, i)| (r.as_str(), i.as_str())).collect();
+    crate::records::link_writes(
+        |resource, id| links_pk(tenant, resource, id),
+        ("record", &named),
+        &old,
+        &new,
+    )
+}
+
+/// Moves every relation of a custom record to record `from` of `resource` (a merged
+/// contact) over to `to`: each record is rewritten on its version with its audit entry,
+/// its links and timeline entries; a stale link is dropped. Repeatable.
+pub async fn relink(
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    from: &str,
+    to: &str,
+) -> Result<usize, Error> {
+    let tenant = &principal.tenant;
+    let partition = links_pk(tenant, resource, from);
+    crate::records::drain_links(state, partition.clone(), "record", |named| {
+        let partition = partition.clone();
+        async move {
+            let stale = Key::new(partition, &named);
+            let Some((object, id)) = named.split_once('/') else {
+                return Ok(state.table.delete(&stale, Condition::None).await?);
+            };
+            let defs = fields::service::definitions(state.table.as_ref(), tenant, object).await?;
+            write_on_version(&Precondition::Any, "record", || async {
+                let Some(item) = state.table.get(&key(tenant, object, id)).await? else {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                };
+                let current: Record = from_item(item)?;
+                let mut next = current.clone();
+                for field in defs.fields.iter().filter(|f| {
+                    f.kind == Kind::Relation
+                        && f.target.as_deref().map(resource_of).as_deref() == Some(resource)
+                }) {
+                    if let Some(value) = next.custom.get_mut(&field.key)
+                        && value.as_str() == Some(from)
+                    {
+                        *value = Value::String(to.to_owned());
+                    }
+                }
+                if next == current {
+                    return Ok(state.table.delete(&stale, Condition::None).await);
+                }
+                let now = state.clock.now();
+                next.version = current.version + 1;
+                next.updated_at = rfc3339(now);
+                let entry = Entry::by(
+                    principal,
+                    now,
+                    &format!("{object}.updated"),
+                    &resource_of(object),
+                    Some(id),
+                )
+                .with_changes(Some(&current), Some(&next));
+                let mut writes = vec![Write::Put {
+                    item: to_stored(tenant, &next)?,
+                    condition: Condition::VersionIs(current.version),
+                }];
+                writes.extend(search::index_writes(tenant, Some(&current), Some(&next))?);
+                writes.extend(link_writes(tenant, &defs, Some(&current), Some(&next))?);
+                writes.extend(timeline_writes(
+                    tenant,
+                    &defs,
+                    Some(&current),
+                    Some(&next),
+                    &entry,
+                    now,
+                )?);
+                writes.extend(entry.writes(tenant)?);
+                Ok(state.table.transact(writes).await)
+            })
+            .await
+        }
+    })
+    .await
+}
+
 /// The writes that put a change of `record` (audited by `entry`) on its own timeline and
 /// on those of the records it relates to, before or after.
 fn timeline_writes(
@@ -333,6 +446,7 @@ pub async fn create(
         Some(&record.custom),
         None,
     )?);
+    writes.extend(link_writes(tenant, &defs, None, Some(&record))?);
     writes.extend(timeline_writes(
         tenant,
         &defs,
@@ -545,6 +659,7 @@ pub async fn update(
             Some(&next.custom),
             None,
         )?);
+        writes.extend(link_writes(tenant, &defs, Some(&current), Some(&next))?);
         writes.extend(timeline_writes(
             tenant,
             &defs,
@@ -595,6 +710,7 @@ pub async fn delete(
             None,
             None,
         )?);
+        writes.extend(link_writes(tenant, &defs, Some(&current), None)?);
         writes.extend(timeline_writes(
             tenant,
             &defs,

@@ -410,7 +410,7 @@ async fn take_both(
 }
 
 /// Moves what names contact `from` (timeline, deals, orders with the purchase history,
-/// tasks, tickets, surveys) over to `to`. Repeatable: a merge cut short runs it again.
+/// tasks, tickets, surveys, custom records that relate to it) over to `to`. Repeatable: a merge cut short runs it again.
 /// Documents will move here too once they exist.
 async fn move_linked(
     state: &AppState,
@@ -424,6 +424,7 @@ async fn move_linked(
     crate::tasks::service::relink(state, principal, RESOURCE, from, to).await?;
     crate::tickets::service::relink(state, principal, RESOURCE, from, to).await?;
     crate::feedback::relink(state, principal, from, to).await?;
+    crate::objects::relink(state, principal, RESOURCE, from, to).await?;
     Ok(())
 }
 

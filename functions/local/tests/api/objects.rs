@@ -486,3 +486,42 @@ async fn roles_grant_a_custom_object_with_scope_and_field_rules() {
         .problem(403, "forbidden");
     assert!(ids(app.get("/v1/objects", &support.access_token).await.ok(200)).is_empty());
 }
+
+#[tokio::test]
+async fn a_contact_merge_moves_the_custom_records_that_relate_to_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post("/v1/objects", Some(t), project()).await.ok(201);
+    let kept = id(&app.create_contact(t, json!({"name": "Li Wei"})).await);
+    let merged = id(&app.create_contact(t, json!({"name": "Wei Li"})).await);
+    let record = app
+        .post(
+            "/v1/objects/project/records",
+            Some(t),
+            json!({"name": "Shop fit-out", "custom": {"stage": "plan", "client": merged}}),
+        )
+        .await;
+    let record = id(record.ok(201));
+    app.post(
+        &format!("/v1/contacts/{kept}/merge"),
+        Some(t),
+        json!({"other_id": merged}),
+    )
+    .await
+    .ok(200);
+    let moved = app
+        .get(&format!("/v1/objects/project/records/{record}"), t)
+        .await;
+    assert_eq!(moved.ok(200)["custom"]["client"], kept.as_str());
+    assert_eq!(moved.body["version"], 2);
+    for (client, want) in [(&kept, vec![record.clone()]), (&merged, vec![])] {
+        let page = app
+            .get(
+                &format!("/v1/objects/project/records?cf[client]={client}"),
+                t,
+            )
+            .await;
+        assert_eq!(ids(page.ok(200)), want);
+    }
+}
