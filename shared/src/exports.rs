@@ -1,5 +1,5 @@
-//! Exports of a filtered list of contacts or companies to CSV or JSON (`POST
-//! /v1/exports`). Needs `export` on the object. The export runs as a background job acting
+//! Exports of a filtered list of contacts, companies or records of a custom object to CSV
+//! or JSON (`POST /v1/exports`). Needs `export` on the object. The export runs as a background job acting
 //! as the person who asked, so it holds exactly what their list would show them: their
 //! record scope, hidden fields left out, masked fields masked. The file is stored and
 //! offered through a signed link that expires.
@@ -16,7 +16,9 @@ use crate::blobs::BlobKey;
 use crate::companies::service::{self as companies, CompanyQuery};
 use crate::contacts::service::{self as contacts, ContactQuery};
 use crate::error::Error;
+use crate::fields::objects::resource_of;
 use crate::jobs::{self, Job, Kind, Status, Step};
+use crate::objects::RecordQuery;
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Permissions, View};
 use crate::principal::Principal;
@@ -41,7 +43,7 @@ pub enum Format {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewExport {
-    /// `contacts` or `companies`.
+    /// `contacts`, `companies` or the key of a custom object.
     pub object: String,
     pub format: Format,
     /// The list's filters, as `GET /v1/contacts` (or companies) takes them, without
@@ -99,8 +101,9 @@ fn refusal(principal: &Principal, params: &Params) -> Option<String> {
             params.object
         )
     };
-    if principal.require(&params.object, Action::Export).is_err()
-        || principal.require(&params.object, Action::Read).is_err()
+    let resource = resource_of(&params.object);
+    if principal.require(&resource, Action::Export).is_err()
+        || principal.require(&resource, Action::Read).is_err()
     {
         return Some(narrowed());
     }
@@ -176,12 +179,19 @@ async fn page(
     cursor: Option<String>,
 ) -> Result<ListPage<View>, Error> {
     let custom = params.custom.clone();
-    if params.object == "contacts" {
-        let query: ContactQuery = list_query(&params.filters, cursor)?;
-        contacts::list(state, principal, query, custom).await
-    } else {
-        let query: CompanyQuery = list_query(&params.filters, cursor)?;
-        companies::list(state, principal, query, custom).await
+    match params.object.as_str() {
+        "contacts" => {
+            let query: ContactQuery = list_query(&params.filters, cursor)?;
+            contacts::list(state, principal, query, custom).await
+        }
+        "companies" => {
+            let query: CompanyQuery = list_query(&params.filters, cursor)?;
+            companies::list(state, principal, query, custom).await
+        }
+        key => {
+            let query: RecordQuery = list_query(&params.filters, cursor)?;
+            crate::objects::list(state, principal, key, query, custom).await
+        }
     }
 }
 
@@ -190,10 +200,21 @@ pub async fn create(
     principal: &Principal,
     input: NewExport,
 ) -> Result<ExportView, Error> {
-    if !matches!(input.object.as_str(), "contacts" | "companies") {
-        return Err(Error::validation("object", "must be contacts or companies"));
+    let resource = resource_of(&input.object);
+    let custom_object = !matches!(input.object.as_str(), "contacts" | "companies");
+    if custom_object
+        && (input.object.contains('/')
+            || crate::fields::objects::all(state.table.as_ref(), &principal.tenant)
+                .await?
+                .get(&input.object)
+                .is_none())
+    {
+        return Err(Error::validation(
+            "object",
+            "must be contacts, companies or the key of a custom object",
+        ));
     }
-    principal.require(&input.object, Action::Export)?;
+    principal.require(&resource, Action::Export)?;
     let mut filters = input.filters;
     let custom: BTreeMap<String, String> = match filters.remove("cf") {
         None => BTreeMap::new(),
@@ -203,7 +224,7 @@ pub async fn create(
     };
     let access = principal
         .permissions
-        .snapshot(&input.object, &[Action::Read, Action::Export]);
+        .snapshot(&resource, &[Action::Read, Action::Export]);
     let params = Params {
         object: input.object,
         format: input.format,

@@ -525,3 +525,61 @@ async fn a_contact_merge_moves_the_custom_records_that_relate_to_it() {
         assert_eq!(ids(page.ok(200)), want);
     }
 }
+
+#[tokio::test]
+async fn records_of_a_custom_object_export_as_their_reader_sees_them() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post("/v1/objects", Some(t), project()).await.ok(201);
+    for (name, stage) in [("North", "plan"), ("South", "done")] {
+        app.post(
+            "/v1/objects/project/records",
+            Some(t),
+            json!({"name": name, "custom": {"stage": stage, "code": format!("C-{name}")}}),
+        )
+        .await
+        .ok(201);
+    }
+    let started = app
+        .post(
+            "/v1/exports",
+            Some(t),
+            json!({"object": "project", "format": "json", "filters": {"cf": {"stage": "plan"}}}),
+        )
+        .await;
+    let export = started.ok(202)["id"].as_str().unwrap().to_owned();
+    let done = app.wait_for_job(&format!("/v1/exports/{export}"), t).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["object"], "project");
+    let file = app
+        .client
+        .get(done["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let records: Vec<Value> = serde_json::from_slice(&file.bytes().await.unwrap()).unwrap();
+    let names: Vec<&str> = records
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["North"]);
+    assert_eq!(records[0]["custom"]["code"], "C-North");
+    // Only objects the company has, and only for those who may export them.
+    let unknown = app
+        .post(
+            "/v1/exports",
+            Some(t),
+            json!({"object": "vehicle", "format": "csv"}),
+        )
+        .await;
+    assert_eq!(unknown.invalid_fields(), ["object"]);
+    let sales = app.add_user(t, &["sales"]).await;
+    app.post(
+        "/v1/exports",
+        Some(&sales.access_token),
+        json!({"object": "project", "format": "csv"}),
+    )
+    .await
+    .problem(403, "forbidden");
+}
