@@ -140,16 +140,14 @@ pub async fn exact(
         .collect())
 }
 
-/// One page of the records of `T` that every word of `words` finds (by prefix of a term
+/// One page of the records of `T` that every word of the request's `words` finds (by prefix of a term
 /// the caller may see), that `load` returns (it applies scope) and `keep` accepts, in
 /// order of the matching term. A record found by several terms is returned once, at the
 /// first of them. `load` gets an id and answers `None` for a record out of reach.
 pub async fn search<T, L, Fut>(
     state: &AppState,
     principal: &Principal,
-    resource: &str,
-    hidden: &BTreeSet<String>,
-    words: &[String],
+    request: &ListRequest,
     params: &ListParams,
     load: L,
     keep: impl Fn(&T) -> bool,
@@ -159,6 +157,7 @@ where
     L: Fn(String) -> Fut,
     Fut: Future<Output = Result<Option<T>, Error>>,
 {
+    let (resource, hidden, words) = (&request.resource, &request.hidden, &request.words);
     let limit = params.limit()?;
     let Some(driver) = words.iter().max_by_key(|w| w.chars().count()) else {
         return Ok((Vec::new(), None));
@@ -329,19 +328,10 @@ where
 {
     if !request.words.is_empty() && !request.sorted {
         let tenant = &principal.tenant;
-        return search(
-            state,
-            principal,
-            &request.resource,
-            &request.hidden,
-            &request.words,
-            params,
-            load,
-            |record: &T| {
-                to_item(&Key::new(tenant.pk(&request.resource), record.id()), record)
-                    .is_ok_and(|item| request.filter.matches(&item))
-            },
-        )
+        return search(state, principal, request, params, load, |record: &T| {
+            to_item(&Key::new(tenant.pk(&request.resource), record.id()), record)
+                .is_ok_and(|item| request.filter.matches(&item))
+        })
         .await;
     }
     let (items, next) =
