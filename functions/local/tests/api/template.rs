@@ -30,6 +30,7 @@ fn crates() -> Vec<(&'static str, Routes)> {
         ("crm-sales", crm_sales::routes()),
         ("crm-service", crm_service::routes()),
         ("crm-audit", crm_audit::routes()),
+        ("crm-objects", crm_objects::routes()),
         // Scheduled, not behind the API.
         ("crm-jobs", Routes::new()),
         ("crm-reminders", Routes::new()),
