@@ -21,6 +21,7 @@ pub mod exports;
 pub mod external;
 pub mod feedback;
 pub mod fields;
+pub mod hooks;
 pub mod http;
 pub mod i18n;
 pub mod ids;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub webhook_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     /// The filesystem blob store when embedded: the local server serves its signed URLs.
     pub local_files: Option<Arc<FsBlobs>>,
+    /// How the business areas react to one another.
+    pub hooks: Arc<crate::hooks::Hooks>,
 }
 
 /// The adapters a state runs on.
@@ -186,6 +188,7 @@ impl AppState {
             keys: ports.keys,
             mailer: ports.mailer,
             data_keys: Arc::new(DataKeyCache::default()),
+            hooks: Arc::new(crate::hooks::Hooks::all()),
             clock: Arc::new(SystemClock),
             local_files: ports.local_files,
         }

@@ -419,12 +419,10 @@ async fn move_linked(
     to: &str,
 ) -> Result<(), Error> {
     timeline::move_all(state.table.as_ref(), &principal.tenant, from, to).await?;
-    crate::deals::service::relink(state, principal, RESOURCE, from, to).await?;
-    crate::orders::service::relink(state, principal, RESOURCE, from, to).await?;
-    crate::tasks::service::relink(state, principal, RESOURCE, from, to).await?;
-    crate::tickets::service::relink(state, principal, RESOURCE, from, to).await?;
-    crate::feedback::relink(state, principal, from, to).await?;
-    crate::objects::relink(state, principal, RESOURCE, from, to).await?;
+    // Each area that links to contacts moves its records (see `crate::hooks`).
+    for relink in &state.hooks.relinks {
+        relink(state, principal, RESOURCE, from, to).await?;
+    }
     Ok(())
 }
 
