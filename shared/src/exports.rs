@@ -203,11 +203,10 @@ pub async fn create(
     let resource = resource_of(&input.object);
     let custom_object = !matches!(input.object.as_str(), "contacts" | "companies");
     if custom_object
-        && (input.object.contains('/')
-            || crate::fields::objects::all(state.table.as_ref(), &principal.tenant)
-                .await?
-                .get(&input.object)
-                .is_none())
+        && crate::fields::objects::all(state.table.as_ref(), &principal.tenant)
+            .await?
+            .get(&input.object)
+            .is_none()
     {
         return Err(Error::validation(
             "object",

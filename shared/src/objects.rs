@@ -151,6 +151,12 @@ async fn open(
     Ok((resource, scope, defs))
 }
 
+impl crate::records::Owned for Record {
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+}
+
 async fn load(
     state: &AppState,
     principal: &Principal,
@@ -158,19 +164,15 @@ async fn load(
     object: &str,
     id: &str,
 ) -> Result<Record, Error> {
-    if !is_id(RECORD_PREFIX, id) {
-        return Err(not_found());
-    }
-    let item = state
-        .table
-        .get(&key(&principal.tenant, object, id))
-        .await?
-        .ok_or_else(not_found)?;
-    let record: Record = from_item(item)?;
-    if !principal.reaches(scope, &record.owner_id) {
-        return Err(not_found());
-    }
-    Ok(record)
+    crate::records::load_owned(
+        state,
+        principal,
+        scope,
+        (RECORD_PREFIX, id),
+        key(&principal.tenant, object, id),
+        not_found,
+    )
+    .await
 }
 
 /// `record` as the caller sees it: removed fields left out, field rules applied.
