@@ -213,18 +213,8 @@ impl Entry {
         table.transact(writes).await
     }
 
-    /// The writes that store the entry in `tenant`'s log and, when it records a change of
-    /// a business record, the change's event (see [`crate::events`]). They go into the
-    /// change's own transaction: no change without its entry and event, and no entry or
-    /// event without its change.
-    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, TableError> {
-        let mut writes = vec![self.log_write(tenant)?];
-        writes.extend(crate::events::writes_for(tenant, self)?);
-        Ok(writes)
-    }
-
     /// The write that stores the entry in `tenant`'s log.
-    fn log_write(&self, tenant: &TenantId) -> Result<Write, TableError> {
+    pub(crate) fn log_write(&self, tenant: &TenantId) -> Result<Write, TableError> {
         let mut item = to_item(&Key::new(log_pk(tenant), &self.id), self)?;
         if let Some(actor) = &self.actor.id {
             item.insert("gsi1pk".into(), actor_pk(tenant, actor).into());

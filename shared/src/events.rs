@@ -379,6 +379,20 @@ pub async fn list(
     })
 }
 
+// The write set of an audit entry is defined here, beside the event it carries, so that
+// the audit log need not know about events.
+impl Entry {
+    /// The writes that store the entry in `tenant`'s log and, when it records a change of
+    /// a business record, the change's event (see this module). They go into the
+    /// change's own transaction: no change without its entry and event, and no entry or
+    /// event without its change.
+    pub fn writes(&self, tenant: &TenantId) -> Result<Vec<Write>, TableError> {
+        let mut writes = vec![self.log_write(tenant)?];
+        writes.extend(writes_for(tenant, self)?);
+        Ok(writes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,9 @@ use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::policy::{Action, View};
 use crate::principal::Principal;
-use crate::records::Precondition;
 use crate::records::Writing;
 use crate::table::{Condition, Key, Write, from_item, to_item};
+use crate::versioned::Precondition;
 
 /// Records one bulk call takes.
 pub const MAX_BULK: usize = 100;

@@ -193,13 +193,10 @@ pub type Stepper = for<'a> fn(
     Box<dyn std::future::Future<Output = Result<Step, Error>> + Send + 'a>,
 >;
 
-/// The step function of each kind of job.
-fn stepper(kind: Kind) -> Stepper {
-    match kind {
-        Kind::Import => |s, p, j| Box::pin(crate::imports::step(s, p, j)),
-        Kind::Export => |s, p, j| Box::pin(crate::exports::step(s, p, j)),
-    }
-}
+/// The step function of each kind of job. The areas that run jobs (imports, exports)
+/// build on this module, so the composition root hands their steps in
+/// ([`crate::wiring::job_steps`]).
+pub type Steps = fn(Kind) -> Stepper;
 
 /// Stores `job` if it is still at `version - 1`; `false` when another worker changed it.
 async fn save(state: &AppState, tenant: &TenantId, job: &Job) -> Result<bool, Error> {
@@ -256,8 +253,8 @@ fn lease_held(job: &Job, now: OffsetDateTime) -> bool {
 
 /// Works through the queue until it is empty or `budget` has passed; returns how many
 /// jobs ended. Safe to run in several workers at once: each job is leased to one.
-pub async fn run_pending(state: &AppState, budget: Duration) -> Result<usize, Error> {
-    run_until(state, budget, &|| false).await
+pub async fn run_pending(state: &AppState, budget: Duration, steps: Steps) -> Result<usize, Error> {
+    run_until(state, budget, &|| false, steps).await
 }
 
 /// [`run_pending`], also letting go (at the next checkpoint) once `stop` says so.
@@ -265,6 +262,7 @@ pub async fn run_until(
     state: &AppState,
     budget: Duration,
     stop: &(dyn Fn() -> bool + Sync),
+    steps: Steps,
 ) -> Result<usize, Error> {
     let started = tokio::time::Instant::now();
     let mut ended = 0;
@@ -285,7 +283,7 @@ pub async fn run_until(
         ) else {
             continue;
         };
-        match run_one(state, &tenant, id, started, budget, stop).await {
+        match run_one(state, &tenant, id, started, budget, stop, steps).await {
             Ok(true) => ended += 1,
             Ok(false) => {}
             Err(e) => tracing::warn!(job = id, error = %e, "job step failed; it will be retried"),
@@ -302,6 +300,7 @@ async fn run_one(
     started: tokio::time::Instant,
     budget: Duration,
     stop: &(dyn Fn() -> bool + Sync),
+    steps: Steps,
 ) -> Result<bool, Error> {
     let Some(mut job) = get(state, tenant, id).await? else {
         // The tenant's data is gone (deleted): nothing left to do.
@@ -336,7 +335,7 @@ async fn run_one(
         finish(state, tenant, &mut job, Status::Failed, Some(error)).await?;
         return Ok(true);
     };
-    let step = stepper(job.kind);
+    let step = steps(job.kind);
     loop {
         match step(state, &principal, &mut job).await {
             Ok(Step::Done) => {
@@ -374,11 +373,12 @@ pub async fn worker(
     state: AppState,
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    steps: Steps,
 ) {
     loop {
         let stopping = stop.clone();
         let should_stop = move || *stopping.borrow();
-        if let Err(e) = run_until(&state, Duration::from_secs(30), &should_stop).await {
+        if let Err(e) = run_until(&state, Duration::from_secs(30), &should_stop, steps).await {
             tracing::warn!(error = %e, "job queue unavailable");
         }
         tokio::select! {

@@ -153,8 +153,8 @@ pub async fn mark_read(
         return Err(not_found());
     }
     let key = Key::new(pk(&principal.tenant, &principal.user_id), id);
-    crate::records::write_on_version(
-        &crate::records::Precondition::Any,
+    crate::versioned::write_on_version(
+        &crate::versioned::Precondition::Any,
         "notification",
         || async {
             let item = state.table.get(&key).await?.ok_or_else(not_found)?;

@@ -21,11 +21,12 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View, owner_of};
 use crate::principal::Principal;
-use crate::records::{Precondition, check_owner, index_by_owner, write_on_version};
+use crate::records::{check_owner, index_by_owner};
 use crate::search::{self, Filter, ListRequest, Terms};
 use crate::table::{Condition, Item, Key, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
+use crate::versioned::{Precondition, write_on_version};
 use crate::wire::present;
 
 /// A record of a custom object.

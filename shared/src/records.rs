@@ -12,38 +12,9 @@ use crate::ids::TenantId;
 use crate::paging::ListParams;
 use crate::policy::Scope;
 use crate::principal::Principal;
-use crate::table::{Item, Query, TableError, query_filtered};
+use crate::table::{Item, Query, query_filtered};
+use crate::versioned::{Precondition, write_on_version};
 
-/// What `If-Match` asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Precondition {
-    /// No `If-Match` (or `*`): write whatever the current version is.
-    Any,
-    /// Write only if the current version is one of these.
-    OneOf(Vec<u64>),
-}
-
-impl Precondition {
-    /// 412 unless `current` satisfies the precondition.
-    pub fn check(&self, current: u64) -> Result<(), Error> {
-        match self {
-            Precondition::OneOf(versions) if !versions.contains(&current) => {
-                Err(Error::PreconditionFailed(format!(
-                    "The record is at version {current} (ETag \"{current}\"); fetch it again and \
-                     reapply your change."
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn is_any(&self) -> bool {
-        *self == Precondition::Any
-    }
-}
-
-/// How often a write without `If-Match` re-reads and retries when it races another.
-pub const WRITE_ATTEMPTS: usize = 8;
 /// Most table pages one list request reads while filtering by team.
 const MAX_LIST_READS: usize = 10;
 
@@ -135,42 +106,6 @@ pub async fn page(
     ))
 }
 
-/// Runs `attempt` (read, check, conditional write) until its write lands. A write that
-/// loses a race is retried on a fresh read when the client sent no `If-Match`, so two
-/// concurrent changes both apply; with `If-Match` the client is told (412).
-pub async fn write_on_version<T, F, Fut>(
-    precondition: &Precondition,
-    noun: &str,
-    mut attempt: F,
-) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Result<T, TableError>, Error>>,
-{
-    for _ in 0..WRITE_ATTEMPTS {
-        match attempt().await? {
-            Ok(done) => return Ok(done),
-            // A write's record comes first: a later write failing (a stage's totals, a
-            // unique marker) is a race on something else, retried on a fresh read.
-            Err(TableError::ConditionFailed { index })
-                if precondition.is_any() || index > Some(0) =>
-            {
-                continue;
-            }
-            Err(TableError::ConditionFailed { .. }) => {
-                return Err(Error::PreconditionFailed(format!(
-                    "The {noun} changed while your change was applied; fetch it again."
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::conflict(
-        "concurrent-modification",
-        format!("The {noun} is being changed by many requests at once; please retry."),
-    ))
-}
-
 /// How a service write is carried out: for imports, extra writes to commit in the same
 /// transaction, or a dry run that checks everything and writes nothing.
 #[derive(Debug, Default)]
@@ -199,9 +134,9 @@ pub async fn check_owner(
         return Ok(());
     }
     let active = crate::ids::is_id("usr", owner_id)
-        && crate::tenancy::get_user(state.table.as_ref(), &principal.tenant, owner_id)
+        && crate::directory::get_user(state.table.as_ref(), &principal.tenant, owner_id)
             .await?
-            .is_some_and(|u| u.status == crate::tenancy::Status::Active);
+            .is_some_and(|u| u.status == crate::directory::Status::Active);
     if !active {
         errors.add("owner_id", "is not an active user of this company");
     }
@@ -211,9 +146,9 @@ pub async fn check_owner(
 /// The region the caller's company reads phone numbers in.
 pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<String, Error> {
     Ok(
-        crate::tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
+        crate::directory::get_tenant(state.table.as_ref(), &principal.tenant)
             .await?
-            .map_or_else(crate::tenancy::default_region, |t| t.default_region),
+            .map_or_else(crate::directory::default_region, |t| t.default_region),
     )
 }
 

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
+use shared::directory::Role;
 use shared::http::{ApiError, Json, Path, Principal};
 use shared::paging::ListPage;
-use shared::records::Precondition;
-use shared::tenancy::Role;
 use shared::tenancy::roles::{self, NewRole, RolePatch};
+use shared::versioned::Precondition;
 
 use crate::record;
 

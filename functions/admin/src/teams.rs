@@ -7,8 +7,8 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::{ApiError, Json, Path, Principal};
 use shared::paging::ListPage;
-use shared::records::Precondition;
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
+use shared::versioned::Precondition;
 
 use crate::record;
 

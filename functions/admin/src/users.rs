@@ -10,8 +10,8 @@ use shared::auth::mfa;
 use shared::http::{ApiError, Json, Path, Principal, Query};
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
-use shared::records::Precondition;
 use shared::tenancy::users::{self, NewUser, UserPatch};
+use shared::versioned::Precondition;
 
 use crate::record;
 

@@ -12,7 +12,7 @@ use shared::external::{BulkUpsert, Object};
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
-use shared::records::Precondition;
+use shared::versioned::Precondition;
 
 use crate::{bulk_upsert, record};
 

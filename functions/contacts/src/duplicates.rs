@@ -8,7 +8,7 @@ use shared::AppState;
 use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
 use shared::http::{ApiError, Json, Path, Principal, Query};
 use shared::paging::{ListPage, ListParams};
-use shared::records::Precondition;
+use shared::versioned::Precondition;
 
 use crate::contacts::with_etag;
 

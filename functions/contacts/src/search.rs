@@ -3,8 +3,8 @@
 use axum::Json as JsonResponse;
 use axum::extract::State;
 use shared::AppState;
+use shared::global_search::{self as global, Results, SearchQuery};
 use shared::http::{ApiError, Principal, Query};
-use shared::search::global::{self, Results, SearchQuery};
 
 pub(crate) async fn search(
     State(state): State<AppState>,

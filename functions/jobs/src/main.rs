@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     let state = &state;
     lambda_http::lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
-            let ended = shared::jobs::run_pending(state, BUDGET).await?;
+            let ended = shared::jobs::run_pending(state, BUDGET, shared::wiring::job_steps).await?;
             Ok::<_, Error>(serde_json::json!({ "ended": ended }))
         },
     ))

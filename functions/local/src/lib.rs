@@ -53,6 +53,7 @@ pub async fn serve(
         state.clone(),
         state.config.worker_interval,
         stopped.clone(),
+        shared::wiring::job_steps,
     ));
     let reminders = tokio::spawn(shared::reminders::worker(
         state.clone(),

@@ -14,8 +14,8 @@ use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query, Routes};
 use shared::objects::{self as records, NewRecord, RecordPatch, RecordQuery};
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
-use shared::records::Precondition;
 use shared::timeline::{NewActivity, TimelineEntry};
+use shared::versioned::Precondition;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     let state = &state;
     lambda_http::lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
-            let fired = shared::reminders::run_due(state, BUDGET / 3).await?;
+            let fired = shared::tasks::reminders::run_due(state, BUDGET / 3).await?;
             let follow_ups = shared::deals::follow_ups::run_due(state, BUDGET / 3).await?;
             let breaches = shared::tickets::sla::run_due(state, BUDGET / 3).await?;
             Ok::<_, Error>(serde_json::json!({

@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
+use shared::deals::pipelines::service::{self as pipelines, MoveDeals, Moved};
+use shared::deals::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 use shared::deals::service::{self as deals, Board, BoardQuery};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
 use shared::paging::ListPage;
-use shared::pipelines::service::{self as pipelines, MoveDeals, Moved};
-use shared::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 
 fn pipeline_response(status: StatusCode, pipeline: &Pipeline) -> Response {
     record_response(

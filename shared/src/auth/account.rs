@@ -11,6 +11,8 @@ use super::throttle::{self, PER_ACCOUNT};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::directory;
+use crate::directory::User;
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::ids::is_id;
@@ -20,7 +22,6 @@ use crate::principal::RequestMeta;
 use crate::table::{
     Condition, Index, Query, TableError, Write, from_item, query_filtered, to_item,
 };
-use crate::tenancy::{self, User};
 
 /// A session as its user sees it.
 #[derive(Debug, Serialize)]
@@ -125,7 +126,7 @@ pub async fn update_profile(
 ) -> Result<(), Error> {
     principal.session()?;
     let table = state.table.as_ref();
-    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
+    let user = directory::get_user(table, &principal.tenant, &principal.user_id)
         .await?
         .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     let mut errors = crate::validation::Errors::new();
@@ -135,7 +136,7 @@ pub async fn update_profile(
         next.name = name.trim().to_owned();
     }
     if let Some(locale) = &input.locale {
-        if !tenancy::signup::valid_locale(locale) {
+        if !crate::i18n::valid_locale(locale) {
             errors.add("locale", "must be a language tag like `en` or `zh-CN`");
         }
         next.locale = locale.clone();
@@ -155,13 +156,13 @@ pub async fn update_profile(
         Some(&principal.user_id),
     )
     .with_changes(
-        Some(&tenancy::users::UserView::from(&user)),
-        Some(&tenancy::users::UserView::from(&next)),
+        Some(&directory::UserView::from(&user)),
+        Some(&directory::UserView::from(&next)),
     );
     let writes = [
         vec![Write::Put {
             item: to_item(
-                &tenancy::user_key(&principal.tenant, &principal.user_id),
+                &directory::user_key(&principal.tenant, &principal.user_id),
                 &next,
             )?,
             condition: Condition::VersionIs(user.version),
@@ -196,7 +197,7 @@ pub async fn change_password(
     principal.session()?;
     let table = state.table.as_ref();
     let now = state.clock.now();
-    let user = tenancy::get_user(table, &principal.tenant, &principal.user_id)
+    let user = directory::get_user(table, &principal.tenant, &principal.user_id)
         .await?
         .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     if input.current_password.is_empty() || input.current_password.len() > 1024 {
@@ -228,7 +229,7 @@ pub async fn change_password(
     let writes = [
         vec![Write::Put {
             item: to_item(
-                &tenancy::user_key(&principal.tenant, &principal.user_id),
+                &directory::user_key(&principal.tenant, &principal.user_id),
                 &changed,
             )?,
             condition: Condition::VersionIs(expected),

@@ -16,6 +16,8 @@ use super::secrets;
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::directory;
+use crate::directory::{Role, Status, read_partition};
 use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::ListPage;
@@ -23,7 +25,6 @@ use crate::policy::{Action, Effective, Permissions};
 use crate::principal::Principal;
 use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
-use crate::tenancy::{self, Role, Status, read_partition};
 use crate::validation::Errors;
 
 pub const PREFIX: &str = "key";
@@ -147,7 +148,7 @@ pub async fn create(
     errors.text("name", &input.name, 1, 100);
     let permissions = match (&input.role_id, &input.permissions) {
         (Some(role_id), None) => {
-            match tenancy::list_roles(table, &principal.tenant)
+            match directory::list_roles(table, &principal.tenant)
                 .await?
                 .into_iter()
                 .find(|r| &r.id == role_id)
@@ -245,7 +246,7 @@ pub async fn list(state: &AppState, principal: &Principal) -> Result<ListPage<Ap
     let table = state.table.as_ref();
     let (mut keys, roles) = tokio::try_join!(
         all(table, &principal.tenant),
-        tenancy::list_roles(table, &principal.tenant),
+        directory::list_roles(table, &principal.tenant),
     )?;
     keys.sort_by(|a, b| b.id.cmp(&a.id));
     // Most keys share a few makers: each is looked up once.
@@ -301,7 +302,7 @@ pub(crate) async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Resul
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ApiKeyView, Error> {
     principal.require(RESOURCE, Action::Read)?;
     let record = load(state, &principal.tenant, id).await?;
-    let roles = tenancy::list_roles(state.table.as_ref(), &principal.tenant).await?;
+    let roles = directory::list_roles(state.table.as_ref(), &principal.tenant).await?;
     view_of(state, &principal.tenant, &record, &roles).await
 }
 
@@ -359,8 +360,8 @@ pub async fn authenticate(
     let record_key = key(&tenant, &id);
     let (record, company, roles) = tokio::try_join!(
         table.get(&record_key),
-        tenancy::get_tenant(table, &tenant),
-        tenancy::list_roles(table, &tenant),
+        directory::get_tenant(table, &tenant),
+        directory::list_roles(table, &tenant),
     )?;
     let record: ApiKey = from_item(record.ok_or_else(denied)?)?;
     let now = state.clock.now();
@@ -421,8 +422,8 @@ pub async fn principal_for(
     let record_key = key(tenant, id);
     let (record, company, roles) = tokio::try_join!(
         table.get(&record_key),
-        tenancy::get_tenant(table, tenant),
-        tenancy::list_roles(table, tenant),
+        directory::get_tenant(table, tenant),
+        directory::list_roles(table, tenant),
     )?;
     let Some(record) = record else {
         return Ok(None);

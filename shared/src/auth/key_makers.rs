@@ -9,12 +9,13 @@ use time::OffsetDateTime;
 use super::api_keys::{ApiKey, ApiKeyView, RESOURCE, find, key, load};
 use crate::AppState;
 use crate::audit::Entry;
+use crate::directory;
+use crate::directory::{Role, Status};
 use crate::error::Error;
 use crate::ids::{TenantId, is_id};
 use crate::policy::{Action, Effective, Permissions};
 use crate::principal::Principal;
 use crate::table::{Condition, TableError, Write, to_item};
-use crate::tenancy::{self, Role, Status};
 
 /// Longest chain of keys made by keys followed to the person who made the first.
 const MAX_MAKER_CHAIN: usize = 5;
@@ -37,8 +38,9 @@ pub(crate) async fn maker_permissions(
         None => next,
     };
     for _ in 0..MAX_MAKER_CHAIN {
-        if is_id(tenancy::users::PREFIX, &maker) {
-            let Some(user) = tenancy::get_user(state.table.as_ref(), tenant, &maker).await? else {
+        if is_id(directory::USER_PREFIX, &maker) {
+            let Some(user) = directory::get_user(state.table.as_ref(), tenant, &maker).await?
+            else {
                 return Ok(None);
             };
             if user.status != Status::Active {
@@ -95,9 +97,9 @@ pub async fn reassign(
     let table = state.table.as_ref();
     // Another company's key is not found, whoever the body names.
     load(state, &principal.tenant, id).await?;
-    let roles = tenancy::list_roles(table, &principal.tenant).await?;
-    let maker = if is_id(tenancy::users::PREFIX, &input.user_id) {
-        tenancy::get_user(table, &principal.tenant, &input.user_id).await?
+    let roles = directory::list_roles(table, &principal.tenant).await?;
+    let maker = if is_id(directory::USER_PREFIX, &input.user_id) {
+        directory::get_user(table, &principal.tenant, &input.user_id).await?
     } else {
         None
     };

@@ -20,12 +20,12 @@ use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
 use crate::crypto::{open, seal};
+use crate::directory::{self, MfaState, Status, User};
 use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::principal::Principal;
 use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
-use crate::tenancy::{self, Status, User};
 
 /// Seconds per TOTP step.
 const STEP: u64 = 30;
@@ -37,20 +37,6 @@ const CHALLENGE_ATTEMPTS: u32 = 5;
 pub const RECOVERY_CODES: usize = 10;
 const CHALLENGE_PREFIX: &str = "mfc";
 const ISSUER: &str = "CRM";
-
-/// A user's second factor, kept on the user record (never in the audit log).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MfaState {
-    /// The TOTP secret, sealed under the tenant's data key.
-    pub sealed_secret: String,
-    /// Whether enrolment was confirmed with a first code (only then does login ask).
-    pub confirmed: bool,
-    /// SHA-256 of each unused recovery code.
-    pub recovery_hashes: Vec<String>,
-    /// The last time step a code was accepted for (codes are single-use).
-    pub last_step: u64,
-    pub enabled_at: Option<String>,
-}
 
 /// What enrolment shows the user: the secret three ways.
 #[derive(Debug, Serialize)]
@@ -228,7 +214,7 @@ fn wrong_code() -> Error {
 
 async fn current_user(state: &AppState, principal: &Principal) -> Result<User, Error> {
     principal.session()?;
-    tenancy::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
+    directory::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
         .await?
         .ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))
 }
@@ -250,7 +236,7 @@ async fn save(
         ..user.clone()
     };
     let mut writes = vec![Write::Put {
-        item: to_item(&tenancy::user_key(tenant, &user.id), &next)?,
+        item: to_item(&directory::user_key(tenant, &user.id), &next)?,
         condition: Condition::VersionIs(user.version),
     }];
     if let Some(action) = action {
@@ -366,7 +352,7 @@ pub async fn disable(
             "Two-factor sign-in is not on.",
         ));
     };
-    let company = tenancy::get_tenant(state.table.as_ref(), &principal.tenant).await?;
+    let company = directory::get_tenant(state.table.as_ref(), &principal.tenant).await?;
     if company.is_some_and(|t| t.require_mfa) {
         return Err(Error::conflict(
             "mfa-required-by-company",
@@ -393,13 +379,13 @@ pub async fn reset(state: &AppState, principal: &Principal, user_id: &str) -> Re
     principal.require("users", crate::policy::Action::Update)?;
     principal.session()?;
     let not_found = || Error::NotFound("No user with this id.".into());
-    if !crate::ids::is_id(tenancy::users::PREFIX, user_id) {
+    if !crate::ids::is_id(directory::USER_PREFIX, user_id) {
         return Err(not_found());
     }
-    let user = tenancy::get_user(state.table.as_ref(), &principal.tenant, user_id)
+    let user = directory::get_user(state.table.as_ref(), &principal.tenant, user_id)
         .await?
         .ok_or_else(not_found)?;
-    tenancy::users::require_covers_user(state, principal, &user).await?;
+    directory::require_covers_user(state.table.as_ref(), principal, &user).await?;
     if user.mfa.is_none() {
         return Ok(());
     }
@@ -504,7 +490,7 @@ pub async fn complete_login(
     {
         return Err(bad_challenge());
     }
-    let user = tenancy::get_user(table, &tenant, &challenge.user_id)
+    let user = directory::get_user(table, &tenant, &challenge.user_id)
         .await?
         .filter(|u| u.status == Status::Active)
         .ok_or_else(bad_challenge)?;
@@ -567,7 +553,7 @@ pub async fn complete_login(
                         condition: Condition::VersionIs(challenge.version),
                     },
                     Write::Put {
-                        item: to_item(&tenancy::user_key(&tenant, &user.id), &next_user)?,
+                        item: to_item(&directory::user_key(&tenant, &user.id), &next_user)?,
                         condition: Condition::VersionIs(user.version),
                     },
                     session,

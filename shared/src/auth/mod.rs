@@ -13,4 +13,3 @@ pub mod secrets;
 pub mod service;
 pub mod sessions;
 pub mod throttle;
-pub mod tokens;

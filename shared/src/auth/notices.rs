@@ -6,9 +6,10 @@
 //! undo the change (the audit log holds it either way).
 
 use crate::AppState;
+use crate::directory;
+use crate::directory::User;
 use crate::mail::Mail;
 use crate::principal::Principal;
-use crate::tenancy::{self, User};
 
 /// What was done to the user's account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,8 +81,8 @@ pub fn compose(user: &User, notice: Notice, by: &str, company: &str) -> Mail {
 pub async fn tell(state: &AppState, principal: &Principal, user: &User, notice: Notice) {
     let table = state.table.as_ref();
     let (by, company) = tokio::join!(
-        tenancy::get_user(table, &principal.tenant, &principal.user_id),
-        tenancy::get_tenant(table, &principal.tenant),
+        directory::get_user(table, &principal.tenant, &principal.user_id),
+        directory::get_tenant(table, &principal.tenant),
     );
     let by = by
         .ok()
@@ -108,7 +109,7 @@ mod tests {
             email: "li@example.com".into(),
             name: "Li".into(),
             password_hash: String::new(),
-            status: tenancy::Status::Active,
+            status: directory::Status::Active,
             role_ids: vec![],
             locale: locale.into(),
             mfa: None,

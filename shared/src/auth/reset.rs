@@ -10,13 +10,14 @@ use super::{passwords, secrets};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
+use crate::directory;
+use crate::directory::{Status, User};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
-use crate::tenancy::{self, Status, User};
 use crate::validation::{Errors, normalize_email};
 
 /// How long a reset link works.
@@ -93,8 +94,8 @@ async fn send_links(
         busy,
     )
     .await?;
-    for entry in tenancy::directory_lookup(table, &email, 10).await? {
-        let Some(user) = tenancy::get_user(table, &entry.tenant_id, &entry.user_id)
+    for entry in directory::directory_lookup(table, &email, 10).await? {
+        let Some(user) = directory::get_user(table, &entry.tenant_id, &entry.user_id)
             .await?
             .filter(|u| u.status == Status::Active)
         else {
@@ -144,7 +145,7 @@ async fn send_link(
             .concat(),
         )
         .await?;
-    let company = tenancy::get_tenant(state.table.as_ref(), tenant)
+    let company = directory::get_tenant(state.table.as_ref(), tenant)
         .await?
         .map(|t| t.company_name)
         .unwrap_or_default();
@@ -197,7 +198,7 @@ pub async fn confirm(
         return Err(Error::validation("token", "must be at most 512 characters"));
     }
     let (tenant, user_id, secret) =
-        secrets::parse(TOKEN_KIND, tenancy::users::PREFIX, &input.token).ok_or_else(bad_link)?;
+        secrets::parse(TOKEN_KIND, directory::USER_PREFIX, &input.token).ok_or_else(bad_link)?;
     let table = state.table.as_ref();
     let now = state.clock.now();
     let record: Reset = table
@@ -210,7 +211,7 @@ pub async fn confirm(
     {
         return Err(bad_link());
     }
-    let user = tenancy::get_user(table, &tenant, &user_id)
+    let user = directory::get_user(table, &tenant, &user_id)
         .await?
         .filter(|u| u.status == Status::Active)
         .ok_or_else(bad_link)?;
@@ -240,7 +241,7 @@ pub async fn confirm(
                         condition: Condition::Exists,
                     },
                     Write::Put {
-                        item: to_item(&tenancy::user_key(&tenant, &user.id), &changed)?,
+                        item: to_item(&directory::user_key(&tenant, &user.id), &changed)?,
                         condition: Condition::VersionIs(user.version),
                     },
                 ],

@@ -6,19 +6,21 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::mfa::{self, MfaChallenge};
+use super::passwords;
 use super::sessions::{self, SecretIs, Session};
 use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
-use super::{passwords, tokens::Claims};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::rfc3339;
+use crate::directory;
+use crate::directory::{Status, User};
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::policy::Effective;
 use crate::principal::Principal;
 use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, TableError, Write, from_item, to_item};
-use crate::tenancy::{self, Status, User};
+use crate::tokens::Claims;
 use crate::validation::{Errors, normalize_email};
 
 /// Longest password accepted at login; bounds the hashing work an attacker can ask for.
@@ -162,13 +164,13 @@ async fn check_login(
 
     let entries = match &wanted {
         Some(tenant) => table
-            .get(&tenancy::directory_key(&email, tenant))
+            .get(&directory::directory_key(&email, tenant))
             .await?
-            .map(from_item::<tenancy::DirectoryEntry>)
+            .map(from_item::<directory::DirectoryEntry>)
             .transpose()?
             .into_iter()
             .collect(),
-        None => tenancy::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?,
+        None => directory::directory_lookup(table, &email, MAX_TENANTS_PER_EMAIL).await?,
     };
     let mut matched: Vec<(TenantId, User)> = Vec::new();
     let mut refused: Vec<(TenantId, User)> = Vec::new();
@@ -177,7 +179,7 @@ async fn check_login(
         passwords::verify(&input.password, None).await;
     }
     for entry in entries {
-        if let Some(user) = tenancy::get_user(table, &entry.tenant_id, &entry.user_id).await? {
+        if let Some(user) = directory::get_user(table, &entry.tenant_id, &entry.user_id).await? {
             if passwords::verify(&input.password, Some(user.password_hash.clone())).await
                 && user.status == Status::Active
             {
@@ -209,7 +211,7 @@ async fn check_login(
         // The caller proved the password for each of these, so naming them leaks nothing.
         let mut tenants = Vec::new();
         for (tenant_id, _) in &matched {
-            let name = tenancy::get_tenant(table, tenant_id)
+            let name = directory::get_tenant(table, tenant_id)
                 .await?
                 .map(|t| t.company_name)
                 .unwrap_or_default();
@@ -227,7 +229,7 @@ async fn check_login(
     }
     throttle::forgive(table, &by_address, PER_ADDRESS, secs).await?;
     let (tenant, user) = matched.remove(0);
-    let company = match tenancy::get_tenant(table, &tenant).await? {
+    let company = match directory::get_tenant(table, &tenant).await? {
         Some(t) if t.status == Status::Active => t,
         _ => return Err(bad_credentials()),
     };
@@ -427,8 +429,8 @@ async fn account_is_active(
 ) -> Result<bool, Error> {
     let table = state.table.as_ref();
     let (user, company) = tokio::try_join!(
-        tenancy::get_user(table, tenant, user_id),
-        tenancy::get_tenant(table, tenant),
+        directory::get_user(table, tenant, user_id),
+        directory::get_tenant(table, tenant),
     )?;
     Ok(user.is_some_and(|u| u.status == Status::Active)
         && company.is_some_and(|t| t.status == Status::Active))
@@ -446,11 +448,11 @@ pub async fn authenticate(
     let table = state.table.as_ref();
     let session_key = sessions::key(&tenant, &claims.sid);
     let (user, company, session, roles, teams) = tokio::try_join!(
-        tenancy::get_user(table, &tenant, &claims.sub),
-        tenancy::get_tenant(table, &tenant),
+        directory::get_user(table, &tenant, &claims.sub),
+        directory::get_tenant(table, &tenant),
         table.get(&session_key),
-        tenancy::list_roles(table, &tenant),
-        tenancy::teams::all(table, &tenant),
+        directory::list_roles(table, &tenant),
+        directory::teams(table, &tenant),
     )?;
     let user = user
         .filter(|u| u.status == Status::Active)
@@ -472,7 +474,7 @@ pub async fn authenticate(
     Ok(Principal {
         tenant,
         must_enrol_mfa: company_requires_mfa && !user.has_mfa(),
-        team_members: tenancy::teams::teammates(&teams, &user.id),
+        team_members: directory::teammates(&teams, &user.id),
         user_id: user.id,
         caller: Caller::User,
         session_id: Some(session.id),
@@ -499,10 +501,10 @@ pub async fn principal_for(
     }
     let table = state.table.as_ref();
     let (user, company, roles, teams) = tokio::try_join!(
-        tenancy::get_user(table, tenant, id),
-        tenancy::get_tenant(table, tenant),
-        tenancy::list_roles(table, tenant),
-        tenancy::teams::all(table, tenant),
+        directory::get_user(table, tenant, id),
+        directory::get_tenant(table, tenant),
+        directory::list_roles(table, tenant),
+        directory::teams(table, tenant),
     )?;
     let (Some(user), Some(company)) = (user, company) else {
         return Ok(None);
@@ -519,7 +521,7 @@ pub async fn principal_for(
     Ok(Some(Principal {
         tenant: tenant.clone(),
         must_enrol_mfa: company.require_mfa && !user.has_mfa(),
-        team_members: tenancy::teams::teammates(&teams, &user.id),
+        team_members: directory::teammates(&teams, &user.id),
         user_id: user.id,
         caller: Caller::User,
         session_id: None,
@@ -539,7 +541,7 @@ pub async fn grants_of(
     actor: &crate::audit::Actor,
 ) -> Result<Vec<crate::policy::Permissions>, Error> {
     let table = state.table.as_ref();
-    let roles = tenancy::list_roles(table, tenant).await?;
+    let roles = directory::list_roles(table, tenant).await?;
     let role = |id: &str| {
         roles
             .iter()
@@ -555,7 +557,7 @@ pub async fn grants_of(
         return Ok(admin());
     };
     match actor.kind.as_str() {
-        "user" => Ok(match tenancy::get_user(table, tenant, id).await? {
+        "user" => Ok(match directory::get_user(table, tenant, id).await? {
             Some(user) => user.role_ids.iter().filter_map(|r| role(r)).collect(),
             None => admin(),
         }),
@@ -587,8 +589,8 @@ pub async fn me(state: &AppState, principal: &Principal) -> Result<Me, Error> {
     principal.session()?;
     let table = state.table.as_ref();
     let (user, tenant) = tokio::try_join!(
-        tenancy::get_user(table, &principal.tenant, &principal.user_id),
-        tenancy::get_tenant(table, &principal.tenant),
+        directory::get_user(table, &principal.tenant, &principal.user_id),
+        directory::get_tenant(table, &principal.tenant),
     )?;
     let user = user.ok_or_else(|| Error::Unauthenticated("The user no longer exists.".into()))?;
     let tenant =

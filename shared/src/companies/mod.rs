@@ -19,22 +19,7 @@ pub const MAX_TAGS: usize = 50;
 pub use crate::money::{MAX_AMOUNT_MINOR, Money};
 
 /// The fields role rules can restrict.
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("name"),
-    FieldSpec::text("legal_name"),
-    FieldSpec::other("industry"),
-    FieldSpec::other("size_band"),
-    FieldSpec::text("region"),
-    FieldSpec::text("address"),
-    FieldSpec::text("website"),
-    FieldSpec::text("phone"),
-    FieldSpec::other("tags"),
-    FieldSpec::other("owner_id"),
-    FieldSpec::other("lifecycle_stage"),
-    FieldSpec::other("annual_revenue"),
-    FieldSpec::text("notes"),
-    FieldSpec::other("custom"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::COMPANIES;
 
 /// Head-count bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +105,7 @@ impl crate::search::Indexed for Company {
     fn terms(&self) -> crate::search::Terms {
         let mut terms = crate::search::Terms::new();
         if let Some(phone) = &self.phone {
-            terms.exact("phone", &crate::search::terms::phone_term(phone));
+            terms.exact("phone", &crate::terms::phone_term(phone));
         }
         terms.text("name", &self.name);
         if let Some(legal) = &self.legal_name {

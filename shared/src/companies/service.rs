@@ -14,12 +14,13 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::{Writing, check_owner, index_by_owner, phone_region, write_on_version};
+use crate::records::{Writing, check_owner, index_by_owner, phone_region};
 use crate::search::{self, Filter, ListRequest};
 use crate::table::{Condition, Index, Item, Query, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
 fn not_found() -> Error {
     Error::NotFound("No company with this id.".into())

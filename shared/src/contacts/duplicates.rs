@@ -9,8 +9,9 @@ use super::Contact;
 use crate::AppState;
 use crate::error::Error;
 use crate::ids::TenantId;
-use crate::search::{self, terms};
+use crate::search;
 use crate::table::{Index, Query};
+use crate::terms;
 use serde_json::Value;
 
 /// Most candidates one contact is compared with.

@@ -20,11 +20,12 @@ use crate::ids::is_id;
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, View};
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::{phone_region, write_on_version};
+use crate::records::phone_region;
 use crate::table::{Condition, Query, StartKey, Write};
 use crate::timeline;
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
 /// A contact and the contacts that look like it.
 #[derive(Debug, Serialize)]

@@ -28,27 +28,7 @@ pub const MAX_PHONES: usize = 10;
 pub const MAX_TAGS: usize = 50;
 
 /// The fields role rules can restrict (identity and bookkeeping fields cannot be).
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("name"),
-    FieldSpec::text("emails"),
-    FieldSpec::text("phones"),
-    FieldSpec::text("company_name"),
-    FieldSpec::text("title"),
-    FieldSpec::text("address"),
-    FieldSpec::other("tags"),
-    FieldSpec::other("owner_id"),
-    FieldSpec::other("lifecycle_stage"),
-    FieldSpec::text("source"),
-    FieldSpec::text("notes"),
-    FieldSpec::sensitive("national_id"),
-    FieldSpec::sensitive("card_number"),
-    FieldSpec::sensitive("bank_account"),
-    FieldSpec::sensitive("date_of_birth"),
-    FieldSpec::other("preferences"),
-    FieldSpec::other("consent"),
-    FieldSpec::other("company_id"),
-    FieldSpec::other("custom"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::CONTACTS;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(remote = "Self", deny_unknown_fields)]
@@ -194,7 +174,7 @@ impl crate::search::Indexed for Contact {
             terms.exact("emails", &email.address);
         }
         for phone in &self.phones {
-            terms.exact("phones", &crate::search::terms::phone_term(&phone.number));
+            terms.exact("phones", &crate::terms::phone_term(&phone.number));
         }
         terms.text("name", &self.name);
         if let Some(company) = &self.company_name {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tenancy::signup::valid_locale;
+use crate::i18n::valid_locale;
 use crate::validation::Errors;
 
 /// The ways a business reaches a contact.

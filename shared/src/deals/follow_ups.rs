@@ -74,7 +74,7 @@ async fn run_tenant(
     started: std::time::Instant,
     budget: Duration,
 ) -> Result<usize, Error> {
-    let Some(days) = crate::tenancy::get_tenant(state.table.as_ref(), tenant)
+    let Some(days) = crate::directory::get_tenant(state.table.as_ref(), tenant)
         .await?
         .and_then(|t| t.deal_follow_up_days)
     else {

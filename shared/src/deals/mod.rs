@@ -4,14 +4,15 @@
 //! This module holds the record, its rules and where deals live in the table.
 
 pub mod follow_ups;
+pub mod pipelines;
 pub mod service;
 pub mod stats;
 
 use serde::{Deserialize, Serialize};
 
 use crate::companies::{MAX_AMOUNT_MINOR, Money};
+use crate::deals::pipelines::StageKind;
 use crate::ids::TenantId;
-use crate::pipelines::StageKind;
 use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::Errors;
@@ -21,19 +22,7 @@ pub const PREFIX: &str = "dea";
 pub const RESOURCE: &str = "deals";
 
 /// The fields role rules can restrict.
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("title"),
-    FieldSpec::other("contact_id"),
-    FieldSpec::other("company_id"),
-    FieldSpec::other("pipeline_id"),
-    FieldSpec::other("stage_id"),
-    FieldSpec::other("amount"),
-    FieldSpec::other("expected_close_date"),
-    FieldSpec::other("owner_id"),
-    FieldSpec::text("source"),
-    FieldSpec::text("lost_reason"),
-    FieldSpec::other("custom"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::DEALS;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deal {

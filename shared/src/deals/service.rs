@@ -13,19 +13,18 @@ use super::{
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::deals::pipelines::{self, Pipeline, StageKind};
 use crate::error::Error;
 use crate::fields::{self, Definitions, service::definitions};
 use crate::ids::{TenantId, new_id};
 use crate::paging::{ListPage, ListParams};
-use crate::pipelines::{self, Pipeline, StageKind};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{
-    Precondition, check_owner, index_by_owner, list_query, owner_pk, reaches_item, write_on_version,
-};
+use crate::records::{check_owner, index_by_owner, list_query, owner_pk, reaches_item};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::timeline;
 use crate::validation::Errors;
+use crate::versioned::{Precondition, write_on_version};
 use crate::{companies, contacts};
 
 fn not_found() -> Error {
@@ -645,7 +644,7 @@ pub async fn move_out(
         let mut deal: Deal = from_item(item)?;
         // Each deal moves on the version seen in the emptied stage: one moved elsewhere
         // meanwhile (dragged to Won) stays where it was put; one only edited is read again.
-        for _ in 0..crate::records::WRITE_ATTEMPTS {
+        for _ in 0..crate::versioned::WRITE_ATTEMPTS {
             if deal.stage_id != from || !principal.reaches(scope, &deal.owner_id) {
                 break;
             }

@@ -21,9 +21,9 @@ use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::policy::{Action, CUSTOM_PREFIX, Catalog};
 use crate::principal::Principal;
-use crate::records::{Precondition, write_on_version};
 use crate::table::{Condition, Key, Query, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::{Precondition, write_on_version};
 
 /// The prefix of a custom object's id, and of its records' ids.
 pub const PREFIX: &str = "obj";

@@ -14,10 +14,10 @@ use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::policy::Action;
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::write_on_version;
 use crate::table::{Condition, Table, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
 const RESOURCE: &str = "settings";
 const PREFIX: &str = "fld";

@@ -1,10 +1,10 @@
 //! Optimistic concurrency on the wire: records carry a `version`, answered as a strong
 //! `ETag`; `If-Match` makes a write conditional on it (412 when it no longer matches).
-//! The precondition itself is the record engine's (`crate::records::Precondition`).
+//! The precondition itself is the record engine's (`crate::versioned::Precondition`).
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-pub use crate::records::Precondition;
+pub use crate::versioned::Precondition;
 
 /// A record answered with its `ETag` (and, when created, its `Location` in `collection`).
 pub fn record_response(

@@ -292,5 +292,16 @@ fn fill<'a>(literals: &[String], text: &'a str, values: &mut Vec<&'a str>) -> bo
     }
 }
 
+/// Whether `locale` looks like a BCP 47 tag (`en`, `zh-CN`, `zh-Hans-CN`).
+pub fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let lang_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    lang_ok
+        && locale.len() <= 35
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 #[cfg(test)]
 mod tests;

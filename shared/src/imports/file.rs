@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::fields::{Definitions, Kind};
-use crate::search::terms::fold;
+use crate::terms::fold;
 use crate::validation::Errors;
 
 /// Most data rows one file may hold.

@@ -30,11 +30,12 @@ use crate::jobs::{self, Job, Kind, Status, Step};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope};
 use crate::principal::Principal;
-use crate::records::Precondition;
 use crate::records::{Writing, phone_region};
-use crate::search::{self, Sort, terms};
+use crate::search::{self, Sort};
 use crate::table::{Condition, Index, Key, Query, SortKey, Write, from_item, to_item};
+use crate::terms;
 use crate::validation::{Errors, FieldError, is_email, normalize_email, to_e164};
+use crate::versioned::Precondition;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Params {

@@ -21,19 +21,7 @@ pub const RESOURCE: &str = "orders";
 pub const MAX_LINES: usize = 200;
 pub const MAX_QUANTITY: u32 = 1_000_000;
 
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::other("number"),
-    FieldSpec::other("contact_id"),
-    FieldSpec::other("company_id"),
-    FieldSpec::other("deal_id"),
-    FieldSpec::other("owner_id"),
-    FieldSpec::other("currency"),
-    FieldSpec::other("lines"),
-    FieldSpec::other("status"),
-    FieldSpec::text("notes"),
-    FieldSpec::other("source"),
-    FieldSpec::other("external_id"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::ORDERS;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,10 +20,11 @@ use crate::ids::{TenantId, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::{check_owner, index_by_owner, list_query, owner_pk, write_on_version};
+use crate::records::{check_owner, index_by_owner, list_query, owner_pk};
 use crate::table::{Condition, Index, Item, Key, Query, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 use crate::{companies, contacts, deals, products, timeline};
 
 fn not_found() -> Error {

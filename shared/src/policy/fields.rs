@@ -56,15 +56,123 @@ impl FieldSpec {
     }
 }
 
+// The built-in objects' fields live here, below the areas, so that the policy (which
+// every area uses) need not import them.
+
+/// The fields of contacts rules can name.
+pub const CONTACTS: &[FieldSpec] = &[
+    FieldSpec::text("name"),
+    FieldSpec::text("emails"),
+    FieldSpec::text("phones"),
+    FieldSpec::text("company_name"),
+    FieldSpec::text("title"),
+    FieldSpec::text("address"),
+    FieldSpec::other("tags"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("lifecycle_stage"),
+    FieldSpec::text("source"),
+    FieldSpec::text("notes"),
+    FieldSpec::sensitive("national_id"),
+    FieldSpec::sensitive("card_number"),
+    FieldSpec::sensitive("bank_account"),
+    FieldSpec::sensitive("date_of_birth"),
+    FieldSpec::other("preferences"),
+    FieldSpec::other("consent"),
+    FieldSpec::other("company_id"),
+    FieldSpec::other("custom"),
+];
+
+/// The fields of companies rules can name.
+pub const COMPANIES: &[FieldSpec] = &[
+    FieldSpec::text("name"),
+    FieldSpec::text("legal_name"),
+    FieldSpec::other("industry"),
+    FieldSpec::other("size_band"),
+    FieldSpec::text("region"),
+    FieldSpec::text("address"),
+    FieldSpec::text("website"),
+    FieldSpec::text("phone"),
+    FieldSpec::other("tags"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("lifecycle_stage"),
+    FieldSpec::other("annual_revenue"),
+    FieldSpec::text("notes"),
+    FieldSpec::other("custom"),
+];
+
+/// The fields of deals rules can name.
+pub const DEALS: &[FieldSpec] = &[
+    FieldSpec::text("title"),
+    FieldSpec::other("contact_id"),
+    FieldSpec::other("company_id"),
+    FieldSpec::other("pipeline_id"),
+    FieldSpec::other("stage_id"),
+    FieldSpec::other("amount"),
+    FieldSpec::other("expected_close_date"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::text("source"),
+    FieldSpec::text("lost_reason"),
+    FieldSpec::other("custom"),
+];
+
+/// The fields of tasks rules can name.
+pub const TASKS: &[FieldSpec] = &[
+    FieldSpec::text("title"),
+    FieldSpec::other("kind"),
+    FieldSpec::other("due_at"),
+    FieldSpec::other("remind_at"),
+    FieldSpec::other("remind_by_email"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("priority"),
+    FieldSpec::other("status"),
+    FieldSpec::text("notes"),
+    FieldSpec::other("contact_id"),
+    FieldSpec::other("company_id"),
+    FieldSpec::other("deal_id"),
+    FieldSpec::other("ticket_id"),
+];
+
+/// The fields of orders rules can name.
+pub const ORDERS: &[FieldSpec] = &[
+    FieldSpec::other("number"),
+    FieldSpec::other("contact_id"),
+    FieldSpec::other("company_id"),
+    FieldSpec::other("deal_id"),
+    FieldSpec::other("owner_id"),
+    FieldSpec::other("currency"),
+    FieldSpec::other("lines"),
+    FieldSpec::other("status"),
+    FieldSpec::text("notes"),
+    FieldSpec::other("source"),
+    FieldSpec::other("external_id"),
+];
+
+/// The fields of tickets rules can name.
+pub const TICKETS: &[FieldSpec] = &[
+    FieldSpec::text("subject"),
+    FieldSpec::text("description"),
+    FieldSpec::other("contact_id"),
+    FieldSpec::other("company_id"),
+    FieldSpec::other("channel"),
+    FieldSpec::text("category"),
+    FieldSpec::other("region"),
+    FieldSpec::other("priority"),
+    FieldSpec::other("status"),
+    FieldSpec::other("assignee_id"),
+    FieldSpec::other("team_id"),
+    FieldSpec::other("tags"),
+    FieldSpec::other("custom"),
+];
+
 /// The fields of `resource` that rules can name; empty for resources without any yet.
 pub fn fields_of(resource: &str) -> &'static [FieldSpec] {
     match resource {
-        "contacts" => crate::contacts::FIELDS,
-        "companies" => crate::companies::FIELDS,
-        "deals" => crate::deals::FIELDS,
-        "tasks" => crate::tasks::FIELDS,
-        "orders" => crate::orders::FIELDS,
-        "tickets" => crate::tickets::FIELDS,
+        "contacts" => CONTACTS,
+        "companies" => COMPANIES,
+        "deals" => DEALS,
+        "tasks" => TASKS,
+        "orders" => ORDERS,
+        "tickets" => TICKETS,
         _ => &[],
     }
 }

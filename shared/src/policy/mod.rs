@@ -9,7 +9,7 @@
 //! histories, totals) passes through `Principal::sees` and `Principal::check_filters`
 //! (in `reader`), built on the same view.
 
-mod fields;
+pub mod fields;
 mod reader;
 mod templates;
 
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use fields::{FieldRule, FieldSpec, fields_of, mask};
-pub use reader::{owner_of, read_resource};
+pub use reader::{is_governed, owner_of, read_resource, title_field};
 pub use templates::{ADMIN_ROLE, Template, templates};
 
 use crate::error::Error;

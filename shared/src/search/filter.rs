@@ -6,7 +6,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Indexed, terms};
+use super::Indexed;
 use crate::AppState;
 use crate::error::Error;
 use crate::fields::{Definitions, Kind};
@@ -15,6 +15,7 @@ use crate::paging::ListParams;
 use crate::policy::Scope;
 use crate::principal::Principal;
 use crate::table::{Index, Item, Query, SortKey, from_item, query_filtered};
+use crate::terms;
 use crate::validation::Errors;
 
 /// Table pages (of [`READ_PAGE`] items) one list request reads while filtering.

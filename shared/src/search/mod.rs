@@ -13,8 +13,6 @@
 //! see.
 
 pub mod filter;
-pub mod global;
-pub mod terms;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -23,8 +21,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::terms;
+pub use crate::terms::{Terms, query_words};
 pub use filter::{Filter, ListOrder, Sort};
-pub use terms::{Terms, query_words};
 
 use crate::AppState;
 use crate::error::Error;

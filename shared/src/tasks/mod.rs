@@ -4,6 +4,7 @@
 //! The assignee is the task's owner for record scope. This module holds the record and
 //! its rules; `service` applies permissions, `reminders` fires them.
 
+pub mod reminders;
 pub mod service;
 
 use serde::{Deserialize, Serialize};
@@ -19,21 +20,7 @@ use crate::wire::present;
 pub const PREFIX: &str = "tsk";
 pub const RESOURCE: &str = "tasks";
 
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("title"),
-    FieldSpec::other("kind"),
-    FieldSpec::other("due_at"),
-    FieldSpec::other("remind_at"),
-    FieldSpec::other("remind_by_email"),
-    FieldSpec::other("owner_id"),
-    FieldSpec::other("priority"),
-    FieldSpec::other("status"),
-    FieldSpec::text("notes"),
-    FieldSpec::other("contact_id"),
-    FieldSpec::other("company_id"),
-    FieldSpec::other("deal_id"),
-    FieldSpec::other("ticket_id"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::TASKS;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

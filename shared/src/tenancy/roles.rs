@@ -5,18 +5,18 @@
 
 use serde::Deserialize;
 
-use super::{Role, list_roles, list_users, role_key};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::directory::{Role, list_roles, list_users, role_key};
 use crate::error::Error;
 use crate::ids::{is_id, new_id};
 use crate::paging::ListPage;
 use crate::policy::{ADMIN_ROLE, Action, Permissions, templates};
 use crate::principal::Principal;
-use crate::records::Precondition;
 use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
 
 pub const PREFIX: &str = "rol";
 /// Most roles a tenant may define (built-in ones included).

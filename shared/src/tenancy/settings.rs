@@ -4,10 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Tenant, get_tenant, signup::valid_locale, tenant_key};
 use crate::AppState;
 use crate::audit::Entry;
+use crate::directory::{Tenant, get_tenant, tenant_key};
 use crate::error::Error;
+use crate::i18n::valid_locale;
 use crate::policy::Action;
 use crate::principal::Principal;
 use crate::table::{Condition, TableError, Write, to_item};
@@ -224,8 +225,8 @@ pub async fn update_security(
         if !required {
             let table = state.table.as_ref();
             let (users, roles) = tokio::try_join!(
-                super::list_users(table, &principal.tenant),
-                super::list_roles(table, &principal.tenant),
+                crate::directory::list_users(table, &principal.tenant),
+                crate::directory::list_roles(table, &principal.tenant),
             )?;
             principal.permissions.covers_user(
                 roles
@@ -264,7 +265,7 @@ pub async fn update_security(
 
 async fn caller_has_mfa(state: &AppState, principal: &Principal) -> Result<bool, Error> {
     Ok(
-        super::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
+        crate::directory::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
             .await?
             .is_some_and(|u| u.has_mfa()),
     )

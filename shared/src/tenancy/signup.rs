@@ -8,16 +8,16 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    DirectoryEntry, Role, Status, Tenant, User, directory_key, role_key, tenant_key,
-    user_email_key, user_key,
-};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::auth::passwords;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::throttle::{self, SIGN_UPS_PER_ADDRESS};
 use crate::clock::rfc3339;
+use crate::directory::{
+    DirectoryEntry, Role, Status, Tenant, User, directory_key, role_key, tenant_key,
+    user_email_key, user_key,
+};
 use crate::error::Error;
 use crate::ids::{TenantId, new_id};
 use crate::policy::templates;
@@ -43,17 +43,6 @@ pub struct SignedUp {
     pub tokens: TokenPair,
 }
 
-/// Whether `locale` looks like a BCP 47 tag (`en`, `zh-CN`, `zh-Hans-CN`).
-pub fn valid_locale(locale: &str) -> bool {
-    let mut parts = locale.split('-');
-    let lang_ok = parts
-        .next()
-        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
-    lang_ok
-        && locale.len() <= 35
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 pub async fn sign_up(
     state: &AppState,
     input: SignUp,
@@ -68,7 +57,7 @@ pub async fn sign_up(
         errors.add("password", rule);
     }
     let locale = input.locale.clone().unwrap_or_else(|| "en".into());
-    if !valid_locale(&locale) {
+    if !crate::i18n::valid_locale(&locale) {
         errors.add("locale", "must be a language tag like `en` or `zh-CN`");
     }
     errors.finish().map_err(Error::Validation)?;
@@ -95,7 +84,8 @@ pub async fn sign_up(
         locale: locale.clone(),
         data_key: base64::engine::general_purpose::STANDARD.encode(&data_key.wrapped),
         require_mfa: false,
-        default_region: super::region_of_locale(&locale).unwrap_or_else(super::default_region),
+        default_region: crate::directory::region_of_locale(&locale)
+            .unwrap_or_else(crate::directory::default_region),
         deal_follow_up_days: None,
         created_at: created_at.clone(),
         version: 1,
@@ -153,7 +143,7 @@ pub async fn sign_up(
         };
         writes.push(new(to_item(&role_key(&tenant_id, template.id), &role)?));
     }
-    writes.push(crate::pipelines::service::default_pipeline_write(
+    writes.push(crate::deals::pipelines::service::default_pipeline_write(
         &tenant_id,
         &tenant.locale,
         &created_at,
@@ -187,7 +177,7 @@ pub async fn sign_up(
 
 #[cfg(test)]
 mod tests {
-    use super::valid_locale;
+    use crate::i18n::valid_locale;
 
     #[test]
     fn locales() {

@@ -6,43 +6,30 @@
 //! (`Effective::may_change_team`): it may never let anyone, the caller included, reach a
 //! record the caller could not already reach.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{Status, get_user, read_partition};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::directory::{Status, get_user};
 use crate::error::Error;
 use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::ListPage;
 use crate::policy::{Action, Permissions};
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::write_on_version;
-use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
+use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
-pub const PREFIX: &str = "tea";
+pub use crate::directory::{TEAM_PREFIX as PREFIX, Team, team_key as key, teammates, teams as all};
 /// Most teams a tenant may have.
 pub const MAX_TEAMS: usize = 100;
 /// Most members one team may have.
 pub const MAX_MEMBERS: usize = 500;
 const RESOURCE: &str = "teams";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Team {
-    pub id: String,
-    pub name: String,
-    pub member_ids: Vec<String>,
-    /// The member told of the team's breached tickets (service level agreements).
-    #[serde(default)]
-    pub lead_id: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,28 +50,8 @@ pub struct TeamPatch {
     pub lead_id: Option<Option<String>>,
 }
 
-pub fn key(tenant: &TenantId, id: &str) -> Key {
-    Key::new(tenant.pk("teams"), id)
-}
-
 fn not_found() -> Error {
     Error::NotFound("No team with this id.".into())
-}
-
-/// Every team of the tenant.
-pub async fn all(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Team>, TableError> {
-    read_partition(table, tenant.pk("teams")).await
-}
-
-/// The users who share at least one team with `user_id` (`user_id` included).
-pub fn teammates(teams: &[Team], user_id: &str) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = teams
-        .iter()
-        .filter(|t| t.member_ids.iter().any(|m| m == user_id))
-        .flat_map(|t| t.member_ids.iter().cloned())
-        .collect();
-    out.insert(user_id.to_owned());
-    out
 }
 
 /// Per user of the tenant, the permission sets of their roles: what a membership change
@@ -95,8 +62,8 @@ impl Grants {
     async fn load(state: &AppState, tenant: &TenantId) -> Result<Self, Error> {
         let table = state.table.as_ref();
         let (users, roles) = tokio::try_join!(
-            super::list_users(table, tenant),
-            super::list_roles(table, tenant)
+            crate::directory::list_users(table, tenant),
+            crate::directory::list_roles(table, tenant)
         )?;
         Ok(Self(
             users

@@ -7,16 +7,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    DirectoryEntry, Role, Status, User, admins_key, directory_key, get_tenant, list_roles,
-    list_users, user_email_key, user_key,
-};
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::auth::notices::Notice;
 use crate::auth::service::{TokenPair, start_session};
 use crate::auth::{passwords, secrets};
 use crate::clock::rfc3339;
+use crate::directory::{
+    DirectoryEntry, Role, Status, User, admins_key, directory_key, get_tenant, list_roles,
+    list_users, user_email_key, user_key,
+};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::{TenantId, is_id, new_id};
@@ -25,11 +25,12 @@ use crate::paging::{ListPage, ListParams};
 use crate::policy::{ADMIN_ROLE, Action, View};
 use crate::principal::Principal;
 use crate::principal::RequestMeta;
-use crate::records::Precondition;
 use crate::table::{Condition, Key, Query, TableError, Write, from_item, to_item};
 use crate::validation::{Errors, normalize_email};
+use crate::versioned::Precondition;
 
-pub const PREFIX: &str = "usr";
+pub const PREFIX: &str = crate::directory::USER_PREFIX;
+pub use crate::directory::UserView;
 /// Most users (of any status) a tenant may have.
 pub const MAX_USERS: usize = 1000;
 /// Most roles one user may hold.
@@ -37,39 +38,6 @@ pub const MAX_ROLES_PER_USER: usize = 10;
 /// How long an invitation link works.
 pub const INVITATION_TTL_SECS: i64 = 7 * 86400;
 const RESOURCE: &str = "users";
-
-/// A user as the API shows them (never their password hash).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UserView {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub status: Status,
-    pub role_ids: Vec<String>,
-    pub locale: String,
-    /// Whether the user signs in with a second factor.
-    pub mfa_enabled: bool,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
-}
-
-impl From<&User> for UserView {
-    fn from(u: &User) -> Self {
-        Self {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            status: u.status.clone(),
-            role_ids: u.role_ids.clone(),
-            locale: u.locale.clone(),
-            mfa_enabled: u.has_mfa(),
-            created_at: u.created_at.clone(),
-            updated_at: u.updated_at.clone(),
-            version: u.version,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -229,22 +197,6 @@ fn check_roles(
     Ok(())
 }
 
-/// Refuses (403) unless the caller holds everything `user`'s roles allow: what changing
-/// someone's sign-in, roles, status or teams needs (see `Effective::covers_user`).
-pub async fn require_covers_user(
-    state: &AppState,
-    principal: &Principal,
-    user: &User,
-) -> Result<(), Error> {
-    let roles = list_roles(state.table.as_ref(), &principal.tenant).await?;
-    principal.permissions.covers_user(
-        roles
-            .iter()
-            .filter(|r| user.role_ids.contains(&r.id))
-            .map(|r| &r.permissions),
-    )
-}
-
 /// The invitation mail with its link, and the invitation record it belongs to.
 async fn invitation(
     state: &AppState,
@@ -305,7 +257,7 @@ fn mail_failed(e: MailError) -> Error {
 
 async fn inviter_name(state: &AppState, principal: &Principal) -> Result<String, Error> {
     Ok(
-        super::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
+        crate::directory::get_user(state.table.as_ref(), &principal.tenant, &principal.user_id)
             .await?
             .map_or_else(|| "An administrator".to_owned(), |u| u.name),
     )
@@ -331,7 +283,7 @@ pub async fn invite(
             .await?
             .map_or_else(|| "en".into(), |t| t.locale),
     };
-    if !super::signup::valid_locale(&locale) {
+    if !crate::i18n::valid_locale(&locale) {
         errors.add("locale", "must be a language tag like `en` or `zh-CN`");
     }
     check_roles(principal, &roles, &input.role_ids, &mut errors)?;
@@ -424,7 +376,7 @@ pub async fn resend_invitation(
     principal.require(RESOURCE, Action::Create)?;
     let user = load(state, principal, id).await?;
     // The link sets the user's password: only for someone who could make them.
-    require_covers_user(state, principal, &user).await?;
+    crate::directory::require_covers_user(state.table.as_ref(), principal, &user).await?;
     if user.status != Status::Invited {
         return Err(Error::conflict(
             "not-invited",
@@ -498,7 +450,7 @@ pub async fn accept(
     {
         return Err(bad_invitation());
     }
-    let mut user = super::get_user(table, &tenant, &user_id)
+    let mut user = crate::directory::get_user(table, &tenant, &user_id)
         .await?
         .filter(|u| u.status == Status::Invited)
         .ok_or_else(bad_invitation)?;
@@ -567,7 +519,7 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<User,
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }
-    super::get_user(state.table.as_ref(), &principal.tenant, id)
+    crate::directory::get_user(state.table.as_ref(), &principal.tenant, id)
         .await?
         .ok_or_else(not_found)
 }
@@ -613,7 +565,7 @@ pub async fn update(
         next.name = name.trim().to_owned();
     }
     if let Some(locale) = &patch.locale {
-        if !super::signup::valid_locale(locale) {
+        if !crate::i18n::valid_locale(locale) {
             errors.add("locale", "must be a language tag like `en` or `zh-CN`");
         }
         next.locale = locale.clone();

@@ -6,10 +6,11 @@
 use super::Ticket;
 use super::settings::AssignmentRule;
 use crate::AppState;
+use crate::directory::Status;
+use crate::directory::{Team, team_key};
 use crate::error::Error;
 use crate::ids::TenantId;
 use crate::table::{Write, from_item};
-use crate::tenancy::{Status, teams};
 
 /// The teams of the rules `ticket` matches, in the rules' order (the first one that
 /// still exists takes it).
@@ -35,14 +36,14 @@ pub async fn next_member(
 ) -> Result<Option<(String, Write)>, Error> {
     let Some(team) = state
         .table
-        .get(&teams::key(tenant, team_id))
+        .get(&team_key(tenant, team_id))
         .await?
-        .map(from_item::<teams::Team>)
+        .map(from_item::<Team>)
         .transpose()?
     else {
         return Ok(None);
     };
-    let users = crate::tenancy::list_users(state.table.as_ref(), tenant).await?;
+    let users = crate::directory::list_users(state.table.as_ref(), tenant).await?;
     let active: Vec<&String> = team
         .member_ids
         .iter()

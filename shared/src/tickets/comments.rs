@@ -15,10 +15,10 @@ use crate::mail::Mail;
 use crate::paging::{ListPage, ListParams};
 use crate::policy::Action;
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::write_on_version;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {

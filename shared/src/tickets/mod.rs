@@ -26,21 +26,7 @@ pub const PREFIX: &str = "tkt";
 pub const RESOURCE: &str = "tickets";
 
 /// The fields role rules can restrict.
-pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec::text("subject"),
-    FieldSpec::text("description"),
-    FieldSpec::other("contact_id"),
-    FieldSpec::other("company_id"),
-    FieldSpec::other("channel"),
-    FieldSpec::text("category"),
-    FieldSpec::other("region"),
-    FieldSpec::other("priority"),
-    FieldSpec::other("status"),
-    FieldSpec::other("assignee_id"),
-    FieldSpec::other("team_id"),
-    FieldSpec::other("tags"),
-    FieldSpec::other("custom"),
-];
+pub const FIELDS: &[FieldSpec] = crate::policy::fields::TICKETS;
 
 /// Where a ticket came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +112,17 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// What a survey about this ticket records of it.
+    pub fn about(&self) -> crate::surveys::About {
+        crate::surveys::About {
+            ticket_id: self.id.clone(),
+            contact_id: self.contact_id.clone(),
+            agent_id: self.assignee_id.clone(),
+            team_id: self.team_id.clone(),
+            category: self.category.clone(),
+        }
+    }
+
     /// Who owns it for record scope: the assignee, or while unassigned its creator.
     pub fn owner(&self) -> &str {
         self.assignee_id.as_deref().unwrap_or(&self.created_by)

@@ -24,12 +24,13 @@ use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Caller;
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::{index_by_owner, list_query, owner_pk, write_on_version};
+use crate::records::{index_by_owner, list_query, owner_pk};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
-use crate::{companies, contacts, feedback, timeline};
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
+use crate::{companies, contacts, surveys, timeline};
 
 fn not_found() -> Error {
     Error::NotFound("No ticket with this id.".into())
@@ -175,9 +176,9 @@ async fn check_people(
             principal.require(RESOURCE, Action::Assign)?;
         }
         let active = is_id("usr", id)
-            && crate::tenancy::get_user(state.table.as_ref(), &principal.tenant, id)
+            && crate::directory::get_user(state.table.as_ref(), &principal.tenant, id)
                 .await?
-                .is_some_and(|u| u.status == crate::tenancy::Status::Active);
+                .is_some_and(|u| u.status == crate::directory::Status::Active);
         if !active {
             errors.add("assignee_id", "is not an active user of this company");
         }
@@ -185,10 +186,10 @@ async fn check_people(
     if let Some(id) = &ticket.team_id
         && before.and_then(|b| b.team_id.as_ref()) != Some(id)
     {
-        let exists = is_id(crate::tenancy::teams::PREFIX, id)
+        let exists = is_id(crate::directory::TEAM_PREFIX, id)
             && state
                 .table
-                .get(&crate::tenancy::teams::key(&principal.tenant, id))
+                .get(&crate::directory::team_key(&principal.tenant, id))
                 .await?
                 .is_some();
         if !exists {
@@ -276,14 +277,54 @@ async fn survey_on_resolve(
     settings: &ServiceSettings,
     before: Option<&Ticket>,
     ticket: &Ticket,
-) -> Result<Option<feedback::Issued>, Error> {
+) -> Result<Option<surveys::Issued>, Error> {
     // Resolved (or closed) just now; a reopened ticket is resolved again without a
     // second survey (one per ticket).
     let resolved_now = !ticket.status.is_active() && before.is_none_or(|b| b.status.is_active());
     if !resolved_now || !settings.survey_after_resolve {
         return Ok(None);
     }
-    feedback::issue_for_ticket(state, &settings.survey, ticket, principal).await
+    issue_for_ticket(state, &settings.survey, ticket, principal).await
+}
+
+/// The survey a resolved ticket sends its contact (by email): none when the ticket has
+/// no contact with an email, or already sent one.
+async fn issue_for_ticket(
+    state: &AppState,
+    template: &crate::surveys::SurveyTemplate,
+    ticket: &Ticket,
+    by: &Principal,
+) -> Result<Option<surveys::Issued>, Error> {
+    let tenant = &by.tenant;
+    let already = state
+        .table
+        .query(
+            &crate::table::Query::partition(surveys::linked_pk(tenant, RESOURCE, &ticket.id))
+                .limit(1),
+        )
+        .await?;
+    if !already.items.is_empty() {
+        return Ok(None);
+    }
+    let Some(mail_to) =
+        super::comments::contact_email(state, by, ticket.contact_id.as_deref()).await
+    else {
+        return Ok(None);
+    };
+    let survey = surveys::new_survey(
+        template,
+        None,
+        Some(&ticket.about()),
+        None,
+        &by.user_id,
+        state.clock.now(),
+    );
+    let url = surveys::link_url(state, tenant, &survey.id);
+    Ok(Some(surveys::Issued {
+        survey,
+        url,
+        mail_to: Some(mail_to),
+    }))
 }
 
 pub async fn create(
@@ -362,7 +403,7 @@ pub async fn create_ticket(
     if ticket.assignee_id.is_none() && ticket.team_id.is_none() {
         // A rule naming a team deleted since is passed over.
         for team in super::assign::teams_for(&settings.assignment_rules, &ticket) {
-            let key = crate::tenancy::teams::key(tenant, &team);
+            let key = crate::directory::team_key(tenant, &team);
             if state.table.get(&key).await?.is_some() {
                 ticket.team_id = Some(team);
                 break;
@@ -432,7 +473,7 @@ pub async fn create_ticket(
     .await?;
     let (made, survey) = made;
     if let Some(issued) = &survey {
-        feedback::mail(state, tenant, issued).await;
+        surveys::mail(state, tenant, issued).await;
     }
     Ok((made, defs))
 }
@@ -735,7 +776,7 @@ pub async fn update(
     })
     .await?;
     if let Some(issued) = &survey {
-        feedback::mail(state, tenant, issued).await;
+        surveys::mail(state, tenant, issued).await;
     }
     show(principal, &defs, ticket)
 }

@@ -12,10 +12,10 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::error::Error;
-use crate::feedback::{Question, SurveyKind};
 use crate::ids::TenantId;
 use crate::policy::Action;
 use crate::principal::Principal;
+use crate::surveys::SurveyTemplate;
 use crate::table::{Condition, Key, TableError, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
@@ -104,25 +104,6 @@ impl BusinessHours {
             })
         } else {
             Err(problems)
-        }
-    }
-}
-
-/// The satisfaction survey tickets get.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SurveyTemplate {
-    pub kind: SurveyKind,
-    /// Asked after the score.
-    #[serde(default)]
-    pub questions: Vec<Question>,
-}
-
-impl Default for SurveyTemplate {
-    fn default() -> Self {
-        Self {
-            kind: SurveyKind::Csat,
-            questions: Vec::new(),
         }
     }
 }
@@ -221,7 +202,7 @@ async fn check(
             errors.add("assignment_rules", format!("at most {MAX_RULES} rules"));
             rules.clear();
         }
-        let teams = crate::tenancy::teams::all(state.table.as_ref(), &principal.tenant).await?;
+        let teams = crate::directory::teams(state.table.as_ref(), &principal.tenant).await?;
         for (i, rule) in rules.iter_mut().enumerate() {
             let at = format!("assignment_rules[{i}]");
             errors.trimmed(&format!("{at}.category"), &mut rule.category, 100);
@@ -258,7 +239,7 @@ async fn check(
         }
     }
     if let Some(survey) = &mut patch.survey {
-        crate::feedback::check_questions(&mut survey.questions, &mut errors);
+        crate::surveys::check_questions(&mut survey.questions, &mut errors);
     }
     if let Some(Some(slug)) = &patch.web_form_slug
         && !valid_slug(slug)

@@ -172,7 +172,7 @@ pub fn queue_writes(
 
 /// Flags the tickets whose targets passed by now. Returns how many were flagged.
 pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
-    crate::reminders::run_queue(state, QUEUE, budget, |key, item| fire(state, key, item)).await
+    crate::queue::run_queue(state, QUEUE, budget, |key, item| fire(state, key, item)).await
 }
 
 async fn fire(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
@@ -193,7 +193,7 @@ async fn fire(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
         ticket.filter(|t| markers(&tenant, Some(t)).contains(&(key.clone(), marker.target)))
     else {
         // The ticket moved on (its own transaction handled its markers) or went.
-        crate::reminders::remove(state, &key).await?;
+        crate::queue::remove(state, &key).await?;
         return Ok(false);
     };
     let now = state.clock.now();
@@ -260,9 +260,9 @@ async fn told(state: &AppState, tenant: &TenantId, ticket: &Ticket) -> Result<Ve
     if let Some(team_id) = &ticket.team_id
         && let Some(team) = state
             .table
-            .get(&crate::tenancy::teams::key(tenant, team_id))
+            .get(&crate::directory::team_key(tenant, team_id))
             .await?
-            .map(from_item::<crate::tenancy::teams::Team>)
+            .map(from_item::<crate::directory::Team>)
             .transpose()?
         && let Some(lead) = team.lead_id
         && !users.contains(&lead)

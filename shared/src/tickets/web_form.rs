@@ -13,13 +13,13 @@ use super::{NewTicket, settings};
 use crate::AppState;
 use crate::auth::throttle::{self, Limit};
 use crate::contacts::service::ContactQuery;
+use crate::directory::Tenant;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids::TenantId;
 use crate::mail::Mail;
 use crate::principal::Principal;
 use crate::principal::RequestMeta;
-use crate::tenancy::Tenant;
 use crate::validation::{Errors, normalize_email};
 
 /// Submissions per sender address (an IPv6 /64) and hour, per form.
@@ -80,9 +80,9 @@ async fn tenant_of(state: &AppState, slug: &str) -> Result<Tenant, Error> {
         .and_then(|t| t.as_str())
         .and_then(TenantId::parse)
         .ok_or_else(not_found)?;
-    let company = crate::tenancy::get_tenant(state.table.as_ref(), &tenant)
+    let company = crate::directory::get_tenant(state.table.as_ref(), &tenant)
         .await?
-        .filter(|t| t.status == crate::tenancy::Status::Active)
+        .filter(|t| t.status == crate::directory::Status::Active)
         .ok_or_else(not_found)?;
     let current = settings::load(state, &tenant).await?.web_form_slug;
     if current.as_deref() != Some(slug) {

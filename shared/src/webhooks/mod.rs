@@ -28,10 +28,10 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::ListPage;
 use crate::policy::Action;
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::write_on_version;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 use crate::wire::present;
 
 pub const PREFIX: &str = "whk";

@@ -12,8 +12,8 @@ use shared::ids::{TenantId, new_id};
 use shared::policy::{Effective, templates};
 use shared::principal::Caller;
 use shared::principal::Principal;
-use shared::records::Precondition;
 use shared::state::Ports;
+use shared::versioned::Precondition;
 
 struct World {
     state: AppState,
@@ -190,12 +190,12 @@ async fn taking_over_a_contact_needs_assign() {
 /// Stores an active user record directly (this suite tests the service below HTTP; the
 /// black-box suites invite users through the API).
 async fn add_user(w: &World, user_id: &str) {
-    let user = shared::tenancy::User {
+    let user = shared::directory::User {
         id: user_id.to_owned(),
         email: format!("{user_id}@example.com"),
         name: "Colleague".into(),
         password_hash: String::new(),
-        status: shared::tenancy::Status::Active,
+        status: shared::directory::Status::Active,
         role_ids: vec!["admin".into()],
         locale: "en".into(),
         mfa: None,
@@ -204,7 +204,7 @@ async fn add_user(w: &World, user_id: &str) {
         version: 1,
     };
     let item =
-        shared::table::to_item(&shared::tenancy::user_key(&w.tenant, user_id), &user).unwrap();
+        shared::table::to_item(&shared::directory::user_key(&w.tenant, user_id), &user).unwrap();
     w.state
         .table
         .put(item, shared::table::Condition::NotExists)

@@ -161,7 +161,7 @@ async fn a_reminder_fires_once_into_a_notification_and_an_email() {
     for _ in 0..4 {
         let app = app.clone();
         racers.push(tokio::spawn(async move {
-            shared::reminders::run_due(&app.state, Duration::from_secs(5))
+            shared::tasks::reminders::run_due(&app.state, Duration::from_secs(5))
                 .await
                 .unwrap()
         }));
@@ -238,7 +238,7 @@ async fn a_reminder_fires_once_into_a_notification_and_an_email() {
     let mut later = app.state.clone();
     later.clock = std::sync::Arc::new(Later(2));
     assert_eq!(
-        shared::reminders::run_due(&later, Duration::from_secs(5))
+        shared::tasks::reminders::run_due(&later, Duration::from_secs(5))
             .await
             .unwrap(),
         0

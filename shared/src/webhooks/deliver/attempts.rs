@@ -5,7 +5,7 @@ use super::*;
 /// Makes the attempts due by now, until none is left or `budget` is spent. Returns how
 /// many were made.
 pub async fn run_due(state: &AppState, budget: Duration) -> Result<usize, Error> {
-    crate::reminders::run_queue(state, QUEUE, budget, |key, item| attempt(state, key, item)).await
+    crate::queue::run_queue(state, QUEUE, budget, |key, item| attempt(state, key, item)).await
 }
 
 /// Makes the attempt of one due queue marker; false when it was stale or another worker

@@ -18,7 +18,7 @@ pub(super) async fn owner_of(
 /// Turns the outbox's due markers into deliveries, until none is left or `budget` is
 /// spent. Returns how many events were handed on.
 pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, Error> {
-    crate::reminders::run_queue(state, events::OUTBOX, budget, |key, item| {
+    crate::queue::run_queue(state, events::OUTBOX, budget, |key, item| {
         fan_out_marker(state, key, item)
     })
     .await

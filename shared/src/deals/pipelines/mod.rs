@@ -8,8 +8,8 @@ pub mod service;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{TenantId, is_id, new_id};
-use crate::search::terms::fold as terms_fold;
 use crate::table::Key;
+use crate::terms::fold as terms_fold;
 use crate::validation::Errors;
 
 pub const PREFIX: &str = "pip";

@@ -16,10 +16,10 @@ use crate::ids::{TenantId, new_id};
 use crate::paging::ListPage;
 use crate::policy::Action;
 use crate::principal::Principal;
-use crate::records::Precondition;
-use crate::records::write_on_version;
 use crate::table::{Condition, Query, Table, Write, from_item, to_item};
 use crate::validation::Errors;
+use crate::versioned::Precondition;
+use crate::versioned::write_on_version;
 
 const SETTINGS: &str = "settings";
 
@@ -103,7 +103,7 @@ pub async fn create(
     principal.require(SETTINGS, Action::Update)?;
     let mut errors = Errors::new();
     check_name(&input.name, &mut errors);
-    let locale = crate::tenancy::get_tenant(state.table.as_ref(), &principal.tenant)
+    let locale = crate::directory::get_tenant(state.table.as_ref(), &principal.tenant)
         .await?
         .map_or_else(|| "en".to_owned(), |t| t.locale);
     let stages = build_stages(

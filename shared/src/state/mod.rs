@@ -1,18 +1,25 @@
 //! The application state every handler receives: the ports (chosen once from
 //! configuration), the clock, the token and cursor keys.
 
+pub mod hooks;
+
 use std::sync::Arc;
 
-use crate::auth::tokens::Tokens;
-use crate::blobs::{Blobs, fs::FsBlobs, s3::S3Blobs};
-use crate::clock::{Clock, SystemClock};
-use crate::config::{Backend, Config, MailTransport, Secret};
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use crate::blobs::{Blobs, fs::FsBlobs};
+use crate::clock::Clock;
+use crate::config::Config;
 use crate::data_keys::DataKeyCache;
-use crate::http::rate_limit::{Rate, RateLimits};
-use crate::keys::{Keys, kms::KmsKeys, local::LocalKeys};
-use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
+use crate::error::Error;
+use crate::ids::TenantId;
+use crate::keys::Keys;
+use crate::mail::Mailer;
 use crate::paging::Cursors;
-use crate::table::{Table, dynamo::DynamoTable, sqlite::SqliteTable};
+use crate::rate_limit::RateLimits;
+use crate::table::Table;
+use crate::tokens::Tokens;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -36,7 +43,7 @@ pub struct AppState {
     /// The filesystem blob store when embedded: the local server serves its signed URLs.
     pub local_files: Option<Arc<FsBlobs>>,
     /// How the business areas react to one another.
-    pub hooks: Arc<crate::hooks::Hooks>,
+    pub hooks: Arc<crate::state::hooks::Hooks>,
 }
 
 /// The adapters a state runs on.
@@ -98,115 +105,6 @@ impl AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
             ses: aws_sdk_sesv2::Client::from_conf(ses.build()),
-        }
-    }
-}
-
-impl AppState {
-    /// Builds the state with the twins `config` names.
-    pub async fn from_config(config: Config) -> Result<Self, StartError> {
-        let secret = config
-            .load_secret()
-            .map_err(|e| StartError(format!("deployment secret: {e}")))?;
-        let ports = match &config.backend {
-            Backend::Embedded { data_dir } => {
-                crate::private_files::create_dir(data_dir).map_err(|e| {
-                    StartError(format!("data directory {}: {e}", data_dir.display()))
-                })?;
-                let checked = crate::private_files::check_tree(data_dir).map_err(StartError)?;
-                for path in &checked.tightened {
-                    tracing::warn!(path = %path.display(), "others could read this; made it owner-only");
-                }
-                let table = SqliteTable::open(&data_dir.join("crm.sqlite3"))
-                    .map_err(|e| StartError(e.to_string()))?;
-                let files = Arc::new(
-                    FsBlobs::new(
-                        &data_dir.join("files"),
-                        &config.public_url,
-                        &secret.derive("file-links"),
-                    )
-                    .map_err(|e| StartError(e.to_string()))?,
-                );
-                let keys = LocalKeys::open(&data_dir.join("master.key"))
-                    .map_err(|e| StartError(e.to_string()))?;
-                Ports {
-                    table: Arc::new(table),
-                    blobs: files.clone(),
-                    keys: Arc::new(keys),
-                    mailer: mailer(&config, None).await,
-                    local_files: Some(files),
-                }
-            }
-            Backend::Aws {
-                table,
-                bucket,
-                kms_key_id,
-                endpoint_url,
-            } => {
-                let clients = AwsClients::new(endpoint_url.as_deref()).await;
-                Ports {
-                    mailer: mailer(&config, Some(clients.ses)).await,
-                    table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
-                    blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
-                    keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
-                    local_files: None,
-                }
-            }
-        };
-        Ok(Self::new(config, &secret, ports))
-    }
-
-    pub fn new(config: Config, secret: &Secret, ports: Ports) -> Self {
-        let tokens = Tokens::new(
-            &secret.derive("access-tokens"),
-            &config.issuer,
-            &config.audience,
-            config.access_token_ttl,
-        );
-        Self {
-            cursors: Cursors::new(secret.derive("cursors")),
-            rate_limits: Arc::new(RateLimits::new(
-                Rate {
-                    per_minute: config.rate_limit_tenant,
-                },
-                Rate {
-                    per_minute: config.rate_limit_api_key,
-                },
-            )),
-            link_signer: Cursors::new(secret.derive("signed-links")),
-            webhook_key: Arc::new(zeroize::Zeroizing::new(
-                secret
-                    .derive("webhook-secrets")
-                    .as_slice()
-                    .try_into()
-                    .expect("a derived key is 32 bytes"),
-            )),
-            tokens: Arc::new(tokens),
-            config: Arc::new(config),
-            table: ports.table,
-            blobs: ports.blobs,
-            keys: ports.keys,
-            mailer: ports.mailer,
-            data_keys: Arc::new(DataKeyCache::default()),
-            hooks: Arc::new(crate::hooks::Hooks::all()),
-            clock: Arc::new(SystemClock),
-            local_files: ports.local_files,
-        }
-    }
-}
-
-/// The mailer `config` names. The transport is chosen on its own, so an install on the AWS
-/// twins may still drop mail in a directory, and an embedded one may send through SES.
-async fn mailer(config: &Config, ses: Option<aws_sdk_sesv2::Client>) -> Arc<dyn Mailer> {
-    let from = &config.mail.from;
-    match &config.mail.transport {
-        MailTransport::File(dir) => Arc::new(FileMailer::new(dir, from)),
-        MailTransport::Ses => {
-            let client = match ses {
-                Some(client) => client,
-                None => AwsClients::new(None).await.ses,
-            };
-            Arc::new(SesMailer::new(client, from))
         }
     }
 }
@@ -338,4 +236,22 @@ pub async fn bootstrap_aws(
         .await
         .map_err(|e| err("create alias", &e))?;
     Ok(key_id)
+}
+
+impl AppState {
+    /// `tenant`'s data key, unwrapped by the key service (or from the cache).
+    pub async fn data_key(&self, tenant: &TenantId) -> Result<Zeroizing<[u8; 32]>, Error> {
+        if let Some(key) = self.data_keys.cached(tenant) {
+            return Ok(key);
+        }
+        let record = crate::directory::get_tenant(self.table.as_ref(), tenant)
+            .await?
+            .ok_or_else(|| Error::Unauthenticated("The company no longer exists.".into()))?;
+        let wrapped = base64::engine::general_purpose::STANDARD
+            .decode(&record.data_key)
+            .map_err(|e| Error::Internal(format!("stored data key: {e}")))?;
+        let key = self.keys.unwrap_data_key(tenant, &wrapped).await?;
+        self.data_keys.keep(tenant, &key);
+        Ok(key)
+    }
 }

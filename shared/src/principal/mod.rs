@@ -2,6 +2,8 @@
 //! effective permissions) every tenant-scoped operation starts from, and the request facts
 //! the audit log keeps. The HTTP edge makes them from a request (`crate::http::principal`).
 
+mod reader;
+
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
