@@ -1,0 +1,139 @@
+// A custom record's timeline: a box to log a call, meeting or note on top (for those who may
+// change the record), then its activities and changes, and the changes of records that
+// relate to it, newest first. The shared RecordTimeline serves contacts and companies only
+// (its routes are fixed), so this is its twin over /v1/objects/{key}/records/{id}.
+
+import { Button, Card, Empty, Flex, Input, List, Segmented, Space, Tag, Typography } from 'antd';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, unwrap, type Schemas } from '../../api/client';
+import { useReportProblem } from '../../api/useProblem';
+import { formatDateTime } from '../../i18n/format';
+import { recordPath } from './definitions';
+
+type Entry = Schemas['TimelineEntry'];
+type Kind = 'call' | 'meeting' | 'note';
+
+export function ObjectTimeline({
+  objectKey,
+  id,
+  mayLog,
+  label,
+}: {
+  objectKey: string;
+  id: string;
+  mayLog: boolean;
+  /** A changed field's label (`name`, `owner_id`, `custom`, …). */
+  label: (field: string) => string;
+}) {
+  const { t, i18n } = useTranslation();
+  const queryClient = useQueryClient();
+  const report = useReportProblem();
+  const [kind, setKind] = useState<Kind>('call');
+  const [text, setText] = useState('');
+  const queryKey = ['objects', objectKey, 'records', id, 'timeline'];
+  const pages = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.GET('/v1/objects/{key}/records/{id}/timeline', {
+          params: { path: { key: objectKey, id }, query: { limit: 50, cursor: pageParam } },
+        }),
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    retry: false,
+  });
+  const entries = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
+  const logged = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST('/v1/objects/{key}/records/{id}/activities', {
+          params: { path: { key: objectKey, id } },
+          body: { kind, body: text.trim() },
+        }),
+      ),
+    onSuccess: () => {
+      setText('');
+      void queryClient.invalidateQueries({ queryKey });
+    },
+    onError: (e) => report(e),
+  });
+
+  const entryKind = (e: Entry) => {
+    if (e.kind !== 'change') return t(`contacts.${e.kind}`);
+    const verb = e.action?.split('.').pop() ?? '';
+    return t(`contacts.change.${verb}`, { defaultValue: e.action ?? '' });
+  };
+  const related = (e: Entry) => {
+    if (!e.resource || !e.record_id) return null;
+    const target = e.resource.startsWith('objects/') ? e.resource.slice('objects/'.length) : e.resource;
+    return <Link to={recordPath(target, e.record_id)}>{e.subject ?? e.record_id}</Link>;
+  };
+
+  return (
+    <>
+      {mayLog && (
+        <Card size="small" style={{ marginBottom: 16, background: '#fafbff' }}>
+          <Segmented
+            value={kind}
+            onChange={(v) => setKind(v as Kind)}
+            options={[
+              { value: 'call', label: t('contacts.call') },
+              { value: 'meeting', label: t('contacts.meeting') },
+              { value: 'note', label: t('contacts.note') },
+            ]}
+            style={{ marginBottom: 8 }}
+          />
+          <Input.TextArea
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder={t('contacts.activityPlaceholder')}
+            aria-label={t('contacts.activityPlaceholder')}
+            autoSize={{ minRows: 2, maxRows: 6 }}
+            maxLength={10000}
+          />
+          <Flex justify="flex-end" style={{ marginTop: 8 }}>
+            <Button type="primary" disabled={!text.trim()} loading={logged.isPending} onClick={() => logged.mutate()}>
+              {t('contacts.logActivity')}
+            </Button>
+          </Flex>
+        </Card>
+      )}
+      <List
+        loading={pages.isLoading}
+        dataSource={entries}
+        data-testid="record-timeline"
+        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('contacts.noTimeline')} /> }}
+        renderItem={(e) => (
+          <List.Item>
+            <List.Item.Meta
+              title={
+                <Space wrap>
+                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>{entryKind(e)}</Tag>
+                  <Typography.Text type="secondary">{formatDateTime(e.occurred_at, i18n.language)}</Typography.Text>
+                </Space>
+              }
+              description={
+                <span style={{ whiteSpace: 'pre-wrap' }}>
+                  {related(e) ?? (e.subject ? <strong>{e.subject} </strong> : null)}
+                  {e.body ??
+                    (e.kind === 'change' && e.action?.endsWith('.updated') ? (e.fields ?? []).map(label).join(', ') : '')}
+                </span>
+              }
+            />
+          </List.Item>
+        )}
+      />
+      {pages.hasNextPage && (
+        <Flex justify="center">
+          <Button onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
+            {t('common.loadMore')}
+          </Button>
+        </Flex>
+      )}
+    </>
+  );
+}
