@@ -33,6 +33,7 @@ import { ContactEdit } from './ContactEdit';
 import { display, isMasked, LABELS, type Contact } from './fields';
 import { FieldValue } from '../../components/FieldValue';
 import { RecordTimeline } from '../../components/RecordTimeline';
+import { RelatedObjectRecords } from '../objects/related';
 
 export default function ContactDetail() {
   const { id = '' } = useParams();
@@ -120,6 +121,7 @@ export default function ContactDetail() {
           ]}
         />
       </Card>
+      <RelatedObjectRecords target="contacts" id={id} />
       {editing && <ContactEdit contact={c} onClose={() => setEditing(false)} />}
     </>
   );

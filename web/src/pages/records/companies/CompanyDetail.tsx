@@ -19,6 +19,7 @@ import { CompanyEdit } from './CompanyEdit';
 import { display, isMasked, LABELS, regionText, type Company } from './fields';
 import { FieldValue } from '../../../components/FieldValue';
 import { RecordTimeline } from '../../../components/RecordTimeline';
+import { RelatedObjectRecords } from '../../objects/related';
 
 export default function CompanyDetail() {
   const { id = '' } = useParams();
@@ -87,6 +88,7 @@ export default function CompanyDetail() {
           ]}
         />
       </Card>
+      <RelatedObjectRecords target="companies" id={id} />
       {editing && <CompanyEdit company={x} onClose={() => setEditing(false)} />}
     </>
   );
