@@ -37,6 +37,7 @@ import { formatDate } from '../../i18n/format';
 import {
   activeFields,
   canObject,
+  canReadTarget,
   labelOf,
   objectFieldRule,
   useObject,
@@ -84,7 +85,12 @@ function Records({ object, lang }: { object: ObjectDefinition; lang: string }) {
   const plural = labelOf(object.plural_label, lang) || labelOf(object.label, lang);
   const single = labelOf(object.label, lang);
   const visible = activeFields(object).filter((f) => objectFieldRule(me, key, f.key) !== 'hidden');
-  const filterable = visible.filter((f) => FILTERABLE.includes(f.type) && objectFieldRule(me, key, f.key) === undefined);
+  const filterable = visible.filter(
+    (f) =>
+      FILTERABLE.includes(f.type) &&
+      objectFieldRule(me, key, f.key) === undefined &&
+      (f.type !== 'relation' || canReadTarget(me, f.target ?? '')),
+  );
   const [columns, setColumns] = useState<string[]>(() => storedColumns(key, visible.map((f) => f.key)));
 
   const { q, sort, owner, custom } = filterParams(params, filterable);

@@ -121,6 +121,10 @@ export function RelationSelect({
   'aria-label'?: string;
 }) {
   const { t } = useTranslation();
+  const { data: me } = useMe();
+  // A relation must name a record the caller can read: without reading the target there
+  // is nothing to pick (the value already set stays as it is).
+  const off = disabled || !canReadTarget(me, target);
   const [typed, setTyped] = useState('');
   const [q, setQ] = useState('');
   useEffect(() => {
@@ -130,7 +134,7 @@ export function RelationSelect({
   const found = useQuery({
     queryKey: ['objects', 'pick', target, q],
     queryFn: () => search(target, q),
-    enabled: !disabled,
+    enabled: !off,
     retry: false,
     staleTime: 10_000,
   });
@@ -144,7 +148,7 @@ export function RelationSelect({
     <Select
       id={id}
       aria-label={ariaLabel}
-      disabled={disabled}
+      disabled={off}
       showSearch={{ filterOption: false, onSearch: setTyped }}
       allowClear
       placeholder={t('objects.record.pick')}
