@@ -219,6 +219,50 @@ fn timeline_writes(
         .collect()
 }
 
+/// What a stage change writes besides the deal, its totals and its audit entry: the entry
+/// of its stage history and the lines on the linked contact's and company's timelines.
+fn stage_change_writes(
+    tenant: &TenantId,
+    principal: &Principal,
+    current: &Deal,
+    next: &Deal,
+    now: time::OffsetDateTime,
+    entry: &Entry,
+) -> Result<Vec<Write>, Error> {
+    let mut writes = vec![history_write(tenant, principal, Some(current), next, now)?];
+    writes.extend(timeline_writes(tenant, next, now, entry)?);
+    Ok(writes)
+}
+
+/// Where a deal goes: a stage, and the pipeline that holds it.
+#[derive(Clone, Debug)]
+pub struct StageMove {
+    pub pipeline_id: String,
+    pub stage_id: String,
+}
+
+/// A deal's stage change, the central business event of a pipeline. The deal moves to
+/// `to` as a change by the caller (their scope and field rules apply, `If-Match` is
+/// honoured); its status follows the stage's kind, entering the stage is timed, and the
+/// move is recorded in its stage history, on its contact's and company's timelines, in the
+/// audit log and as a `deal.stage_changed` event, in one transaction with the stages'
+/// totals. A PATCH that changes `stage_id` (the board's drag) makes the same writes
+/// ([`stage_change_writes`]); a stage being emptied moves its deals through here.
+pub async fn change_stage(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    to: StageMove,
+    precondition: Precondition,
+) -> Result<View, Error> {
+    let patch = DealPatch {
+        pipeline_id: Some(Some(to.pipeline_id)),
+        stage_id: Some(Some(to.stage_id)),
+        ..Default::default()
+    };
+    update(state, principal, id, precondition, patch).await
+}
+
 pub async fn create(
     state: &AppState,
     principal: &Principal,
@@ -520,14 +564,9 @@ pub async fn update(
             stats::writes(state.table.as_ref(), tenant, Some(&current), Some(&next)).await?,
         );
         if moved {
-            writes.push(history_write(
-                tenant,
-                principal,
-                Some(&current),
-                &next,
-                now,
+            writes.extend(stage_change_writes(
+                tenant, principal, &current, &next, now, &entry,
             )?);
-            writes.extend(timeline_writes(tenant, &next, now, &entry)?);
         }
         writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
         writes.extend(crate::contacts::merge::link_holds(
@@ -648,13 +687,12 @@ pub async fn move_out(
             if deal.stage_id != from || !principal.reaches(scope, &deal.owner_id) {
                 break;
             }
-            let patch = DealPatch {
-                pipeline_id: Some(Some(to_pipeline.to_owned())),
-                stage_id: Some(Some(to_stage.to_owned())),
-                ..Default::default()
+            let to = StageMove {
+                pipeline_id: to_pipeline.to_owned(),
+                stage_id: to_stage.to_owned(),
             };
             let seen = Precondition::OneOf(vec![deal.version]);
-            match update(state, principal, &deal.id, seen, patch).await {
+            match change_stage(state, principal, &deal.id, to, seen).await {
                 Ok(_) => {
                     moved += 1;
                     break;
