@@ -15,7 +15,7 @@ use crate::{AppState, telemetry};
 pub async fn run(routes: Routes) -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
-    let state = AppState::from_config(config).await?;
+    let state = crate::wiring::from_config(config).await?;
     lambda_http::run(app(routes, state)).await
 }
 

@@ -1,67 +1,43 @@
-//! The library every CRM function links: domain types and rules, the services that apply
-//! them, the ports they talk to (`Table`, `Blobs`, `Keys`, `Mailer`, `Clock`) with their AWS and
-//! embedded twins, and the HTTP edge (problem+json errors, extractors, route table).
+//! The library every CRM function links: the business areas (contacts, companies, deals,
+//! tasks, tickets, orders, custom objects, imports, exports, webhooks, ...), the
+//! composition root that wires them (`wiring`) and the HTTP edge (problem+json errors,
+//! extractors, route table, the Lambda adapter). It stands on two crates it re-exports
+//! under the same names: `crm-core` (errors, ids, validation, money, the ports and their
+//! AWS and embedded twins) and `crm-engine` (policy and the caller, the state, the
+//! directory, auth, audit and events, records, fields, search, timelines, jobs).
 //!
 //! Features never touch an adapter directly: they receive an [`AppState`] whose ports were
 //! chosen once, from configuration, at start-up.
 
-pub mod audit;
-pub mod auth;
-pub mod blobs;
-pub mod clock;
 pub mod companies;
-pub mod config;
 pub mod contacts;
-pub mod crypto;
-pub mod data_keys;
 pub mod deals;
-pub mod directory;
-pub mod error;
-pub mod events;
 pub mod exports;
 pub mod external;
 pub mod feedback;
-pub mod fields;
 pub mod global_search;
-pub mod http;
-pub mod i18n;
-pub mod ids;
 pub mod imports;
-pub mod jobs;
-pub mod keys;
 pub mod lambda;
 #[cfg(test)]
 mod layering_tests;
-pub mod mail;
-pub mod money;
-pub mod notifications;
 pub mod objects;
 pub mod orders;
-pub mod paging;
-pub mod policy;
-pub mod principal;
-pub mod private_files;
 pub mod products;
-pub mod queue;
-pub mod rate_limit;
-pub mod records;
 pub mod reminders;
-pub mod search;
-pub mod spreadsheet;
-pub mod state;
 pub mod surveys;
-pub mod table;
 pub mod tasks;
-pub mod telemetry;
 pub mod tenancy;
-pub mod terms;
 pub mod tickets;
-pub mod timeline;
-pub mod tokens;
-pub mod validation;
-pub mod versioned;
 pub mod webhooks;
-pub mod wire;
 pub mod wiring;
 
-pub use state::AppState;
+pub use crm_core::object_only;
+pub use crm_core::{
+    blobs, clock, config, crypto, data_keys, error, i18n, ids, keys, mail, money, paging,
+    private_files, spreadsheet, table, telemetry, terms, tokens, validation, versioned, wire,
+};
+pub use crm_engine::AppState;
+pub use crm_engine::{
+    audit, auth, directory, events, fields, http, jobs, notifications, policy, principal, queue,
+    rate_limit, records, search, state, timeline,
+};

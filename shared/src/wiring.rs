@@ -18,96 +18,94 @@ use crate::state::{AwsClients, Ports, StartError};
 use crate::table::{dynamo::DynamoTable, sqlite::SqliteTable};
 use crate::tokens::Tokens;
 
-impl AppState {
-    /// Builds the state with the twins `config` names.
-    pub async fn from_config(config: Config) -> Result<Self, StartError> {
-        let secret = config
-            .load_secret()
-            .map_err(|e| StartError(format!("deployment secret: {e}")))?;
-        let ports = match &config.backend {
-            Backend::Embedded { data_dir } => {
-                crate::private_files::create_dir(data_dir).map_err(|e| {
-                    StartError(format!("data directory {}: {e}", data_dir.display()))
-                })?;
-                let checked = crate::private_files::check_tree(data_dir).map_err(StartError)?;
-                for path in &checked.tightened {
-                    tracing::warn!(path = %path.display(), "others could read this; made it owner-only");
-                }
-                let table = SqliteTable::open(&data_dir.join("crm.sqlite3"))
-                    .map_err(|e| StartError(e.to_string()))?;
-                let files = Arc::new(
-                    FsBlobs::new(
-                        &data_dir.join("files"),
-                        &config.public_url,
-                        &secret.derive("file-links"),
-                    )
-                    .map_err(|e| StartError(e.to_string()))?,
-                );
-                let keys = LocalKeys::open(&data_dir.join("master.key"))
-                    .map_err(|e| StartError(e.to_string()))?;
-                Ports {
-                    table: Arc::new(table),
-                    blobs: files.clone(),
-                    keys: Arc::new(keys),
-                    mailer: mailer(&config, None).await,
-                    local_files: Some(files),
-                }
+/// Builds the state with the twins `config` names.
+pub async fn from_config(config: Config) -> Result<AppState, StartError> {
+    let secret = config
+        .load_secret()
+        .map_err(|e| StartError(format!("deployment secret: {e}")))?;
+    let ports = match &config.backend {
+        Backend::Embedded { data_dir } => {
+            crate::private_files::create_dir(data_dir)
+                .map_err(|e| StartError(format!("data directory {}: {e}", data_dir.display())))?;
+            let checked = crate::private_files::check_tree(data_dir).map_err(StartError)?;
+            for path in &checked.tightened {
+                tracing::warn!(path = %path.display(), "others could read this; made it owner-only");
             }
-            Backend::Aws {
-                table,
-                bucket,
-                kms_key_id,
-                endpoint_url,
-            } => {
-                let clients = AwsClients::new(endpoint_url.as_deref()).await;
-                Ports {
-                    mailer: mailer(&config, Some(clients.ses)).await,
-                    table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
-                    blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
-                    keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
-                    local_files: None,
-                }
+            let table = SqliteTable::open(&data_dir.join("crm.sqlite3"))
+                .map_err(|e| StartError(e.to_string()))?;
+            let files = Arc::new(
+                FsBlobs::new(
+                    &data_dir.join("files"),
+                    &config.public_url,
+                    &secret.derive("file-links"),
+                )
+                .map_err(|e| StartError(e.to_string()))?,
+            );
+            let keys = LocalKeys::open(&data_dir.join("master.key"))
+                .map_err(|e| StartError(e.to_string()))?;
+            Ports {
+                table: Arc::new(table),
+                blobs: files.clone(),
+                keys: Arc::new(keys),
+                mailer: mailer(&config, None).await,
+                local_files: Some(files),
             }
-        };
-        Ok(Self::new(config, &secret, ports))
-    }
-
-    pub fn new(config: Config, secret: &Secret, ports: Ports) -> Self {
-        let tokens = Tokens::new(
-            &secret.derive("access-tokens"),
-            &config.issuer,
-            &config.audience,
-            config.access_token_ttl,
-        );
-        Self {
-            cursors: Cursors::new(secret.derive("cursors")),
-            rate_limits: Arc::new(RateLimits::new(
-                Rate {
-                    per_minute: config.rate_limit_tenant,
-                },
-                Rate {
-                    per_minute: config.rate_limit_api_key,
-                },
-            )),
-            link_signer: Cursors::new(secret.derive("signed-links")),
-            webhook_key: Arc::new(zeroize::Zeroizing::new(
-                secret
-                    .derive("webhook-secrets")
-                    .as_slice()
-                    .try_into()
-                    .expect("a derived key is 32 bytes"),
-            )),
-            tokens: Arc::new(tokens),
-            config: Arc::new(config),
-            table: ports.table,
-            blobs: ports.blobs,
-            keys: ports.keys,
-            mailer: ports.mailer,
-            data_keys: Arc::new(DataKeyCache::default()),
-            hooks: Arc::new(Hooks::all()),
-            clock: Arc::new(SystemClock),
-            local_files: ports.local_files,
         }
+        Backend::Aws {
+            table,
+            bucket,
+            kms_key_id,
+            endpoint_url,
+        } => {
+            let clients = AwsClients::new(endpoint_url.as_deref()).await;
+            Ports {
+                mailer: mailer(&config, Some(clients.ses)).await,
+                table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
+                blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
+                keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
+                local_files: None,
+            }
+        }
+    };
+    Ok(state(config, &secret, ports))
+}
+
+/// The state on `ports`, its keys derived from `secret`.
+pub fn state(config: Config, secret: &Secret, ports: Ports) -> AppState {
+    let tokens = Tokens::new(
+        &secret.derive("access-tokens"),
+        &config.issuer,
+        &config.audience,
+        config.access_token_ttl,
+    );
+    AppState {
+        cursors: Cursors::new(secret.derive("cursors")),
+        rate_limits: Arc::new(RateLimits::new(
+            Rate {
+                per_minute: config.rate_limit_tenant,
+            },
+            Rate {
+                per_minute: config.rate_limit_api_key,
+            },
+        )),
+        link_signer: Cursors::new(secret.derive("signed-links")),
+        webhook_key: Arc::new(zeroize::Zeroizing::new(
+            secret
+                .derive("webhook-secrets")
+                .as_slice()
+                .try_into()
+                .expect("a derived key is 32 bytes"),
+        )),
+        tokens: Arc::new(tokens),
+        config: Arc::new(config),
+        table: ports.table,
+        blobs: ports.blobs,
+        keys: ports.keys,
+        mailer: ports.mailer,
+        data_keys: Arc::new(DataKeyCache::default()),
+        hooks: Arc::new(hooks()),
+        clock: Arc::new(SystemClock),
+        local_files: ports.local_files,
     }
 }
 
@@ -127,35 +125,31 @@ async fn mailer(config: &Config, ses: Option<aws_sdk_sesv2::Client>) -> Arc<dyn 
     }
 }
 
-impl Hooks {
-    /// The areas' hooks.
-    pub fn all() -> Self {
-        Self {
-            relinks: vec![
-                |s, p, r, f, t| Box::pin(crate::deals::service::relink(s, p, r, f, t)),
-                |s, p, r, f, t| Box::pin(crate::orders::service::relink(s, p, r, f, t)),
-                |s, p, r, f, t| Box::pin(crate::tasks::service::relink(s, p, r, f, t)),
-                |s, p, r, f, t| Box::pin(crate::tickets::service::relink(s, p, r, f, t)),
-                |s, p, _, f, t| Box::pin(crate::feedback::relink(s, p, f, t)),
-                |s, p, r, f, t| Box::pin(crate::objects::relink(s, p, r, f, t)),
-            ],
-            readers: vec![
-                ("contacts", |s, p, id| {
-                    Box::pin(
-                        async move { seen(crate::contacts::service::get(s, p, id, false).await) },
-                    )
-                }),
-                ("companies", |s, p, id| {
-                    Box::pin(async move { seen(crate::companies::service::get(s, p, id).await) })
-                }),
-                ("deals", |s, p, id| {
-                    Box::pin(async move { seen(crate::deals::service::get(s, p, id).await) })
-                }),
-                ("tickets", |s, p, id| {
-                    Box::pin(async move { seen(crate::tickets::service::get(s, p, id).await) })
-                }),
-            ],
-        }
+/// The areas' hooks.
+pub fn hooks() -> Hooks {
+    Hooks {
+        relinks: vec![
+            |s, p, r, f, t| Box::pin(crate::deals::service::relink(s, p, r, f, t)),
+            |s, p, r, f, t| Box::pin(crate::orders::service::relink(s, p, r, f, t)),
+            |s, p, r, f, t| Box::pin(crate::tasks::service::relink(s, p, r, f, t)),
+            |s, p, r, f, t| Box::pin(crate::tickets::service::relink(s, p, r, f, t)),
+            |s, p, _, f, t| Box::pin(crate::feedback::relink(s, p, f, t)),
+            |s, p, r, f, t| Box::pin(crate::objects::relink(s, p, r, f, t)),
+        ],
+        readers: vec![
+            ("contacts", |s, p, id| {
+                Box::pin(async move { seen(crate::contacts::service::get(s, p, id, false).await) })
+            }),
+            ("companies", |s, p, id| {
+                Box::pin(async move { seen(crate::companies::service::get(s, p, id).await) })
+            }),
+            ("deals", |s, p, id| {
+                Box::pin(async move { seen(crate::deals::service::get(s, p, id).await) })
+            }),
+            ("tickets", |s, p, id| {
+                Box::pin(async move { seen(crate::tickets::service::get(s, p, id).await) })
+            }),
+        ],
     }
 }
 

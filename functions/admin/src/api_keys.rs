@@ -17,7 +17,10 @@ pub(crate) async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<ListPage<ApiKeyView>>, ApiError> {
-    api_keys::list(&state, &principal).await.map(JsonResponse)
+    api_keys::list(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn create_key(
@@ -44,6 +47,7 @@ pub(crate) async fn get_key(
     api_keys::get(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn reassign_key(
@@ -55,6 +59,7 @@ pub(crate) async fn reassign_key(
     api_keys::reassign(&state, &principal, &id, input)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn revoke_key(

@@ -44,6 +44,7 @@ pub(crate) async fn update_field(
     fields::update(&state, &principal, &id, patch)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn remove_field(

@@ -21,7 +21,10 @@ pub(crate) async fn list_roles(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<ListPage<Role>>, ApiError> {
-    roles::list(&state, &principal).await.map(JsonResponse)
+    roles::list(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn create_role(

@@ -16,6 +16,7 @@ pub(crate) async fn general(
     settings::general(&state, &principal)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn update_general(
@@ -26,13 +27,17 @@ pub(crate) async fn update_general(
     settings::update_general(&state, &principal, patch)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn sales(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<Sales>, ApiError> {
-    settings::sales(&state, &principal).await.map(JsonResponse)
+    settings::sales(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn update_sales(
@@ -43,6 +48,7 @@ pub(crate) async fn update_sales(
     settings::update_sales(&state, &principal, patch)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn service(
@@ -52,6 +58,7 @@ pub(crate) async fn service(
     service_settings::get(&state, &principal)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn update_service(
@@ -62,6 +69,7 @@ pub(crate) async fn update_service(
     service_settings::update(&state, &principal, patch)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn security(
@@ -71,6 +79,7 @@ pub(crate) async fn security(
     settings::security(&state, &principal)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn update_security(
@@ -81,4 +90,5 @@ pub(crate) async fn update_security(
     settings::update_security(&state, &principal, patch)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

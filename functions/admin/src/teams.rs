@@ -20,7 +20,10 @@ pub(crate) async fn list_teams(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<ListPage<Team>>, ApiError> {
-    teams::list(&state, &principal).await.map(JsonResponse)
+    teams::list(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn create_team(

@@ -27,6 +27,7 @@ pub(crate) async fn list_users(
     users::list(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn invite_user(

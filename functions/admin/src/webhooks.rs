@@ -57,7 +57,10 @@ async fn list(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<ListPage<Value>>, ApiError> {
-    webhooks::list(&state, &principal).await.map(JsonResponse)
+    webhooks::list(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn create(
@@ -133,6 +136,7 @@ async fn ping(
     deliver::ping(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn deliveries(
@@ -144,6 +148,7 @@ async fn deliveries(
     deliver::list(&state, &principal, &id, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn replay_one(
@@ -173,4 +178,5 @@ async fn list_events(
     events::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

@@ -20,4 +20,5 @@ async fn list(
     audit::list(&state, &principal, filter)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

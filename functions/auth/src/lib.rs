@@ -13,6 +13,7 @@ use shared::auth::account::{self, PasswordChange, ProfileChange, SessionView};
 use shared::auth::mfa::{self, Confirmation, MfaLogin};
 use shared::auth::reset::{self, ResetConfirm, ResetRequest};
 use shared::auth::service::{self, Login, Me, RefreshRequest};
+use shared::error::Error;
 use shared::http::browser::{self, SignIn};
 use shared::http::idempotency::shown_once;
 use shared::http::{ApiError, Json, OptionalJson, Path, Principal, Query, Routes};
@@ -123,8 +124,8 @@ struct Presented {
     refresh_token: Option<String>,
 }
 
-fn no_session_cookie() -> ApiError {
-    ApiError::Unauthenticated(
+fn no_session_cookie() -> Error {
+    Error::Unauthenticated(
         "Send `refresh_token` in the body, or the `crm_refresh` cookie of a browser session."
             .into(),
     )
@@ -147,8 +148,8 @@ async fn refresh(
     match refreshed {
         Ok(tokens) => Ok(shown_once(delivery.answer(&tokens)?)),
         // A cookie that names no live session is of no further use to the browser.
-        Err(e @ ApiError::Unauthenticated(_)) => Ok(delivery.clearing(e)),
-        Err(e) => Err(e),
+        Err(e @ Error::Unauthenticated(_)) => Ok(delivery.clearing(ApiError::from(e))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -161,7 +162,7 @@ async fn logout(
     let body_token = body.and_then(|b| b.refresh_token);
     let (token, delivery) = browser::presented(body_token, &headers, &state.config)?;
     let Some(refresh_token) = token else {
-        return Ok(delivery.clearing(no_session_cookie()));
+        return Ok(delivery.clearing(ApiError::from(no_session_cookie())));
     };
     service::logout(&state, RefreshRequest { refresh_token }, &request).await?;
     Ok(delivery.clearing(StatusCode::NO_CONTENT))
@@ -182,14 +183,20 @@ async fn update_me(
     Json(input): Json<ProfileChange>,
 ) -> Result<JsonResponse<Me>, ApiError> {
     account::update_profile(&state, &principal, input).await?;
-    service::me(&state, &principal).await.map(JsonResponse)
+    service::me(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn me(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<Me>, ApiError> {
-    service::me(&state, &principal).await.map(JsonResponse)
+    service::me(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn change_password(
@@ -209,6 +216,7 @@ async fn list_sessions(
     account::list_sessions(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn end_session(

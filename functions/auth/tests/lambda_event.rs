@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shared::AppState;
 use shared::config::Config;
 use tower::ServiceExt;
 
@@ -18,7 +17,7 @@ async fn app() -> (axum::Router, tempfile::TempDir) {
             "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
         ),
     ]);
-    let state = AppState::from_config(Config::from_vars(&vars).unwrap())
+    let state = shared::wiring::from_config(Config::from_vars(&vars).unwrap())
         .await
         .unwrap();
     (shared::lambda::app(crm_auth::routes(), state), dir)

@@ -41,6 +41,7 @@ pub(crate) async fn list_companies(
     companies::list(&state, &principal, params, custom)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_company(
@@ -89,4 +90,5 @@ pub(crate) async fn company_contacts(
     companies::contacts(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

@@ -55,6 +55,7 @@ pub(crate) async fn list(
     service::list(&state, &principal, params, custom)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get(

@@ -20,6 +20,7 @@ pub(crate) async fn duplicates(
     merging::duplicates(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn merge(

@@ -27,6 +27,7 @@ pub(crate) async fn list_exports(
     exports::list(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_export(
@@ -37,4 +38,5 @@ pub(crate) async fn get_export(
     exports::get(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

@@ -35,6 +35,7 @@ pub(crate) async fn list_imports(
     imports::list(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_import(
@@ -45,6 +46,7 @@ pub(crate) async fn get_import(
     imports::get(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn import_rows(
@@ -56,4 +58,5 @@ pub(crate) async fn import_rows(
     imports::rows(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

@@ -14,4 +14,5 @@ pub(crate) async fn search(
     global::search(&state, &principal, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

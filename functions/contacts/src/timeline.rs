@@ -29,6 +29,7 @@ pub(crate) async fn contact_timeline(
     service::timeline(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn log_company_activity(
@@ -50,4 +51,5 @@ pub(crate) async fn company_timeline(
     companies::timeline(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

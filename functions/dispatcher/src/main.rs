@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use lambda_http::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use shared::AppState;
 use shared::config::Config;
 
 /// How long one invocation works (the function's timeout is 5 minutes).
@@ -21,7 +20,7 @@ const BUDGET: Duration = Duration::from_secs(4 * 60);
 async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     shared::telemetry::init(config.log_format);
-    let state = AppState::from_config(config).await?;
+    let state = shared::wiring::from_config(config).await?;
     let state = &state;
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let (events, attempts) = if event.payload.get("Records").is_some() {

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use lambda_http::{Error, LambdaEvent, service_fn};
-use shared::AppState;
 use shared::config::Config;
 
 /// How long one invocation works (the function's timeout is 15 minutes).
@@ -16,7 +15,7 @@ const BUDGET: Duration = Duration::from_secs(12 * 60);
 async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     shared::telemetry::init(config.log_format);
-    let state = AppState::from_config(config).await?;
+    let state = shared::wiring::from_config(config).await?;
     let state = &state;
     lambda_http::lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

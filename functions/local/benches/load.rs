@@ -166,7 +166,7 @@ async fn main() {
         ("CRM_AUTH_ANSWER_FLOOR_MS".to_owned(), "0".to_owned()),
     ]);
     let config = shared::config::Config::from_vars(&vars).unwrap();
-    let state = shared::AppState::from_config(config).await.unwrap();
+    let state = shared::wiring::from_config(config).await.unwrap();
     tokio::spawn(crm::serve(listener, state, std::future::pending()));
 
     let http = reqwest::Client::new();

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use shared::AppState;
 use shared::config::{Backend, Config};
 
 #[derive(Parser)]
@@ -78,7 +77,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    let state = match AppState::from_config(config).await {
+    let state = match shared::wiring::from_config(config).await {
         Ok(state) => state,
         Err(e) => {
             eprintln!("crm: {e}");

@@ -121,6 +121,7 @@ async fn list_records(
     records::list(&state, &principal, &key, query, custom)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 async fn create_record(
@@ -184,4 +185,5 @@ async fn timeline(
     records::timeline(&state, &principal, &key, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

@@ -34,6 +34,7 @@ pub(crate) async fn list(
     deals::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get(
@@ -77,4 +78,5 @@ pub(crate) async fn history(
     deals::history(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

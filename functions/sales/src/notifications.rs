@@ -15,6 +15,7 @@ pub(crate) async fn list_notifications(
     notifications::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn read_notification(
@@ -25,6 +26,7 @@ pub(crate) async fn read_notification(
     notifications::mark_read(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 #[derive(serde::Serialize)]

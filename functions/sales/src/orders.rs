@@ -41,6 +41,7 @@ pub(crate) async fn list_orders(
     orders::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_order(
@@ -114,6 +115,7 @@ pub(crate) async fn contact_purchases(
     orders::purchases(&state, &principal, "contacts", &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn company_purchases(
@@ -124,4 +126,5 @@ pub(crate) async fn company_purchases(
     orders::purchases(&state, &principal, "companies", &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

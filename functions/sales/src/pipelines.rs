@@ -27,7 +27,10 @@ pub(crate) async fn list_pipelines(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<JsonResponse<ListPage<Pipeline>>, ApiError> {
-    pipelines::list(&state, &principal).await.map(JsonResponse)
+    pipelines::list(&state, &principal)
+        .await
+        .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn create_pipeline(
@@ -80,6 +83,7 @@ pub(crate) async fn board(
     deals::board(&state, &principal, &id, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn move_deals(
@@ -91,4 +95,5 @@ pub(crate) async fn move_deals(
     pipelines::move_deals(&state, &principal, &id, &stage_id, input)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

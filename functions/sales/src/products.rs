@@ -37,6 +37,7 @@ pub(crate) async fn list_products(
     products::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_product(

@@ -33,6 +33,7 @@ pub(crate) async fn list_tasks(
     tasks::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_task(

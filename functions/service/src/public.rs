@@ -38,6 +38,7 @@ pub(crate) async fn public_survey(
     feedback::show_public(&state, &token, request)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn answer_survey(

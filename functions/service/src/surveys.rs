@@ -39,6 +39,7 @@ pub(crate) async fn list_surveys(
     feedback::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get_survey(
@@ -49,6 +50,7 @@ pub(crate) async fn get_survey(
     feedback::get(&state, &principal, &id)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn feedback_summary(
@@ -59,4 +61,5 @@ pub(crate) async fn feedback_summary(
     summary::summary(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }

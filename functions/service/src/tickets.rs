@@ -34,6 +34,7 @@ pub(crate) async fn list(
     tickets::list(&state, &principal, query)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn get(
@@ -77,6 +78,7 @@ pub(crate) async fn history(
     tickets::history(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn list_comments(
@@ -88,6 +90,7 @@ pub(crate) async fn list_comments(
     comments::list(&state, &principal, &id, params)
         .await
         .map(JsonResponse)
+        .map_err(ApiError::from)
 }
 
 pub(crate) async fn comment(

@@ -22,14 +22,14 @@ pub struct DataKeyCache {
 }
 
 impl DataKeyCache {
-    pub(crate) fn cached(&self, tenant: &TenantId) -> Option<Zeroizing<[u8; 32]>> {
+    pub fn cached(&self, tenant: &TenantId) -> Option<Zeroizing<[u8; 32]>> {
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         keys.retain(|_, (at, _)| now.duration_since(*at) < TTL);
         keys.get(tenant).map(|(_, key)| key.clone())
     }
 
-    pub(crate) fn keep(&self, tenant: &TenantId, key: &Zeroizing<[u8; 32]>) {
+    pub fn keep(&self, tenant: &TenantId, key: &Zeroizing<[u8; 32]>) {
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         keys.insert(tenant.clone(), (Instant::now(), key.clone()));
     }

@@ -126,3 +126,122 @@ impl From<crate::blobs::BlobError> for Error {
         Error::Unavailable(e.to_string())
     }
 }
+// The problem document of each error: its part of the API (`docs/errors.md`), which a bulk
+// operation also embeds per item. The HTTP response around it is the edge's
+// (`crm_engine::http::problem`).
+impl Error {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Error::BadRequest(_) => http::StatusCode::BAD_REQUEST,
+            Error::Unauthenticated(_) => http::StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_)
+            | Error::CrossSiteRequest(_)
+            | Error::ReadOnlyFields(_)
+            | Error::HiddenFields(_)
+            | Error::MfaEnrolmentRequired => http::StatusCode::FORBIDDEN,
+            Error::NotFound(_) => http::StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed { .. } => http::StatusCode::METHOD_NOT_ALLOWED,
+            Error::Conflict { .. } => http::StatusCode::CONFLICT,
+            Error::PreconditionFailed(_) => http::StatusCode::PRECONDITION_FAILED,
+            Error::PayloadTooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Validation(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooManyRequests { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The short, fixed title of its problem document.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "Malformed request",
+            Error::Unauthenticated(_) => "Authentication required",
+            Error::Forbidden(_) | Error::ReadOnlyFields(_) | Error::HiddenFields(_) => {
+                "Not allowed"
+            }
+            Error::CrossSiteRequest(_) => "Cross-site request refused",
+            Error::MfaEnrolmentRequired => "Two-factor sign-in required",
+            Error::NotFound(_) => "Not found",
+            Error::MethodNotAllowed { .. } => "Method not allowed",
+            Error::Conflict { .. } => "Conflict",
+            Error::PreconditionFailed(_) => "Version mismatch",
+            Error::PayloadTooLarge { .. } => "Payload too large",
+            Error::UnsupportedMediaType(_) => "Unsupported media type",
+            Error::Validation(_) => "Validation failed",
+            Error::TooManyRequests { .. } => "Too many requests",
+            Error::Unavailable(_) => "Service unavailable",
+            Error::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The human explanation of its problem document.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::BadRequest(d)
+            | Error::Unauthenticated(d)
+            | Error::Forbidden(d)
+            | Error::CrossSiteRequest(d)
+            | Error::NotFound(d)
+            | Error::PreconditionFailed(d)
+            | Error::UnsupportedMediaType(d)
+            | Error::TooManyRequests { detail: d, .. }
+            | Error::Conflict { detail: d, .. } => d.clone(),
+            Error::MethodNotAllowed { allow } => {
+                format!("This resource supports only: {allow}.")
+            }
+            Error::PayloadTooLarge { limit } => {
+                format!("The request body exceeds the limit of {limit} bytes.")
+            }
+            Error::Validation(errors) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Some fields are invalid: {}.", fields.join(", "))
+            }
+            Error::ReadOnlyFields(errors) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Your role may not change: {}.", fields.join(", "))
+            }
+            Error::HiddenFields(errors) => {
+                let params: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!(
+                    "Your role cannot see what these parameters read, so a list cannot be \
+                     filtered, sorted or totalled by them: {}.",
+                    params.join(", ")
+                )
+            }
+            Error::MfaEnrolmentRequired => "Your company requires two-factor sign-in: set it \
+                up first (POST /v1/me/mfa/totp, then POST /v1/me/mfa/totp/confirm)."
+                .into(),
+            Error::Unavailable(_) => {
+                "A backing service is unavailable; please retry shortly.".into()
+            }
+            Error::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+
+    /// The problem document (RFC 9457): what the edge answers with, and what a bulk
+    /// operation reports for each item that failed.
+    pub fn body(&self) -> serde_json::Value {
+        let status = self.status();
+        let mut body = serde_json::json!({
+            "type": format!("urn:crm:problem:{}", self.kind()),
+            "title": self.title(),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        let obj = body.as_object_mut().expect("a JSON object");
+        match self {
+            Error::Validation(errors)
+            | Error::ReadOnlyFields(errors)
+            | Error::HiddenFields(errors) => {
+                obj.insert("errors".into(), serde_json::json!(errors));
+            }
+            Error::Conflict { extra, .. } => {
+                obj.extend(extra.clone());
+            }
+            _ => {}
+        }
+        body
+    }
+}

@@ -73,3 +73,33 @@ where
         format!("The {noun} is being changed by many requests at once; please retry."),
     ))
 }
+
+// Read from the request's headers here, beside the type (the edge has no other use for it).
+impl Precondition {
+    /// What the request's `If-Match` headers ask for.
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        let values: Vec<&str> = headers
+            .get_all(http::header::IF_MATCH)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
+        if values.is_empty() || values.iter().any(|v| v.trim() == "*") {
+            return Precondition::Any;
+        }
+        // If-Match compares strongly (RFC 9110): weak tags and anything unparsable match
+        // no version, so the write is refused, never forced.
+        Precondition::OneOf(
+            values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .filter_map(|tag| {
+                    tag.trim()
+                        .strip_prefix('"')?
+                        .strip_suffix('"')?
+                        .parse()
+                        .ok()
+                })
+                .collect(),
+        )
+    }
+}

@@ -214,7 +214,7 @@ impl Entry {
     }
 
     /// The write that stores the entry in `tenant`'s log.
-    pub(crate) fn log_write(&self, tenant: &TenantId) -> Result<Write, TableError> {
+    pub fn log_write(&self, tenant: &TenantId) -> Result<Write, TableError> {
         let mut item = to_item(&Key::new(log_pk(tenant), &self.id), self)?;
         if let Some(actor) = &self.actor.id {
             item.insert("gsi1pk".into(), actor_pk(tenant, actor).into());

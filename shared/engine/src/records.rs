@@ -211,7 +211,7 @@ pub fn link_writes(
 /// Calls `move_one` with the id (named `field`) of every link item in `partition` until
 /// none is left: each call must remove its link (by moving the record elsewhere, or
 /// dropping a stale link). Used when records merge. Returns how many moved.
-pub(crate) async fn drain_links<F, Fut>(
+pub async fn drain_links<F, Fut>(
     state: &AppState,
     partition: String,
     field: &str,

@@ -40,7 +40,7 @@ fn world() -> World {
         )),
         local_files: None,
     };
-    let state = AppState::new(config, &Secret::from_bytes(&[1; 32]), ports);
+    let state = shared::wiring::state(config, &Secret::from_bytes(&[1; 32]), ports);
     World {
         state,
         tenant: TenantId::generate(),

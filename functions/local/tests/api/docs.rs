@@ -39,7 +39,9 @@ fn every_problem_type_is_documented() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
     let mut texts = Vec::new();
-    sources(&root.join("shared/src"), &mut texts);
+    for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
+        sources(&root.join(library), &mut texts);
+    }
     sources(&root.join("functions"), &mut texts);
     let mut kinds = Vec::new();
     for text in &texts {
@@ -74,7 +76,9 @@ fn every_problem_type_is_documented() {
 fn every_setting_is_listed_by_crm_help_and_in_the_readme() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut texts = Vec::new();
-    sources(&root.join("shared/src"), &mut texts);
+    for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
+        sources(&root.join(library), &mut texts);
+    }
     sources(&root.join("functions"), &mut texts);
     let mut read: Vec<String> = Vec::new();
     for text in &texts {

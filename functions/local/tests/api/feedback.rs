@@ -231,7 +231,7 @@ async fn bad_and_expired_links_are_refused_and_floods_cut_off() {
     assert!(
         matches!(
             &expired,
-            Err(shared::http::ApiError::Conflict {
+            Err(shared::error::Error::Conflict {
                 kind: "survey-expired",
                 ..
             })

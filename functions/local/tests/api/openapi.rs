@@ -33,7 +33,7 @@ fn described() -> BTreeSet<(String, String)> {
 /// twins, whose file links it serves itself).
 async fn served() -> BTreeSet<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
-    let state = shared::AppState::from_config(crate::support::test_config(dir.path(), &[]))
+    let state = shared::wiring::from_config(crate::support::test_config(dir.path(), &[]))
         .await
         .unwrap();
     crm::routes(&state)

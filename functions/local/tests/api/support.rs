@@ -187,9 +187,9 @@ async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
                 mailer: Arc::new(shared::mail::ses::SesMailer::new(clients.ses, MAIL_FROM)),
                 local_files: None,
             };
-            AppState::new(config, &secret, ports)
+            shared::wiring::state(config, &secret, ports)
         }
-        _ => AppState::from_config(config).await.unwrap(),
+        _ => shared::wiring::from_config(config).await.unwrap(),
     }
 }
 
@@ -264,7 +264,8 @@ impl TestApp {
             mailer: self.state.mailer.clone(),
             local_files: self.state.local_files.clone(),
         };
-        let mut state = AppState::new(config, &shared::config::Secret::from_bytes(&SECRET), ports);
+        let mut state =
+            shared::wiring::state(config, &shared::config::Secret::from_bytes(&SECRET), ports);
         state.clock = self.state.clock.clone();
         tokio::spawn(async move {
             axum::serve(

@@ -90,7 +90,7 @@ pub trait Blobs: Send + Sync {
     async fn signed_url(&self, key: &BlobKey, ttl: Duration) -> Result<String, BlobError>;
 }
 
-pub(crate) fn check_list_args(limit: usize, ttl: Option<Duration>) -> Result<(), BlobError> {
+pub fn check_list_args(limit: usize, ttl: Option<Duration>) -> Result<(), BlobError> {
     if limit == 0 || limit > 1000 {
         return Err(BlobError::Invalid("list limit must be 1..=1000".into()));
     }

@@ -79,9 +79,11 @@ fn a_catalogue_that_cannot_be_rendered_is_refused() {
 /// out as a JSON object to fill in.
 #[test]
 fn every_message_of_the_source_has_a_chinese_translation() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
-    rust_files(&root.join("shared/src"), &mut files);
+    for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
+        rust_files(&root.join(library), &mut files);
+    }
     for entry in std::fs::read_dir(root.join("functions")).unwrap() {
         rust_files(&entry.unwrap().path().join("src"), &mut files);
     }
@@ -112,7 +114,7 @@ fn every_message_of_the_source_has_a_chinese_translation() {
     }
     assert!(
         missing.is_empty(),
-        "{} messages have no translation in shared/src/i18n/zh-CN.json:\n{}",
+        "{} messages have no translation in shared/core/src/i18n/zh-CN.json:\n{}",
         missing.len(),
         missing
             .iter()

@@ -289,7 +289,7 @@ pub async fn confirm_password(
 }
 
 /// Revokes every session of `user_id` but `except`.
-pub(crate) async fn end_sessions(
+pub async fn end_sessions(
     state: &AppState,
     tenant: &TenantId,
     user_id: &str,

@@ -34,7 +34,7 @@ pub const TOKEN_KIND: &str = "crmk";
 pub const MAX_KEYS: usize = 200;
 /// `last_used_at` is written at most this often per key, not on every request.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
-pub(crate) const RESOURCE: &str = "api_keys";
+pub const RESOURCE: &str = "api_keys";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -287,7 +287,7 @@ pub async fn find(state: &AppState, tenant: &TenantId, id: &str) -> Result<Optio
         .transpose()?)
 }
 
-pub(crate) async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<ApiKey, Error> {
+pub async fn load(state: &AppState, tenant: &TenantId, id: &str) -> Result<ApiKey, Error> {
     if !is_id(PREFIX, id) {
         return Err(not_found());
     }

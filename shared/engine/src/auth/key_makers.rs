@@ -24,7 +24,7 @@ const MAX_MAKER_CHAIN: usize = 5;
 /// maker can no longer act (a deactivated or unknown user; a revoked or expired key that
 /// made this one). A key made by a key is bounded by that key too, up to the person who
 /// made the first.
-pub(crate) async fn maker_permissions(
+pub async fn maker_permissions(
     state: &AppState,
     tenant: &TenantId,
     created_by: &str,
@@ -67,7 +67,7 @@ pub(crate) async fn maker_permissions(
 }
 
 /// Whether `record` is neither revoked nor expired at `now`.
-pub(crate) fn is_live(record: &ApiKey, now: OffsetDateTime) -> bool {
+pub fn is_live(record: &ApiKey, now: OffsetDateTime) -> bool {
     let expired = record.expires_at.as_deref().is_some_and(|at| {
         OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
             .map_or(true, |at| at <= now)
@@ -157,7 +157,7 @@ pub async fn reassign(
 }
 
 /// `record` as listed, with whether its maker can still act.
-pub(crate) async fn view_of(
+pub async fn view_of(
     state: &AppState,
     tenant: &TenantId,
     record: &ApiKey,
@@ -184,7 +184,7 @@ fn grants(record: &ApiKey, roles: &[Role]) -> Option<Permissions> {
 }
 
 /// What a key's own permission set allows (nothing if its role was deleted).
-pub(crate) fn own_permissions(record: &ApiKey, roles: &[Role]) -> Effective {
+pub fn own_permissions(record: &ApiKey, roles: &[Role]) -> Effective {
     grants(record, roles)
         .map(|p| Effective::union([&p]))
         .unwrap_or_default()

@@ -286,7 +286,7 @@ async fn load_session(
 
 /// Marks a session revoked (a no-op if it already is), recording `action` in the log
 /// when one is given.
-pub(crate) async fn revoke(
+pub async fn revoke(
     state: &AppState,
     tenant: &TenantId,
     mut session: Session,

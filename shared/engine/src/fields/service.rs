@@ -184,7 +184,7 @@ async fn store(
 
 /// Field `input` as it would be defined (on `object`, in a tenant whose custom objects
 /// are `custom`), with what is wrong with it reported under `path`.
-pub(crate) fn build(
+pub fn build(
     input: NewField,
     custom: &objects::Objects,
     now: &str,
@@ -250,7 +250,7 @@ pub(crate) fn build(
 }
 
 /// Adds `def` to `defs`, within the limits of its object.
-pub(crate) fn add(defs: &mut Definitions, def: FieldDef) -> Result<(), Error> {
+pub fn add(defs: &mut Definitions, def: FieldDef) -> Result<(), Error> {
     if defs.fields.iter().any(|f| f.key == def.key) {
         return Err(Error::conflict(
             "field-key-taken",

@@ -20,6 +20,7 @@ use super::principal::ClientRequestId;
 use super::problem::{ApiError, PROBLEM_JSON};
 use super::routes::Routes;
 use crate::AppState;
+use crate::error::Error;
 use crate::i18n::Lang;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -80,7 +81,7 @@ pub fn finish_with_fallback(routes: Routes, state: AppState, fallback: Router) -
             },
         ))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal("a handler panicked".into()).into_response()
+            ApiError(Error::Internal("a handler panicked".into())).into_response()
         }))
         // Outside everything that makes problems (replayed ones too), so each is read in
         // the language of the request that gets it.
@@ -155,7 +156,7 @@ async fn localise(req: Request<Body>, next: Next) -> Response<Body> {
         Ok(bytes) => bytes,
         Err(e) => {
             tracing::error!(error = %e, "problem body unreadable");
-            return ApiError::Internal("problem body unreadable".into()).into_response();
+            return ApiError(Error::Internal("problem body unreadable".into())).into_response();
         }
     };
     let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
@@ -189,14 +190,14 @@ fn translate_problem(problem: &mut serde_json::Value, lang: Lang) {
 
 /// The answer to a path no route serves.
 pub async fn not_found() -> ApiError {
-    ApiError::NotFound("No such route.".into())
+    ApiError(Error::NotFound("No such route.".into()))
 }
 
 /// Turns axum's own plain-text 405 into problem+json with an `Allow` header, and forbids
 /// caching of API answers.
 fn harden(mut response: Response<Body>, allow: String) -> Response<Body> {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED && !is_problem(&response) {
-        response = ApiError::MethodNotAllowed { allow }.into_response();
+        response = ApiError(Error::MethodNotAllowed { allow }).into_response();
     }
     let headers = response.headers_mut();
     headers

@@ -21,6 +21,7 @@ use super::extract::{Json, parse_object};
 use super::problem::ApiError;
 use crate::AppState;
 use crate::config::Config;
+use crate::error::Error;
 
 /// The cookie that carries a browser's refresh token.
 pub const REFRESH_COOKIE: &str = "crm_refresh";
@@ -53,7 +54,7 @@ impl Delivery {
     /// in cookie mode. An answer without a refresh token (an MFA challenge) sets none.
     pub fn answer(self, body: &impl Serialize) -> Result<Response, ApiError> {
         let mut value =
-            serde_json::to_value(body).map_err(|e| ApiError::Internal(format!("answer: {e}")))?;
+            serde_json::to_value(body).map_err(|e| Error::Internal(format!("answer: {e}")))?;
         let Delivery::Cookie { secure, max_age } = self else {
             return Ok(axum::Json(value).into_response());
         };
@@ -109,10 +110,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SignIn<T> {
             Some(Value::String(s)) if s == "body" => Delivery::Body,
             Some(Value::String(s)) if s == "cookie" => cookie_delivery(&headers, &state.config)?,
             Some(_) => {
-                return Err(ApiError::validation(
+                return Err(ApiError(Error::validation(
                     DELIVERY_FIELD,
                     "must be `body` or `cookie`",
-                ));
+                )));
             }
         };
         Ok(Self {
@@ -162,7 +163,7 @@ fn cookie_delivery(headers: &HeaderMap, config: &Config) -> Result<Delivery, Api
 /// Secure: always, unless the site is on loopback (`localhost`, `127.0.0.1`, `::1`).
 pub fn same_site(headers: &HeaderMap, config: &Config) -> Result<bool, ApiError> {
     let refused = || {
-        ApiError::CrossSiteRequest(
+        Error::CrossSiteRequest(
             "A request that uses or asks for the session cookie must come from this site \
              (its `Origin` header naming this site)."
                 .into(),
@@ -175,7 +176,7 @@ pub fn same_site(headers: &HeaderMap, config: &Config) -> Result<bool, ApiError>
     let uri: Uri = origin.parse().map_err(|_| refused())?;
     let authority = match (uri.scheme_str(), uri.authority()) {
         (Some("http" | "https"), Some(a)) if origin.matches('/').count() == 2 => a.clone(),
-        _ => return Err(refused()),
+        _ => return Err(ApiError(refused())),
     };
     let matches = match &config.public_origin {
         Some(own) => origin.eq_ignore_ascii_case(own),
@@ -188,7 +189,7 @@ pub fn same_site(headers: &HeaderMap, config: &Config) -> Result<bool, ApiError>
             .is_some_and(|host| host.trim().eq_ignore_ascii_case(authority.as_str())),
     };
     if !matches {
-        return Err(refused());
+        return Err(ApiError(refused()));
     }
     Ok(!is_loopback(&authority))
 }
@@ -272,7 +273,7 @@ mod tests {
             ],
         ] {
             assert!(
-                matches!(ok(refused), Err(ApiError::CrossSiteRequest(_))),
+                matches!(ok(refused), Err(ApiError(Error::CrossSiteRequest(_)))),
                 "{refused:?}"
             );
         }

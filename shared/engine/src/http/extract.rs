@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
 use crate::AppState;
+use crate::error::Error;
 
 /// A JSON request body of type `T`, bounded by the configured body limit.
 pub struct Json<T>(pub T);
@@ -34,7 +35,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             return Err(not_json());
         }
         let bytes = read_body(req, state.config.max_body_bytes).await?;
-        parse_json(&bytes).map(Json)
+        Ok(parse_json(&bytes).map(Json)?)
     }
 }
 
@@ -54,7 +55,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJson<T> {
         if !is_json {
             return Err(not_json());
         }
-        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+        Ok(parse_json(&bytes).map(|v| OptionalJson(Some(v)))?)
     }
 }
 
@@ -66,9 +67,9 @@ fn content_type(req: &Request) -> &str {
 }
 
 fn not_json() -> ApiError {
-    ApiError::UnsupportedMediaType(
+    ApiError(Error::UnsupportedMediaType(
         "Send the body as JSON with `Content-Type: application/json`.".into(),
-    )
+    ))
 }
 
 /// The request's body, at most `limit` bytes (413 beyond).
@@ -79,15 +80,17 @@ async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiE
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
+        return Err(ApiError(Error::PayloadTooLarge { limit }));
     }
     axum::body::to_bytes(req.into_body(), limit)
         .await
         .map_err(|e| {
             if is_length_limit(&e) {
-                ApiError::PayloadTooLarge { limit }
+                ApiError(Error::PayloadTooLarge { limit })
             } else {
-                ApiError::BadRequest("The request body could not be read.".into())
+                ApiError(Error::BadRequest(
+                    "The request body could not be read.".into(),
+                ))
             }
         })
 }
@@ -143,10 +146,10 @@ fn deep_query<T: DeserializeOwned>(
         match key {
             Some(key) => {
                 if deep.insert(key.to_owned(), value.into_owned()).is_some() {
-                    return Err(ApiError::validation(
+                    return Err(ApiError(Error::validation(
                         format!("{name}[{key}]"),
                         "appears twice; give it once",
-                    ));
+                    )));
                 }
             }
             None => {
@@ -155,7 +158,10 @@ fn deep_query<T: DeserializeOwned>(
         }
     }
     if deep.len() > max {
-        return Err(ApiError::validation(name, format!("at most {max} entries")));
+        return Err(ApiError(Error::validation(
+            name,
+            format!("at most {max} entries"),
+        )));
     }
     Ok((serde_urlencoded_deserializer(&rest.finish())?, deep))
 }
@@ -204,18 +210,20 @@ pub async fn raw_body(
         .trim()
         .to_ascii_lowercase();
     if !types.contains(&essence.as_str()) {
-        return Err(ApiError::UnsupportedMediaType(format!(
+        return Err(ApiError(Error::UnsupportedMediaType(format!(
             "Send the body as {}.",
             types.join(" or ")
-        )));
+        ))));
     }
     axum::body::to_bytes(req.into_body(), limit)
         .await
         .map_err(|e| {
             if is_length_limit(&e) {
-                ApiError::PayloadTooLarge { limit }
+                ApiError(Error::PayloadTooLarge { limit })
             } else {
-                ApiError::BadRequest("The request body could not be read.".into())
+                ApiError(Error::BadRequest(
+                    "The request body could not be read.".into(),
+                ))
             }
         })
 }
@@ -224,7 +232,7 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
     // axum's own Query extractor does the decoding; only its rejection is replaced.
     let uri: axum::http::Uri = format!("/?{query}")
         .parse()
-        .map_err(|_| ApiError::BadRequest("The query string is malformed.".into()))?;
+        .map_err(|_| Error::BadRequest("The query string is malformed.".into()))?;
     axum::extract::Query::<T>::try_from_uri(&uri)
         .map(|q| q.0)
         .map_err(|e| {
@@ -237,10 +245,11 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
                 .next()
                 .filter(|f| !f.contains(' ') && !f.is_empty());
             match field {
-                Some(field) => {
-                    ApiError::validation(field, text.split_once(": ").map_or(text, |(_, m)| m))
-                }
-                None => ApiError::validation("query", text),
+                Some(field) => ApiError(Error::validation(
+                    field,
+                    text.split_once(": ").map_or(text, |(_, m)| m),
+                )),
+                None => ApiError(Error::validation("query", text)),
             }
         })
 }
@@ -255,7 +264,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|_| ApiError::NotFound("No such resource.".into()))
+            .map_err(|_| ApiError(Error::NotFound("No such resource.".into())))
     }
 }
 
@@ -278,9 +287,9 @@ mod tests {
         n: u32,
     }
 
-    fn fields(err: ApiError) -> Vec<String> {
+    fn fields(err: Error) -> Vec<String> {
         match err {
-            ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            Error::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -289,11 +298,11 @@ mod tests {
     fn syntax_errors_are_bad_requests() {
         assert!(matches!(
             parse_json::<Body>(b"{\"name\": "),
-            Err(ApiError::BadRequest(_))
+            Err(Error::BadRequest(_))
         ));
         assert!(matches!(
             parse_json::<Body>(b"not json"),
-            Err(ApiError::BadRequest(_))
+            Err(Error::BadRequest(_))
         ));
     }
 

@@ -29,7 +29,7 @@ async fn download(
     State(blobs): State<Arc<FsBlobs>>,
     axum::extract::Path(key): axum::extract::Path<String>,
     query: Result<Query<Signed>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, Error> {
+) -> Result<Response, super::ApiError> {
     let denied =
         || Error::Forbidden("This link is invalid or has expired; ask for a new one.".into());
     let (
@@ -40,10 +40,10 @@ async fn download(
         })),
     ) = (BlobKey::new(key), query)
     else {
-        return Err(denied());
+        return Err(denied().into());
     };
     if !blobs.verify(&key, expires, &signature) {
-        return Err(denied());
+        return Err(denied().into());
     }
     let blob = blobs
         .get(&key)

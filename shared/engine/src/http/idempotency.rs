@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ApiError, Principal};
 use crate::AppState;
+use crate::error::Error;
 use crate::table::{Condition, Key, TableError, from_item, to_item};
 
 pub const HEADER: &str = "idempotency-key";
@@ -107,10 +108,10 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         .unwrap_or_default()
         .to_owned();
     if !valid(&idempotency_key) {
-        return Err(ApiError::validation(
+        return Err(ApiError(Error::validation(
             "Idempotency-Key",
             "must be 1 to 255 visible ASCII characters",
-        ));
+        )));
     }
     // Without a caller there is nothing to key on: the handler answers (401).
     let Ok(principal) = Principal::from_request_parts(&mut parts, state).await else {
@@ -122,7 +123,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         .max(state.config.max_import_bytes);
     let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+        .map_err(|_| Error::PayloadTooLarge { limit })?;
     let fingerprint = {
         let digest = Sha256::new()
             .chain_update(parts.method.as_str())
@@ -175,18 +176,18 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
             continue;
         }
         if found.fingerprint != fingerprint {
-            return Err(ApiError::validation(
+            return Err(ApiError(Error::validation(
                 "Idempotency-Key",
                 "was used with a different request; use a new key for a new request",
-            ));
+            )));
         }
         return match found.status {
             Some(_) if found.withheld => Err(secret_shown_once(&found)),
             Some(status) => Ok(replay(&found, status)),
-            None => Err(ApiError::conflict(
+            None => Err(ApiError(Error::conflict(
                 "idempotency-key-in-use",
                 "A request with this Idempotency-Key is still running; retry shortly.",
-            )),
+            ))),
         };
     }
     let response = next
@@ -207,7 +208,7 @@ async fn keep(
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
-        .map_err(|e| ApiError::Internal(format!("response body: {e}")))?;
+        .map_err(|e| Error::Internal(format!("response body: {e}")))?;
     if status.is_server_error() || bytes.len() > MAX_KEPT_BODY {
         state
             .table
@@ -269,14 +270,14 @@ fn secret_shown_once(record: &Record) -> ApiError {
     {
         extra.insert("location".into(), location.clone().into());
     }
-    ApiError::Conflict {
+    ApiError(Error::Conflict {
         kind: "secret-shown-once",
         detail: "The first response to this Idempotency-Key showed a secret, which is shown \
                  only once and was not kept. The request did succeed; if its answer was \
                  lost, revoke or rotate what it made and make a new one."
             .into(),
         extra,
-    }
+    })
 }
 
 fn replay(record: &Record, status: u16) -> Response {

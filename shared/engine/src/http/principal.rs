@@ -9,6 +9,7 @@ use axum::http::{header, request::Parts};
 
 use super::problem::ApiError;
 use crate::AppState;
+use crate::error::Error;
 pub use crate::principal::*;
 
 /// What a user who must enrol a second factor may still do.
@@ -37,9 +38,7 @@ impl FromRequestParts<AppState> for Principal {
             return Ok(principal.clone());
         }
         let token = bearer(parts).map(str::to_owned).ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "Send an access token: `Authorization: Bearer <token>`.".into(),
-            )
+            Error::Unauthenticated("Send an access token: `Authorization: Bearer <token>`.".into())
         })?;
         let request = RequestMeta::from_request_parts(parts, state).await?;
         let principal = if token.starts_with(crate::auth::api_keys::TOKEN_KIND) {
@@ -50,7 +49,7 @@ impl FromRequestParts<AppState> for Principal {
         };
         let route = (parts.method.as_str(), parts.uri.path());
         if principal.must_enrol_mfa && !ENROLMENT_ROUTES.contains(&route) {
-            return Err(ApiError::MfaEnrolmentRequired);
+            return Err(ApiError(Error::MfaEnrolmentRequired));
         }
         let span = tracing::Span::current();
         span.record("tenant_id", principal.tenant.as_str());

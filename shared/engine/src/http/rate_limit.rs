@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, Principal};
 use crate::AppState;
+use crate::error::Error;
 use crate::rate_limit::Allowed;
 
 fn headers(response: &mut Response, bucket: &Allowed) {
@@ -56,10 +57,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
 
 /// The 429 of an empty bucket, with its headers.
 fn refusal(limit: u32, retry_after: u64) -> Response {
-    let mut response = ApiError::TooManyRequests {
+    let mut response = ApiError(Error::TooManyRequests {
         retry_after,
         detail: "Too many requests for your company or API key; slow down.".into(),
-    }
+    })
     .into_response();
     // The empty bucket: full again once its wait is over, one token at a time.
     let empty = Allowed {

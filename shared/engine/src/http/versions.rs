@@ -2,7 +2,7 @@
 //! `ETag`; `If-Match` makes a write conditional on it (412 when it no longer matches).
 //! The precondition itself is the record engine's (`crate::versioned::Precondition`).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderValue;
 
 pub use crate::versioned::Precondition;
 
@@ -36,37 +36,11 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are valid")
 }
 
-impl Precondition {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let values: Vec<&str> = headers
-            .get_all(header::IF_MATCH)
-            .iter()
-            .map(|v| v.to_str().unwrap_or_default())
-            .collect();
-        if values.is_empty() || values.iter().any(|v| v.trim() == "*") {
-            return Precondition::Any;
-        }
-        // If-Match compares strongly (RFC 9110): weak tags and anything unparsable match
-        // no version, so the write is refused, never forced.
-        Precondition::OneOf(
-            values
-                .iter()
-                .flat_map(|v| v.split(','))
-                .filter_map(|tag| {
-                    tag.trim()
-                        .strip_prefix('"')?
-                        .strip_suffix('"')?
-                        .parse()
-                        .ok()
-                })
-                .collect(),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use crate::versioned::Precondition;
 
     fn with(value: &str) -> Precondition {
         let mut h = HeaderMap::new();
