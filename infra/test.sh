@@ -43,10 +43,12 @@ timed=(auth::unknown_emails_and_wrong_passwords_take_alike
     limits::a_steady_load_under_the_limit_is_never_refused_and_an_overload_passes_at_it)
 echo "== the black-box HTTP suite again, on the AWS twins (moto), less the security matrix"
 aws_status=0
-CRM_TEST_BACKEND=aws cargo test -p crm --test api -- --skip security_matrix:: \
+# `--workspace`, like the pass above: the same packages resolve the same features, so the
+# build above is reused rather than rebuilt for `-p crm` alone.
+CRM_TEST_BACKEND=aws cargo test --workspace --test api -- --skip security_matrix:: \
     "${timed[@]/#/--skip=}" || aws_status=$?
 echo "== the timed tests on the AWS twins, alone"
-CRM_TEST_BACKEND=aws cargo test -p crm --test api -- --test-threads=1 --exact "${timed[@]}" || aws_status=$?
+CRM_TEST_BACKEND=aws cargo test --workspace --test api -- --test-threads=1 --exact "${timed[@]}" || aws_status=$?
 
 e2e_status=0
 wait "$e2e_pid" || e2e_status=$?
