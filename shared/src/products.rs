@@ -19,7 +19,7 @@ use crate::versioned::Precondition;
 use crate::versioned::write_on_version;
 use crate::wire::present;
 
-pub const PREFIX: &str = "prd";
+pub const PREFIX: &str = crate::ids::ProductId::PREFIX;
 /// Basis points: 10,000 is 100 %.
 pub const MAX_TAX_RATE_BP: u32 = 10_000;
 

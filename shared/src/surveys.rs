@@ -18,7 +18,7 @@ use crate::mail::Mail;
 use crate::table::{Condition, Item, Key, Write, to_item};
 use crate::validation::Errors;
 
-pub const PREFIX: &str = "svy";
+pub const PREFIX: &str = crate::ids::SurveyId::PREFIX;
 /// Surveys are part of the service work: they are granted with tickets.
 pub const RESOURCE: &str = "tickets";
 /// How long a survey link can be answered.

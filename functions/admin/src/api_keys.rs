@@ -9,6 +9,7 @@ use shared::AppState;
 use shared::auth::api_keys::{self, ApiKeyView, CreatedKey, NewApiKey, Reassignment};
 use shared::http::idempotency::shown_once;
 use shared::http::{ApiError, Json, Path, Principal};
+use shared::ids::ApiKeyId;
 use shared::paging::ListPage;
 
 use crate::record;
@@ -42,7 +43,7 @@ pub(crate) async fn create_key(
 pub(crate) async fn get_key(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
 ) -> Result<JsonResponse<ApiKeyView>, ApiError> {
     api_keys::get(&state, &principal, &id)
         .await
@@ -53,7 +54,7 @@ pub(crate) async fn get_key(
 pub(crate) async fn reassign_key(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
     Json(input): Json<Reassignment>,
 ) -> Result<JsonResponse<ApiKeyView>, ApiError> {
     api_keys::reassign(&state, &principal, &id, input)
@@ -65,7 +66,7 @@ pub(crate) async fn reassign_key(
 pub(crate) async fn revoke_key(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
 ) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)

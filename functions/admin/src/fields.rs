@@ -8,6 +8,7 @@ use shared::AppState;
 use shared::fields::FieldDef;
 use shared::fields::service::{self as fields, FieldPatch, FieldQuery, NewField};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::FieldId;
 use shared::paging::ListPage;
 
 pub(crate) async fn list_fields(
@@ -38,7 +39,7 @@ pub(crate) async fn create_field(
 pub(crate) async fn update_field(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<FieldId>,
     Json(patch): Json<FieldPatch>,
 ) -> Result<JsonResponse<FieldDef>, ApiError> {
     fields::update(&state, &principal, &id, patch)
@@ -50,7 +51,7 @@ pub(crate) async fn update_field(
 pub(crate) async fn remove_field(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<FieldId>,
 ) -> Result<StatusCode, ApiError> {
     fields::remove(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)

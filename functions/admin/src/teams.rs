@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::AppState;
 use shared::http::{ApiError, Json, Path, Principal};
+use shared::ids::TeamId;
 use shared::paging::ListPage;
 use shared::tenancy::teams::{self, NewTeam, Team, TeamPatch};
 use shared::versioned::Precondition;
@@ -38,7 +39,7 @@ pub(crate) async fn create_team(
 pub(crate) async fn get_team(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TeamId>,
 ) -> Result<Response, ApiError> {
     let found = teams::get(&state, &principal, &id).await?;
     Ok(team(StatusCode::OK, &found))
@@ -47,7 +48,7 @@ pub(crate) async fn get_team(
 pub(crate) async fn rename_team(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TeamId>,
     headers: HeaderMap,
     Json(patch): Json<TeamPatch>,
 ) -> Result<Response, ApiError> {
@@ -59,7 +60,7 @@ pub(crate) async fn rename_team(
 pub(crate) async fn delete_team(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TeamId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     teams::delete(

@@ -8,6 +8,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::auth::mfa;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::UserId;
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
 use shared::tenancy::users::{self, NewUser, UserPatch};
@@ -42,7 +43,7 @@ pub(crate) async fn invite_user(
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, ApiError> {
     let user = users::get(&state, &principal, &id).await?;
     Ok(view(StatusCode::OK, "/v1/users", user))
@@ -51,7 +52,7 @@ pub(crate) async fn get_user(
 pub(crate) async fn update_user(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     headers: HeaderMap,
     Json(patch): Json<UserPatch>,
 ) -> Result<Response, ApiError> {
@@ -63,7 +64,7 @@ pub(crate) async fn update_user(
 pub(crate) async fn resend_invitation(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, ApiError> {
     users::resend_invitation(&state, &principal, &id).await?;
     Ok(StatusCode::ACCEPTED)
@@ -72,7 +73,7 @@ pub(crate) async fn resend_invitation(
 pub(crate) async fn reset_mfa(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, ApiError> {
     mfa::reset(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -10,6 +10,7 @@ use shared::events::{self, Event, EventQuery};
 use shared::http::idempotency::shown_once;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query, Routes};
+use shared::ids::WebhookId;
 use shared::paging::ListPage;
 use shared::webhooks::deliver::{self, Delivery, DeliveryQuery, Replay, Replayed};
 use shared::webhooks::{self, NewWebhook, Rotation, Webhook, WebhookPatch};
@@ -82,7 +83,7 @@ async fn create(
 async fn get(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> Result<Response, ApiError> {
     let webhook = webhooks::get(&state, &principal, &id).await?;
     Ok(webhook_response(&webhook))
@@ -91,7 +92,7 @@ async fn get(
 async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     headers: HeaderMap,
     Json(patch): Json<WebhookPatch>,
 ) -> Result<Response, ApiError> {
@@ -103,7 +104,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);
@@ -114,7 +115,7 @@ async fn delete(
 async fn rotate_secret(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     Json(rotation): Json<Rotation>,
 ) -> Result<Response, ApiError> {
     let rotated = webhooks::rotate_secret(&state, &principal, &id, rotation).await?;
@@ -131,7 +132,7 @@ async fn rotate_secret(
 async fn ping(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
 ) -> Result<JsonResponse<Delivery>, ApiError> {
     deliver::ping(&state, &principal, &id)
         .await
@@ -142,7 +143,7 @@ async fn ping(
 async fn deliveries(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     Query(query): Query<DeliveryQuery>,
 ) -> Result<JsonResponse<ListPage<Delivery>>, ApiError> {
     deliver::list(&state, &principal, &id, query)
@@ -163,7 +164,7 @@ async fn replay_one(
 async fn replay_since(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookId>,
     Json(replay): Json<Replay>,
 ) -> Result<(StatusCode, JsonResponse<Replayed>), ApiError> {
     let replayed = deliver::replay_since(&state, &principal, &id, replay).await?;

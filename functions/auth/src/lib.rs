@@ -17,6 +17,7 @@ use shared::error::Error;
 use shared::http::browser::{self, SignIn};
 use shared::http::idempotency::shown_once;
 use shared::http::{ApiError, Json, OptionalJson, Path, Principal, Query, Routes};
+use shared::ids::SessionId;
 use shared::paging::{ListPage, ListParams};
 use shared::principal::RequestMeta;
 use shared::tenancy::signup::{self, SignUp};
@@ -222,7 +223,7 @@ async fn list_sessions(
 async fn end_session(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> Result<StatusCode, ApiError> {
     account::end_session(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)

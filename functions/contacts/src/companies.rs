@@ -10,6 +10,7 @@ use shared::companies::service::{self as companies, CompanyQuery};
 use shared::companies::{CompanyPatch, NewCompany};
 use shared::external::{BulkUpsert, Object};
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
+use shared::ids::CompanyId;
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
 use shared::versioned::Precondition;
@@ -47,7 +48,7 @@ pub(crate) async fn list_companies(
 pub(crate) async fn get_company(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
 ) -> Result<Response, ApiError> {
     let company = companies::get(&state, &principal, &id).await?;
     Ok(record(StatusCode::OK, "/v1/companies", company))
@@ -56,7 +57,7 @@ pub(crate) async fn get_company(
 pub(crate) async fn update_company(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
     headers: HeaderMap,
     Json(patch): Json<CompanyPatch>,
 ) -> Result<Response, ApiError> {
@@ -68,7 +69,7 @@ pub(crate) async fn update_company(
 pub(crate) async fn delete_company(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     companies::delete(
@@ -84,7 +85,7 @@ pub(crate) async fn delete_company(
 pub(crate) async fn company_contacts(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<View>>, ApiError> {
     companies::contacts(&state, &principal, &id, params)

@@ -10,6 +10,7 @@ use shared::contacts::service::{self, ContactQuery};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::external::{BulkUpsert, Object};
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
+use shared::ids::ContactId;
 use shared::paging::ListPage;
 use shared::policy::View;
 use shared::versioned::Precondition;
@@ -61,7 +62,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     Query(options): Query<GetOptions>,
 ) -> Result<Response, ApiError> {
     let contact = service::get(&state, &principal, &id, options.reveal).await?;
@@ -71,7 +72,7 @@ pub(crate) async fn get(
 pub(crate) async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     headers: HeaderMap,
     Json(patch): Json<ContactPatch>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +84,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     service::delete(

@@ -7,6 +7,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::contacts::merge::{self as merging, DuplicateGroup, MergeRequest};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::ContactId;
 use shared::paging::{ListPage, ListParams};
 use shared::versioned::Precondition;
 
@@ -26,7 +27,7 @@ pub(crate) async fn duplicates(
 pub(crate) async fn merge(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     headers: HeaderMap,
     Json(input): Json<MergeRequest>,
 ) -> Result<Response, ApiError> {

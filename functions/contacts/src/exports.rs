@@ -6,6 +6,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::exports::{self, ExportView, NewExport};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::JobId;
 use shared::paging::{ListPage, ListParams};
 
 use crate::accepted;
@@ -33,7 +34,7 @@ pub(crate) async fn list_exports(
 pub(crate) async fn get_export(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<JobId>,
 ) -> Result<JsonResponse<ExportView>, ApiError> {
     exports::get(&state, &principal, &id)
         .await

@@ -6,6 +6,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::extract::raw_body;
 use shared::http::{ApiError, MapQuery, Path, Principal, Query};
+use shared::ids::JobId;
 use shared::imports::{self, ImportOptions, ImportView, RowReport};
 use shared::paging::{ListPage, ListParams};
 
@@ -41,7 +42,7 @@ pub(crate) async fn list_imports(
 pub(crate) async fn get_import(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<JobId>,
 ) -> Result<JsonResponse<ImportView>, ApiError> {
     imports::get(&state, &principal, &id)
         .await
@@ -52,7 +53,7 @@ pub(crate) async fn get_import(
 pub(crate) async fn import_rows(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<JobId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<RowReport>>, ApiError> {
     imports::rows(&state, &principal, &id, params)

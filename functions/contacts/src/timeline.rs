@@ -7,13 +7,14 @@ use shared::AppState;
 use shared::companies::service as companies;
 use shared::contacts::service;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::{CompanyId, ContactId};
 use shared::paging::{ListPage, ListParams};
 use shared::timeline::{NewActivity, TimelineEntry};
 
 pub(crate) async fn log_contact_activity(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     Json(input): Json<NewActivity>,
 ) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
     let entry = service::log_activity(&state, &principal, &id, input).await?;
@@ -23,7 +24,7 @@ pub(crate) async fn log_contact_activity(
 pub(crate) async fn contact_timeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
     service::timeline(&state, &principal, &id, params)
@@ -35,7 +36,7 @@ pub(crate) async fn contact_timeline(
 pub(crate) async fn log_company_activity(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
     Json(input): Json<NewActivity>,
 ) -> Result<(StatusCode, JsonResponse<TimelineEntry>), ApiError> {
     let entry = companies::log_activity(&state, &principal, &id, input).await?;
@@ -45,7 +46,7 @@ pub(crate) async fn log_company_activity(
 pub(crate) async fn company_timeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<TimelineEntry>>, ApiError> {
     companies::timeline(&state, &principal, &id, params)

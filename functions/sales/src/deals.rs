@@ -10,6 +10,7 @@ use shared::deals::service::{self as deals, DealQuery, StageChange};
 use shared::deals::{DealPatch, NewDeal};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::DealId;
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
 
@@ -40,7 +41,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<DealId>,
 ) -> Result<Response, ApiError> {
     let deal = deals::get(&state, &principal, &id).await?;
     Ok(deal_response(StatusCode::OK, deal))
@@ -49,7 +50,7 @@ pub(crate) async fn get(
 pub(crate) async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<DealId>,
     headers: HeaderMap,
     Json(patch): Json<DealPatch>,
 ) -> Result<Response, ApiError> {
@@ -61,7 +62,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<DealId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);
@@ -72,7 +73,7 @@ pub(crate) async fn delete(
 pub(crate) async fn history(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<DealId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<StageChange>>, ApiError> {
     deals::history(&state, &principal, &id, params)

@@ -4,6 +4,7 @@ use axum::Json as JsonResponse;
 use axum::extract::State;
 use shared::AppState;
 use shared::http::{ApiError, Path, Principal, Query};
+use shared::ids::NotificationId;
 use shared::notifications::{self, Notification, NotificationQuery};
 use shared::paging::ListPage;
 
@@ -21,7 +22,7 @@ pub(crate) async fn list_notifications(
 pub(crate) async fn read_notification(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<NotificationId>,
 ) -> Result<JsonResponse<Notification>, ApiError> {
     notifications::mark_read(&state, &principal, &id)
         .await

@@ -8,6 +8,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::{CompanyId, ContactId, OrderId};
 use shared::orders::service::{self as orders, Created, OrderQuery, PurchaseHistory};
 use shared::orders::{NewOrder, OrderPatch};
 use shared::paging::ListPage;
@@ -47,7 +48,7 @@ pub(crate) async fn list_orders(
 pub(crate) async fn get_order(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
 ) -> Result<Response, ApiError> {
     let order = orders::get(&state, &principal, &id).await?;
     Ok(record_response(
@@ -62,7 +63,7 @@ pub(crate) async fn get_order(
 pub(crate) async fn update_order(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
     headers: HeaderMap,
     Json(patch): Json<OrderPatch>,
 ) -> Result<Response, ApiError> {
@@ -80,7 +81,7 @@ pub(crate) async fn update_order(
 pub(crate) async fn delete_order(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);
@@ -110,7 +111,7 @@ pub(crate) async fn bulk_upsert_orders(
 pub(crate) async fn contact_purchases(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ContactId>,
 ) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
     orders::purchases(&state, &principal, "contacts", &id)
         .await
@@ -121,7 +122,7 @@ pub(crate) async fn contact_purchases(
 pub(crate) async fn company_purchases(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<CompanyId>,
 ) -> Result<JsonResponse<PurchaseHistory>, ApiError> {
     orders::purchases(&state, &principal, "companies", &id)
         .await

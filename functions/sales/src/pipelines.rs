@@ -11,6 +11,7 @@ use shared::deals::pipelines::{NewPipeline, Pipeline, PipelinePatch};
 use shared::deals::service::{self as deals, Board, BoardQuery};
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::PipelineId;
 use shared::paging::ListPage;
 
 fn pipeline_response(status: StatusCode, pipeline: &Pipeline) -> Response {
@@ -45,7 +46,7 @@ pub(crate) async fn create_pipeline(
 pub(crate) async fn get_pipeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<PipelineId>,
 ) -> Result<Response, ApiError> {
     let pipeline = pipelines::get(&state, &principal, &id).await?;
     Ok(pipeline_response(StatusCode::OK, &pipeline))
@@ -54,7 +55,7 @@ pub(crate) async fn get_pipeline(
 pub(crate) async fn update_pipeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<PipelineId>,
     headers: HeaderMap,
     Json(patch): Json<PipelinePatch>,
 ) -> Result<Response, ApiError> {
@@ -66,7 +67,7 @@ pub(crate) async fn update_pipeline(
 pub(crate) async fn delete_pipeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<PipelineId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);
@@ -77,7 +78,7 @@ pub(crate) async fn delete_pipeline(
 pub(crate) async fn board(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<PipelineId>,
     Query(query): Query<BoardQuery>,
 ) -> Result<JsonResponse<Board>, ApiError> {
     deals::board(&state, &principal, &id, query)

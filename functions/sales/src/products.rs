@@ -7,6 +7,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::ProductId;
 use shared::paging::ListPage;
 use shared::products::{self, NewProduct, Product, ProductPatch, ProductQuery};
 
@@ -43,7 +44,7 @@ pub(crate) async fn list_products(
 pub(crate) async fn get_product(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ProductId>,
 ) -> Result<Response, ApiError> {
     let product = products::get(&state, &principal, &id).await?;
     Ok(product_response(StatusCode::OK, &product))
@@ -52,7 +53,7 @@ pub(crate) async fn get_product(
 pub(crate) async fn update_product(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ProductId>,
     headers: HeaderMap,
     Json(patch): Json<ProductPatch>,
 ) -> Result<Response, ApiError> {
@@ -64,7 +65,7 @@ pub(crate) async fn update_product(
 pub(crate) async fn delete_product(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<ProductId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);

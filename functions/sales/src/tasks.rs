@@ -7,6 +7,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::TaskId;
 use shared::paging::ListPage;
 use shared::policy::View;
 use shared::tasks::service::{self as tasks, TaskQuery};
@@ -39,7 +40,7 @@ pub(crate) async fn list_tasks(
 pub(crate) async fn get_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TaskId>,
 ) -> Result<Response, ApiError> {
     let task = tasks::get(&state, &principal, &id).await?;
     Ok(task_response(StatusCode::OK, task))
@@ -48,7 +49,7 @@ pub(crate) async fn get_task(
 pub(crate) async fn update_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TaskId>,
     headers: HeaderMap,
     Json(patch): Json<TaskPatch>,
 ) -> Result<Response, ApiError> {
@@ -60,7 +61,7 @@ pub(crate) async fn update_task(
 pub(crate) async fn delete_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TaskId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);

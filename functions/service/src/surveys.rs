@@ -11,6 +11,7 @@ use shared::feedback::{self, NewSurvey, Survey, SurveyQuery};
 use shared::http::idempotency::shown_once;
 use shared::http::versions::record_response;
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::SurveyId;
 use shared::paging::ListPage;
 
 pub(crate) async fn create_survey(
@@ -45,7 +46,7 @@ pub(crate) async fn list_surveys(
 pub(crate) async fn get_survey(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<SurveyId>,
 ) -> Result<JsonResponse<Survey>, ApiError> {
     feedback::get(&state, &principal, &id)
         .await

@@ -7,6 +7,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
+use shared::ids::TicketId;
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
 use shared::tickets::comments::{self, Comment, NewComment};
@@ -40,7 +41,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
 ) -> Result<Response, ApiError> {
     let ticket = tickets::get(&state, &principal, &id).await?;
     Ok(ticket_response(StatusCode::OK, ticket))
@@ -49,7 +50,7 @@ pub(crate) async fn get(
 pub(crate) async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     headers: HeaderMap,
     Json(patch): Json<TicketPatch>,
 ) -> Result<Response, ApiError> {
@@ -61,7 +62,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let precondition = Precondition::from_headers(&headers);
@@ -72,7 +73,7 @@ pub(crate) async fn delete(
 pub(crate) async fn history(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<TicketChange>>, ApiError> {
     tickets::history(&state, &principal, &id, params)
@@ -84,7 +85,7 @@ pub(crate) async fn history(
 pub(crate) async fn list_comments(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     Query(params): Query<ListParams>,
 ) -> Result<JsonResponse<ListPage<Comment>>, ApiError> {
     comments::list(&state, &principal, &id, params)
@@ -96,7 +97,7 @@ pub(crate) async fn list_comments(
 pub(crate) async fn comment(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     Json(input): Json<NewComment>,
 ) -> Result<(StatusCode, JsonResponse<Comment>), ApiError> {
     let made = comments::create(&state, &principal, &id, input).await?;

@@ -24,7 +24,7 @@ use crate::table::{
     Condition, Index, Key, Query, SortKey, Table, TableError, Write, query_filtered, to_item,
 };
 
-pub const PREFIX: &str = "aud";
+pub const PREFIX: &str = crate::ids::AuditEntryId::PREFIX;
 
 /// Fields whose values never enter the log.
 pub const SECRET_FIELDS: &[&str] = &[
@@ -320,7 +320,7 @@ pub async fn list(
     let from = parse_time("from", &filter.from)?;
     let to = parse_time("to", &filter.to)?;
     if let Some(actor) = &filter.actor_id
-        && !(is_id("usr", actor) || is_id("key", actor))
+        && !(is_id(crate::ids::UserId::PREFIX, actor) || is_id(crate::ids::ApiKeyId::PREFIX, actor))
     {
         return Err(Error::validation("actor_id", "is not a user or API key id"));
     }

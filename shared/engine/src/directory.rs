@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::TenantId;
 
 /// The id prefix of users.
-pub const USER_PREFIX: &str = "usr";
+pub const USER_PREFIX: &str = crate::ids::UserId::PREFIX;
 use crate::policy::{ADMIN_ROLE, Permissions, templates};
 use crate::table::{Key, Query, SortKey, Table, TableError, from_item};
 
@@ -270,7 +270,7 @@ pub async fn require_covers_user(
 }
 
 /// The id prefix of teams.
-pub const TEAM_PREFIX: &str = "tea";
+pub const TEAM_PREFIX: &str = crate::ids::TeamId::PREFIX;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {

@@ -25,7 +25,7 @@ use crate::policy::Action;
 use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, SortKey, TableError, Write, query_filtered, to_item};
 
-pub const PREFIX: &str = "evt";
+pub const PREFIX: &str = crate::ids::EventId::PREFIX;
 /// How long events stay listable and replayable.
 pub const RETENTION_DAYS: i64 = 30;
 /// The global outbox of events not yet handed to the webhook dispatcher.

@@ -23,7 +23,7 @@ use crate::principal::Principal;
 use crate::principal::RequestMeta;
 use crate::table::{Condition, Key, Query, TableError, Write, from_item, to_item};
 
-pub const PREFIX: &str = "job";
+pub const PREFIX: &str = crate::ids::JobId::PREFIX;
 const QUEUE_PK: &str = "G#jobs";
 /// How long a worker may hold a job without checkpointing before another may take it.
 const LEASE: Duration = Duration::from_secs(120);

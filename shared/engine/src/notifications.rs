@@ -11,7 +11,7 @@ use crate::paging::{ListPage, ListParams};
 use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 
-pub const PREFIX: &str = "ntf";
+pub const PREFIX: &str = crate::ids::NotificationId::PREFIX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

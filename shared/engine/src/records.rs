@@ -133,7 +133,7 @@ pub async fn check_owner(
     if owner_id == principal.user_id {
         return Ok(());
     }
-    let active = crate::ids::is_id("usr", owner_id)
+    let active = crate::ids::is_id(crate::ids::UserId::PREFIX, owner_id)
         && crate::directory::get_user(state.table.as_ref(), &principal.tenant, owner_id)
             .await?
             .is_some_and(|u| u.status == crate::directory::Status::Active);

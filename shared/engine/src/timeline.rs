@@ -17,8 +17,8 @@ use crate::principal::Principal;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
 
-pub const ACTIVITY_PREFIX: &str = "act";
-const EVENT_PREFIX: &str = "evt";
+pub const ACTIVITY_PREFIX: &str = crate::ids::ActivityId::PREFIX;
+const EVENT_PREFIX: &str = crate::ids::EventId::PREFIX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

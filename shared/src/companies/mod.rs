@@ -13,7 +13,7 @@ use crate::table::Key;
 use crate::validation::Errors;
 use crate::wire::present;
 
-pub const PREFIX: &str = "com";
+pub const PREFIX: &str = crate::ids::CompanyId::PREFIX;
 pub const RESOURCE: &str = "companies";
 pub const MAX_TAGS: usize = 50;
 pub use crate::money::{MAX_AMOUNT_MINOR, Money};

@@ -21,7 +21,7 @@ use crate::policy::FieldSpec;
 use crate::table::Key;
 use crate::validation::{Errors, normalize_email};
 
-pub const PREFIX: &str = "con";
+pub const PREFIX: &str = crate::ids::ContactId::PREFIX;
 pub const RESOURCE: &str = "contacts";
 pub const MAX_EMAILS: usize = 10;
 pub const MAX_PHONES: usize = 10;

@@ -18,7 +18,7 @@ use crate::table::Key;
 use crate::validation::Errors;
 use crate::wire::present;
 
-pub const PREFIX: &str = "dea";
+pub const PREFIX: &str = crate::ids::DealId::PREFIX;
 pub const RESOURCE: &str = "deals";
 
 /// The fields role rules can restrict.

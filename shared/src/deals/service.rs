@@ -122,7 +122,7 @@ fn history_write(
         .map(|entered| (at - entered).whole_seconds())
     });
     let change = StageChange {
-        id: new_id("stc"),
+        id: new_id(crate::ids::StageChangeId::PREFIX),
         deal_id: after.id.clone(),
         from_pipeline_id: before.map(|b| b.pipeline_id.clone()),
         from_stage_id: before.map(|b| b.stage_id.clone()),

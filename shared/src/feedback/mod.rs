@@ -431,7 +431,7 @@ async fn follow_up(
     let owner = [survey.agent_id.as_deref(), Some(survey.created_by.as_str())]
         .into_iter()
         .flatten()
-        .find(|id| is_id("usr", id));
+        .find(|id| is_id(crate::ids::UserId::PREFIX, id));
     let Some(owner) = owner else {
         return Ok(None);
     };

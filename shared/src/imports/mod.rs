@@ -168,7 +168,7 @@ pub async fn create(
     let mut errors = Errors::new();
     let mapping = file::mapping(object, &header, &asked, &defs, &mut errors);
     errors.finish().map_err(Error::Validation)?;
-    let blob_id = new_id("imf");
+    let blob_id = new_id(crate::ids::ImportFileId::PREFIX);
     let blob = format!("{}/imports/{blob_id}.csv", principal.tenant);
     let params = Params {
         object: object.to_owned(),

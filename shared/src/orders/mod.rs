@@ -16,7 +16,7 @@ use crate::table::Key;
 use crate::validation::Errors;
 use crate::wire::present;
 
-pub const PREFIX: &str = "ord";
+pub const PREFIX: &str = crate::ids::OrderId::PREFIX;
 pub const RESOURCE: &str = "orders";
 pub const MAX_LINES: usize = 200;
 pub const MAX_QUANTITY: u32 = 1_000_000;

@@ -17,7 +17,7 @@ use crate::table::Key;
 use crate::validation::Errors;
 use crate::wire::present;
 
-pub const PREFIX: &str = "tsk";
+pub const PREFIX: &str = crate::ids::TaskId::PREFIX;
 pub const RESOURCE: &str = "tasks";
 
 pub const FIELDS: &[FieldSpec] = crate::policy::fields::TASKS;

@@ -18,7 +18,7 @@ use crate::table::{Condition, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::versioned::Precondition;
 
-pub const PREFIX: &str = "rol";
+pub const PREFIX: &str = crate::ids::RoleId::PREFIX;
 /// Most roles a tenant may define (built-in ones included).
 pub const MAX_ROLES: usize = 100;
 const RESOURCE: &str = "roles";

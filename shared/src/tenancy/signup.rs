@@ -73,7 +73,7 @@ pub async fn sign_up(
     .await?;
     let created_at = rfc3339(now);
     let tenant_id = TenantId::generate();
-    let user_id = new_id("usr");
+    let user_id = new_id(crate::ids::UserId::PREFIX);
     let data_key = state.keys.generate_data_key(&tenant_id).await?;
     let password_hash = passwords::hash(&input.password).await?;
 

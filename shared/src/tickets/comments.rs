@@ -56,7 +56,7 @@ pub async fn create(
         let current: Ticket = super::service::load(state, principal, scope, ticket_id).await?;
         let now = state.clock.now();
         let comment = Comment {
-            id: new_id("cmt"),
+            id: new_id(crate::ids::CommentId::PREFIX),
             ticket_id: ticket_id.to_owned(),
             body: input.body.trim().to_owned(),
             public: input.public,

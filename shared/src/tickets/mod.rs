@@ -22,7 +22,7 @@ use crate::tasks::Priority;
 use crate::validation::Errors;
 use crate::wire::present;
 
-pub const PREFIX: &str = "tkt";
+pub const PREFIX: &str = crate::ids::TicketId::PREFIX;
 pub const RESOURCE: &str = "tickets";
 
 /// The fields role rules can restrict.

@@ -124,7 +124,7 @@ pub(super) fn history_writes(
             continue;
         }
         let change = TicketChange {
-            id: new_id("tch"),
+            id: new_id(crate::ids::TicketChangeId::PREFIX),
             ticket_id: after.id.clone(),
             field: field.to_owned(),
             from,
@@ -175,7 +175,7 @@ async fn check_people(
         if *id != principal.user_id {
             principal.require(RESOURCE, Action::Assign)?;
         }
-        let active = is_id("usr", id)
+        let active = is_id(crate::ids::UserId::PREFIX, id)
             && crate::directory::get_user(state.table.as_ref(), &principal.tenant, id)
                 .await?
                 .is_some_and(|u| u.status == crate::directory::Status::Active);

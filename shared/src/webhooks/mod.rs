@@ -34,7 +34,7 @@ use crate::versioned::Precondition;
 use crate::versioned::write_on_version;
 use crate::wire::present;
 
-pub const PREFIX: &str = "whk";
+pub const PREFIX: &str = crate::ids::WebhookId::PREFIX;
 const RESOURCE: &str = "webhooks";
 /// Subscriptions per company.
 pub const MAX_WEBHOOKS: usize = 20;

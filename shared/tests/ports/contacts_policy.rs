@@ -50,14 +50,14 @@ fn world() -> World {
 
 fn as_role(world: &World, role: &str) -> Principal {
     let template = templates().into_iter().find(|t| t.id == role).unwrap();
-    let user_id = new_id("usr");
+    let user_id = new_id(shared::ids::UserId::PREFIX);
     Principal {
         tenant: world.tenant.clone(),
         team_members: [user_id.clone()].into_iter().collect(),
         user_id,
         caller: Caller::User,
         must_enrol_mfa: false,
-        session_id: Some(new_id("ses")),
+        session_id: Some(new_id(shared::ids::SessionId::PREFIX)),
         role_ids: vec![role.to_owned()],
         permissions: Effective::union([&template.permissions]),
         request: Default::default(),
@@ -154,7 +154,7 @@ async fn taking_over_a_contact_needs_assign() {
     let theirs = service::create(&w.state, &sales, new_contact("Lead"))
         .await
         .unwrap();
-    let stranger = new_id("usr");
+    let stranger = new_id(shared::ids::UserId::PREFIX);
     let handed = service::update(
         &w.state,
         &sales,

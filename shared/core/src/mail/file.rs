@@ -53,7 +53,7 @@ impl FileMailer {
     }
 
     fn write(&self, mail: &Mail) -> std::io::Result<()> {
-        let id = crate::ids::new_id("msg");
+        let id = crate::ids::new_id(crate::ids::MessageId::PREFIX);
         let dropped = Dropped {
             id: id.clone(),
             from: self.from.clone(),

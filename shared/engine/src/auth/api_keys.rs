@@ -27,7 +27,7 @@ use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
 
-pub const PREFIX: &str = "key";
+pub const PREFIX: &str = crate::ids::ApiKeyId::PREFIX;
 /// The start of every API key, so leaked keys are recognisable (e.g. by secret scanners).
 pub const TOKEN_KIND: &str = "crmk";
 /// Most keys (live or revoked) a tenant may keep.

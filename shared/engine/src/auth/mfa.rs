@@ -35,7 +35,7 @@ pub const CHALLENGE_TTL_SECS: i64 = 300;
 /// Codes one challenge may try before it is spent.
 const CHALLENGE_ATTEMPTS: u32 = 5;
 pub const RECOVERY_CODES: usize = 10;
-const CHALLENGE_PREFIX: &str = "mfc";
+const CHALLENGE_PREFIX: &str = crate::ids::MfaChallengeId::PREFIX;
 const ISSUER: &str = "CRM";
 
 /// What enrolment shows the user: the secret three ways.

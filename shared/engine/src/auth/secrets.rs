@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_junk_is_refused() {
         let t = TenantId::generate();
-        let id = new_id("inv");
+        let id = new_id(crate::ids::InvitationId::PREFIX);
         let (secret, hash) = new_secret();
         let token = compose("inv", &t, &id, &secret);
         assert_eq!(

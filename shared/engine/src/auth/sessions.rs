@@ -10,7 +10,7 @@ use super::secrets::{compose, matches, parse};
 use crate::ids::{TenantId, new_id};
 use crate::table::Key;
 
-pub const PREFIX: &str = "ses";
+pub const PREFIX: &str = crate::ids::SessionId::PREFIX;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {

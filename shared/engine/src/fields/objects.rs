@@ -26,8 +26,8 @@ use crate::validation::Errors;
 use crate::versioned::{Precondition, write_on_version};
 
 /// The prefix of a custom object's id, and of its records' ids.
-pub const PREFIX: &str = "obj";
-pub const RECORD_PREFIX: &str = "rec";
+pub const PREFIX: &str = crate::ids::ObjectId::PREFIX;
+pub const RECORD_PREFIX: &str = crate::ids::RecordId::PREFIX;
 /// Most custom objects per tenant.
 pub const MAX_OBJECTS: usize = 50;
 /// Changing definitions is a matter of company settings.

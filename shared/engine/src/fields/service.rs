@@ -20,7 +20,7 @@ use crate::versioned::Precondition;
 use crate::versioned::write_on_version;
 
 const RESOURCE: &str = "settings";
-const PREFIX: &str = "fld";
+const PREFIX: &str = crate::ids::FieldId::PREFIX;
 
 /// The custom field definitions of `object` in `tenant` (none yet: empty).
 pub async fn definitions(

@@ -12,8 +12,8 @@ use crate::table::Key;
 use crate::terms::fold as terms_fold;
 use crate::validation::Errors;
 
-pub const PREFIX: &str = "pip";
-pub const STAGE_PREFIX: &str = "stg";
+pub const PREFIX: &str = crate::ids::PipelineId::PREFIX;
+pub const STAGE_PREFIX: &str = crate::ids::StageId::PREFIX;
 /// Pipelines per tenant.
 pub const MAX_PIPELINES: usize = 20;
 /// Stages per pipeline (removing a whole pipeline checks each stage in one transaction).
