@@ -1,4 +1,4 @@
-//! Partners' own ids for contacts and companies, and bulk upserts by them.
+//! Partners' own ids for contacts, companies and custom records, and bulk upserts by them.
 //!
 //! A partner system (`erp`, `shop`, ...) names its records by its own ids. A marker per
 //! (object, system, external id) points at the record it made
@@ -64,36 +64,42 @@ struct Marker {
 }
 
 /// The objects that take external ids.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Object {
     Contacts,
     Companies,
+    /// A tenant's custom object, by its key.
+    Custom(String),
 }
 
 impl Object {
-    fn name(self) -> &'static str {
+    /// The resource roles grant (`contacts`, `objects/<key>`).
+    fn name(&self) -> String {
         match self {
-            Object::Contacts => contacts::service::RESOURCE,
-            Object::Companies => companies::RESOURCE,
+            Object::Contacts => contacts::service::RESOURCE.to_owned(),
+            Object::Companies => companies::RESOURCE.to_owned(),
+            Object::Custom(key) => crate::fields::objects::resource_of(key),
         }
     }
 
-    fn prefix(self) -> &'static str {
+    fn prefix(&self) -> &'static str {
         match self {
             Object::Contacts => contacts::PREFIX,
             Object::Companies => companies::PREFIX,
+            Object::Custom(_) => crate::ids::RecordId::PREFIX,
         }
     }
 
-    fn record_key(self, tenant: &TenantId, id: &str) -> Key {
+    fn record_key(&self, tenant: &TenantId, id: &str) -> Key {
         match self {
             Object::Contacts => contacts::key(tenant, id),
             Object::Companies => companies::key(tenant, id),
+            Object::Custom(key) => crate::objects::key(tenant, key, id),
         }
     }
 
     async fn create(
-        self,
+        &self,
         state: &AppState,
         principal: &Principal,
         fields: &Map<String, Value>,
@@ -108,11 +114,15 @@ impl Object {
                 let input: NewCompany = parse(fields)?;
                 companies::service::create_with(state, principal, input, writing).await
             }
+            Object::Custom(key) => {
+                let input: crate::objects::NewRecord = parse(fields)?;
+                crate::objects::create_with(state, principal, key, input, writing).await
+            }
         }
     }
 
     async fn update(
-        self,
+        &self,
         state: &AppState,
         principal: &Principal,
         id: &str,
@@ -127,6 +137,10 @@ impl Object {
                 let patch: CompanyPatch = parse(fields)?;
                 companies::service::update(state, principal, id, Precondition::Any, patch).await
             }
+            Object::Custom(key) => {
+                let patch: crate::objects::RecordPatch = parse(fields)?;
+                crate::objects::update(state, principal, key, id, Precondition::Any, patch).await
+            }
         }
     }
 }
@@ -138,7 +152,7 @@ fn parse<T: DeserializeOwned>(fields: &Map<String, Value>) -> Result<T, Error> {
     crate::wire::parse_json(&bytes)
 }
 
-fn marker_key(tenant: &TenantId, object: Object, system: &str, external_id: &str) -> Key {
+fn marker_key(tenant: &TenantId, object: &Object, system: &str, external_id: &str) -> Key {
     Key::new(
         tenant.pk(&format!("external#{}#{system}", object.name())),
         external_id,
@@ -177,7 +191,11 @@ pub async fn bulk_upsert(
     object: Object,
     input: BulkUpsert,
 ) -> Result<Vec<Outcome>, Error> {
-    principal.require(object.name(), Action::Create)?;
+    principal.require(&object.name(), Action::Create)?;
+    if let Object::Custom(key) = &object {
+        // An unknown object is a 404 for the whole call, not one per item.
+        crate::fields::objects::find(state, &principal.tenant, key).await?;
+    }
     let mut errors = crate::validation::Errors::new();
     if !is_system(&input.system) {
         errors.add("system", "must be 1 to 32 of a-z, 0-9, `_` and `-`");
@@ -190,7 +208,7 @@ pub async fn bulk_upsert(
     for (index, mut fields) in input.items.into_iter().enumerate() {
         let (external_id, result) = match check_external_id(fields.remove("external_id").as_ref()) {
             Ok(id) => {
-                let result = upsert(state, principal, object, &input.system, &id, &fields).await;
+                let result = upsert(state, principal, &object, &input.system, &id, &fields).await;
                 (Some(id), result)
             }
             Err(e) => (None, Err(e)),
@@ -219,7 +237,7 @@ pub async fn bulk_upsert(
 async fn upsert(
     state: &AppState,
     principal: &Principal,
-    object: Object,
+    object: &Object,
     system: &str,
     external_id: &str,
     fields: &Map<String, Value>,

@@ -21,6 +21,7 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View, owner_of};
 use crate::principal::Principal;
+use crate::records::Writing;
 use crate::records::{check_owner, index_by_owner};
 use crate::search::{self, Filter, ListRequest, Terms};
 use crate::table::{Condition, Item, Key, Write, from_item, to_item};
@@ -123,7 +124,7 @@ fn not_found() -> Error {
     Error::NotFound("No record of this object with this id.".into())
 }
 
-fn key(tenant: &TenantId, object: &str, id: &str) -> Key {
+pub fn key(tenant: &TenantId, object: &str, id: &str) -> Key {
     Key::new(tenant.pk(&resource_of(object)), id)
 }
 
@@ -388,6 +389,19 @@ pub async fn create(
     object_key: &str,
     input: NewRecord,
 ) -> Result<View, Error> {
+    create_with(state, principal, object_key, input, Writing::default()).await
+}
+
+/// [`create`], with the id and extra writes `writing` gives (a bulk upsert's external-id
+/// marker). An extra write whose condition fails is a concurrent change (409
+/// `concurrent-modification`).
+pub async fn create_with(
+    state: &AppState,
+    principal: &Principal,
+    object_key: &str,
+    input: NewRecord,
+    writing: Writing,
+) -> Result<View, Error> {
     let (resource, _, _) = open(state, principal, object_key, Action::Create).await?;
     check_writable(
         principal,
@@ -396,7 +410,7 @@ pub async fn create(
     )?;
     let now = state.clock.now();
     let mut record = Record {
-        id: new_id(RECORD_PREFIX),
+        id: writing.id.unwrap_or_else(|| new_id(RECORD_PREFIX)),
         object: object_key.to_owned(),
         name: input.name,
         owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
@@ -439,6 +453,9 @@ pub async fn create(
         },
         live_check(tenant, object_key),
     ];
+    // The caller's extra writes come right after, so a failed condition names them.
+    let extra = 2..2 + writing.extra.len();
+    writes.extend(writing.extra);
     writes.extend(search::index_writes(tenant, None, Some(&record))?);
     writes.extend(fields::unique_writes(
         tenant,
@@ -464,6 +481,12 @@ pub async fn create(
         // The object was deleted meanwhile (its marker is the second write).
         Err(crate::table::TableError::ConditionFailed { index: Some(1) }) => {
             Err(Error::NotFound("No custom object with this key.".into()))
+        }
+        Err(crate::table::TableError::ConditionFailed { index: Some(i) }) if extra.contains(&i) => {
+            Err(Error::conflict(
+                "concurrent-modification",
+                "The record was made at the same time by another request; retry.",
+            ))
         }
         Err(crate::table::TableError::ConditionFailed { .. }) => Err(Error::conflict(
             "unique-value-taken",

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
+use shared::external::{self, BulkUpsert, Object};
 use shared::fields::objects::{self as definitions, NewObject, ObjectPatch, ObjectView};
 use shared::http::versions::record_response;
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query, Routes};
@@ -27,6 +28,7 @@ pub fn routes() -> Routes {
         .get("/v1/objects/{key}/schema", schema)
         .get("/v1/objects/{key}/records", list_records)
         .post("/v1/objects/{key}/records", create_record)
+        .post("/v1/objects/{key}/records/bulk", bulk_upsert)
         .get("/v1/objects/{key}/records/{id}", get_record)
         .patch("/v1/objects/{key}/records/{id}", update_record)
         .delete("/v1/objects/{key}/records/{id}", delete_record)
@@ -132,6 +134,18 @@ async fn create_record(
 ) -> Result<Response, ApiError> {
     let created = records::create(&state, &principal, &key, input).await?;
     Ok(record(StatusCode::CREATED, &key, created))
+}
+
+/// `POST /v1/objects/{key}/records/bulk`: up to 100 records upserted by a partner
+/// system's ids, each reported on its own.
+async fn bulk_upsert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key): Path<String>,
+    Json(input): Json<BulkUpsert>,
+) -> Result<JsonResponse<serde_json::Value>, ApiError> {
+    let results = external::bulk_upsert(&state, &principal, Object::Custom(key), input).await?;
+    Ok(JsonResponse(serde_json::json!({ "results": results })))
 }
 
 async fn get_record(

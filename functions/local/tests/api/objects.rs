@@ -583,3 +583,120 @@ async fn records_of_a_custom_object_export_as_their_reader_sees_them() {
     .await
     .problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn records_of_a_custom_object_are_upserted_in_bulk_by_a_partners_own_ids() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post("/v1/objects", Some(t), project()).await.ok(201);
+    let bulk = "/v1/objects/project/records/bulk";
+
+    let first = app
+        .post(
+            bulk,
+            Some(t),
+            json!({"system": "erp", "items": [
+                {"external_id": "P-1", "name": "上海仓库改造", "custom": {"stage": "plan", "code": "SH-1"}},
+                {"external_id": "P-2", "name": "Bad", "custom": {"stage": "nope"}},
+                {"name": "No partner id", "custom": {"stage": "plan"}},
+            ]}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    let results = first["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], 201);
+    assert_eq!(results[0]["external_id"], "P-1");
+    let made = id(&results[0]["record"]);
+    // A refused item stops nothing, and says why.
+    assert_eq!(results[1]["status"], 422);
+    assert_eq!(results[1]["problem"]["errors"][0]["field"], "custom.stage");
+    assert_eq!(results[2]["status"], 422);
+    assert_eq!(results[2]["problem"]["errors"][0]["field"], "external_id");
+
+    // The same partner id again updates what it made: the fields sent, the others kept.
+    let again = app
+        .post(
+            bulk,
+            Some(t),
+            json!({"system": "erp", "items": [{"external_id": "P-1", "custom": {"stage": "build"}}]}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(again["results"][0]["status"], 200);
+    assert_eq!(id(&again["results"][0]["record"]), made);
+    let read = app
+        .get(&format!("/v1/objects/project/records/{made}"), t)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(read["name"], "上海仓库改造");
+    assert_eq!(read["custom"]["stage"], "build");
+    assert_eq!(read["custom"]["code"], "SH-1");
+    assert_eq!(read["version"], 2);
+
+    // Calls racing with one new id make one record; the others update it.
+    let call = || {
+        app.post(
+            bulk,
+            Some(t),
+            json!({"system": "shop", "items": [{"external_id": "P-1", "name": "Same", "custom": {"stage": "plan"}}]}),
+        )
+    };
+    let (a, b, c, d) = tokio::join!(call(), call(), call(), call());
+    let outcomes: Vec<Value> = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.ok(200)["results"][0].clone())
+        .collect();
+    let statuses: Vec<i64> = outcomes
+        .iter()
+        .map(|o| o["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
+    let shop_ids: std::collections::BTreeSet<String> =
+        outcomes.iter().map(|o| id(&o["record"])).collect();
+    assert_eq!(shop_ids.len(), 1, "one record for the shop's P-1");
+    assert!(!shop_ids.contains(&made), "each system's ids are its own");
+    let same = app
+        .get("/v1/objects/project/records?q=Same", t)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(ids(&same).len(), 1);
+
+    // An object the company does not have is a 404 for the whole call; another
+    // company's partner ids reach nothing of Acme's.
+    let unknown = app
+        .post(
+            "/v1/objects/nothing/records/bulk",
+            Some(t),
+            json!({"system": "erp", "items": [{"external_id": "P-1", "name": "x"}]}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let other = app.sign_up("Globex").await;
+    app.post("/v1/objects", Some(&other.access_token), project())
+        .await
+        .ok(201);
+    let theirs = app
+        .post(
+            bulk,
+            Some(&other.access_token),
+            json!({"system": "erp", "items": [{"external_id": "P-1", "name": "Theirs", "custom": {"stage": "plan"}}]}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(theirs["results"][0]["status"], 201);
+    assert_ne!(id(&theirs["results"][0]["record"]), made);
+}

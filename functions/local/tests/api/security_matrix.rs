@@ -475,6 +475,11 @@ fn matrix() -> Vec<(&'static str, &'static str, Access)> {
             Roles([201, 201, 201, 403, 403, 403]),
         ),
         (
+            "POST",
+            "/v1/objects/{key}/records/bulk",
+            Roles([200, 200, 200, 403, 403, 403]),
+        ),
+        (
             "GET",
             "/v1/objects/{key}/records/{id}",
             Roles([200, 404, 404, 403, 403, 200]),
@@ -988,6 +993,10 @@ async fn request(
         ("POST", "/v1/objects/{key}/records") => (
             path.replace("{key}", &owner.object),
             body(json!({"name": "Matrix"})),
+        ),
+        ("POST", "/v1/objects/{key}/records/bulk") => (
+            path.replace("{key}", &owner.object),
+            body(json!({"system": "matrix", "items": [{"external_id": unique, "name": "Matrix"}]})),
         ),
         (_, p) if p.starts_with("/v1/objects/{key}/records/{id}") => {
             let made = app
