@@ -402,6 +402,7 @@ pub async fn create_with(
     input: NewRecord,
     writing: Writing,
 ) -> Result<View, Error> {
+    let dry_run = writing.dry_run;
     let (resource, _, _) = open(state, principal, object_key, Action::Create).await?;
     check_writable(
         principal,
@@ -438,6 +439,10 @@ pub async fn create_with(
     .await?;
     check_relations(state, principal, &defs, None, &record.custom, &mut errors).await?;
     errors.finish().map_err(Error::Validation)?;
+    if dry_run {
+        // Checked as if made; nothing is written (an import's dry run).
+        return show(principal, &defs, record);
+    }
     let entry = Entry::by(
         principal,
         now,

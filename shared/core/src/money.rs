@@ -22,6 +22,39 @@ pub struct Money {
 
 crate::object_only!(Money);
 
+/// `amount` (a decimal in major units: `1250.5`, `-3`, `12,345.67`) in minor units of
+/// `currency`, exactly: `None` when it is not such a decimal, has more decimals than the
+/// currency has minor units (yen has none), or exceeds [`MAX_AMOUNT_MINOR`].
+pub fn minor_units(amount: &str, currency: &str) -> Option<i64> {
+    let exponent = iso_currency::Currency::from_code(currency)?
+        .exponent()
+        .unwrap_or(0) as usize;
+    let amount = amount.trim().replace(',', "");
+    let (negative, digits) = match amount.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, amount.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > exponent
+    {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(exponent as u32)?;
+    let fraction = format!("{fraction:0<exponent$}");
+    let minor =
+        whole
+            .parse::<i64>()
+            .ok()?
+            .checked_mul(scale)?
+            .checked_add(if fraction.is_empty() {
+                0
+            } else {
+                fraction.parse::<i64>().ok()?
+            })?;
+    (minor <= MAX_AMOUNT_MINOR).then_some(if negative { -minor } else { minor })
+}
+
 /// A sum of amounts in minor units of one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sum(pub i128);
@@ -84,6 +117,22 @@ impl<'de> Deserialize<'de> for Sum {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn major_units_become_exact_minor_units_per_currency() {
+        assert_eq!(minor_units("1250.5", "CNY"), Some(125_050));
+        assert_eq!(minor_units("12,345.67", "USD"), Some(1_234_567));
+        assert_eq!(minor_units("-3", "EUR"), Some(-300));
+        assert_eq!(minor_units("1500", "JPY"), Some(1500));
+        assert_eq!(minor_units("1500.5", "JPY"), None);
+        assert_eq!(minor_units("0.001", "CNY"), None);
+        assert_eq!(minor_units("1.005", "KWD"), Some(1005));
+        assert_eq!(minor_units("abc", "CNY"), None);
+        assert_eq!(minor_units("1e3", "CNY"), None);
+        assert_eq!(minor_units("10000000000000.01", "CNY"), None);
+        assert_eq!(minor_units("5", "ZZZ"), None);
+        assert_eq!(minor_units("99999999999999999999", "CNY"), None);
+    }
 
     #[test]
     fn sums_beyond_64_bits_are_kept_exactly_and_read_back() {

@@ -93,7 +93,8 @@ pub fn parse(text: &str, delimiter: u8) -> Result<(Vec<String>, Vec<Vec<String>>
     Ok((header, data))
 }
 
-/// The fields a column can fill, per object (custom fields are `custom.<key>`).
+/// The fields a column can fill, per object (custom fields are `custom.<key>`; a custom
+/// object's records have only a name besides them).
 fn targets(object: &str) -> &'static [&'static str] {
     match object {
         "contacts" => &[
@@ -116,7 +117,7 @@ fn targets(object: &str) -> &'static [&'static str] {
             "bank_account",
             "date_of_birth",
         ],
-        _ => &[
+        "companies" => &[
             "name",
             "legal_name",
             "industry",
@@ -132,12 +133,17 @@ fn targets(object: &str) -> &'static [&'static str] {
             "lifecycle_stage",
             "notes",
         ],
+        _ => &["name"],
     }
 }
 
 /// Header names recognised without a mapping (compared folded), beyond the field names.
 fn alias(object: &str, header: &str) -> Option<&'static str> {
     let h = fold(header.trim()).replace([' ', '-'], "_");
+    if !matches!(object, "contacts" | "companies") {
+        // A custom object's fields are found by their keys and labels.
+        return matches!(h.as_str(), "名称" | "姓名" | "名字" | "标题" | "title").then_some("name");
+    }
     let contact = object == "contacts";
     Some(match h.as_str() {
         "姓名" | "名字" | "联系人" | "full_name" => "name",
@@ -258,18 +264,18 @@ fn custom_value(kind: Kind, cell: &str) -> Value {
             Value::Array(split_list(cell).into_iter().map(Value::String).collect())
         }
         Kind::Money => {
-            // `1250.50 CNY`: an amount in major units and a currency.
+            // `1250.50 CNY`: an amount in major units and a currency, read exactly (no
+            // floating point) in the currency's own minor units.
             let mut parts = cell.split_whitespace();
-            match (
-                parts.next().map(str::parse::<f64>),
-                parts.next(),
-                parts.next(),
-            ) {
-                (Some(Ok(amount)), Some(currency), None) if amount.is_finite() => {
-                    serde_json::json!({
-                        "amount_minor": (amount * 100.0).round() as i64,
-                        "currency": currency.to_ascii_uppercase(),
-                    })
+            let (amount, currency) = (parts.next(), parts.next().map(str::to_ascii_uppercase));
+            match (amount, currency, parts.next()) {
+                (Some(amount), Some(currency), None) => {
+                    match crate::money::minor_units(amount, &currency) {
+                        Some(minor) => {
+                            serde_json::json!({ "amount_minor": minor, "currency": currency })
+                        }
+                        None => Value::String(cell.into()),
+                    }
                 }
                 _ => Value::String(cell.into()),
             }

@@ -136,12 +136,43 @@ fn view(job: &Job) -> Result<ImportView, Error> {
     })
 }
 
-fn object_of(options: &ImportOptions) -> Result<&str, Error> {
-    match options.object.as_deref().unwrap_or("contacts") {
-        "contacts" => Ok("contacts"),
-        "companies" => Ok("companies"),
-        _ => Err(Error::validation("object", "must be contacts or companies")),
+/// Whether `object` names a tenant's custom object (not contacts or companies).
+fn is_custom(object: &str) -> bool {
+    !matches!(object, "contacts" | "companies")
+}
+
+/// The resource roles grant for records of `object`.
+fn resource(object: &str) -> String {
+    if is_custom(object) {
+        crate::fields::objects::resource_of(object)
+    } else {
+        object.to_owned()
     }
+}
+
+/// The object the import fills: contacts (the default), companies or a custom object of
+/// the caller's company (404 when it has none by that key, after the permission check).
+async fn object_of(
+    state: &AppState,
+    principal: &Principal,
+    options: &ImportOptions,
+) -> Result<String, Error> {
+    let object = options.object.as_deref().unwrap_or("contacts");
+    // Built-in names other than contacts and companies (deals, tasks, ...) are never a
+    // custom object's key.
+    if is_custom(object)
+        && (!crate::fields::is_key(object) || crate::fields::objects::RESERVED.contains(&object))
+    {
+        return Err(Error::validation(
+            "object",
+            "must be contacts, companies or the key of a custom object",
+        ));
+    }
+    principal.require(&resource(object), Action::Create)?;
+    if is_custom(object) {
+        crate::fields::objects::find(state, &principal.tenant, object).await?;
+    }
+    Ok(object.to_owned())
 }
 
 /// Checks the file and its mapping, stores it and queues the import (202).
@@ -152,8 +183,8 @@ pub async fn create(
     asked: BTreeMap<String, String>,
     body: &[u8],
 ) -> Result<ImportView, Error> {
-    let object = object_of(&options)?;
-    principal.require(object, Action::Create)?;
+    let object = object_of(state, principal, &options).await?;
+    let object = object.as_str();
     let (text, encoding) =
         file::decode(body, options.encoding).map_err(|e| Error::validation("body", e))?;
     let delimiter = match options.delimiter.as_deref() {
@@ -216,7 +247,10 @@ fn visible(principal: &Principal, job: &Job) -> bool {
         .and_then(Value::as_str)
         .unwrap_or("");
     job.actor.id.as_deref() == Some(principal.user_id.as_str())
-        || principal.permissions.allows(object, Action::Create) == Some(Scope::All)
+        || principal
+            .permissions
+            .allows(&resource(object), Action::Create)
+            == Some(Scope::All)
 }
 
 async fn load(state: &AppState, principal: &Principal, id: &str) -> Result<Job, Error> {
@@ -464,7 +498,9 @@ fn row_keys(object: &str, region: &str, input: &Map<String, Value>) -> Vec<Strin
                 .iter()
                 .map(|p| format!("p:{}", to_e164(p, region).unwrap_or_else(|| p.clone()))),
         );
-    } else if let Some(name) = input.get("name").and_then(Value::as_str) {
+    } else if object == "companies"
+        && let Some(name) = input.get("name").and_then(Value::as_str)
+    {
         keys.push(format!("n:{}", terms::fold(name.trim())));
     }
     keys
@@ -546,9 +582,12 @@ async fn import_row(
         };
         return Ok(Done::Record(outcome, id.to_owned()));
     }
+    // A custom object's records have no natural key to match on: each row makes one
+    // (the fingerprint above keeps a repeated import from making it twice).
     let found = match params.object.as_str() {
         "contacts" => contact_matches(state, principal, region, &input).await?,
-        _ => company_matches(state, principal, &input).await?,
+        "companies" => company_matches(state, principal, &input).await?,
+        _ => Vec::new(),
     };
     // Only records the caller may read count as duplicates: a report naming (or an
     // update of) one outside their scope would tell them it exists.
@@ -568,10 +607,10 @@ async fn import_row(
             )));
         }
     }
-    let id = new_id(if params.object == "contacts" {
-        contacts::PREFIX
-    } else {
-        companies::PREFIX
+    let id = new_id(match params.object.as_str() {
+        "contacts" => contacts::PREFIX,
+        "companies" => companies::PREFIX,
+        _ => crate::ids::RecordId::PREFIX,
     });
     let writing = Writing {
         id: Some(id.clone()),
@@ -583,18 +622,29 @@ async fn import_row(
         region: Some(region.to_owned()),
         definitions: Some(known.defs),
     };
-    let created = if params.object == "contacts" {
-        let input: NewContact = match serde_json::from_value(Value::Object(input)) {
-            Ok(input) => input,
-            Err(e) => return Ok(body_error(e)),
-        };
-        contacts::service::create_with(state, principal, input, writing).await
-    } else {
-        let input: NewCompany = match serde_json::from_value(Value::Object(input)) {
-            Ok(input) => input,
-            Err(e) => return Ok(body_error(e)),
-        };
-        companies::service::create_with(state, principal, input, writing).await
+    let created = match params.object.as_str() {
+        "contacts" => {
+            let input: NewContact = match serde_json::from_value(Value::Object(input)) {
+                Ok(input) => input,
+                Err(e) => return Ok(body_error(e)),
+            };
+            contacts::service::create_with(state, principal, input, writing).await
+        }
+        "companies" => {
+            let input: NewCompany = match serde_json::from_value(Value::Object(input)) {
+                Ok(input) => input,
+                Err(e) => return Ok(body_error(e)),
+            };
+            companies::service::create_with(state, principal, input, writing).await
+        }
+        key => {
+            let input: crate::objects::NewRecord =
+                match serde_json::from_value(Value::Object(input)) {
+                    Ok(input) => input,
+                    Err(e) => return Ok(body_error(e)),
+                };
+            crate::objects::create_with(state, principal, key, input, writing).await
+        }
     };
     match created {
         Ok(_) => Ok(Done::Record(Outcome::Created, id)),
@@ -610,10 +660,10 @@ async fn readable(
     object: &str,
     id: &str,
 ) -> Result<bool, Error> {
-    let read = if object == "contacts" {
-        contacts::service::get(state, principal, id, false).await
-    } else {
-        companies::service::get(state, principal, id).await
+    let read = match object {
+        "contacts" => contacts::service::get(state, principal, id, false).await,
+        "companies" => companies::service::get(state, principal, id).await,
+        key => crate::objects::get(state, principal, key, id).await,
     };
     match read {
         Ok(_) => Ok(true),

@@ -437,3 +437,92 @@ async fn a_dry_run_is_not_replayed_for_the_real_import_under_one_idempotency_key
     assert_eq!(done["dry_run"], false, "{done}");
     assert!(!contacts(&app, t).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_custom_objects_records_import_from_csv_with_their_fields_by_key_or_label() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    app.post(
+        "/v1/objects",
+        Some(t),
+        json!({"key": "vehicle", "label": {"en": "Vehicle", "zh-CN": "车辆"},
+        "fields": [
+            {"key": "plate", "label": "车牌", "type": "text", "unique": true},
+            {"key": "price", "label": "Price", "type": "money"},
+            {"key": "kind", "label": "Kind", "type": "single_select", "options": ["car", "van"]},
+            {"key": "seats", "label": "Seats", "type": "number"},
+        ]}),
+    )
+    .await
+    .ok(201);
+    let file = "名称,车牌,Price,kind,seats,Ignored\n\
+                东风小货车,沪A12345,\"158,000.50 CNY\",van,3,x\n\
+                Tesla,沪B88888,299999 CNY,car,5,\n\
+                Broken,沪C1,12.345 CNY,boat,many,\n";
+
+    // A dry run checks every row and makes nothing.
+    let dry = import(&app, t, "object=vehicle&dry_run=true", file.as_bytes()).await;
+    assert_eq!(dry["status"], "succeeded", "{dry}");
+    assert_eq!(dry["counts"]["created"], 2);
+    assert_eq!(dry["counts"]["failed"], 1);
+    let none = app.get("/v1/objects/vehicle/records", t).await;
+    assert!(none.ok(200)["data"].as_array().unwrap().is_empty());
+
+    let done = import(&app, t, "object=vehicle", file.as_bytes()).await;
+    assert_eq!(done["object"], "vehicle");
+    assert_eq!(done["counts"]["created"], 2, "{done}");
+    assert_eq!(done["counts"]["failed"], 1);
+    let id = done["id"].as_str().unwrap();
+    let rows = app.get(&format!("/v1/imports/{id}/rows"), t).await;
+    let failed = &rows.ok(200)["data"][0];
+    assert_eq!(failed["line"], 4);
+    let fields: Vec<&str> = failed["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["custom.kind", "custom.price", "custom.seats"]);
+
+    let found = app.get("/v1/objects/vehicle/records?q=小货", t).await;
+    let found = found.ok(200);
+    let truck = &found["data"][0];
+    assert_eq!(truck["name"], "东风小货车");
+    assert_eq!(truck["custom"]["plate"], "沪A12345");
+    // Money is read exactly, in the currency's minor units.
+    assert_eq!(
+        truck["custom"]["price"],
+        json!({"amount_minor": 15_800_050, "currency": "CNY"})
+    );
+    assert_eq!(truck["custom"]["kind"], "van");
+    assert_eq!(truck["custom"]["seats"], 3.0);
+
+    // The same file again makes nothing new.
+    let again = import(&app, t, "object=vehicle", file.as_bytes()).await;
+    assert_eq!(again["counts"]["created"], 0, "{again}");
+    assert_eq!(again["counts"]["unchanged"], 2);
+    let all = app.get("/v1/objects/vehicle/records", t).await;
+    assert_eq!(all.ok(200)["data"].as_array().unwrap().len(), 2);
+
+    // An object the company does not have is a 404; one the caller may not create in, 403.
+    let unknown = app
+        .upload(
+            "/v1/imports?object=boat",
+            t,
+            "text/csv",
+            b"name\nx\n".to_vec(),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let reader = app.add_user(t, &["read_only"]).await;
+    let refused = app
+        .upload(
+            "/v1/imports?object=vehicle",
+            &reader.access_token,
+            "text/csv",
+            b"name\nx\n".to_vec(),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}

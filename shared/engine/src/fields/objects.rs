@@ -35,7 +35,7 @@ const SETTINGS: &str = "settings";
 
 /// Keys a custom object cannot have: the product's own objects and routes, and those it
 /// is planned to have, so that an event type or a role never means two things.
-const RESERVED: &[&str] = &[
+pub const RESERVED: &[&str] = &[
     "activity",
     "activities",
     "api_key",
