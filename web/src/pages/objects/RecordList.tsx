@@ -3,7 +3,7 @@
 // links to the related record), cursor pages loaded on demand into a virtualised table; on
 // a phone the rows become cards.
 
-import { FilterOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
+import { FilterOutlined, PlusOutlined, SettingOutlined, UploadOutlined } from '@ant-design/icons';
 import {
   Breadcrumb,
   Button,
@@ -274,9 +274,14 @@ function Records({ object, lang }: { object: ObjectDefinition; lang: string }) {
           {plural}
         </Typography.Title>
         {mayCreate && (
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setParam('new', '1')}>
-            {t('objects.list.new', { label: single })}
-          </Button>
+          <Space wrap>
+            <Button icon={<UploadOutlined />} onClick={() => navigate(`/objects/${key}/import`)}>
+              {t('objects.list.import')}
+            </Button>
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setParam('new', '1')}>
+              {t('objects.list.new', { label: single })}
+            </Button>
+          </Space>
         )}
       </Flex>
       <Flex wrap gap={8} style={{ marginBottom: 8 }}>

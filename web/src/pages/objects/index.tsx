@@ -11,11 +11,13 @@ import { en, zhCN } from './texts';
 const ObjectsHome = lazy(() => import('./ObjectsHome'));
 const RecordList = lazy(() => import('./RecordList'));
 const RecordDetail = lazy(() => import('./RecordDetail'));
+const ObjectImport = lazy(() => import('./ObjectImport'));
 
 export const objects: Area<typeof en> = {
   routes: [
     { path: 'objects', element: page(<ObjectsHome />) },
     { path: 'objects/:key', element: page(<RecordList />) },
+    { path: 'objects/:key/import', element: page(<ObjectImport />) },
     { path: 'objects/:key/:id', element: page(<RecordDetail />) },
   ],
   nav: [{ path: '/objects', icon: <AppstoreAddOutlined />, label: 'objects.nav.objects', order: 70 }],

@@ -17,6 +17,7 @@ export const en = {
   list: {
     search: 'Search by name or text',
     new: 'New {{label}}',
+    import: 'Import',
     sortNewest: 'Newest first',
     sortOldest: 'Oldest first',
     sortName: 'Name',
@@ -57,6 +58,11 @@ export const en = {
     discard: 'Discard my change',
     back: 'All {{label}}',
   },
+  import: {
+    title: 'Import {{label}}',
+    view: 'View {{label}}',
+    forbidden: 'You may not create {{label}}.',
+  },
   related: {
     title: '{{label}} · {{field}}',
     empty: 'None yet.',
@@ -79,6 +85,7 @@ export const zhCN: SameKeys<typeof en> = {
   list: {
     search: '按名称或文本搜索',
     new: '新建{{label}}',
+    import: '导入',
     sortNewest: '最新创建',
     sortOldest: '最早创建',
     sortName: '按名称',
@@ -118,6 +125,11 @@ export const zhCN: SameKeys<typeof en> = {
     reapply: '应用我的修改',
     discard: '放弃我的修改',
     back: '全部{{label}}',
+  },
+  import: {
+    title: '导入{{label}}',
+    view: '查看{{label}}',
+    forbidden: '您没有新建{{label}}的权限。',
   },
   related: {
     title: '{{label}} · {{field}}',

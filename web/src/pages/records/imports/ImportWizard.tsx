@@ -1,6 +1,8 @@
 // The import wizard: upload a CSV (read in the browser), map its columns (suggested from
 // the headers, Chinese ones too), check it with a dry run that shows what each row would
 // do, then import it for real with a progress bar and the problems of each row.
+// Contacts and companies bring their own fields and custom fields; a custom object's page
+// (pages/objects) passes its definition: its fields, and its names in the reader's language.
 
 import { InboxOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Descriptions, Flex, Progress, Result, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
@@ -15,12 +17,15 @@ import { formatNumber } from '../../../i18n/format';
 import {
   decode,
   guessDelimiter,
+  isBuiltin,
   mappingProblem,
   mapQuery,
   parseCsv,
   suggestMapping,
-  TARGETS,
+  targetsOf,
   withIgnoredColumns,
+  type BuiltinObject,
+  type CustomFieldRef,
   type ImportObject,
 } from './mapping';
 
@@ -51,13 +56,62 @@ function useImport(id: string | undefined) {
   });
 }
 
-export default function ImportWizard({ object = 'contacts' }: { object?: ImportObject }) {
+/** What the wizard needs of a custom object, from its definition (pages/objects). */
+export interface ObjectImportDefinition {
+  /** The page's title, naming the object in the reader's language. */
+  title: string;
+  /** The label of the button that leads to the object's records. */
+  view: string;
+  /** The console path of the object's records. */
+  path: string;
+  /** Its fields a column may fill (removed ones left out). */
+  fields: CustomFieldRef[];
+}
+
+type Props = { object?: BuiltinObject; definition?: undefined } | { object: ImportObject; definition: ObjectImportDefinition };
+
+export default function ImportWizard(props: Props) {
+  if (props.definition) {
+    const { object, definition: d } = props;
+    return <Wizard object={object} fields={d.fields} title={d.title} view={d.view} path={d.path} listKey={['objects', object]} />;
+  }
+  return <BuiltinWizard object={props.object ?? 'contacts'} />;
+}
+
+/** Contacts or companies: their custom fields come from the settings. */
+function BuiltinWizard({ object }: { object: BuiltinObject }) {
+  const { t } = useTranslation();
+  const custom = useCustomFields(object);
+  const contacts = object === 'contacts';
+  return (
+    <Wizard
+      object={object}
+      fields={custom.data}
+      title={t(contacts ? 'records.imports.title' : 'records.imports.titleCompanies')}
+      view={t(contacts ? 'records.imports.viewContacts' : 'records.imports.viewCompanies')}
+      path={`/${object}`}
+      listKey={[object]}
+    />
+  );
+}
+
+interface WizardProps {
+  object: ImportObject;
+  /** Custom fields a column may fill; undefined while they load. */
+  fields: CustomFieldRef[] | undefined;
+  title: string;
+  view: string;
+  path: string;
+  /** The query key of the lists the import changes. */
+  listKey: readonly unknown[];
+}
+
+function Wizard({ object, fields, title, view, path, listKey }: WizardProps) {
   const { t, i18n } = useTranslation();
   const navigate = useNavigate();
   const { message } = App.useApp();
   const report = useReportProblem();
   const queryClient = useQueryClient();
-  const custom = useCustomFields(object);
   const [step, setStep] = useState(0);
   const [file, setFile] = useState<Parsed | null>(null);
   const [mapping, setMapping] = useState<(string | null)[]>([]);
@@ -66,7 +120,7 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
   const i = (k: string, o?: Record<string, unknown>) => t(`records.imports.${k}`, o);
   const size = '10 MB';
 
-  const customRefs = useMemo(() => (custom.data ?? []).map((f) => ({ key: f.key, label: f.label })), [custom.data]);
+  const customRefs = useMemo(() => (fields ?? []).map((f) => ({ key: f.key, label: f.label })), [fields]);
 
   const read = async (f: File) => {
     if (!/\.csv$/i.test(f.name) && f.type !== 'text/csv') {
@@ -99,7 +153,9 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
       return unwrap(
         api.POST('/v1/imports', {
           params: {
-            query: { object, dry_run: dryRun, delimiter: file.delimiter, encoding: 'utf-8', map: mapQuery(file.headers, mapping) },
+            // `object` is `contacts`, `companies` or a custom object's key (openapi.yaml);
+            // the cast keeps this compiling against a schema.d.ts generated before keys.
+            query: { object: object as BuiltinObject, dry_run: dryRun, delimiter: file.delimiter, encoding: 'utf-8', map: mapQuery(file.headers, mapping) },
           },
           body,
           bodySerializer: (b: unknown) => b as string,
@@ -121,20 +177,22 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
   });
 
   const problem = file ? mappingProblem(mapping) : null;
+  // A custom object's row errors name its fields by label (`custom.<key>` in the API).
+  const customLabel = isBuiltin(object) ? undefined : (key: string) => customRefs.find((d) => d.key === key)?.label;
   const fieldLabel = (f: string) => {
-    if (f.startsWith('custom.')) return custom.data?.find((d) => `custom.${d.key}` === f)?.label ?? f;
+    if (f.startsWith('custom.')) return customRefs.find((d) => `custom.${d.key}` === f)?.label ?? f;
     return t(`records.imports.fields.${f}`, { defaultValue: f });
   };
   const options = [
     { value: '', label: i('ignore') },
-    ...TARGETS[object].map((f) => ({ value: f, label: fieldLabel(f) })),
-    ...(custom.data ?? []).map((d) => ({ value: `custom.${d.key}`, label: d.label })),
+    ...targetsOf(object).map((f) => ({ value: f, label: fieldLabel(f) })),
+    ...customRefs.map((d) => ({ value: `custom.${d.key}`, label: d.label })),
   ];
 
   return (
     <Flex vertical style={{ maxWidth: 960, margin: '0 auto' }}>
       <Typography.Title level={1} style={{ fontSize: 22 }}>
-        {object === 'contacts' ? i('title') : i('titleCompanies')}
+        {title}
       </Typography.Title>
       <Steps
         current={step}
@@ -214,7 +272,7 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
       )}
       {step === 2 && dryId && (
         <Card>
-          <JobView id={dryId} />
+          <JobView id={dryId} customLabel={customLabel} />
           <Flex justify="space-between" wrap gap={8} style={{ marginTop: 16 }}>
             <Button onClick={() => setStep(1)}>{t('common.back')}</Button>
             <DryRunGate id={dryId}>
@@ -227,7 +285,7 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
       )}
       {step === 3 && runId && (
         <Card>
-          <JobView id={runId} />
+          <JobView id={runId} customLabel={customLabel} />
           <Flex justify="flex-end" wrap gap={8} style={{ marginTop: 16 }}>
             <Button
               onClick={() => {
@@ -240,11 +298,11 @@ export default function ImportWizard({ object = 'contacts' }: { object?: ImportO
             <Button
               type="primary"
               onClick={() => {
-                void queryClient.invalidateQueries({ queryKey: [object] });
-                navigate(`/${object}`);
+                void queryClient.invalidateQueries({ queryKey: listKey });
+                navigate(path);
               }}
             >
-              {object === 'contacts' ? i('viewContacts') : i('viewCompanies')}
+              {view}
             </Button>
           </Flex>
         </Card>
@@ -260,7 +318,7 @@ function DryRunGate({ id, children }: { id: string; children: React.ReactNode })
 }
 
 /** A job's progress, counts and the rows that need attention. */
-function JobView({ id }: { id: string }) {
+function JobView({ id, customLabel }: { id: string; customLabel?: (key: string) => string | undefined }) {
   const { t, i18n } = useTranslation();
   const problemText = useProblemText();
   const job = useImport(id);
@@ -281,6 +339,8 @@ function JobView({ id }: { id: string }) {
   const title = j.status === 'failed' ? i('failedJob') : done ? (j.dry_run ? i('checkResult') : i('done')) : j.dry_run ? i('checking') : i('running');
   // `emails[0].address` reads as the Email column.
   const errorField = (f: string) => {
+    const custom = customLabel && /^custom\.([a-z][a-z0-9_]*)/.exec(f)?.[1];
+    if (custom) return customLabel(custom) ?? f;
     const base = f.split(/[.[]/)[0] ?? f;
     const field = base === 'emails' ? 'email' : base === 'phones' ? 'phone' : base;
     return t(`records.imports.fields.${field}`, { defaultValue: f });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { withIgnoredColumns, decode, fieldFor, guessDelimiter, mappingProblem, mapQuery, parseCsv, suggestMapping } from './mapping';
+import {
+  withIgnoredColumns,
+  decode,
+  fieldFor,
+  guessDelimiter,
+  mappingProblem,
+  mapQuery,
+  parseCsv,
+  serverFold,
+  suggestMapping,
+  TARGETS,
+  targetsOf,
+} from './mapping';
 
 describe('suggestMapping', () => {
   it('maps Chinese contact headers to fields', () => {
@@ -82,5 +94,62 @@ describe('withIgnoredColumns', () => {
     const text = '姓名,电话,"a,b"\r\n王,1,2\r\n';
     expect(withIgnoredColumns(text, ',', ['姓名', '电话', 'a,b'], ['name', null, null])).toBe('姓名,-电话,"-a,b"\r\n王,1,2\r\n');
     expect(withIgnoredColumns(text, ',', ['姓名', '电话', 'a,b'], ['name', 'phone', 'notes'])).toBe(text);
+  });
+});
+
+describe('suggestMapping for a custom object', () => {
+  const fields = [
+    { key: 'plate', label: '车牌号' },
+    { key: 'price', label: 'Purchase Price' },
+    { key: 'fuel_type', label: 'Fuel' },
+  ];
+
+  it('maps the name aliases, and fields by key or label', () => {
+    expect(suggestMapping('vehicle', ['名称', '车牌号', 'purchase price', 'Fuel-Type', 'Colour'], fields)).toEqual([
+      'name',
+      'custom.plate',
+      'custom.price',
+      'custom.fuel_type',
+      null,
+    ]);
+    for (const h of ['name', ' Name ', 'NAME', '姓名', '名字', '标题', 'Title', 'ｎａｍｅ']) {
+      expect(fieldFor('vehicle', h, fields), h).toBe('name');
+    }
+  });
+
+  it('knows none of the contacts’ fields or aliases', () => {
+    expect(suggestMapping('vehicle', ['名称', 'email', '手机', '公司名称', 'full_name', 'city'], fields)).toEqual([
+      'name',
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(targetsOf('vehicle')).toEqual(['name']);
+    expect(targetsOf('contacts')).toBe(TARGETS.contacts);
+  });
+
+  it('compares as the server does: folded, full-width as ASCII, each space or hyphen an underscore', () => {
+    // A key: each space or hyphen is one underscore, runs are not collapsed.
+    expect(fieldFor('vehicle', 'FUEL TYPE', fields)).toBe('custom.fuel_type');
+    expect(fieldFor('vehicle', 'fuel  type', fields)).toBeNull();
+    expect(fieldFor('vehicle', 'ＰＬＡＴＥ', fields)).toBe('custom.plate');
+    // A label: folded, spaces kept as they are.
+    expect(fieldFor('vehicle', 'PURCHASE PRICE', fields)).toBe('custom.price');
+    expect(fieldFor('vehicle', 'purchase_price', fields)).toBeNull();
+    expect(fieldFor('vehicle', 'Ｐｕｒｃｈａｓｅ\u3000Ｐｒｉｃｅ', fields)).toBe('custom.price');
+    expect(fieldFor('vehicle', '', fields)).toBeNull();
+  });
+
+  it('takes a field before a name alias, and a field goes to its first column only', () => {
+    const titled = [{ key: 'title', label: '标题' }];
+    expect(suggestMapping('article', ['name', 'title', '标题'], titled)).toEqual(['name', 'custom.title', null]);
+    expect(suggestMapping('vehicle', ['名称', '姓名', 'plate', '车牌号'], fields)).toEqual(['name', null, 'custom.plate', null]);
+  });
+
+  it('folds each character alone, as Rust does (no final-sigma rule)', () => {
+    expect(serverFold('ΟΔΟΣ')).toBe('οδοσ');
+    expect(fieldFor('vehicle', 'ΟΔΟΣ', [{ key: 'street', label: 'οδοσ' }])).toBe('custom.street');
   });
 });

@@ -3,10 +3,18 @@
 // server knows (shared/src/imports/file.rs), so what the wizard proposes is what the
 // import does.
 
-export type ImportObject = 'contacts' | 'companies';
+/** The built-in objects the wizard imports, each with its own fields and aliases. */
+export type BuiltinObject = 'contacts' | 'companies';
+
+/** What an import fills: `contacts`, `companies`, or a custom object's key. */
+export type ImportObject = BuiltinObject | (string & {});
+
+export function isBuiltin(object: ImportObject): object is BuiltinObject {
+  return object === 'contacts' || object === 'companies';
+}
 
 /** Fields a column can fill, in the order the wizard offers them. */
-export const TARGETS: Record<ImportObject, readonly string[]> = {
+export const TARGETS: Record<BuiltinObject, readonly string[]> = {
   contacts: [
     'name',
     'email',
@@ -45,12 +53,55 @@ export const TARGETS: Record<ImportObject, readonly string[]> = {
   ],
 };
 
+const CUSTOM_TARGETS: readonly string[] = ['name'];
+
+/** The fields (besides custom ones) a column can fill: a custom object's records have only
+ * a name besides their fields. */
+export function targetsOf(object: ImportObject): readonly string[] {
+  return isBuiltin(object) ? TARGETS[object] : CUSTOM_TARGETS;
+}
+
 function fold(s: string): string {
   return s.trim().toLowerCase().replace(/[\s-]+/g, '_');
 }
 
+/** The server's `terms::fold`, character by character: full-width ASCII (U+FF01..U+FF5E,
+ * common in CJK input) as plain ASCII, the ideographic space as a space, then lower case
+ * (each character alone, as Rust's `char::to_lowercase`: no final-sigma rule). */
+export function serverFold(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    const plain = code >= 0xff01 && code <= 0xff5e ? String.fromCodePoint(code - 0xfee0) : code === 0x3000 ? ' ' : c;
+    out += plain.toLowerCase();
+  }
+  return out;
+}
+
+/** A header as the server compares it with field names and keys: folded, each space and
+ * hyphen an underscore (runs are not collapsed). */
+function serverKey(header: string): string {
+  return serverFold(header).replace(/[ -]/g, '_');
+}
+
+/** A custom object's header names for `name` (`alias` in shared/src/imports/file.rs). */
+const CUSTOM_NAME_ALIASES = ['名称', '姓名', '名字', '标题', 'title'];
+
+/** A custom object's column, as the server maps it (`mapping`): `name` by its name, then a
+ * field by key or label, then a name alias. The header is trimmed, as the server reads it. */
+function customFieldFor(header: string, fields: CustomFieldRef[]): string | null {
+  const h = header.trim();
+  if (!h) return null;
+  const key = serverKey(h);
+  if (CUSTOM_TARGETS.includes(key)) return key;
+  const folded = serverFold(h);
+  const def = fields.find((d) => d.key === key || serverFold(d.label) === folded);
+  if (def) return `custom.${def.key}`;
+  return CUSTOM_NAME_ALIASES.includes(key) ? 'name' : null;
+}
+
 /** Header names known beyond the field names (as the server folds them). */
-function alias(object: ImportObject, header: string): string | null {
+function alias(object: BuiltinObject, header: string): string | null {
   const h = fold(header);
   const contact = object === 'contacts';
   const table: [string[], string | ((c: boolean) => string | null)][] = [
@@ -89,8 +140,10 @@ export interface CustomFieldRef {
 }
 
 /** The field a column fills by its header: a field name, a custom field's key or label,
- * or a known alias (English or Chinese); null when none. */
+ * or a known alias (English or Chinese); null when none. For a custom object, `custom` is
+ * its (active) fields, compared exactly as the server compares them. */
 export function fieldFor(object: ImportObject, header: string, custom: CustomFieldRef[] = []): string | null {
+  if (!isBuiltin(object)) return customFieldFor(header, custom);
   const folded = fold(header);
   if (!folded) return null;
   if (TARGETS[object].includes(folded)) return folded;
