@@ -153,9 +153,7 @@ function Wizard({ object, fields, title, view, path, listKey }: WizardProps) {
       return unwrap(
         api.POST('/v1/imports', {
           params: {
-            // `object` is `contacts`, `companies` or a custom object's key (openapi.yaml);
-            // the cast keeps this compiling against a schema.d.ts generated before keys.
-            query: { object: object as BuiltinObject, dry_run: dryRun, delimiter: file.delimiter, encoding: 'utf-8', map: mapQuery(file.headers, mapping) },
+            query: { object, dry_run: dryRun, delimiter: file.delimiter, encoding: 'utf-8', map: mapQuery(file.headers, mapping) },
           },
           body,
           bodySerializer: (b: unknown) => b as string,
