@@ -240,17 +240,8 @@ mod tests {
     /// record cannot mint a prefix that is not listed (or is another's).
     #[test]
     fn the_source_makes_ids_only_with_listed_prefixes() {
-        fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    rust_files(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    out.push(path);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        use crate::source_files::{root, rust_files};
+        let root = root();
         let mut files = Vec::new();
         for dir in [
             "shared/core/src",
@@ -258,7 +249,7 @@ mod tests {
             "shared/src",
             "functions",
         ] {
-            rust_files(&root.join(dir), &mut files);
+            rust_files(&root.join(dir), true, &mut files);
         }
         assert!(files.len() > 100, "the scan found the source");
         let mut offending = Vec::new();

@@ -25,3 +25,6 @@ pub mod tokens;
 pub mod validation;
 pub mod versioned;
 pub mod wire;
+
+#[cfg(test)]
+mod source_files;

@@ -660,15 +660,10 @@ async fn readable(
     object: &str,
     id: &str,
 ) -> Result<bool, Error> {
-    let read = match object {
-        "contacts" => contacts::service::get(state, principal, id, false).await,
-        "companies" => companies::service::get(state, principal, id).await,
-        key => crate::objects::get(state, principal, key, id).await,
-    };
-    match read {
-        Ok(_) => Ok(true),
-        Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
-        Err(e) => Err(e),
+    if is_custom(object) {
+        crate::state::hooks::seen(crate::objects::get(state, principal, object, id).await)
+    } else {
+        state.hooks.can_read(state, principal, object, id).await
     }
 }
 

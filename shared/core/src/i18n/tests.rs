@@ -1,9 +1,9 @@
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
 
 use super::*;
+use crate::source_files::rust_files;
 
 #[test]
 fn the_language_is_the_best_weighted_one_the_product_speaks() {
@@ -79,13 +79,13 @@ fn a_catalogue_that_cannot_be_rendered_is_refused() {
 /// out as a JSON object to fill in.
 #[test]
 fn every_message_of_the_source_has_a_chinese_translation() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = crate::source_files::root();
     let mut files = Vec::new();
     for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
-        rust_files(&root.join(library), &mut files);
+        rust_files(&root.join(library), false, &mut files);
     }
     for entry in std::fs::read_dir(root.join("functions")).unwrap() {
-        rust_files(&entry.unwrap().path().join("src"), &mut files);
+        rust_files(&entry.unwrap().path().join("src"), false, &mut files);
     }
     let mut found = Messages::default();
     for file in &files {
@@ -122,23 +122,6 @@ fn every_message_of_the_source_has_a_chinese_translation() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs")
-            && !path.ends_with("tests.rs")
-            && !path.components().any(|c| c.as_os_str() == "tests")
-        {
-            out.push(path);
-        }
-    }
 }
 
 /// The messages of the source, found where they are made:
