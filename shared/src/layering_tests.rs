@@ -92,7 +92,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Per top-level module, the other top-level modules it imports, each with a file that
 /// does.
 fn graph() -> BTreeMap<String, BTreeMap<String, PathBuf>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // As `cargo test` names it at run time (a shared build cache may hold a binary
+    // compiled in another checkout).
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     let mut graph = BTreeMap::new();
     let entries = ["core/src", "engine/src", "src"]
         .iter()

@@ -38,6 +38,6 @@ pub use crm_core::{
 };
 pub use crm_engine::AppState;
 pub use crm_engine::{
-    audit, auth, directory, events, fields, http, jobs, notifications, policy, principal, queue,
-    rate_limit, records, search, state, timeline,
+    audit, auth, directory, engine, events, fields, http, jobs, notifications, policy, principal,
+    queue, rate_limit, records, search, state, timeline,
 };

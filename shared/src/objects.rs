@@ -14,17 +14,17 @@ use serde_json::{Map, Value};
 use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
+use crate::engine::{self, Common, Context, Fresh, Listing};
 use crate::error::Error;
 use crate::fields::objects::{self as definitions, RECORD_PREFIX, live_check, resource_of};
-use crate::fields::{self, Definitions, Kind};
-use crate::ids::{TenantId, is_id, new_id};
+use crate::fields::{self, Definitions};
+use crate::ids::{TenantId, is_id};
 use crate::paging::{ListPage, ListParams};
-use crate::policy::{Action, Scope, View, owner_of};
+use crate::policy::{Action, View, owner_of};
 use crate::principal::Principal;
 use crate::records::Writing;
-use crate::records::{check_owner, index_by_owner};
-use crate::search::{self, Filter, ListRequest, Terms};
-use crate::table::{Condition, Item, Key, Write, from_item, to_item};
+use crate::search::{self, Terms};
+use crate::table::{Condition, Key, Write, from_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
 use crate::versioned::{Precondition, write_on_version};
@@ -115,77 +115,174 @@ fn fields_sent(name: bool, owner: bool, custom: Option<&Map<String, Value>>) -> 
     sent
 }
 
-fn check_writable(principal: &Principal, resource: &str, sent: &[String]) -> Result<(), Error> {
-    let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
-    principal.check_writable(resource, &sent)
+/// The records of one custom object, as the record engine handles them.
+pub struct Custom {
+    key: String,
+    resource: String,
 }
 
-fn not_found() -> Error {
-    Error::NotFound("No record of this object with this id.".into())
+impl Custom {
+    pub fn new(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            resource: resource_of(key),
+        }
+    }
 }
 
 pub fn key(tenant: &TenantId, object: &str, id: &str) -> Key {
     Key::new(tenant.pk(&resource_of(object)), id)
 }
 
-fn to_stored(tenant: &TenantId, record: &Record) -> Result<Item, Error> {
-    let mut item = to_item(&key(tenant, &record.object, &record.id), record)?;
-    let resource = resource_of(&record.object);
-    index_by_owner(&mut item, tenant, &resource, &record.owner_id, &record.id);
-    search::index_for_lists(&mut item, tenant, record);
-    Ok(item)
-}
+impl engine::Record for Record {
+    fn version(&self) -> u64 {
+        self.version
+    }
 
-/// The caller's scope for `action` on the records of custom object `key` (403 when their
-/// role does not allow it, before anything about the object is looked up, so another
-/// company's object and one of the caller's own look alike), with the object's field
-/// definitions (404 when the tenant has no such object).
-async fn open(
-    state: &AppState,
-    principal: &Principal,
-    key: &str,
-    action: Action,
-) -> Result<(String, Scope, Definitions), Error> {
-    let resource = resource_of(key);
-    let scope = principal.require(&resource, action)?;
-    definitions::find(state, &principal.tenant, key).await?;
-    let defs = fields::service::definitions(state.table.as_ref(), &principal.tenant, key).await?;
-    Ok((resource, scope, defs))
-}
+    fn touch(&mut self, version: u64, at: String) {
+        self.version = version;
+        self.updated_at = at;
+    }
 
-impl crate::records::Owned for Record {
-    fn owner_id(&self) -> &str {
-        &self.owner_id
+    fn custom(&self) -> &Map<String, Value> {
+        &self.custom
+    }
+
+    fn custom_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.custom
     }
 }
 
-async fn load(
-    state: &AppState,
-    principal: &Principal,
-    scope: Scope,
-    object: &str,
-    id: &str,
-) -> Result<Record, Error> {
-    crate::records::load_owned(
-        state,
-        principal,
-        scope,
-        (RECORD_PREFIX, id),
-        key(&principal.tenant, object, id),
-        not_found,
-    )
-    .await
-}
+impl engine::Kind for Custom {
+    type Record = Record;
+    type New = NewRecord;
+    type Patch = RecordPatch;
 
-/// `record` as the caller sees it: removed fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut record: Record) -> Result<View, Error> {
-    record.custom = defs.visible(&record.custom);
-    principal.view(&resource_of(&record.object), &record, false)
-}
+    fn resource(&self) -> &str {
+        &self.resource
+    }
 
-fn check(record: &mut Record, errors: &mut Errors) {
-    errors.text("name", &record.name, 1, 200);
-    record.name = record.name.trim().to_owned();
+    fn noun(&self) -> &str {
+        &self.key
+    }
+
+    fn prefix(&self) -> &'static str {
+        RECORD_PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        &self.key
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, &self.key, id)
+    }
+
+    fn not_found(&self) -> Error {
+        Error::NotFound("No record of this object with this id.".into())
+    }
+
+    /// 404 when the tenant has no such object (asked after the caller's permission, so
+    /// another company's object and one of the caller's own look alike).
+    async fn open(&self, state: &AppState, principal: &Principal) -> Result<(), Error> {
+        definitions::find(state, &principal.tenant, &self.key).await?;
+        Ok(())
+    }
+
+    fn sent_new(&self, input: &NewRecord) -> Vec<String> {
+        fields_sent(true, input.owner_id.is_some(), input.custom.as_ref())
+    }
+
+    fn sent_patch(&self, patch: &RecordPatch) -> Vec<String> {
+        let custom = patch.custom.as_ref().map(|c| c.clone().unwrap_or_default());
+        fields_sent(
+            patch.name.is_some(),
+            patch.owner_id.is_some(),
+            custom.as_ref(),
+        )
+    }
+
+    fn build(&self, input: NewRecord, fresh: Fresh, _: &Context, _: &mut Errors) -> Record {
+        Record {
+            id: fresh.id,
+            object: self.key.clone(),
+            name: input.name,
+            owner_id: input.owner_id.unwrap_or_else(|| fresh.user_id.clone()),
+            custom: input.custom.unwrap_or_default(),
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        }
+    }
+
+    fn apply(&self, patch: RecordPatch, record: &mut Record, _: &Context, errors: &mut Errors) {
+        match patch.name {
+            Some(Some(name)) => record.name = name,
+            Some(None) => errors.add("name", "cannot be removed"),
+            None => {}
+        }
+        match patch.owner_id {
+            Some(Some(owner)) => record.owner_id = owner,
+            Some(None) => errors.add("owner_id", "cannot be removed"),
+            None => {}
+        }
+        if let Some(custom) = patch.custom {
+            fields::merge(&mut record.custom, custom);
+        }
+    }
+
+    fn check(&self, record: &mut Record, _: &Context, errors: &mut Errors) {
+        errors.text("name", &record.name, 1, 200);
+        record.name = record.name.trim().to_owned();
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        defs: &Definitions,
+        before: Option<&Record>,
+        after: &Record,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_relations(
+            state,
+            principal,
+            defs,
+            before.map(|r| &r.custom),
+            &after.custom,
+            errors,
+        )
+        .await
+    }
+
+    /// The link items of its relations, and the entries on related records' timelines.
+    fn writes(
+        &self,
+        tenant: &TenantId,
+        _: Option<&engine::DataKey>,
+        defs: &Definitions,
+        before: Option<&Record>,
+        after: Option<&Record>,
+        entry: &Entry,
+        at: time::OffsetDateTime,
+    ) -> Result<Vec<Write>, Error> {
+        let mut writes = link_writes(tenant, defs, before, after)?;
+        writes.extend(related_writes(defs, tenant, before, after, entry, at)?);
+        Ok(writes)
+    }
+
+    /// A record is made only while its object exists (deleting an object with records
+    /// is refused, and this keeps a record from slipping in meanwhile).
+    fn guard(&self, tenant: &TenantId, _: &str, action: Action) -> Option<(Write, Error)> {
+        (action == Action::Create).then(|| {
+            (
+                live_check(tenant, &self.key),
+                Error::NotFound("No custom object with this key.".into()),
+            )
+        })
+    }
 }
 
 /// The relations of `custom` (per the definitions): field key, target object, record id.
@@ -195,7 +292,7 @@ fn relations<'a>(
 ) -> Vec<(&'a str, &'a str, &'a str)> {
     defs.fields
         .iter()
-        .filter(|f| f.kind == Kind::Relation && !f.removed)
+        .filter(|f| f.kind == fields::Kind::Relation && !f.removed)
         .filter_map(|f| {
             let id = custom.get(&f.key)?.as_str()?;
             Some((f.key.as_str(), f.target.as_deref()?, id))
@@ -299,6 +396,7 @@ pub async fn relink(
             let Some((object, id)) = named.split_once('/') else {
                 return Ok(state.table.delete(&stale, Condition::None).await?);
             };
+            let kind = Custom::new(object);
             let defs = fields::service::definitions(state.table.as_ref(), tenant, object).await?;
             write_on_version(&Precondition::Any, "record", || async {
                 let Some(item) = state.table.get(&key(tenant, object, id)).await? else {
@@ -307,7 +405,7 @@ pub async fn relink(
                 let current: Record = from_item(item)?;
                 let mut next = current.clone();
                 for field in defs.fields.iter().filter(|f| {
-                    f.kind == Kind::Relation
+                    f.kind == fields::Kind::Relation
                         && f.target.as_deref().map(resource_of).as_deref() == Some(resource)
                 }) {
                     if let Some(value) = next.custom.get_mut(&field.key)
@@ -322,29 +420,22 @@ pub async fn relink(
                 let now = state.clock.now();
                 next.version = current.version + 1;
                 next.updated_at = rfc3339(now);
-                let entry = Entry::by(
-                    principal,
-                    now,
-                    &format!("{object}.updated"),
-                    &resource_of(object),
-                    Some(id),
-                )
-                .with_changes(Some(&current), Some(&next));
+                let change = (Some(&current), Some(&next));
+                let entry = engine::entry(principal, &kind, None, now, "updated", change);
                 let mut writes = vec![Write::Put {
-                    item: to_stored(tenant, &next)?,
+                    item: engine::to_stored(tenant, &kind, &next, None)?,
                     condition: Condition::VersionIs(current.version),
                 }];
-                writes.extend(search::index_writes(tenant, Some(&current), Some(&next))?);
-                writes.extend(link_writes(tenant, &defs, Some(&current), Some(&next))?);
-                writes.extend(timeline_writes(
+                writes.extend(engine::change_writes(
                     tenant,
+                    &kind,
+                    None,
                     &defs,
                     Some(&current),
                     Some(&next),
                     &entry,
                     now,
                 )?);
-                writes.extend(entry.writes(tenant)?);
                 Ok(state.table.transact(writes).await)
             })
             .await
@@ -353,11 +444,11 @@ pub async fn relink(
     .await
 }
 
-/// The writes that put a change of `record` (audited by `entry`) on its own timeline and
-/// on those of the records it relates to, before or after.
-fn timeline_writes(
-    tenant: &TenantId,
+/// The writes that put a change of `record` (audited by `entry`) on the timelines of the
+/// records it relates to, before or after.
+fn related_writes(
     defs: &Definitions,
+    tenant: &TenantId,
     before: Option<&Record>,
     after: Option<&Record>,
     entry: &Entry,
@@ -366,10 +457,6 @@ fn timeline_writes(
     let Some(record) = after.or(before) else {
         return Ok(Vec::new());
     };
-    let mut writes = Vec::new();
-    if after.is_some() {
-        writes.push(timeline::change(tenant, &record.id, at, entry)?);
-    }
     let related: BTreeSet<&str> = [before, after]
         .into_iter()
         .flatten()
@@ -377,10 +464,10 @@ fn timeline_writes(
         .map(|(_, _, id)| id)
         .filter(|id| *id != record.id)
         .collect();
-    for id in related {
-        writes.push(timeline::related(tenant, id, at, entry, &record.name)?);
-    }
-    Ok(writes)
+    related
+        .into_iter()
+        .map(|id| timeline::related(tenant, id, at, entry, &record.name))
+        .collect()
 }
 
 pub async fn create(
@@ -402,103 +489,7 @@ pub async fn create_with(
     input: NewRecord,
     writing: Writing,
 ) -> Result<View, Error> {
-    let dry_run = writing.dry_run;
-    let (resource, _, _) = open(state, principal, object_key, Action::Create).await?;
-    check_writable(
-        principal,
-        &resource,
-        &fields_sent(true, input.owner_id.is_some(), input.custom.as_ref()),
-    )?;
-    let now = state.clock.now();
-    let mut record = Record {
-        id: writing.id.unwrap_or_else(|| new_id(RECORD_PREFIX)),
-        object: object_key.to_owned(),
-        name: input.name,
-        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        custom: input.custom.unwrap_or_default(),
-        created_by: principal.user_id.clone(),
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-        version: 1,
-    };
-    let tenant = &principal.tenant;
-    let mut errors = Errors::new();
-    check(&mut record, &mut errors);
-    if record.owner_id != principal.user_id {
-        check_owner(state, principal, &resource, &record.owner_id, &mut errors).await?;
-    }
-    let defs = fields::prepare(
-        state,
-        tenant,
-        object_key,
-        &[&record.id],
-        principal.new_record_fields(),
-        &mut record.custom,
-        &mut errors,
-    )
-    .await?;
-    check_relations(state, principal, &defs, None, &record.custom, &mut errors).await?;
-    errors.finish().map_err(Error::Validation)?;
-    if dry_run {
-        // Checked as if made; nothing is written (an import's dry run).
-        return show(principal, &defs, record);
-    }
-    let entry = Entry::by(
-        principal,
-        now,
-        &format!("{object_key}.created"),
-        &resource,
-        Some(&record.id),
-    )
-    .with_changes(None, Some(&record));
-    let mut writes = vec![
-        Write::Put {
-            item: to_stored(tenant, &record)?,
-            condition: Condition::NotExists,
-        },
-        live_check(tenant, object_key),
-    ];
-    // The caller's extra writes come right after, so a failed condition names them.
-    let extra = 2..2 + writing.extra.len();
-    writes.extend(writing.extra);
-    writes.extend(search::index_writes(tenant, None, Some(&record))?);
-    writes.extend(fields::unique_writes(
-        tenant,
-        object_key,
-        &defs,
-        &record.id,
-        None,
-        Some(&record.custom),
-        None,
-    )?);
-    writes.extend(link_writes(tenant, &defs, None, Some(&record))?);
-    writes.extend(timeline_writes(
-        tenant,
-        &defs,
-        None,
-        Some(&record),
-        &entry,
-        now,
-    )?);
-    writes.extend(entry.writes(tenant)?);
-    match state.table.transact(writes).await {
-        Ok(()) => show(principal, &defs, record),
-        // The object was deleted meanwhile (its marker is the second write).
-        Err(crate::table::TableError::ConditionFailed { index: Some(1) }) => {
-            Err(Error::NotFound("No custom object with this key.".into()))
-        }
-        Err(crate::table::TableError::ConditionFailed { index: Some(i) }) if extra.contains(&i) => {
-            Err(Error::conflict(
-                "concurrent-modification",
-                "The record was made at the same time by another request; retry.",
-            ))
-        }
-        Err(crate::table::TableError::ConditionFailed { .. }) => Err(Error::conflict(
-            "unique-value-taken",
-            "Another record took one of this record's unique values at the same time; retry.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    engine::create(state, principal, &Custom::new(object_key), input, writing).await
 }
 
 pub async fn get(
@@ -507,9 +498,7 @@ pub async fn get(
     object_key: &str,
     id: &str,
 ) -> Result<View, Error> {
-    let (_, scope, defs) = open(state, principal, object_key, Action::Read).await?;
-    let record = load(state, principal, scope, object_key, id).await?;
-    show(principal, &defs, record)
+    engine::get(state, principal, &Custom::new(object_key), id, false).await
 }
 
 /// `GET /v1/objects/{key}/records` parameters (and `cf[<field>]` filters beside them).
@@ -538,65 +527,34 @@ pub async fn list(
     state: &AppState,
     principal: &Principal,
     object_key: &str,
-    mut query: RecordQuery,
+    query: RecordQuery,
     custom: BTreeMap<String, String>,
 ) -> Result<ListPage<View>, Error> {
-    let (resource, scope, defs) = open(state, principal, object_key, Action::Read).await?;
-    let params = ListParams {
-        limit: query.limit,
-        cursor: query.cursor.take(),
+    let listing = Listing {
+        params: ListParams {
+            limit: query.limit,
+            cursor: query.cursor,
+        },
+        q: query.q,
+        sort: query.sort,
     };
-    let mut errors = Errors::new();
-    let mut filter = Filter::new();
-    filter.text(
-        "owner_id",
-        "owner_id",
-        &["owner_id"],
-        query.owner_id.take(),
-        &mut errors,
-    );
-    filter.created(
-        query.created_after.take(),
-        query.created_before.take(),
-        &mut errors,
-    );
-    filter.updated(
-        query.updated_after.take(),
-        query.updated_before.take(),
-        &mut errors,
-    );
-    filter.custom(custom, &defs, &mut errors);
-    errors.finish().map_err(Error::Validation)?;
-    let request = ListRequest::new(
-        principal,
-        &resource,
-        query.q.as_deref(),
-        query.sort.as_deref(),
-        filter,
-        defs.removed_keys(),
-    )?;
-    let (found, next_cursor) = search::page(
+    let common = Common {
+        owner_id: query.owner_id,
+        created_after: query.created_after,
+        created_before: query.created_before,
+        updated_after: query.updated_after,
+        updated_before: query.updated_before,
+    };
+    let kind = Custom::new(object_key);
+    engine::list(
         state,
         principal,
-        scope,
-        &request,
-        RECORD_PREFIX,
-        &params,
-        |id| async move {
-            match load(state, principal, scope, object_key, &id).await {
-                Ok(record) => Ok(Some(record)),
-                Err(Error::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-            }
-        },
-        |item| async move { Ok(from_item::<Record>(item)?) },
+        &kind,
+        listing,
+        custom,
+        |filter, errors| common.add(filter, errors),
     )
-    .await?;
-    let data = found
-        .into_iter()
-        .map(|r| show(principal, &defs, r))
-        .collect::<Result<_, _>>()?;
-    Ok(ListPage { data, next_cursor })
+    .await
 }
 
 pub async fn update(
@@ -607,103 +565,8 @@ pub async fn update(
     precondition: Precondition,
     patch: RecordPatch,
 ) -> Result<View, Error> {
-    let (resource, scope, _) = open(state, principal, object_key, Action::Update).await?;
-    let custom_sent = patch.custom.as_ref().map(|c| c.clone().unwrap_or_default());
-    check_writable(
-        principal,
-        &resource,
-        &fields_sent(
-            patch.name.is_some(),
-            patch.owner_id.is_some(),
-            custom_sent.as_ref(),
-        ),
-    )?;
-    let tenant = &principal.tenant;
-    let (record, defs) = write_on_version(&precondition, "record", || async {
-        let current = load(state, principal, scope, object_key, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        let patch = patch.clone();
-        match patch.name {
-            Some(Some(name)) => next.name = name,
-            Some(None) => errors.add("name", "cannot be removed"),
-            None => {}
-        }
-        match patch.owner_id {
-            Some(Some(owner)) => next.owner_id = owner,
-            Some(None) => errors.add("owner_id", "cannot be removed"),
-            None => {}
-        }
-        if let Some(custom) = patch.custom {
-            fields::merge(&mut next.custom, custom);
-        }
-        check(&mut next, &mut errors);
-        if next.owner_id != current.owner_id {
-            check_owner(state, principal, &resource, &next.owner_id, &mut errors).await?;
-        }
-        let defs = fields::prepare(
-            state,
-            tenant,
-            object_key,
-            &[id],
-            Some(&current.custom),
-            &mut next.custom,
-            &mut errors,
-        )
-        .await?;
-        check_relations(
-            state,
-            principal,
-            &defs,
-            Some(&current.custom),
-            &next.custom,
-            &mut errors,
-        )
-        .await?;
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next == current {
-            return Ok(Ok((current, defs)));
-        }
-        let now = state.clock.now();
-        next.version = current.version + 1;
-        next.updated_at = rfc3339(now);
-        let entry = Entry::by(
-            principal,
-            now,
-            &format!("{object_key}.updated"),
-            &resource,
-            Some(id),
-        )
-        .with_changes(Some(&current), Some(&next));
-        let mut writes = vec![Write::Put {
-            item: to_stored(tenant, &next)?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(search::index_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(fields::unique_writes(
-            tenant,
-            object_key,
-            &defs,
-            id,
-            Some(&current.custom),
-            Some(&next.custom),
-            None,
-        )?);
-        writes.extend(link_writes(tenant, &defs, Some(&current), Some(&next))?);
-        writes.extend(timeline_writes(
-            tenant,
-            &defs,
-            Some(&current),
-            Some(&next),
-            &entry,
-            now,
-        )?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
-    })
-    .await?;
-    show(principal, &defs, record)
+    let kind = Custom::new(object_key);
+    engine::update(state, principal, &kind, id, precondition, patch, false).await
 }
 
 pub async fn delete(
@@ -713,47 +576,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let (resource, scope, defs) = open(state, principal, object_key, Action::Delete).await?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "record", || async {
-        let current = load(state, principal, scope, object_key, id).await?;
-        precondition.check(current.version)?;
-        let now = state.clock.now();
-        let entry = Entry::by(
-            principal,
-            now,
-            &format!("{object_key}.deleted"),
-            &resource,
-            Some(id),
-        )
-        .with_changes(Some(&current), None);
-        let mut writes = vec![Write::Delete {
-            key: key(tenant, object_key, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(search::index_writes(tenant, Some(&current), None)?);
-        writes.extend(fields::unique_writes(
-            tenant,
-            object_key,
-            &defs,
-            id,
-            Some(&current.custom),
-            None,
-            None,
-        )?);
-        writes.extend(link_writes(tenant, &defs, Some(&current), None)?);
-        writes.extend(timeline_writes(
-            tenant,
-            &defs,
-            Some(&current),
-            None,
-            &entry,
-            now,
-        )?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Custom::new(object_key), id, precondition).await
 }
 
 /// Logs an activity (note, call, meeting, email) on record `id`; needs `update` on it.
@@ -764,9 +587,7 @@ pub async fn log_activity(
     id: &str,
     input: NewActivity,
 ) -> Result<TimelineEntry, Error> {
-    let (resource, scope, _) = open(state, principal, object_key, Action::Update).await?;
-    load(state, principal, scope, object_key, id).await?;
-    timeline::log(state, principal, &resource, id, input).await
+    engine::log_activity(state, principal, &Custom::new(object_key), id, input).await
 }
 
 /// The timeline of record `id`, newest first.
@@ -777,7 +598,5 @@ pub async fn timeline(
     id: &str,
     params: ListParams,
 ) -> Result<ListPage<TimelineEntry>, Error> {
-    let (resource, scope, _) = open(state, principal, object_key, Action::Read).await?;
-    load(state, principal, scope, object_key, id).await?;
-    timeline::list(state, principal, &resource, id, params).await
+    engine::timeline(state, principal, &Custom::new(object_key), id, params).await
 }

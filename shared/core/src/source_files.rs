@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// The repository's root, from this crate's directory.
+/// The repository's root, from this crate's directory as `cargo test` names it when the
+/// test runs: a build cache shared between checkouts may hold a test binary compiled in
+/// another one, whose compile-time path would be that checkout's.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    dir.join("../..")
 }
 
 /// The `.rs` files under `dir`, recursively; with `with_tests` false, test files

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod engine;
 pub mod events;
 pub mod fields;
 pub mod http;

@@ -1,6 +1,8 @@
-//! Contact operations as the API offers them. Each one checks the caller's permission
-//! first and confines itself to the caller's tenant and record scope: a contact out of
-//! scope, or of another tenant, is simply not found.
+//! Contact operations as the API offers them, on the record engine. Each one checks the
+//! caller's permission first and confines itself to the caller's tenant and record
+//! scope: a contact out of scope, or of another tenant, is simply not found. What is a
+//! contact's own is its [`Kind`]: its fields and checks, sealed sensitive values, the
+//! lookup by national id, the link to its company, and that a merge holds it.
 
 use serde_json::Value;
 
@@ -14,23 +16,184 @@ use super::{
 };
 use crate::AppState;
 use crate::audit::Entry;
-use crate::clock::rfc3339;
+use crate::engine::{self, Common, Context, DataKey, Fresh, Kind, Listing};
 use crate::error::Error;
-use crate::fields::{self, Definitions, service::definitions};
-use crate::ids::{is_id, new_id};
+use crate::fields::{Definitions, service::definitions};
+use crate::ids::TenantId;
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, FieldRule, Scope, View};
 use crate::principal::Principal;
-use crate::records::{self, Writing, check_owner, phone_region};
-use crate::search::{self, Filter, ListRequest};
-use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item, to_item};
+use crate::records::{self, Writing, phone_region};
+use crate::search::{self, Filter};
+use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, to_item};
 use crate::terms;
-use crate::timeline::{self, NewActivity, TimelineEntry};
+use crate::timeline::{NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 use crate::versioned::Precondition;
-use crate::versioned::write_on_version;
 
 pub const RESOURCE: &str = "contacts";
+
+/// Contacts, as the record engine handles them.
+pub struct Contacts;
+
+impl engine::Record for Contact {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn touch(&mut self, version: u64, at: String) {
+        self.version = version;
+        self.updated_at = at;
+    }
+
+    fn custom(&self) -> &serde_json::Map<String, Value> {
+        &self.custom
+    }
+
+    fn custom_mut(&mut self) -> &mut serde_json::Map<String, Value> {
+        &mut self.custom
+    }
+}
+
+impl Kind for Contacts {
+    type Record = Contact;
+    type New = NewContact;
+    type Patch = ContactPatch;
+    const PHONES: bool = true;
+
+    fn resource(&self) -> &str {
+        RESOURCE
+    }
+
+    fn noun(&self) -> &str {
+        "contact"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        RESOURCE
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    fn sent_new(&self, input: &NewContact) -> Vec<String> {
+        input.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn sent_patch(&self, patch: &ContactPatch) -> Vec<String> {
+        patch.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn build(&self, input: NewContact, fresh: Fresh, _: &Context, errors: &mut Errors) -> Contact {
+        let mut contact = Contact {
+            id: fresh.id,
+            name: input.name,
+            emails: input.emails,
+            phones: input.phones,
+            company_name: input.company_name,
+            company_id: input.company_id,
+            title: input.title,
+            address: input.address,
+            tags: input.tags,
+            owner_id: input.owner_id.unwrap_or_else(|| fresh.user_id.clone()),
+            lifecycle_stage: input.lifecycle_stage.unwrap_or_default(),
+            source: input.source,
+            notes: input.notes,
+            national_id: input.national_id,
+            card_number: input.card_number,
+            bank_account: input.bank_account,
+            date_of_birth: input.date_of_birth,
+            preferences: input.preferences.unwrap_or_default(),
+            consent: Default::default(),
+            custom: input.custom.unwrap_or_default(),
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        };
+        if let Some(consent) = input.consent {
+            let changes = consent.into_iter().map(|(c, v)| (c, Some(v))).collect();
+            apply_consent(&mut contact.consent, changes, &contact.created_at, errors);
+        }
+        contact
+    }
+
+    fn apply(&self, patch: ContactPatch, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
+        patch.apply(contact, &cx.now, errors);
+    }
+
+    fn check(&self, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
+        normalize_and_check(contact, cx.today, &cx.region, errors);
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        _: &Definitions,
+        before: Option<&Contact>,
+        after: &Contact,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_company(state, principal, before, after, errors).await
+    }
+
+    fn has_sensitive(&self, contact: &Contact) -> bool {
+        contact.has_sensitive()
+    }
+
+    fn is_sealed(&self, item: &Item) -> bool {
+        sensitive::present(item)
+    }
+
+    fn unseal(&self, key: &DataKey, tenant: &TenantId, item: &mut Item) -> Result<(), Error> {
+        sensitive::open_item(key, tenant, item)
+    }
+
+    fn seal(&self, key: &DataKey, tenant: &TenantId, item: &mut Item) {
+        sensitive::seal_item(key, tenant, item);
+    }
+
+    fn audited(&self, contact: &Contact, key: Option<&DataKey>) -> Value {
+        audited(key, contact)
+    }
+
+    /// The company's contact list reads the contacts by their company.
+    fn index(&self, tenant: &TenantId, contact: &Contact, item: &mut Item) {
+        if let Some(company) = &contact.company_id {
+            item.insert("gsi2pk".into(), Value::String(company_pk(tenant, company)));
+            item.insert("gsi2sk".into(), Value::String(contact.id.clone()));
+        }
+    }
+
+    fn writes(
+        &self,
+        tenant: &TenantId,
+        key: Option<&DataKey>,
+        _: &Definitions,
+        before: Option<&Contact>,
+        after: Option<&Contact>,
+        _: &Entry,
+        _: time::OffsetDateTime,
+    ) -> Result<Vec<Write>, Error> {
+        marker_writes(tenant, key, before, after)
+    }
+
+    /// Not deleted while a merge holds it: its moves would point at a deleted contact.
+    fn guard(&self, tenant: &TenantId, id: &str, action: Action) -> Option<(Write, Error)> {
+        (action == Action::Delete)
+            .then(|| (super::merge::not_merging(tenant, id), super::merge::held()))
+    }
+}
 
 pub(super) fn not_found() -> Error {
     Error::NotFound("No contact with this id.".into())
@@ -43,24 +206,16 @@ pub(super) async fn key_for(
     principal: &Principal,
     contacts: &[&Contact],
 ) -> Result<Option<Zeroizing<[u8; 32]>>, Error> {
-    if contacts.iter().any(|c| c.has_sensitive()) {
-        Ok(Some(state.data_key(&principal.tenant).await?))
-    } else {
-        Ok(None)
-    }
+    engine::data_key(state, principal, &Contacts, contacts).await
 }
 
 /// A stored item back as a contact, its sealed values opened.
 pub(super) async fn from_stored(
     state: &AppState,
     principal: &Principal,
-    mut item: Item,
+    item: Item,
 ) -> Result<Contact, Error> {
-    if sensitive::present(&item) {
-        let key = state.data_key(&principal.tenant).await?;
-        sensitive::open_item(&key, &principal.tenant, &mut item)?;
-    }
-    Ok(from_item(item)?)
+    engine::from_stored(state, principal, &Contacts, item).await
 }
 
 /// A contact as the audit log keeps it: sensitive values as keyed fingerprints.
@@ -85,8 +240,37 @@ fn lookups(
 const BY_NATIONAL_ID: &str = "contact-national-ids";
 
 /// The marker under which `value` finds contact `id`.
-fn lookup_key(principal: &Principal, partition: &str, value: &str, id: &str) -> Key {
-    Key::new(principal.tenant.pk(partition), format!("{value}#{id}"))
+fn lookup_key(tenant: &TenantId, partition: &str, value: &str, id: &str) -> Key {
+    Key::new(tenant.pk(partition), format!("{value}#{id}"))
+}
+
+/// The lookup markers to drop and add when `before` becomes `after`.
+fn marker_writes(
+    tenant: &TenantId,
+    data_key: Option<&Zeroizing<[u8; 32]>>,
+    before: Option<&Contact>,
+    after: Option<&Contact>,
+) -> Result<Vec<Write>, Error> {
+    let mut writes = Vec::new();
+    let old = before.map(|c| lookups(c, data_key)).unwrap_or_default();
+    let new = after.map(|c| lookups(c, data_key)).unwrap_or_default();
+    let id = before.or(after).map(|c| c.id.as_str()).unwrap_or_default();
+    for (partition, value) in old.difference(&new) {
+        writes.push(Write::Delete {
+            key: lookup_key(tenant, partition, value, id),
+            condition: Condition::None,
+        });
+    }
+    for (partition, value) in new.difference(&old) {
+        writes.push(Write::Put {
+            item: to_item(
+                &lookup_key(tenant, partition, value, id),
+                &serde_json::json!({ "contact_id": id }),
+            )?,
+            condition: Condition::None,
+        });
+    }
+    Ok(writes)
 }
 
 /// The lookup markers and search index entries to drop and add when `before` becomes
@@ -98,24 +282,7 @@ pub(super) fn lookup_writes(
     after: Option<&Contact>,
 ) -> Result<Vec<Write>, Error> {
     let mut writes = search::index_writes(&principal.tenant, before, after)?;
-    let old = before.map(|c| lookups(c, data_key)).unwrap_or_default();
-    let new = after.map(|c| lookups(c, data_key)).unwrap_or_default();
-    let id = before.or(after).map(|c| c.id.as_str()).unwrap_or_default();
-    for (partition, value) in old.difference(&new) {
-        writes.push(Write::Delete {
-            key: lookup_key(principal, partition, value, id),
-            condition: Condition::None,
-        });
-    }
-    for (partition, value) in new.difference(&old) {
-        writes.push(Write::Put {
-            item: to_item(
-                &lookup_key(principal, partition, value, id),
-                &serde_json::json!({ "contact_id": id }),
-            )?,
-            condition: Condition::None,
-        });
-    }
+    writes.extend(marker_writes(&principal.tenant, data_key, before, after)?);
     Ok(writes)
 }
 
@@ -151,26 +318,7 @@ pub(super) fn to_stored(
     contact: &Contact,
     data_key: Option<&Zeroizing<[u8; 32]>>,
 ) -> Result<Item, Error> {
-    let mut item = to_item(&key(&principal.tenant, &contact.id), contact)?;
-    if let Some(data_key) = data_key {
-        sensitive::seal_item(data_key, &principal.tenant, &mut item);
-    }
-    records::index_by_owner(
-        &mut item,
-        &principal.tenant,
-        RESOURCE,
-        &contact.owner_id,
-        &contact.id,
-    );
-    search::index_for_lists(&mut item, &principal.tenant, contact);
-    if let Some(company) = &contact.company_id {
-        item.insert(
-            "gsi2pk".into(),
-            Value::String(company_pk(&principal.tenant, company)),
-        );
-        item.insert("gsi2sk".into(), Value::String(contact.id.clone()));
-    }
-    Ok(item)
+    engine::to_stored(&principal.tenant, &Contacts, contact, data_key)
 }
 
 pub async fn create(
@@ -188,108 +336,7 @@ pub async fn create_with(
     input: NewContact,
     writing: Writing,
 ) -> Result<View, Error> {
-    principal.require(RESOURCE, Action::Create)?;
-    principal.check_writable(RESOURCE, &input.fields_sent())?;
-    let now = rfc3339(state.clock.now());
-    let mut contact = Contact {
-        id: writing.id.clone().unwrap_or_else(|| new_id(PREFIX)),
-        name: input.name,
-        emails: input.emails,
-        phones: input.phones,
-        company_name: input.company_name,
-        company_id: input.company_id,
-        title: input.title,
-        address: input.address,
-        tags: input.tags,
-        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        lifecycle_stage: input.lifecycle_stage.unwrap_or_default(),
-        source: input.source,
-        notes: input.notes,
-        national_id: input.national_id,
-        card_number: input.card_number,
-        bank_account: input.bank_account,
-        date_of_birth: input.date_of_birth,
-        preferences: input.preferences.unwrap_or_default(),
-        consent: Default::default(),
-        custom: input.custom.unwrap_or_default(),
-        created_by: principal.user_id.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-        version: 1,
-    };
-    let mut errors = Errors::new();
-    if let Some(consent) = input.consent {
-        let changes = consent.into_iter().map(|(c, v)| (c, Some(v))).collect();
-        apply_consent(
-            &mut contact.consent,
-            changes,
-            &contact.created_at,
-            &mut errors,
-        );
-    }
-    let region = match writing.region.clone() {
-        Some(region) => region,
-        None => phone_region(state, principal).await?,
-    };
-    normalize_and_check(&mut contact, state.clock.now().date(), &region, &mut errors);
-    if contact.owner_id != principal.user_id {
-        check_owner(state, principal, RESOURCE, &contact.owner_id, &mut errors).await?;
-    }
-    check_company(state, principal, None, &contact, &mut errors).await?;
-    let tenant = &principal.tenant;
-    let defs = fields::prepare_with(
-        state,
-        tenant,
-        RESOURCE,
-        writing.definitions.as_deref(),
-        &[&contact.id],
-        principal.new_record_fields(),
-        &mut contact.custom,
-        &mut errors,
-    )
-    .await?;
-    errors.finish().map_err(Error::Validation)?;
-    let data_key = key_for(state, principal, &[&contact]).await?;
-    let entry = Entry::by(
-        principal,
-        state.clock.now(),
-        "contact.created",
-        RESOURCE,
-        Some(&contact.id),
-    )
-    .with_changes(None, Some(&audited(data_key.as_ref(), &contact)));
-    let mut writes = vec![Write::Put {
-        item: to_stored(principal, &contact, data_key.as_ref())?,
-        condition: Condition::NotExists,
-    }];
-    writes.extend(lookup_writes(
-        principal,
-        data_key.as_ref(),
-        None,
-        Some(&contact),
-    )?);
-    writes.extend(fields::unique_writes(
-        tenant,
-        RESOURCE,
-        &defs,
-        &contact.id,
-        None,
-        Some(&contact.custom),
-        None,
-    )?);
-    writes.push(timeline::change(
-        tenant,
-        &contact.id,
-        state.clock.now(),
-        &entry,
-    )?);
-    writes.extend(entry.writes(tenant)?);
-    if writing.dry_run {
-        return show(principal, &defs, contact, false);
-    }
-    writes.extend(writing.extra);
-    state.table.transact(writes).await?;
-    show(principal, &defs, contact, false)
+    engine::create(state, principal, &Contacts, input, writing).await
 }
 
 /// The contact `id` if it exists in the caller's tenant and `scope`.
@@ -299,19 +346,7 @@ pub(super) async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Contact, Error> {
-    if !is_id(PREFIX, id) {
-        return Err(not_found());
-    }
-    let item = state
-        .table
-        .get(&key(&principal.tenant, id))
-        .await?
-        .ok_or_else(not_found)?;
-    let contact = from_stored(state, principal, item).await?;
-    if !principal.reaches(scope, &contact.owner_id) {
-        return Err(not_found());
-    }
-    Ok(contact)
+    engine::load(state, principal, &Contacts, scope, id).await
 }
 
 /// The contact `id`; with `reveal`, masked fields in clear (needs `reveal`, audited).
@@ -321,52 +356,17 @@ pub async fn get(
     id: &str,
     reveal: bool,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    if reveal {
-        principal.require(RESOURCE, Action::Reveal)?;
-    }
-    let contact = load(state, principal, scope, id).await?;
-    let masked = principal.permissions.masked_fields(RESOURCE);
-    let fields: Vec<&str> = masked
-        .iter()
-        .map(String::as_str)
-        .filter(|f| contact_has(&contact, f))
-        .collect();
-    if reveal && !fields.is_empty() {
-        let entry = Entry::by(
-            principal,
-            state.clock.now(),
-            "contact.revealed",
-            RESOURCE,
-            Some(id),
-        )
-        .with_fields(&fields);
-        state
-            .table
-            .transact(entry.writes(&principal.tenant)?)
-            .await?;
-    }
-    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
-    show(principal, &defs, contact, reveal)
+    engine::get(state, principal, &Contacts, id, reveal).await
 }
 
 /// `contact` as the caller sees it: removed custom fields left out, field rules applied.
 pub(super) fn show(
     principal: &Principal,
     defs: &Definitions,
-    mut contact: Contact,
+    contact: Contact,
     reveal: bool,
 ) -> Result<View, Error> {
-    contact.custom = defs.visible(&contact.custom);
-    principal.view(RESOURCE, &contact, reveal)
-}
-
-/// Whether `field` of `contact` holds a value (only those are revealed).
-fn contact_has(contact: &Contact, field: &str) -> bool {
-    serde_json::to_value(contact)
-        .ok()
-        .and_then(|v| v.get(field).cloned())
-        .is_some_and(|v| !(v.is_null() || v == Value::Array(vec![])))
+    engine::show(principal, &Contacts, defs, contact, reveal)
 }
 
 /// `GET /v1/contacts` parameters: a page of a filtered, sorted list (or of a search with
@@ -404,13 +404,7 @@ pub struct ContactQuery {
 
 impl ContactQuery {
     /// The filter these parameters ask for.
-    fn filter(
-        &mut self,
-        custom: BTreeMap<String, String>,
-        defs: &Definitions,
-    ) -> Result<Filter, Error> {
-        let mut errors = Errors::new();
-        let mut filter = Filter::new();
+    fn filter(self, filter: &mut Filter, errors: &mut Errors) {
         if let Some(stage) = &self.lifecycle_stage
             && serde_json::from_value::<super::LifecycleStage>(Value::String(stage.clone()))
                 .is_err()
@@ -419,53 +413,27 @@ impl ContactQuery {
         }
         for (param, field, path, value) in [
             (
-                "owner_id",
-                "owner_id",
-                &["owner_id"][..],
-                self.owner_id.take(),
-            ),
-            (
                 "lifecycle_stage",
                 "lifecycle_stage",
-                &["lifecycle_stage"],
-                self.lifecycle_stage.take(),
+                &["lifecycle_stage"][..],
+                self.lifecycle_stage,
             ),
-            (
-                "company_id",
-                "company_id",
-                &["company_id"],
-                self.company_id.take(),
-            ),
-            (
-                "country",
-                "address",
-                &["address", "country"],
-                self.country.take(),
-            ),
-            (
-                "province",
-                "address",
-                &["address", "region"],
-                self.province.take(),
-            ),
-            ("city", "address", &["address", "city"], self.city.take()),
+            ("company_id", "company_id", &["company_id"], self.company_id),
+            ("country", "address", &["address", "country"], self.country),
+            ("province", "address", &["address", "region"], self.province),
+            ("city", "address", &["address", "city"], self.city),
         ] {
-            filter.text(param, field, path, value, &mut errors);
+            filter.text(param, field, path, value, errors);
         }
-        filter.tags(self.tags.take(), &mut errors);
-        filter.created(
-            self.created_after.take(),
-            self.created_before.take(),
-            &mut errors,
-        );
-        filter.updated(
-            self.updated_after.take(),
-            self.updated_before.take(),
-            &mut errors,
-        );
-        filter.custom(custom, defs, &mut errors);
-        errors.finish().map_err(Error::Validation)?;
-        Ok(filter)
+        filter.tags(self.tags, errors);
+        Common {
+            owner_id: self.owner_id,
+            created_after: self.created_after,
+            created_before: self.created_before,
+            updated_after: self.updated_after,
+            updated_before: self.updated_before,
+        }
+        .add(filter, errors);
     }
 }
 
@@ -477,12 +445,6 @@ pub async fn list(
     mut query: ContactQuery,
     custom: BTreeMap<String, String>,
 ) -> Result<ListPage<View>, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    let params = ListParams {
-        limit: query.limit,
-        cursor: query.cursor.take(),
-    };
-    let limit = params.limit()?;
     let lookup = match (
         query.email.take(),
         query.phone.take(),
@@ -493,41 +455,40 @@ pub async fn list(
         (None, Some(phone), None) => Some(("phones", phone)),
         (None, None, Some(id)) => Some(("national_id", id)),
         _ => {
+            principal.require(RESOURCE, Action::Read)?;
             return Err(Error::validation(
                 "email",
                 "look up by one of `email`, `phone` or `national_id` at a time",
             ));
         }
     };
-    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
     if let Some((field, value)) = lookup {
+        let scope = principal.require(RESOURCE, Action::Read)?;
+        let limit = ListParams {
+            limit: query.limit,
+            cursor: None,
+        }
+        .limit()?;
+        let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
         return find_by(state, principal, &defs, scope, field, &value, limit).await;
     }
-    let filter = query.filter(custom, &defs)?;
-    let request = ListRequest::new(
-        principal,
-        RESOURCE,
-        query.q.as_deref(),
-        query.sort.as_deref(),
-        filter,
-        defs.removed_keys(),
-    )?;
-    let (found, next_cursor) = search::page(
+    let listing = Listing {
+        params: ListParams {
+            limit: query.limit,
+            cursor: query.cursor.take(),
+        },
+        q: query.q.take(),
+        sort: query.sort.take(),
+    };
+    engine::list(
         state,
         principal,
-        scope,
-        &request,
-        PREFIX,
-        &params,
-        |id| async move { in_reach(state, principal, scope, &id).await },
-        |item| from_stored(state, principal, item),
+        &Contacts,
+        listing,
+        custom,
+        |filter, errors| query.filter(filter, errors),
     )
-    .await?;
-    let data = found
-        .into_iter()
-        .map(|c| show(principal, &defs, c, false))
-        .collect::<Result<_, _>>()?;
-    Ok(ListPage { data, next_cursor })
+    .await
 }
 
 /// Contact `id` if it is in the caller's scope; `None` if it is not (or is gone).
@@ -537,11 +498,7 @@ pub(super) async fn in_reach(
     scope: Scope,
     id: &str,
 ) -> Result<Option<Contact>, Error> {
-    match load(state, principal, scope, id).await {
-        Ok(contact) => Ok(Some(contact)),
-        Err(Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
+    engine::in_reach(state, principal, &Contacts, scope, id).await
 }
 
 /// Stored items as the caller may see them, with the cursor of the next page.
@@ -662,7 +619,8 @@ pub async fn update(
 }
 
 /// [`update`], or with `dry_run` everything but the write (the answer shows the record
-/// as it would be).
+/// as it would be). The patch is applied to a fresh read on every attempt, so a
+/// concurrent change is never overwritten: either both apply, or the client is told (412).
 pub async fn update_with(
     state: &AppState,
     principal: &Principal,
@@ -671,76 +629,16 @@ pub async fn update_with(
     patch: ContactPatch,
     dry_run: bool,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    principal.check_writable(RESOURCE, &patch.fields_sent())?;
-    let region = phone_region(state, principal).await?;
-    // The patch is applied to a fresh read on every attempt, so a concurrent change is
-    // never overwritten: either both apply, or the client is told (412).
-    let contact = write_on_version(&precondition, "contact", || async {
-        let current = load(state, principal, scope, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        patch
-            .clone()
-            .apply(&mut next, &rfc3339(state.clock.now()), &mut errors);
-        normalize_and_check(&mut next, state.clock.now().date(), &region, &mut errors);
-        if next.owner_id != current.owner_id {
-            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
-        }
-        check_company(state, principal, Some(&current), &next, &mut errors).await?;
-        let defs = fields::prepare(
-            state,
-            &principal.tenant,
-            RESOURCE,
-            &[id],
-            Some(&current.custom),
-            &mut next.custom,
-            &mut errors,
-        )
-        .await?;
-        // An invalid change is reported as such whatever the version; a valid one is
-        // applied only to the version the client saw.
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next == current {
-            return Ok(Ok((current, defs)));
-        }
-        let now = state.clock.now();
-        next.version = current.version + 1;
-        next.updated_at = rfc3339(now);
-        let data_key = key_for(state, principal, &[&current, &next]).await?;
-        let entry = Entry::by(principal, now, "contact.updated", RESOURCE, Some(id)).with_changes(
-            Some(&audited(data_key.as_ref(), &current)),
-            Some(&audited(data_key.as_ref(), &next)),
-        );
-        let mut writes = vec![Write::Put {
-            item: to_stored(principal, &next, data_key.as_ref())?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(lookup_writes(
-            principal,
-            data_key.as_ref(),
-            Some(&current),
-            Some(&next),
-        )?);
-        writes.extend(fields::unique_writes(
-            &principal.tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            Some(&next.custom),
-            None,
-        )?);
-        writes.push(timeline::change(&principal.tenant, id, now, &entry)?);
-        writes.extend(entry.writes(&principal.tenant)?);
-        if dry_run {
-            return Ok(Ok((next, defs)));
-        }
-        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
-    })
-    .await?;
-    show(principal, &contact.1, contact.0, false)
+    engine::update(
+        state,
+        principal,
+        &Contacts,
+        id,
+        precondition,
+        patch,
+        dry_run,
+    )
+    .await
 }
 
 pub async fn delete(
@@ -749,52 +647,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let scope = principal.require(RESOURCE, Action::Delete)?;
-    // Changed (or deleted) meanwhile: look again; the next read tells which.
-    write_on_version(&precondition, "contact", || async {
-        let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
-        let data_key = key_for(state, principal, &[&current]).await?;
-        let entry = Entry::by(
-            principal,
-            state.clock.now(),
-            "contact.deleted",
-            RESOURCE,
-            Some(id),
-        )
-        .with_changes(Some(&audited(data_key.as_ref(), &current)), None);
-        let mut writes = vec![Write::Delete {
-            key: key(&principal.tenant, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(lookup_writes(
-            principal,
-            data_key.as_ref(),
-            Some(&current),
-            None,
-        )?);
-        let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
-        writes.extend(fields::unique_writes(
-            &principal.tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            None,
-            None,
-        )?);
-        writes.extend(entry.writes(&principal.tenant)?);
-        // Not while a merge holds it: its moves would point at a deleted contact.
-        let check = writes.len();
-        writes.push(super::merge::not_merging(&principal.tenant, id));
-        match state.table.transact(writes).await {
-            Err(crate::table::TableError::ConditionFailed { index }) if index == Some(check) => {
-                Err(super::merge::held())
-            }
-            done => Ok(done),
-        }
-    })
-    .await
+    engine::delete(state, principal, &Contacts, id, precondition).await
 }
 
 /// Logs an activity (note, call, meeting, email) on contact `id`; needs `update` on it.
@@ -804,9 +657,7 @@ pub async fn log_activity(
     id: &str,
     input: NewActivity,
 ) -> Result<TimelineEntry, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    load(state, principal, scope, id).await?;
-    timeline::log(state, principal, RESOURCE, id, input).await
+    engine::log_activity(state, principal, &Contacts, id, input).await
 }
 
 /// The timeline of contact `id`, newest first.
@@ -816,7 +667,5 @@ pub async fn timeline(
     id: &str,
     params: ListParams,
 ) -> Result<ListPage<TimelineEntry>, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    load(state, principal, scope, id).await?;
-    timeline::list(state, principal, RESOURCE, id, params).await
+    engine::timeline(state, principal, &Contacts, id, params).await
 }

@@ -36,7 +36,7 @@ fn sources(dir: &Path, out: &mut Vec<String>) {
 
 #[test]
 fn every_problem_type_is_documented() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = crate::support::repo_root();
     let docs = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
     let mut texts = Vec::new();
     for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
@@ -74,7 +74,7 @@ fn every_problem_type_is_documented() {
 
 #[test]
 fn every_setting_is_listed_by_crm_help_and_in_the_readme() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = crate::support::repo_root();
     let mut texts = Vec::new();
     for library in ["shared/core/src", "shared/engine/src", "shared/src"] {
         sources(&root.join(library), &mut texts);

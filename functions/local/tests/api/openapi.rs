@@ -8,7 +8,7 @@ const METHODS: [&str; 8] = [
 ];
 
 fn spec() -> serde_norway::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
+    let path = crate::support::repo_root().join("openapi.yaml");
     let text = std::fs::read_to_string(path).expect("openapi.yaml at the repository root");
     serde_norway::from_str(&text).expect("openapi.yaml is valid YAML")
 }

@@ -62,6 +62,18 @@ pub struct Member {
 pub const PASSWORD: &str = "plum tree at dawn 42";
 
 /// An email no other test uses.
+/// The repository's root, as `cargo test` names the crate's directory at run time: a
+/// build cache shared between checkouts may hold this binary compiled in another one,
+/// whose compile-time path would be that checkout's.
+pub fn repo_root() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../..")
+}
+
 pub fn unique_email(who: &str) -> String {
     format!(
         "{who}-{}@example.com",

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use shared::http::Routes;
 
 fn template() -> serde_norway::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    let path = crate::support::repo_root().join("template.yaml");
     let text = std::fs::read_to_string(path).expect("template.yaml at the repository root");
     serde_norway::from_str(&text).expect("template.yaml is valid YAML")
 }
