@@ -270,6 +270,34 @@ async fn companies_have_their_own_fields() {
 }
 
 #[tokio::test]
+async fn a_deleted_companys_unique_value_is_free_again() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let t = &acme.access_token;
+    define(
+        &app,
+        t,
+        json!({"object": "companies", "key": "tax_no", "label": "Tax number", "type": "text",
+               "unique": true}),
+    )
+    .await;
+    let body = |name: &str| json!({"name": name, "custom": {"tax_no": "91310000MA1FL"}});
+    let first = app
+        .post("/v1/companies", Some(t), body("First Co"))
+        .await
+        .ok(201)
+        .clone();
+    let taken = app.post("/v1/companies", Some(t), body("Second Co")).await;
+    assert_eq!(taken.invalid_fields(), ["custom.tax_no"]);
+    app.delete(&format!("/v1/companies/{}", id(&first)), t)
+        .await
+        .ok(204);
+    app.post("/v1/companies", Some(t), body("Second Co"))
+        .await
+        .ok(201);
+}
+
+#[tokio::test]
 async fn only_admins_define_fields_and_each_company_sees_its_own() {
     let app = TestApp::spawn().await;
     let acme = app.sign_up("Acme").await;
