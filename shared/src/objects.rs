@@ -144,12 +144,12 @@ impl engine::Record for Record {
         self.updated_at = at;
     }
 
-    fn custom(&self) -> &Map<String, Value> {
-        &self.custom
+    fn custom(&self) -> Option<&Map<String, Value>> {
+        Some(&self.custom)
     }
 
-    fn custom_mut(&mut self) -> &mut Map<String, Value> {
-        &mut self.custom
+    fn custom_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        Some(&mut self.custom)
     }
 }
 
@@ -232,7 +232,7 @@ impl engine::Kind for Custom {
         }
     }
 
-    fn check(&self, record: &mut Record, _: &Context, errors: &mut Errors) {
+    fn check(&self, _: Option<&Record>, record: &mut Record, _: &Context, errors: &mut Errors) {
         errors.text("name", &record.name, 1, 200);
         record.name = record.name.trim().to_owned();
     }

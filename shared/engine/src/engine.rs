@@ -33,15 +33,20 @@ use crate::versioned::{Precondition, write_on_version};
 /// The tenant's data key, which seals sensitive values.
 pub type DataKey = Zeroizing<[u8; 32]>;
 
-/// A business record as the engine handles it: owned, found by search, with custom
-/// values and a version.
+/// A business record as the engine handles it: owned, named, with a version, and (for
+/// kinds with [`Kind::CUSTOM_FIELDS`]) custom values.
 pub trait Record: Indexed + Clone + PartialEq + Send + Sync {
     /// The version it was read at.
     fn version(&self) -> u64;
     /// Marks it changed: `version`, changed at `at`.
     fn touch(&mut self, version: u64, at: String);
-    fn custom(&self) -> &Map<String, Value>;
-    fn custom_mut(&mut self) -> &mut Map<String, Value>;
+    /// Its custom values (`None` for a kind without custom fields).
+    fn custom(&self) -> Option<&Map<String, Value>> {
+        None
+    }
+    fn custom_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        None
+    }
 }
 
 /// What a new record starts from: its id, its maker (also its owner unless the request
@@ -71,6 +76,13 @@ pub trait Kind: Send + Sync {
 
     /// Whether its checks read phone numbers (and so need the company's region).
     const PHONES: bool = false;
+    /// Whether it is found by search and listed in name and last-change order (its
+    /// search terms and sort keys are kept).
+    const SEARCHED: bool = true;
+    /// Whether each change is put on its own timeline.
+    const TIMELINE: bool = true;
+    /// Whether the tenant can give it custom fields.
+    const CUSTOM_FIELDS: bool = true;
 
     /// The resource roles grant and the audit log names (`contacts`, `objects/project`).
     fn resource(&self) -> &str;
@@ -113,8 +125,20 @@ pub trait Kind: Send + Sync {
         cx: &Context,
         errors: &mut Errors,
     );
-    /// Normalizes a new or changed record and reports what is wrong with it.
-    fn check(&self, record: &mut Self::Record, cx: &Context, errors: &mut Errors);
+    /// Normalizes a new or changed record (`before` is how it was, when it is changed)
+    /// and reports what is wrong with it.
+    fn check(
+        &self,
+        before: Option<&Self::Record>,
+        record: &mut Self::Record,
+        cx: &Context,
+        errors: &mut Errors,
+    );
+    /// The audit action (after the noun) of a change from `before` to `after`:
+    /// `updated` unless the kind names some changes apart (a task `completed`).
+    fn updated(&self, _before: &Self::Record, _after: &Self::Record) -> &'static str {
+        "updated"
+    }
     /// Checks that read other records (a link must point at one the caller can read);
     /// `before` is the record as it was, when it is changed.
     fn check_links(
@@ -249,7 +273,9 @@ pub fn to_stored<K: Kind>(
         record.owner_id(),
         record.id(),
     );
-    search::index_for_lists(&mut item, tenant, record);
+    if K::SEARCHED {
+        search::index_for_lists(&mut item, tenant, record);
+    }
     kind.index(tenant, record, &mut item);
     Ok(item)
 }
@@ -271,18 +297,21 @@ pub fn change_writes<K: Kind>(
     let Some(record) = after.or(before) else {
         return Ok(Vec::new());
     };
-    let mut writes = search::index_writes(tenant, before, after)?;
+    let mut writes = Vec::new();
+    if K::SEARCHED {
+        writes.extend(search::index_writes(tenant, before, after)?);
+    }
     writes.extend(fields::unique_writes(
         tenant,
         kind.fields_of(),
         defs,
         record.id(),
-        before.map(Record::custom),
-        after.map(Record::custom),
+        before.and_then(Record::custom),
+        after.and_then(Record::custom),
         None,
     )?);
     writes.extend(kind.writes(tenant, key, defs, before, after, entry, at)?);
-    if after.is_some() {
+    if K::TIMELINE && after.is_some() {
         writes.push(timeline::change(tenant, record.id(), at, entry)?);
     }
     writes.extend(entry.writes(tenant)?);
@@ -313,22 +342,63 @@ pub fn entry<K: Kind>(
     )
 }
 
-async fn context<K: Kind>(
+/// The company's phone region, for kinds that read phone numbers.
+async fn region<K: Kind>(
     state: &AppState,
     principal: &Principal,
-    region: Option<String>,
-) -> Result<Context, Error> {
-    let region = match region {
+    known: Option<String>,
+) -> Result<String, Error> {
+    Ok(match known {
         Some(region) => region,
         None if K::PHONES => phone_region(state, principal).await?,
         None => String::new(),
-    };
-    let now = state.clock.now();
-    Ok(Context {
+    })
+}
+
+fn context(region: String, now: time::OffsetDateTime) -> Context {
+    Context {
         region,
         today: now.date(),
         now: rfc3339(now),
-    })
+    }
+}
+
+/// Checks `record`'s custom values against the kind's definitions (read unless
+/// `known`), which it returns; no definitions for a kind without custom fields.
+#[allow(clippy::too_many_arguments)]
+async fn prepare<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    kind: &K,
+    known: Option<&Definitions>,
+    before: Option<&K::Record>,
+    record: &mut K::Record,
+    new_record: bool,
+    errors: &mut Errors,
+) -> Result<Definitions, Error> {
+    if !K::CUSTOM_FIELDS {
+        return Ok(Definitions::default());
+    }
+    let id = record.id().to_owned();
+    let before = match (before, new_record) {
+        (Some(before), _) => before.custom(),
+        (None, true) => principal.new_record_fields(),
+        (None, false) => None,
+    };
+    let Some(custom) = record.custom_mut() else {
+        return Ok(Definitions::default());
+    };
+    fields::prepare_with(
+        state,
+        &principal.tenant,
+        kind.fields_of(),
+        known,
+        &[&id],
+        before,
+        custom,
+        errors,
+    )
+    .await
 }
 
 /// `record` as the caller sees it: removed custom fields left out, field rules applied
@@ -340,8 +410,9 @@ pub fn show<K: Kind>(
     mut record: K::Record,
     reveal: bool,
 ) -> Result<View, Error> {
-    let visible = defs.visible(record.custom());
-    *record.custom_mut() = visible;
+    if let Some(custom) = record.custom_mut() {
+        *custom = defs.visible(custom);
+    }
     principal.view(kind.resource(), &record, reveal)
 }
 
@@ -357,7 +428,10 @@ pub async fn create<K: Kind>(
 ) -> Result<View, Error> {
     open(state, principal, kind, Action::Create).await?;
     check_writable(principal, kind, &kind.sent_new(&input))?;
-    let cx = context::<K>(state, principal, writing.region.clone()).await?;
+    let cx = context(
+        region::<K>(state, principal, writing.region.clone()).await?,
+        state.clock.now(),
+    );
     let fresh = Fresh {
         id: writing.id.unwrap_or_else(|| new_id(kind.prefix())),
         user_id: principal.user_id.clone(),
@@ -365,21 +439,22 @@ pub async fn create<K: Kind>(
     };
     let mut errors = Errors::new();
     let mut record = kind.build(input, fresh, &cx, &mut errors);
-    kind.check(&mut record, &cx, &mut errors);
+    kind.check(None, &mut record, &cx, &mut errors);
     if record.owner_id() != principal.user_id {
         let owner = record.owner_id().to_owned();
         check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
     }
     let tenant = &principal.tenant;
     let id = record.id().to_owned();
-    let defs = fields::prepare_with(
+    let known = writing.definitions.as_deref();
+    let defs = prepare(
         state,
-        tenant,
-        kind.fields_of(),
-        writing.definitions.as_deref(),
-        &[&id],
-        principal.new_record_fields(),
-        record.custom_mut(),
+        principal,
+        kind,
+        known,
+        None,
+        &mut record,
+        true,
         &mut errors,
     )
     .await?;
@@ -431,10 +506,11 @@ pub async fn create<K: Kind>(
                 "concurrent-modification",
                 "The record was made at the same time by another request; retry.",
             )),
-            _ => Err(Error::conflict(
+            _ if defs.fields.iter().any(|f| f.unique) => Err(Error::conflict(
                 "unique-value-taken",
                 "Another record took one of this record's unique values at the same time; retry.",
             )),
+            _ => Err(TableError::ConditionFailed { index: Some(i) }.into()),
         },
         Err(e) => Err(e.into()),
     }
@@ -485,6 +561,9 @@ pub async fn definitions<K: Kind>(
     principal: &Principal,
     kind: &K,
 ) -> Result<Definitions, Error> {
+    if !K::CUSTOM_FIELDS {
+        return Ok(Definitions::default());
+    }
     fields::service::definitions(state.table.as_ref(), &principal.tenant, kind.fields_of()).await
 }
 
@@ -619,25 +698,28 @@ pub async fn update<K: Kind>(
 ) -> Result<View, Error> {
     let scope = open(state, principal, kind, Action::Update).await?;
     check_writable(principal, kind, &kind.sent_patch(&patch))?;
-    let cx = context::<K>(state, principal, None).await?;
+    let region = region::<K>(state, principal, None).await?;
     let tenant = &principal.tenant;
     let (record, defs) = write_on_version(&precondition, kind.noun(), || async {
         let current = load(state, principal, kind, scope, id).await?;
+        let now = state.clock.now();
+        let cx = context(region.clone(), now);
         let mut next = current.clone();
         let mut errors = Errors::new();
         kind.apply(patch.clone(), &mut next, &cx, &mut errors);
-        kind.check(&mut next, &cx, &mut errors);
+        kind.check(Some(&current), &mut next, &cx, &mut errors);
         if next.owner_id() != current.owner_id() {
             let owner = next.owner_id().to_owned();
             check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
         }
-        let defs = fields::prepare(
+        let defs = prepare(
             state,
-            tenant,
-            kind.fields_of(),
-            &[id],
-            Some(current.custom()),
-            next.custom_mut(),
+            principal,
+            kind,
+            None,
+            Some(&current),
+            &mut next,
+            false,
             &mut errors,
         )
         .await?;
@@ -650,8 +732,7 @@ pub async fn update<K: Kind>(
         if next == current {
             return Ok(Ok((current, defs)));
         }
-        let now = state.clock.now();
-        next.touch(current.version() + 1, rfc3339(now));
+        next.touch(current.version() + 1, cx.now.clone());
         if dry_run {
             return Ok(Ok((next, defs)));
         }
@@ -661,7 +742,7 @@ pub async fn update<K: Kind>(
             kind,
             key.as_ref(),
             now,
-            "updated",
+            kind.updated(&current, &next),
             (Some(&current), Some(&next)),
         );
         let mut writes = vec![Write::Put {

@@ -34,12 +34,12 @@ impl engine::Record for Company {
         self.updated_at = at;
     }
 
-    fn custom(&self) -> &serde_json::Map<String, serde_json::Value> {
-        &self.custom
+    fn custom(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        Some(&self.custom)
     }
 
-    fn custom_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
-        &mut self.custom
+    fn custom_mut(&mut self) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+        Some(&mut self.custom)
     }
 }
 
@@ -109,7 +109,7 @@ impl Kind for Companies {
         patch.apply(company, errors);
     }
 
-    fn check(&self, company: &mut Company, cx: &Context, errors: &mut Errors) {
+    fn check(&self, _: Option<&Company>, company: &mut Company, cx: &Context, errors: &mut Errors) {
         normalize_and_check(company, &cx.region, errors);
     }
 

@@ -46,12 +46,12 @@ impl engine::Record for Contact {
         self.updated_at = at;
     }
 
-    fn custom(&self) -> &serde_json::Map<String, Value> {
-        &self.custom
+    fn custom(&self) -> Option<&serde_json::Map<String, Value>> {
+        Some(&self.custom)
     }
 
-    fn custom_mut(&mut self) -> &mut serde_json::Map<String, Value> {
-        &mut self.custom
+    fn custom_mut(&mut self) -> Option<&mut serde_json::Map<String, Value>> {
+        Some(&mut self.custom)
     }
 }
 
@@ -131,7 +131,7 @@ impl Kind for Contacts {
         patch.apply(contact, &cx.now, errors);
     }
 
-    fn check(&self, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
+    fn check(&self, _: Option<&Contact>, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
         normalize_and_check(contact, cx.today, &cx.region, errors);
     }
 

@@ -1,6 +1,8 @@
-//! Task operations: permission first, then tenant and record scope (the assignee is the
-//! owner; a task out of scope, or of another tenant, is not found). A task's write
-//! carries its reminder marker, its links and its audit entry.
+//! Task operations, on the record engine: permission first, then tenant and record scope
+//! (the assignee is the owner; a task out of scope, or of another tenant, is not found).
+//! What is a task's own is its [`Kind`]: a task's write carries its reminder marker, its
+//! links and the merge holds on its contact, and its lists are its own (the "my tasks"
+//! views by due time, the tasks of a record).
 
 use serde::Deserialize;
 use time::{OffsetDateTime, UtcOffset};
@@ -12,19 +14,188 @@ use super::{
 };
 use crate::AppState;
 use crate::audit::Entry;
-use crate::clock::rfc3339;
+use crate::engine::{self, Context, DataKey, Fresh, Kind};
 use crate::error::Error;
-use crate::ids::{TenantId, new_id};
+use crate::fields::Definitions;
+use crate::ids::TenantId;
 use crate::notifications::{self, NotificationKind};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{check_owner, index_by_owner, list_query, owner_pk};
-use crate::table::{Condition, Index, Item, Query, SortKey, Write, from_item, to_item};
+use crate::records::{Writing, list_query, owner_pk};
+use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item};
 use crate::validation::Errors;
 use crate::versioned::Precondition;
-use crate::versioned::write_on_version;
 use crate::{companies, contacts};
+
+/// Tasks, as the record engine handles them: no custom fields, no search, no timeline of
+/// their own (a task shows on its records' timelines as an activity).
+pub struct Tasks;
+
+impl crate::search::Indexed for Task {
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.title
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        terms.text("title", &self.title);
+        terms
+    }
+}
+
+impl engine::Record for Task {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn touch(&mut self, version: u64, at: String) {
+        self.version = version;
+        self.updated_at = at;
+    }
+}
+
+impl Kind for Tasks {
+    type Record = Task;
+    type New = NewTask;
+    type Patch = TaskPatch;
+    const SEARCHED: bool = false;
+    const TIMELINE: bool = false;
+    const CUSTOM_FIELDS: bool = false;
+
+    fn resource(&self) -> &str {
+        RESOURCE
+    }
+
+    fn noun(&self) -> &str {
+        "task"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        RESOURCE
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    fn sent_new(&self, input: &NewTask) -> Vec<String> {
+        input.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn sent_patch(&self, patch: &TaskPatch) -> Vec<String> {
+        patch.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn build(&self, input: NewTask, fresh: Fresh, _: &Context, _: &mut Errors) -> Task {
+        Task {
+            id: fresh.id,
+            title: input.title,
+            kind: input.kind.unwrap_or_default(),
+            due_at: input.due_at,
+            remind_at: input.remind_at,
+            remind_by_email: input.remind_by_email,
+            reminded_at: None,
+            owner_id: input.owner_id.unwrap_or_else(|| fresh.user_id.clone()),
+            priority: input.priority.unwrap_or_default(),
+            status: input.status.unwrap_or_default(),
+            notes: input.notes,
+            contact_id: input.contact_id,
+            company_id: input.company_id,
+            deal_id: input.deal_id,
+            ticket_id: input.ticket_id,
+            completed_at: None,
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        }
+    }
+
+    fn apply(&self, patch: TaskPatch, task: &mut Task, _: &Context, errors: &mut Errors) {
+        patch.apply(task, errors);
+    }
+
+    fn check(&self, before: Option<&Task>, task: &mut Task, cx: &Context, errors: &mut Errors) {
+        normalize_and_check(task, errors);
+        settle_status(before, task, &cx.now);
+    }
+
+    fn updated(&self, before: &Task, after: &Task) -> &'static str {
+        if before.status != TaskStatus::Done && after.status == TaskStatus::Done {
+            "completed"
+        } else {
+            "updated"
+        }
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        _: &Definitions,
+        before: Option<&Task>,
+        after: &Task,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_links(state, principal, before, after, errors).await
+    }
+
+    /// While open, the task is in its assignee's index of open tasks by due time.
+    fn index(&self, tenant: &TenantId, task: &Task, item: &mut Item) {
+        if task.status.is_open() {
+            item.insert("gsi2pk".into(), open_pk(tenant, &task.owner_id).into());
+            item.insert("gsi2sk".into(), due_sk(task).into());
+        }
+    }
+
+    /// Its reminder marker, its link items and the merge holds on its contact.
+    fn writes(
+        &self,
+        tenant: &TenantId,
+        _: Option<&DataKey>,
+        _: &Definitions,
+        before: Option<&Task>,
+        after: Option<&Task>,
+        _: &Entry,
+        _: time::OffsetDateTime,
+    ) -> Result<Vec<Write>, Error> {
+        let mut writes = reminders::queue_writes(tenant, before, after)?;
+        writes.extend(link_writes(tenant, before, after)?);
+        if after.is_some() {
+            writes.extend(crate::contacts::merge::link_holds(
+                tenant,
+                before.and_then(|t| t.contact_id.as_deref()),
+                after.and_then(|t| t.contact_id.as_deref()),
+            ));
+        }
+        Ok(writes)
+    }
+}
 
 /// The resources of the deals and tickets a task may belong to.
 const DEALS: &str = "deals";
@@ -47,13 +218,7 @@ fn due_sk(task: &Task) -> String {
 /// The stored item: the task, in its assignee's index, and while open in their index
 /// of open tasks by due time.
 pub fn to_stored(tenant: &TenantId, task: &Task) -> Result<Item, Error> {
-    let mut item = to_item(&key(tenant, &task.id), task)?;
-    index_by_owner(&mut item, tenant, RESOURCE, &task.owner_id, &task.id);
-    if task.status.is_open() {
-        item.insert("gsi2pk".into(), open_pk(tenant, &task.owner_id).into());
-        item.insert("gsi2sk".into(), due_sk(task).into());
-    }
-    Ok(item)
+    engine::to_stored(tenant, &Tasks, task, None)
 }
 
 fn links(task: &Task) -> Vec<(&'static str, &str)> {
@@ -110,12 +275,12 @@ async fn check_links(
     Ok(())
 }
 
-/// Settles completion: `completed_at` is set when a task is done and cleared when it is
-/// reopened.
-fn settle_status(before: Option<&Task>, task: &mut Task) {
+/// Settles completion: `completed_at` is set (to `now`) when a task is done and cleared
+/// when it is reopened.
+fn settle_status(before: Option<&Task>, task: &mut Task, now: &str) {
     let was_done = before.is_some_and(|b| b.status == TaskStatus::Done);
     match task.status {
-        TaskStatus::Done if !was_done => task.completed_at = Some(task.updated_at.clone()),
+        TaskStatus::Done if !was_done => task.completed_at = Some(now.to_owned()),
         TaskStatus::Done => {}
         _ => task.completed_at = None,
     }
@@ -130,62 +295,7 @@ pub async fn create(
     principal: &Principal,
     input: NewTask,
 ) -> Result<View, Error> {
-    principal.require(RESOURCE, Action::Create)?;
-    principal.check_writable(RESOURCE, &input.fields_sent())?;
-    let tenant = &principal.tenant;
-    let now = rfc3339(state.clock.now());
-    let mut task = Task {
-        id: new_id(PREFIX),
-        title: input.title,
-        kind: input.kind.unwrap_or_default(),
-        due_at: input.due_at,
-        remind_at: input.remind_at,
-        remind_by_email: input.remind_by_email,
-        reminded_at: None,
-        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        priority: input.priority.unwrap_or_default(),
-        status: input.status.unwrap_or_default(),
-        notes: input.notes,
-        contact_id: input.contact_id,
-        company_id: input.company_id,
-        deal_id: input.deal_id,
-        ticket_id: input.ticket_id,
-        completed_at: None,
-        created_by: principal.user_id.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-        version: 1,
-    };
-    let mut errors = Errors::new();
-    normalize_and_check(&mut task, &mut errors);
-    settle_status(None, &mut task);
-    check_links(state, principal, None, &task, &mut errors).await?;
-    if task.owner_id != principal.user_id {
-        check_owner(state, principal, RESOURCE, &task.owner_id, &mut errors).await?;
-    }
-    errors.finish().map_err(Error::Validation)?;
-    let entry = Entry::by(
-        principal,
-        state.clock.now(),
-        "task.created",
-        RESOURCE,
-        Some(&task.id),
-    )
-    .with_changes(None, Some(&task));
-    let mut writes = vec![Write::Put {
-        item: to_stored(tenant, &task)?,
-        condition: Condition::NotExists,
-    }];
-    writes.extend(reminders::queue_writes(tenant, None, Some(&task))?);
-    writes.extend(link_writes(tenant, None, Some(&task))?);
-    writes.extend(crate::contacts::merge::link_holds(
-        tenant,
-        None,
-        task.contact_id.as_deref(),
-    ));
-    writes.extend(entry.writes(tenant)?);
-    state.table.transact(writes).await?;
-    show(principal, &task)
+    engine::create(state, principal, &Tasks, input, Writing::default()).await
 }
 
 async fn load(
@@ -194,13 +304,11 @@ async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Task, Error> {
-    let key = key(&principal.tenant, id);
-    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+    engine::load(state, principal, &Tasks, scope, id).await
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    show(principal, &load(state, principal, scope, id).await?)
+    engine::get(state, principal, &Tasks, id, false).await
 }
 
 /// The "my tasks" views: open tasks by due time.
@@ -358,57 +466,7 @@ pub async fn update(
     precondition: Precondition,
     patch: TaskPatch,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    principal.check_writable(RESOURCE, &patch.fields_sent())?;
-    let tenant = &principal.tenant;
-    let task = write_on_version(&precondition, "task", || async {
-        let current = load(state, principal, scope, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        patch.clone().apply(&mut next, &mut errors);
-        normalize_and_check(&mut next, &mut errors);
-        let now = state.clock.now();
-        next.updated_at = current.updated_at.clone();
-        if next != current {
-            next.updated_at = rfc3339(now);
-        }
-        settle_status(Some(&current), &mut next);
-        check_links(state, principal, Some(&current), &next, &mut errors).await?;
-        if next.owner_id != current.owner_id {
-            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
-        }
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next == current {
-            return Ok(Ok(current));
-        }
-        next.version = current.version + 1;
-        let action = match (current.status, next.status) {
-            (a, TaskStatus::Done) if a != TaskStatus::Done => "task.completed",
-            _ => "task.updated",
-        };
-        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
-            .with_changes(Some(&current), Some(&next));
-        let mut writes = vec![Write::Put {
-            item: to_stored(tenant, &next)?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(reminders::queue_writes(
-            tenant,
-            Some(&current),
-            Some(&next),
-        )?);
-        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            current.contact_id.as_deref(),
-            next.contact_id.as_deref(),
-        ));
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| next))
-    })
-    .await?;
-    show(principal, &task)
+    engine::update(state, principal, &Tasks, id, precondition, patch, false).await
 }
 
 pub async fn delete(
@@ -417,29 +475,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let scope = principal.require(RESOURCE, Action::Delete)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "task", || async {
-        let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
-        let entry = Entry::by(
-            principal,
-            state.clock.now(),
-            "task.deleted",
-            RESOURCE,
-            Some(id),
-        )
-        .with_changes(Some(&current), None);
-        let mut writes = vec![Write::Delete {
-            key: key(tenant, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(reminders::queue_writes(tenant, Some(&current), None)?);
-        writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Tasks, id, precondition).await
 }
 
 /// The writes of a follow-up task the product made (see [`Task::follow_up`]): the task,
