@@ -137,17 +137,23 @@ pub fn hooks() -> Hooks {
             |s, p, r, f, t| Box::pin(crate::objects::relink(s, p, r, f, t)),
         ],
         readers: vec![
-            ("contacts", |s, p, id| {
+            ("contacts", |s, p, _, id| {
                 Box::pin(async move { seen(crate::contacts::service::get(s, p, id, false).await) })
             }),
-            ("companies", |s, p, id| {
+            ("companies", |s, p, _, id| {
                 Box::pin(async move { seen(crate::companies::service::get(s, p, id).await) })
             }),
-            ("deals", |s, p, id| {
+            ("deals", |s, p, _, id| {
                 Box::pin(async move { seen(crate::deals::service::get(s, p, id).await) })
             }),
-            ("tickets", |s, p, id| {
+            ("tickets", |s, p, _, id| {
                 Box::pin(async move { seen(crate::tickets::service::get(s, p, id).await) })
+            }),
+            (crate::policy::CUSTOM_PREFIX, |s, p, resource, id| {
+                Box::pin(async move {
+                    let key = resource.trim_start_matches(crate::policy::CUSTOM_PREFIX);
+                    seen(crate::objects::get(s, p, key, id).await)
+                })
             }),
         ],
     }

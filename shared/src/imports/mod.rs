@@ -660,11 +660,8 @@ async fn readable(
     object: &str,
     id: &str,
 ) -> Result<bool, Error> {
-    if is_custom(object) {
-        crate::state::hooks::seen(crate::objects::get(state, principal, object, id).await)
-    } else {
-        state.hooks.can_read(state, principal, object, id).await
-    }
+    let resource = crate::fields::objects::resource_of(object);
+    state.hooks.can_read(state, principal, &resource, id).await
 }
 
 /// The contacts that share an email or a phone number with the row, by the fields the

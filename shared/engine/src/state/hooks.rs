@@ -18,9 +18,10 @@ pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, Error>> + Se
 pub type Relink =
     for<'a> fn(&'a AppState, &'a Principal, &'a str, &'a str, &'a str) -> HookFuture<'a>;
 
-/// Whether the caller may read record `id` of the area's kind (it exists, in their
-/// tenant and scope): what linking a record to it needs.
-pub type Reader = for<'a> fn(&'a AppState, &'a Principal, &'a str) -> ReadFuture<'a>;
+/// Whether the caller may read record `id` (the last argument) of the area's resource
+/// (the one before: `deals`, `objects/project`), that is, it exists in their tenant and
+/// scope: what linking a record to it needs.
+pub type Reader = for<'a> fn(&'a AppState, &'a Principal, &'a str, &'a str) -> ReadFuture<'a>;
 
 /// A future a [`Reader`] returns.
 pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send + 'a>>;
@@ -31,7 +32,8 @@ pub struct Hooks {
     /// What follows a merged contact: deals, orders, tasks, tickets, surveys, custom
     /// records.
     pub relinks: Vec<Relink>,
-    /// Per resource (`deals`), whether the caller may read one of its records.
+    /// Per resource (`deals`; `objects/` for every custom object), whether the caller
+    /// may read one of its records.
     pub readers: Vec<(&'static str, Reader)>,
 }
 
@@ -45,8 +47,9 @@ impl Hooks {
         resource: &str,
         id: &str,
     ) -> Result<bool, Error> {
-        match self.readers.iter().find(|(r, _)| *r == resource) {
-            Some((_, read)) => read(state, principal, id).await,
+        let registered = |r: &str| r == resource || (r.ends_with('/') && resource.starts_with(r));
+        match self.readers.iter().find(|(r, _)| registered(r)) {
+            Some((_, read)) => read(state, principal, resource, id).await,
             None => Ok(false),
         }
     }
