@@ -526,3 +526,75 @@ async fn a_custom_objects_records_import_from_csv_with_their_fields_by_key_or_la
         .await;
     assert_eq!(refused.status, 403);
 }
+
+#[tokio::test]
+async fn a_custom_object_import_stays_in_the_callers_company() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let globex = app.sign_up("Globex").await;
+    let vehicle = json!({"key": "vehicle", "label": {"en": "Vehicle", "zh-CN": "车辆"},
+    "fields": [
+        {"key": "plate", "label": "Plate", "type": "text", "unique": true},
+        {"key": "driver", "label": "Driver", "type": "relation", "target": "contacts"},
+    ]});
+    for t in [&acme.access_token, &globex.access_token] {
+        app.post("/v1/objects", Some(t), vehicle.clone())
+            .await
+            .ok(201);
+    }
+    let (a, g) = (&acme.access_token, &globex.access_token);
+    app.post(
+        "/v1/objects",
+        Some(a),
+        json!({"key": "truck", "label": {"en": "Truck", "zh-CN": "卡车"}, "fields": []}),
+    )
+    .await
+    .ok(201);
+    let acme_driver = app.create_contact(a, json!({"name": "Acme driver"})).await;
+    let acme_driver = acme_driver["id"].as_str().unwrap();
+    let acme_file = format!("name,plate,driver\nAcme van,沪A12345,{acme_driver}\n");
+    let done = import(&app, a, "object=vehicle", acme_file.as_bytes()).await;
+    assert_eq!(done["counts"]["created"], 1, "{done}");
+
+    // Globex's file names Acme's plate and Acme's contact: the plate is Globex's own to
+    // use (unique within a company), the contact is not a record Globex can see.
+    let globex_file =
+        format!("name,plate,driver\nGlobex van,沪A12345,\nStolen,沪B00001,{acme_driver}\n");
+    let done = import(&app, g, "object=vehicle", globex_file.as_bytes()).await;
+    assert_eq!(done["counts"]["created"], 1, "{done}");
+    assert_eq!(done["counts"]["failed"], 1);
+    let rows = app
+        .get(
+            &format!("/v1/imports/{}/rows", done["id"].as_str().unwrap()),
+            g,
+        )
+        .await;
+    let failed = &rows.ok(200)["data"][0];
+    assert_eq!(failed["line"], 3);
+    assert_eq!(failed["errors"][0]["field"], "custom.driver");
+
+    let names = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let acme_records = app.get("/v1/objects/vehicle/records", a).await;
+    assert_eq!(names(acme_records.ok(200)), ["Acme van"]);
+    assert_eq!(acme_records.ok(200)["data"][0]["version"], 1);
+    let globex_records = app.get("/v1/objects/vehicle/records", g).await;
+    assert_eq!(names(globex_records.ok(200)), ["Globex van"]);
+
+    // Another company's object is no object of the caller's: 404, as an unknown one.
+    let foreign = app
+        .upload(
+            "/v1/imports?object=truck",
+            g,
+            "text/csv",
+            b"name\nx\n".to_vec(),
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+}
