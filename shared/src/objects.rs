@@ -258,18 +258,23 @@ impl engine::Kind for Custom {
     }
 
     /// The link items of its relations, and the entries on related records' timelines.
-    fn writes(
+    async fn writes(
         &self,
-        tenant: &TenantId,
-        _: Option<&engine::DataKey>,
-        defs: &Definitions,
-        before: Option<&Record>,
-        after: Option<&Record>,
-        entry: &Entry,
-        at: time::OffsetDateTime,
+        _: &AppState,
+        principal: &Principal,
+        change: &engine::Change<'_, Record>,
     ) -> Result<Vec<Write>, Error> {
+        let (tenant, defs) = (&principal.tenant, change.defs);
+        let (before, after) = (change.before, change.after);
         let mut writes = link_writes(tenant, defs, before, after)?;
-        writes.extend(related_writes(defs, tenant, before, after, entry, at)?);
+        writes.extend(related_writes(
+            defs,
+            tenant,
+            before,
+            after,
+            change.entry,
+            change.at,
+        )?);
         Ok(writes)
     }
 
@@ -423,16 +428,16 @@ pub async fn relink(
                     item: engine::to_stored(tenant, &kind, &next, None)?,
                     condition: Condition::VersionIs(current.version),
                 }];
-                writes.extend(engine::change_writes(
-                    tenant,
-                    &kind,
-                    None,
-                    &defs,
-                    Some(&current),
-                    Some(&next),
-                    &entry,
-                    now,
-                )?);
+                let change = engine::Change {
+                    before: Some(&current),
+                    after: Some(&next),
+                    entry: &entry,
+                    at: now,
+                    defs: &defs,
+                    key: None,
+                };
+                let (more, _) = engine::change_writes(state, principal, &kind, &change).await?;
+                writes.extend(more);
                 Ok(state.table.transact(writes).await)
             })
             .await

@@ -28,7 +28,7 @@ use crate::search::{self, Filter, Indexed, ListRequest};
 use crate::table::{Condition, Item, Key, TableError, Write, from_item, to_item};
 use crate::timeline::{self, NewActivity, TimelineEntry};
 use crate::validation::Errors;
-use crate::versioned::{Precondition, write_on_version};
+use crate::versioned::{Precondition, WRITE_ATTEMPTS, write_on_version};
 
 /// The tenant's data key, which seals sensitive values.
 pub type DataKey = Zeroizing<[u8; 32]>;
@@ -174,20 +174,30 @@ pub trait Kind: Send + Sync {
     /// Index attributes of its own on the stored item (beside the owner and sort keys).
     fn index(&self, _tenant: &TenantId, _record: &Self::Record, _item: &mut Item) {}
 
-    /// What else a change from `before` to `after` writes in its transaction (lookup
-    /// markers, link items, entries on related records' timelines).
-    #[allow(clippy::too_many_arguments)]
+    /// Settles what follows from the record's other values and needs reads (a deal's
+    /// stage and status from its pipeline), once it is checked; `before` is how it was.
+    fn settle(
+        &self,
+        _state: &AppState,
+        _principal: &Principal,
+        _before: Option<&Self::Record>,
+        _record: &mut Self::Record,
+        _cx: &Context,
+        _errors: &mut Errors,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
+    }
+
+    /// What else a change writes in its transaction (lookup markers, link items, entries
+    /// on related records' timelines, a deal's stage totals). A write of these whose
+    /// condition fails is a race: the change is read and written again.
     fn writes(
         &self,
-        _tenant: &TenantId,
-        _key: Option<&DataKey>,
-        _defs: &Definitions,
-        _before: Option<&Self::Record>,
-        _after: Option<&Self::Record>,
-        _entry: &Entry,
-        _at: time::OffsetDateTime,
-    ) -> Result<Vec<Write>, Error> {
-        Ok(Vec::new())
+        _state: &AppState,
+        _principal: &Principal,
+        _change: &Change<'_, Self::Record>,
+    ) -> impl Future<Output = Result<Vec<Write>, Error>> + Send {
+        async { Ok(Vec::new()) }
     }
 
     /// A write that must hold for `action` on record `id` to happen, and the error when
@@ -204,6 +214,29 @@ pub trait Kind: Send + Sync {
         _record: &Self::Record,
     ) -> impl Future<Output = Result<(), Error>> + Send {
         async { Ok(()) }
+    }
+}
+
+/// One change of a record, as a kind's own writes see it.
+pub struct Change<'a, R> {
+    /// The record as it was (`None` when it is made).
+    pub before: Option<&'a R>,
+    /// The record as it will be (`None` when it is deleted).
+    pub after: Option<&'a R>,
+    /// Its audit entry.
+    pub entry: &'a Entry,
+    pub at: time::OffsetDateTime,
+    pub defs: &'a Definitions,
+    /// The tenant's data key, when the record holds sensitive values.
+    pub key: Option<&'a DataKey>,
+}
+
+impl<R> Change<'_, R> {
+    /// The record (as it will be, or as it was when deleted).
+    pub fn record(&self) -> &R {
+        self.after
+            .or(self.before)
+            .expect("a change has a record before or after")
     }
 }
 
@@ -280,23 +313,18 @@ pub fn to_stored<K: Kind>(
     Ok(item)
 }
 
-/// Everything a change from `before` to `after` (audited by `entry`) writes beside the
-/// record itself: search terms, unique markers, the kind's own writes, the timeline
+/// Everything a change writes beside the record itself: search terms, unique markers,
+/// the kind's own writes (their place in the list is the range returned), the timeline
 /// entry and the audit entry with its event.
-#[allow(clippy::too_many_arguments)]
-pub fn change_writes<K: Kind>(
-    tenant: &TenantId,
+pub async fn change_writes<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
     kind: &K,
-    key: Option<&DataKey>,
-    defs: &Definitions,
-    before: Option<&K::Record>,
-    after: Option<&K::Record>,
-    entry: &Entry,
-    at: time::OffsetDateTime,
-) -> Result<Vec<Write>, Error> {
-    let Some(record) = after.or(before) else {
-        return Ok(Vec::new());
-    };
+    change: &Change<'_, K::Record>,
+) -> Result<(Vec<Write>, std::ops::Range<usize>), Error> {
+    let tenant = &principal.tenant;
+    let (before, after) = (change.before, change.after);
+    let record = change.record();
     let mut writes = Vec::new();
     if K::SEARCHED {
         writes.extend(search::index_writes(tenant, before, after)?);
@@ -304,18 +332,25 @@ pub fn change_writes<K: Kind>(
     writes.extend(fields::unique_writes(
         tenant,
         kind.fields_of(),
-        defs,
+        change.defs,
         record.id(),
         before.and_then(Record::custom),
         after.and_then(Record::custom),
         None,
     )?);
-    writes.extend(kind.writes(tenant, key, defs, before, after, entry, at)?);
+    let start = writes.len();
+    writes.extend(kind.writes(state, principal, change).await?);
+    let own = start..writes.len();
     if K::TIMELINE && after.is_some() {
-        writes.push(timeline::change(tenant, record.id(), at, entry)?);
+        writes.push(timeline::change(
+            tenant,
+            record.id(),
+            change.at,
+            change.entry,
+        )?);
     }
-    writes.extend(entry.writes(tenant)?);
-    Ok(writes)
+    writes.extend(change.entry.writes(tenant)?);
+    Ok((writes, own))
 }
 
 /// The audit entry of `action` (`created`, `updated`, `deleted`) on a record going from
@@ -440,6 +475,8 @@ pub async fn create<K: Kind>(
     let mut errors = Errors::new();
     let mut record = kind.build(input, fresh, &cx, &mut errors);
     kind.check(None, &mut record, &cx, &mut errors);
+    kind.settle(state, principal, None, &mut record, &cx, &mut errors)
+        .await?;
     if record.owner_id() != principal.user_id {
         let owner = record.owner_id().to_owned();
         check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
@@ -474,46 +511,63 @@ pub async fn create<K: Kind>(
         "created",
         (None, Some(&record)),
     );
-    let mut writes = vec![Write::Put {
-        item: to_stored(tenant, kind, &record, key.as_ref())?,
-        condition: Condition::NotExists,
-    }];
-    // The guard and the caller's extra writes come right after, so a failed condition
-    // names them.
-    let guard = kind
-        .guard(tenant, &id, Action::Create)
-        .map(|(write, error)| {
-            writes.push(write);
-            (writes.len() - 1, error)
+    let item = to_stored(tenant, kind, &record, key.as_ref())?;
+    let guard = kind.guard(tenant, &id, Action::Create);
+    let change = Change {
+        before: None,
+        after: Some(&record),
+        entry: &entry,
+        at: now,
+        defs: &defs,
+        key: key.as_ref(),
+    };
+    // Only the kind's own writes can race (a stage's totals): they are read and written
+    // again.
+    for _ in 0..WRITE_ATTEMPTS {
+        let mut writes = vec![Write::Put {
+            item: item.clone(),
+            condition: Condition::NotExists,
+        }];
+        // The guard and the caller's extra writes come right after, so a failed
+        // condition names them.
+        let guard_at = guard.as_ref().map(|(write, _)| {
+            writes.push(write.clone());
+            writes.len() - 1
         });
-    let extra = writes.len()..writes.len() + writing.extra.len();
-    writes.extend(writing.extra);
-    writes.extend(change_writes(
-        tenant,
-        kind,
-        key.as_ref(),
-        &defs,
-        None,
-        Some(&record),
-        &entry,
-        now,
-    )?);
-    match state.table.transact(writes).await {
-        Ok(()) => show(principal, kind, &defs, record, false),
-        Err(TableError::ConditionFailed { index: Some(i) }) => match guard {
-            Some((at, error)) if at == i => Err(error),
-            _ if extra.contains(&i) => Err(Error::conflict(
+        let extra = writes.len()..writes.len() + writing.extra.len();
+        writes.extend(writing.extra.iter().cloned());
+        let (more, own) = change_writes(state, principal, kind, &change).await?;
+        let own = own.start + writes.len()..own.end + writes.len();
+        writes.extend(more);
+        let failed = match state.table.transact(writes).await {
+            Ok(()) => return show(principal, kind, &defs, record, false),
+            Err(TableError::ConditionFailed { index: Some(i) }) => i,
+            Err(e) => return Err(e.into()),
+        };
+        return Err(match guard {
+            Some((_, error)) if guard_at == Some(failed) => error,
+            _ if own.contains(&failed) => continue,
+            _ if extra.contains(&failed) => Error::conflict(
                 "concurrent-modification",
                 "The record was made at the same time by another request; retry.",
-            )),
-            _ if defs.fields.iter().any(|f| f.unique) => Err(Error::conflict(
+            ),
+            _ if defs.fields.iter().any(|f| f.unique) => Error::conflict(
                 "unique-value-taken",
                 "Another record took one of this record's unique values at the same time; retry.",
-            )),
-            _ => Err(TableError::ConditionFailed { index: Some(i) }.into()),
-        },
-        Err(e) => Err(e.into()),
+            ),
+            _ => TableError::ConditionFailed {
+                index: Some(failed),
+            }
+            .into(),
+        });
     }
+    Err(Error::conflict(
+        "concurrent-modification",
+        format!(
+            "The {} is being changed by many requests at once; please retry.",
+            kind.noun()
+        ),
+    ))
 }
 
 /// Record `id` if it exists in the caller's tenant and `scope` reaches it; otherwise
@@ -708,6 +762,15 @@ pub async fn update<K: Kind>(
         let mut errors = Errors::new();
         kind.apply(patch.clone(), &mut next, &cx, &mut errors);
         kind.check(Some(&current), &mut next, &cx, &mut errors);
+        kind.settle(
+            state,
+            principal,
+            Some(&current),
+            &mut next,
+            &cx,
+            &mut errors,
+        )
+        .await?;
         if next.owner_id() != current.owner_id() {
             let owner = next.owner_id().to_owned();
             check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
@@ -749,16 +812,15 @@ pub async fn update<K: Kind>(
             item: to_stored(tenant, kind, &next, key.as_ref())?,
             condition: Condition::VersionIs(current.version()),
         }];
-        writes.extend(change_writes(
-            tenant,
-            kind,
-            key.as_ref(),
-            &defs,
-            Some(&current),
-            Some(&next),
-            &entry,
-            now,
-        )?);
+        let change = Change {
+            before: Some(&current),
+            after: Some(&next),
+            entry: &entry,
+            at: now,
+            defs: &defs,
+            key: key.as_ref(),
+        };
+        writes.extend(change_writes(state, principal, kind, &change).await?.0);
         guarded(state, kind, tenant, id, Action::Update, writes)
             .await
             .map(|done| done.map(|()| (next, defs)))
@@ -818,16 +880,15 @@ pub async fn delete<K: Kind>(
             key: kind.key(tenant, id),
             condition: Condition::VersionIs(current.version()),
         }];
-        writes.extend(change_writes(
-            tenant,
-            kind,
-            key.as_ref(),
-            &defs,
-            Some(&current),
-            None,
-            &entry,
-            now,
-        )?);
+        let change = Change {
+            before: Some(&current),
+            after: None,
+            entry: &entry,
+            at: now,
+            defs: &defs,
+            key: key.as_ref(),
+        };
+        writes.extend(change_writes(state, principal, kind, &change).await?.0);
         guarded(state, kind, tenant, id, Action::Delete, writes).await
     })
     .await

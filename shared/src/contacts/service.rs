@@ -15,7 +15,6 @@ use super::{
     Contact, ContactPatch, NewContact, PREFIX, company_pk, key, normalize_and_check, sensitive,
 };
 use crate::AppState;
-use crate::audit::Entry;
 use crate::engine::{self, Common, Context, DataKey, Fresh, Kind, Listing};
 use crate::error::Error;
 use crate::fields::{Definitions, service::definitions};
@@ -175,17 +174,13 @@ impl Kind for Contacts {
         }
     }
 
-    fn writes(
+    async fn writes(
         &self,
-        tenant: &TenantId,
-        key: Option<&DataKey>,
-        _: &Definitions,
-        before: Option<&Contact>,
-        after: Option<&Contact>,
-        _: &Entry,
-        _: time::OffsetDateTime,
+        _: &AppState,
+        principal: &Principal,
+        change: &engine::Change<'_, Contact>,
     ) -> Result<Vec<Write>, Error> {
-        marker_writes(tenant, key, before, after)
+        marker_writes(&principal.tenant, change.key, change.before, change.after)
     }
 
     /// Not deleted while a merge holds it: its moves would point at a deleted contact.

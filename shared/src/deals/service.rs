@@ -1,7 +1,9 @@
-//! Deal operations as the API offers them: permission first, then tenant and record
-//! scope (a deal out of scope, or of another tenant, is not found). Every write carries,
-//! in one transaction: the deal, its stages' totals, its stage history, its links to
-//! contact and company, their timelines, and the audit entry.
+//! Deal operations as the API offers them, on the record engine: permission first, then
+//! tenant and record scope (a deal out of scope, or of another tenant, is not found).
+//! What is a deal's own is its [`Kind`]: its place in a pipeline (settled from the
+//! pipeline's stages), and what every write carries beside the deal: its stages' totals,
+//! its stage history, its links to contact and company, their timelines. Its lists are its
+//! own (by stage, by owner, the board).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,18 +16,268 @@ use crate::AppState;
 use crate::audit::Entry;
 use crate::clock::rfc3339;
 use crate::deals::pipelines::{self, Pipeline, StageKind};
+use crate::engine::{self, Change, Context, Fresh, Kind};
 use crate::error::Error;
-use crate::fields::{self, Definitions, service::definitions};
+use crate::fields::{Definitions, service::definitions};
 use crate::ids::{TenantId, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{check_owner, index_by_owner, list_query, owner_pk, reaches_item};
+use crate::records::{Writing, list_query, owner_pk, reaches_item};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::timeline;
 use crate::validation::Errors;
-use crate::versioned::{Precondition, write_on_version};
+use crate::versioned::Precondition;
 use crate::{companies, contacts};
+
+/// Deals, as the record engine handles them: with custom fields, without search or a
+/// timeline of their own (their creation, stage changes and deletion go on the linked
+/// contact's and company's timelines).
+pub struct Deals;
+
+impl crate::search::Indexed for Deal {
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.title
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        terms.text("title", &self.title);
+        terms.custom(&self.custom);
+        terms
+    }
+}
+
+impl engine::Record for Deal {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// A change is also the deal's latest activity.
+    fn touch(&mut self, version: u64, at: String) {
+        self.version = version;
+        self.last_activity_at = Some(at.clone());
+        self.updated_at = at;
+    }
+
+    fn custom(&self) -> Option<&serde_json::Map<String, Value>> {
+        Some(&self.custom)
+    }
+
+    fn custom_mut(&mut self) -> Option<&mut serde_json::Map<String, Value>> {
+        Some(&mut self.custom)
+    }
+}
+
+impl Kind for Deals {
+    type Record = Deal;
+    type New = NewDeal;
+    type Patch = DealPatch;
+    const SEARCHED: bool = false;
+    const TIMELINE: bool = false;
+
+    fn resource(&self) -> &str {
+        RESOURCE
+    }
+
+    fn noun(&self) -> &str {
+        "deal"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        RESOURCE
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    fn sent_new(&self, input: &NewDeal) -> Vec<String> {
+        input.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn sent_patch(&self, patch: &DealPatch) -> Vec<String> {
+        patch.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    /// Without a pipeline or stage, [`Kind::settle`] gives the first pipeline and its
+    /// first open stage.
+    fn build(&self, input: NewDeal, fresh: Fresh, _: &Context, _: &mut Errors) -> Deal {
+        Deal {
+            id: fresh.id,
+            title: input.title,
+            contact_id: input.contact_id,
+            company_id: input.company_id,
+            pipeline_id: input.pipeline_id.unwrap_or_default(),
+            stage_id: input.stage_id.unwrap_or_default(),
+            status: StageKind::Open,
+            amount: input.amount,
+            expected_close_date: input.expected_close_date,
+            owner_id: input.owner_id.unwrap_or_else(|| fresh.user_id.clone()),
+            source: input.source,
+            lost_reason: input.lost_reason,
+            custom: input.custom.unwrap_or_default(),
+            stage_entered_at: fresh.now.clone(),
+            closed_at: None,
+            last_activity_at: Some(fresh.now.clone()),
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        }
+    }
+
+    /// To another pipeline without a stage: [`Kind::settle`] gives its first open stage.
+    fn apply(&self, patch: DealPatch, deal: &mut Deal, _: &Context, errors: &mut Errors) {
+        let pipeline_changed = patch
+            .pipeline_id
+            .as_ref()
+            .is_some_and(|p| p.as_ref() != Some(&deal.pipeline_id));
+        let stage_given = patch.stage_id.is_some();
+        patch.apply(deal, errors);
+        if pipeline_changed && !stage_given {
+            deal.stage_id = String::new();
+        }
+    }
+
+    fn check(&self, _: Option<&Deal>, deal: &mut Deal, _: &Context, errors: &mut Errors) {
+        normalize_and_check(deal, errors);
+    }
+
+    async fn settle(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        before: Option<&Deal>,
+        deal: &mut Deal,
+        cx: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        let table = state.table.as_ref();
+        let tenant = &principal.tenant;
+        if deal.pipeline_id.is_empty() {
+            deal.pipeline_id = pipelines::service::all(table, tenant)
+                .await?
+                .first()
+                .map(|p| p.id.clone())
+                .unwrap_or_default();
+        }
+        if deal.stage_id.is_empty() {
+            deal.stage_id = pipelines::service::find(table, tenant, &deal.pipeline_id)
+                .await?
+                .and_then(|p| p.first_open().map(|s| s.id.clone()))
+                .unwrap_or_default();
+        }
+        settle_stage(state, tenant, before, deal, &cx.now, errors).await
+    }
+
+    fn updated(&self, before: &Deal, after: &Deal) -> &'static str {
+        if before.stage_id != after.stage_id {
+            "stage_changed"
+        } else {
+            "updated"
+        }
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        _: &Definitions,
+        before: Option<&Deal>,
+        after: &Deal,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_links(state, principal, before, after, errors).await
+    }
+
+    /// Its places on the board: by stage, by stage and owner, and while open by idle
+    /// time.
+    fn index(&self, tenant: &TenantId, deal: &Deal, item: &mut Item) {
+        let sk = stage_sk(deal);
+        for (name, value) in [
+            ("gsi2pk", stage_pk(tenant, &deal.stage_id)),
+            ("gsi2sk", sk.clone()),
+            (
+                "gsi3pk",
+                stage_owner_pk(tenant, &deal.stage_id, &deal.owner_id),
+            ),
+            ("gsi3sk", sk),
+        ] {
+            item.insert(name.into(), value.into());
+        }
+        if deal.status == StageKind::Open {
+            let at = deal.last_activity_at.as_deref().unwrap_or(&deal.updated_at);
+            let key = crate::clock::millis_key_of(at).unwrap_or_default();
+            item.insert("gsi4pk".into(), super::idle_pk(tenant).into());
+            item.insert("gsi4sk".into(), format!("{key}#{}", deal.id).into());
+        }
+    }
+
+    /// Its stages' totals (which race other deals entering the same stage: the engine
+    /// writes again), its stage history and its contact's and company's timelines when it
+    /// is made, moved or deleted, its link items and the merge holds on its contact.
+    async fn writes(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        change: &Change<'_, Deal>,
+    ) -> Result<Vec<Write>, Error> {
+        let tenant = &principal.tenant;
+        let (before, after) = (change.before, change.after);
+        let mut writes = stats::writes(state.table.as_ref(), tenant, before, after).await?;
+        let moved = match (before, after) {
+            (Some(b), Some(a)) => b.stage_id != a.stage_id,
+            _ => true,
+        };
+        if let Some(after) = after
+            && moved
+        {
+            writes.push(history_write(tenant, principal, before, after, change.at)?);
+        }
+        writes.extend(link_writes(tenant, before, after)?);
+        if after.is_some() {
+            writes.extend(crate::contacts::merge::link_holds(
+                tenant,
+                before.and_then(|d| d.contact_id.as_deref()),
+                after.and_then(|d| d.contact_id.as_deref()),
+            ));
+        }
+        if moved {
+            writes.extend(timeline_writes(
+                tenant,
+                change.record(),
+                change.at,
+                change.entry,
+            )?);
+        }
+        Ok(writes)
+    }
+}
 
 fn not_found() -> Error {
     Error::NotFound("No deal with this id.".into())
@@ -39,27 +291,7 @@ fn stage_sk(deal: &Deal) -> String {
 }
 
 pub(super) fn to_stored(tenant: &TenantId, deal: &Deal) -> Result<Item, Error> {
-    let mut item = to_item(&key(tenant, &deal.id), deal)?;
-    index_by_owner(&mut item, tenant, RESOURCE, &deal.owner_id, &deal.id);
-    let sk = stage_sk(deal);
-    for (name, value) in [
-        ("gsi2pk", stage_pk(tenant, &deal.stage_id)),
-        ("gsi2sk", sk.clone()),
-        (
-            "gsi3pk",
-            stage_owner_pk(tenant, &deal.stage_id, &deal.owner_id),
-        ),
-        ("gsi3sk", sk),
-    ] {
-        item.insert(name.into(), value.into());
-    }
-    if deal.status == StageKind::Open {
-        let at = deal.last_activity_at.as_deref().unwrap_or(&deal.updated_at);
-        let key = crate::clock::millis_key_of(at).unwrap_or_default();
-        item.insert("gsi4pk".into(), super::idle_pk(tenant).into());
-        item.insert("gsi4sk".into(), format!("{key}#{}", deal.id).into());
-    }
-    Ok(item)
+    engine::to_stored(tenant, &Deals, deal, None)
 }
 
 /// The links of a deal to its contact and company: items in their partitions, so each
@@ -145,12 +377,13 @@ fn history_write(
 }
 
 /// Checks and settles the deal's place: its pipeline exists and holds its stage; its
-/// status follows the stage's kind, and entering a new stage is timed.
+/// status follows the stage's kind, and entering a new stage (at `now`) is timed.
 async fn settle_stage(
     state: &AppState,
     tenant: &TenantId,
     before: Option<&Deal>,
     deal: &mut Deal,
+    now: &str,
     errors: &mut Errors,
 ) -> Result<(), Error> {
     let pipeline: Option<Pipeline> =
@@ -166,13 +399,13 @@ async fn settle_stage(
     deal.status = stage.kind;
     let moved = before.is_none_or(|b| b.stage_id != deal.stage_id);
     if moved {
-        deal.stage_entered_at = deal.updated_at.clone();
+        deal.stage_entered_at = now.to_owned();
     }
     let was_closed = before.is_some_and(|b| b.status != StageKind::Open);
     match deal.status {
         StageKind::Open => deal.closed_at = None,
         _ if moved && !(was_closed && deal.closed_at.is_some()) => {
-            deal.closed_at = Some(deal.updated_at.clone());
+            deal.closed_at = Some(now.to_owned());
         }
         _ => {}
     }
@@ -219,21 +452,6 @@ fn timeline_writes(
         .collect()
 }
 
-/// What a stage change writes besides the deal, its totals and its audit entry: the entry
-/// of its stage history and the lines on the linked contact's and company's timelines.
-fn stage_change_writes(
-    tenant: &TenantId,
-    principal: &Principal,
-    current: &Deal,
-    next: &Deal,
-    now: time::OffsetDateTime,
-    entry: &Entry,
-) -> Result<Vec<Write>, Error> {
-    let mut writes = vec![history_write(tenant, principal, Some(current), next, now)?];
-    writes.extend(timeline_writes(tenant, next, now, entry)?);
-    Ok(writes)
-}
-
 /// Where a deal goes: a stage, and the pipeline that holds it.
 #[derive(Clone, Debug)]
 pub struct StageMove {
@@ -246,8 +464,8 @@ pub struct StageMove {
 /// honoured); its status follows the stage's kind, entering the stage is timed, and the
 /// move is recorded in its stage history, on its contact's and company's timelines, in the
 /// audit log and as a `deal.stage_changed` event, in one transaction with the stages'
-/// totals. A PATCH that changes `stage_id` (the board's drag) makes the same writes
-/// ([`stage_change_writes`]); a stage being emptied moves its deals through here.
+/// totals. A PATCH that changes `stage_id` (the board's drag) is the same change (the
+/// deal's [`Kind::writes`]); a stage being emptied moves its deals through here.
 pub async fn change_stage(
     state: &AppState,
     principal: &Principal,
@@ -268,96 +486,7 @@ pub async fn create(
     principal: &Principal,
     input: NewDeal,
 ) -> Result<View, Error> {
-    principal.require(RESOURCE, Action::Create)?;
-    principal.check_writable(RESOURCE, &input.fields_sent())?;
-    let tenant = &principal.tenant;
-    let now = state.clock.now();
-    let mut errors = Errors::new();
-    let pipeline_id = match input.pipeline_id {
-        Some(id) => id,
-        None => pipelines::service::all(state.table.as_ref(), tenant)
-            .await?
-            .first()
-            .map(|p| p.id.clone())
-            .unwrap_or_default(),
-    };
-    let stage_id = match input.stage_id {
-        Some(id) => id,
-        None => pipelines::service::find(state.table.as_ref(), tenant, &pipeline_id)
-            .await?
-            .and_then(|p| p.first_open().map(|s| s.id.clone()))
-            .unwrap_or_default(),
-    };
-    let mut deal = Deal {
-        id: new_id(PREFIX),
-        title: input.title,
-        contact_id: input.contact_id,
-        company_id: input.company_id,
-        pipeline_id,
-        stage_id,
-        status: StageKind::Open,
-        amount: input.amount,
-        expected_close_date: input.expected_close_date,
-        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        source: input.source,
-        lost_reason: input.lost_reason,
-        custom: input.custom.unwrap_or_default(),
-        stage_entered_at: rfc3339(now),
-        closed_at: None,
-        last_activity_at: Some(rfc3339(now)),
-        created_by: principal.user_id.clone(),
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-        version: 1,
-    };
-    normalize_and_check(&mut deal, &mut errors);
-    settle_stage(state, tenant, None, &mut deal, &mut errors).await?;
-    check_links(state, principal, None, &deal, &mut errors).await?;
-    if deal.owner_id != principal.user_id {
-        check_owner(state, principal, RESOURCE, &deal.owner_id, &mut errors).await?;
-    }
-    let defs = fields::prepare(
-        state,
-        tenant,
-        RESOURCE,
-        &[&deal.id],
-        None,
-        &mut deal.custom,
-        &mut errors,
-    )
-    .await?;
-    errors.finish().map_err(Error::Validation)?;
-    let entry = Entry::by(principal, now, "deal.created", RESOURCE, Some(&deal.id))
-        .with_changes(None, Some(&deal));
-    // Only the totals can race (another deal entering the same stage): retry on them.
-    write_on_version(&Precondition::Any, "stage", || async {
-        let mut writes = vec![Write::Put {
-            item: to_stored(tenant, &deal)?,
-            condition: Condition::NotExists,
-        }];
-        writes.extend(stats::writes(state.table.as_ref(), tenant, None, Some(&deal)).await?);
-        writes.push(history_write(tenant, principal, None, &deal, now)?);
-        writes.extend(link_writes(tenant, None, Some(&deal))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            None,
-            deal.contact_id.as_deref(),
-        ));
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            &deal.id,
-            None,
-            Some(&deal.custom),
-            None,
-        )?);
-        writes.extend(timeline_writes(tenant, &deal, now, &entry)?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await?;
-    show(principal, &defs, deal)
+    engine::create(state, principal, &Deals, input, Writing::default()).await
 }
 
 async fn load(
@@ -366,21 +495,16 @@ async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Deal, Error> {
-    let key = key(&principal.tenant, id);
-    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+    engine::load(state, principal, &Deals, scope, id).await
 }
 
 /// `deal` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut deal: Deal) -> Result<View, Error> {
-    deal.custom = defs.visible(&deal.custom);
-    principal.view(RESOURCE, &deal, false)
+fn show(principal: &Principal, defs: &Definitions, deal: Deal) -> Result<View, Error> {
+    engine::show(principal, &Deals, defs, deal, false)
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    let deal = load(state, principal, scope, id).await?;
-    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
-    show(principal, &defs, deal)
+    engine::get(state, principal, &Deals, id, false).await
 }
 
 /// `GET /v1/deals` parameters.
@@ -501,93 +625,7 @@ pub async fn update(
     precondition: Precondition,
     patch: DealPatch,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    principal.check_writable(RESOURCE, &patch.fields_sent())?;
-    let tenant = &principal.tenant;
-    let (deal, defs) = write_on_version(&precondition, "deal", || async {
-        let current = load(state, principal, scope, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        let pipeline_changed = patch
-            .pipeline_id
-            .as_ref()
-            .is_some_and(|p| p.as_ref() != Some(&current.pipeline_id));
-        patch.clone().apply(&mut next, &mut errors);
-        if pipeline_changed && patch.stage_id.is_none() {
-            // To another pipeline without a stage: its first open stage.
-            next.stage_id =
-                pipelines::service::find(state.table.as_ref(), tenant, &next.pipeline_id)
-                    .await?
-                    .and_then(|p| p.first_open().map(|s| s.id.clone()))
-                    .unwrap_or_default();
-        }
-        normalize_and_check(&mut next, &mut errors);
-        let now = state.clock.now();
-        next.updated_at = rfc3339(now);
-        settle_stage(state, tenant, Some(&current), &mut next, &mut errors).await?;
-        check_links(state, principal, Some(&current), &next, &mut errors).await?;
-        if next.owner_id != current.owner_id {
-            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
-        }
-        let defs = fields::prepare(
-            state,
-            tenant,
-            RESOURCE,
-            &[id],
-            Some(&current.custom),
-            &mut next.custom,
-            &mut errors,
-        )
-        .await?;
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        let mut same = next.clone();
-        same.updated_at = current.updated_at.clone();
-        if same == current {
-            return Ok(Ok((current, defs)));
-        }
-        next.version = current.version + 1;
-        next.last_activity_at = Some(next.updated_at.clone());
-        let moved = next.stage_id != current.stage_id;
-        let action = if moved {
-            "deal.stage_changed"
-        } else {
-            "deal.updated"
-        };
-        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
-            .with_changes(Some(&current), Some(&next));
-        let mut writes = vec![Write::Put {
-            item: to_stored(tenant, &next)?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(
-            stats::writes(state.table.as_ref(), tenant, Some(&current), Some(&next)).await?,
-        );
-        if moved {
-            writes.extend(stage_change_writes(
-                tenant, principal, &current, &next, now, &entry,
-            )?);
-        }
-        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            current.contact_id.as_deref(),
-            next.contact_id.as_deref(),
-        ));
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            Some(&next.custom),
-            None,
-        )?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| (next, defs)))
-    })
-    .await?;
-    show(principal, &defs, deal)
+    engine::update(state, principal, &Deals, id, precondition, patch, false).await
 }
 
 pub async fn delete(
@@ -596,35 +634,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let scope = principal.require(RESOURCE, Action::Delete)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "deal", || async {
-        let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
-        let now = state.clock.now();
-        let entry = Entry::by(principal, now, "deal.deleted", RESOURCE, Some(id))
-            .with_changes(Some(&current), None);
-        let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
-        let mut writes = vec![Write::Delete {
-            key: key(tenant, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(stats::writes(state.table.as_ref(), tenant, Some(&current), None).await?);
-        writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            None,
-            None,
-        )?);
-        writes.extend(timeline_writes(tenant, &current, now, &entry)?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Deals, id, precondition).await
 }
 
 /// The stage changes of deal `id`, oldest first.

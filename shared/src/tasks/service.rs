@@ -14,7 +14,7 @@ use super::{
 };
 use crate::AppState;
 use crate::audit::Entry;
-use crate::engine::{self, Context, DataKey, Fresh, Kind};
+use crate::engine::{self, Context, Fresh, Kind};
 use crate::error::Error;
 use crate::fields::Definitions;
 use crate::ids::TenantId;
@@ -174,16 +174,13 @@ impl Kind for Tasks {
     }
 
     /// Its reminder marker, its link items and the merge holds on its contact.
-    fn writes(
+    async fn writes(
         &self,
-        tenant: &TenantId,
-        _: Option<&DataKey>,
-        _: &Definitions,
-        before: Option<&Task>,
-        after: Option<&Task>,
-        _: &Entry,
-        _: time::OffsetDateTime,
+        _: &AppState,
+        principal: &Principal,
+        change: &engine::Change<'_, Task>,
     ) -> Result<Vec<Write>, Error> {
+        let (tenant, before, after) = (&principal.tenant, change.before, change.after);
         let mut writes = reminders::queue_writes(tenant, before, after)?;
         writes.extend(link_writes(tenant, before, after)?);
         if after.is_some() {

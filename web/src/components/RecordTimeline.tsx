@@ -1,63 +1,83 @@
-// A contact's or company's timeline: a box to log a call, meeting or note on top (for
-// those who may change the record), then its activities and changes, newest first, the
-// changes in words ("Changed: Job title, Tags").
+// A record's timeline (a contact's, a company's or a custom object's record): a box to log a
+// call, meeting or note on top (for those who may change the record), then its activities
+// and changes, newest first, the changes in words ("Changed: Job title, Tags"); a change of
+// a related record links to it. Older entries load page by page (the API's next cursor).
 
 import { Button, Card, Empty, Flex, Input, List, Segmented, Space, Tag, Typography } from 'antd';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api, unwrap, type Schemas } from '../api/client';
 import { useReportProblem } from '../api/useProblem';
 import { formatDateTime } from '../i18n/format';
+import { recordPath } from '../pages/objects/definitions';
 
 type Entry = Schemas['TimelineEntry'];
 type Kind = 'call' | 'meeting' | 'note';
-type T = (key: string, options?: Record<string, unknown>) => string;
+/** Whose timeline: a contact's, a company's, or a record of the custom object `objects/<key>`
+ * (the kinds a timeline entry names a related record by). */
+export type TimelineOf = 'contacts' | 'companies' | `objects/${string}`;
 
-function load(resource: 'contacts' | 'companies', id: string) {
-  const params = { params: { path: { id }, query: { limit: 50 } } };
+const PAGE = 50;
+
+/** Where a record's timeline is cached; what a change of the record refreshes. */
+export function timelineKey(resource: TimelineOf, id: string): string[] {
+  return resource === 'contacts' || resource === 'companies'
+    ? [resource, id, 'timeline']
+    : ['objects', objectKeyOf(resource), 'records', id, 'timeline'];
+}
+
+function objectKeyOf(resource: `objects/${string}`): string {
+  return resource.slice('objects/'.length);
+}
+
+function load(resource: TimelineOf, id: string, cursor: string | undefined) {
+  const query = { limit: PAGE, cursor };
+  if (resource === 'contacts') return unwrap(api.GET('/v1/contacts/{id}/timeline', { params: { path: { id }, query } }));
+  if (resource === 'companies') return unwrap(api.GET('/v1/companies/{id}/timeline', { params: { path: { id }, query } }));
   return unwrap(
-    resource === 'contacts'
-      ? api.GET('/v1/contacts/{id}/timeline', params)
-      : api.GET('/v1/companies/{id}/timeline', params),
+    api.GET('/v1/objects/{key}/records/{id}/timeline', { params: { path: { key: objectKeyOf(resource), id }, query } }),
   );
 }
 
-function log(resource: 'contacts' | 'companies', id: string, kind: Kind, body: string) {
-  const request = { params: { path: { id } }, body: { kind, body } };
+function log(resource: TimelineOf, id: string, kind: Kind, body: string) {
+  const activity = { body: { kind, body } };
+  if (resource === 'contacts') return unwrap(api.POST('/v1/contacts/{id}/activities', { params: { path: { id } }, ...activity }));
+  if (resource === 'companies') return unwrap(api.POST('/v1/companies/{id}/activities', { params: { path: { id } }, ...activity }));
   return unwrap(
-    resource === 'contacts'
-      ? api.POST('/v1/contacts/{id}/activities', request)
-      : api.POST('/v1/companies/{id}/activities', request),
+    api.POST('/v1/objects/{key}/records/{id}/activities', {
+      params: { path: { key: objectKeyOf(resource), id } },
+      ...activity,
+    }),
   );
-}
-
-/** What kind of entry: the activity's kind, or the change in words (created, changed). */
-function entryKind(e: Entry, t: T): string {
-  if (e.kind !== 'change') return t(`contacts.${e.kind}`);
-  const verb = e.action?.split('.').pop() ?? '';
-  return t(`contacts.change.${verb}`, { defaultValue: e.action ?? '' });
 }
 
 export function RecordTimeline({
   resource,
   id,
   mayLog,
-  labels,
+  label,
 }: {
-  resource: 'contacts' | 'companies';
+  resource: TimelineOf;
   id: string;
   mayLog: boolean;
-  /** The i18n key of each field's label, to name what a change touched. */
-  labels: Record<string, string>;
+  /** A changed field's label in the reader's language (`name`, `owner_id`, `custom`, …). */
+  label: (field: string) => string;
 }) {
   const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
   const report = useReportProblem();
   const [kind, setKind] = useState<Kind>('call');
   const [text, setText] = useState('');
-  const queryKey = [resource, id, 'timeline'];
-  const entries = useQuery({ queryKey, queryFn: () => load(resource, id) });
+  const queryKey = timelineKey(resource, id);
+  const pages = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam }) => load(resource, id, pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const entries = useMemo(() => pages.data?.pages.flatMap((p) => p.data) ?? [], [pages.data]);
   const logged = useMutation({
     mutationFn: () => log(resource, id, kind, text.trim()),
     onSuccess: () => {
@@ -66,8 +86,24 @@ export function RecordTimeline({
     },
     onError: (e) => report(e),
   });
-  const changed = (fields: string[] | undefined) =>
-    (fields ?? []).map((f) => t(labels[f] ?? f, { defaultValue: f })).join(', ');
+
+  /** What kind of entry: the activity's kind, or the change in words (created, changed). */
+  const entryKind = (e: Entry) => {
+    if (e.kind !== 'change') return t(`contacts.${e.kind}`);
+    const verb = e.action?.split('.').pop() ?? '';
+    return t(`contacts.change.${verb}`, { defaultValue: e.action ?? '' });
+  };
+  /** A change of a related record (a deal of the contact, a record pointing here): a link. */
+  const related = (e: Entry) => {
+    if (!e.resource || !e.record_id) return null;
+    const target = e.resource.startsWith('objects/') ? e.resource.slice('objects/'.length) : e.resource;
+    return (
+      <>
+        <Link to={recordPath(target, e.record_id)}>{e.subject ?? e.record_id}</Link>{' '}
+      </>
+    );
+  };
+
   return (
     <>
       {mayLog && (
@@ -98,28 +134,37 @@ export function RecordTimeline({
         </Card>
       )}
       <List
-        loading={entries.isLoading}
-        dataSource={entries.data?.data ?? []}
+        loading={pages.isLoading}
+        dataSource={entries}
+        data-testid="record-timeline"
         locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('contacts.noTimeline')} /> }}
         renderItem={(e) => (
           <List.Item>
             <List.Item.Meta
               title={
                 <Space wrap>
-                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>{entryKind(e, t)}</Tag>
+                  <Tag color={e.kind === 'change' ? 'default' : 'blue'}>{entryKind(e)}</Tag>
                   <Typography.Text type="secondary">{formatDateTime(e.occurred_at, i18n.language)}</Typography.Text>
                 </Space>
               }
               description={
                 <span style={{ whiteSpace: 'pre-wrap' }}>
-                  {e.subject ? <strong>{e.subject} </strong> : null}
-                  {e.body ?? (e.kind === 'change' && e.action?.endsWith('.updated') ? changed(e.fields) : '')}
+                  {related(e) ?? (e.subject ? <strong>{e.subject} </strong> : null)}
+                  {e.body ??
+                    (e.kind === 'change' && e.action?.endsWith('.updated') ? (e.fields ?? []).map(label).join(', ') : '')}
                 </span>
               }
             />
           </List.Item>
         )}
       />
+      {pages.hasNextPage && (
+        <Flex justify="center">
+          <Button onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
+            {t('common.loadMore')}
+          </Button>
+        </Flex>
+      )}
     </>
   );
 }

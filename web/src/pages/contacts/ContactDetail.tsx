@@ -104,7 +104,12 @@ export default function ContactDetail() {
         <Tabs
           items={[
             { key: 'timeline', label: t('contacts.timeline'), children: (
-                <RecordTimeline resource="contacts" id={id} mayLog={mayEdit} labels={LABELS} />
+                <RecordTimeline
+                  resource="contacts"
+                  id={id}
+                  mayLog={mayEdit}
+                  label={(f) => t(LABELS[f] ?? f, { defaultValue: f })}
+                />
               ),
             },
             { key: 'details', label: t('contacts.details'), children: <Details contact={c} /> },

@@ -28,9 +28,9 @@ import { ApiProblem } from '../../api/problem';
 import { useUserName } from '../../api/lookups';
 import { useProblemText, useReportProblem } from '../../api/useProblem';
 import { useMe } from '../../auth/me';
+import { RecordTimeline } from '../../components/RecordTimeline';
 import { formatDateTime } from '../../i18n/format';
 import { activeFields, canObject, labelOf, useObject, type ObjectDefinition, type ObjectRecord } from './definitions';
-import { ObjectTimeline } from './ObjectTimeline';
 import { ObjectValue } from './ObjectValue';
 import { EditRecord } from './RecordDrawers';
 
@@ -180,7 +180,7 @@ function Detail({ object, record: r }: { object: ObjectDefinition; record: Objec
         </Col>
         <Col xs={24} lg={13}>
           <Card title={t('objects.record.timeline')} size="small">
-            <ObjectTimeline objectKey={key} id={r.id} mayLog={mayEdit} label={changedLabel} />
+            <RecordTimeline resource={`objects/${key}`} id={r.id} mayLog={mayEdit} label={changedLabel} />
           </Card>
         </Col>
       </Row>

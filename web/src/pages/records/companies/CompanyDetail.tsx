@@ -77,7 +77,12 @@ export default function CompanyDetail() {
         <Tabs
           items={[
             { key: 'timeline', label: c('timeline'), children: (
-                <RecordTimeline resource="companies" id={id} mayLog={can(me, 'companies', 'update')} labels={LABELS} />
+                <RecordTimeline
+                  resource="companies"
+                  id={id}
+                  mayLog={can(me, 'companies', 'update')}
+                  label={(f) => t(LABELS[f] ?? f, { defaultValue: f })}
+                />
               ),
             },
             { key: 'details', label: c('details'), children: <Details company={x} /> },
