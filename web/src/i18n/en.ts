@@ -81,6 +81,7 @@ const en = {
     columns: 'Columns',
     shown: '{{count}} shown',
     more: 'more',
+    field: 'Field',
   },
   home: {
     greeting: 'Hello, {{name}}',

@@ -83,6 +83,7 @@ const zhCN: Texts = {
     columns: '列设置',
     shown: '已显示 {{count}} 条',
     more: '更多',
+    field: '字段',
   },
   home: {
     greeting: '您好，{{name}}',

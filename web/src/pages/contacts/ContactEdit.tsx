@@ -3,14 +3,14 @@
 // (412), the drawer shows what changed meanwhile and lets the user apply their change on
 // top of it, or drop it.
 
-import { Alert, App, Button, Drawer, Flex, Form, Grid } from 'antd';
+import { App, Button, Drawer, Flex, Form, Grid } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ConflictTable } from '../../components/ConflictTable';
 import { api, ifMatch, unwrap } from '../../api/client';
 import { ApiProblem } from '../../api/problem';
 import { useReportProblem } from '../../api/useProblem';
+import { ConflictView } from '../../components/ConflictView';
 import { cleanValues, ContactFields } from './ContactFields';
 import { changedFields, display, EDITABLE, isMasked, LABELS, patchOf, type Contact, type ContactPatch } from './fields';
 
@@ -89,8 +89,12 @@ export function ContactEdit({ contact, onClose }: { contact: Contact; onClose: (
     >
       {conflict ? (
         <ConflictView
-          original={contact}
-          conflict={conflict}
+          title={t('contacts.conflictTitle')}
+          changed={changedFields(contact, conflict.latest)}
+          mine={conflict.patch}
+          theirs={(k) => conflict.latest[k as keyof Contact]}
+          label={(k) => t(LABELS[k] ?? k, { defaultValue: k })}
+          text={(_, v) => display(v)}
           busy={busy}
           onReapply={() => void save(conflict.latest, conflict.patch)}
           onDiscard={() => {
@@ -104,40 +108,5 @@ export function ContactEdit({ contact, onClose }: { contact: Contact; onClose: (
         </Form>
       )}
     </Drawer>
-  );
-}
-
-function ConflictView({
-  original,
-  conflict,
-  busy,
-  onReapply,
-  onDiscard,
-}: {
-  original: Contact;
-  conflict: Conflict;
-  busy: boolean;
-  onReapply: () => void;
-  onDiscard: () => void;
-}) {
-  const { t } = useTranslation();
-  return (
-    <div data-testid="conflict">
-      <Alert type="warning" showIcon title={t('contacts.conflictTitle')} description={t('contacts.conflictHelp')} style={{ marginBottom: 16 }} />
-      <ConflictTable
-        original={original}
-        latest={conflict.latest}
-        patch={conflict.patch}
-        changedFields={changedFields}
-        labels={LABELS}
-        display={display}
-      />
-      <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }}>
-        <Button onClick={onDiscard}>{t('contacts.discard')}</Button>
-        <Button type="primary" loading={busy} onClick={onReapply}>
-          {t('contacts.reapply')}
-        </Button>
-      </Flex>
-    </div>
   );
 }

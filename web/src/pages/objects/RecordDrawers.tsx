@@ -3,7 +3,7 @@
 // first (412) the drawer shows what changed meanwhile next to the user's change, and lets
 // them apply it on top or drop it, as the contact pages do.
 
-import { Alert, App, Button, Drawer, Flex, Form, Grid, Table } from 'antd';
+import { App, Button, Drawer, Flex, Form, Grid } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -13,6 +13,7 @@ import { useUserName } from '../../api/lookups';
 import { ApiProblem } from '../../api/problem';
 import { useReportProblem } from '../../api/useProblem';
 import { useMe } from '../../auth/me';
+import { ConflictView } from '../../components/ConflictView';
 import { activeFields, labelOf, type ObjectDefinition, type ObjectRecord } from './definitions';
 import { ObjectFields, useFieldAccess } from './ObjectFields';
 import { valueText } from './ObjectValue';
@@ -197,7 +198,7 @@ export function EditRecord({
       }
     >
       {conflict ? (
-        <ConflictView
+        <RecordConflict
           object={object}
           original={record}
           conflict={conflict}
@@ -218,7 +219,7 @@ export function EditRecord({
 }
 
 /** Each field either side changed: what is saved now next to the user's own change. */
-function ConflictView({
+function RecordConflict({
   object,
   original,
   conflict,
@@ -236,12 +237,12 @@ function ConflictView({
   const { t, i18n } = useTranslation();
   const userName = useUserName();
   const fields = activeFields(object);
+  // The name, the owner and each custom value, side by side as one list of fields.
   const mine: Record<string, unknown> = {
     ...(conflict.patch.custom ?? {}),
     ...('name' in conflict.patch ? { name: conflict.patch.name } : {}),
     ...('owner_id' in conflict.patch ? { owner_id: conflict.patch.owner_id } : {}),
   };
-  const keys = [...new Set([...changedKeys(original, conflict.latest, fields), ...Object.keys(mine)])];
   const latestCustom = (conflict.latest.custom ?? {}) as Record<string, unknown>;
   const text = (k: string, v: unknown) => {
     if (k === 'name') return v ? String(v) : '—';
@@ -254,36 +255,16 @@ function ConflictView({
   const theirs = (k: string) =>
     k === 'name' ? conflict.latest.name : k === 'owner_id' ? conflict.latest.owner_id : latestCustom[k];
   return (
-    <div data-testid="conflict">
-      <Alert
-        type="warning"
-        showIcon
-        title={t('objects.record.conflictTitle')}
-        description={t('objects.record.conflictHelp')}
-        style={{ marginBottom: 16 }}
-      />
-      <Table
-        size="small"
-        pagination={false}
-        rowKey="key"
-        dataSource={keys.map((k) => ({
-          key: k,
-          field: label(k),
-          theirs: text(k, theirs(k)),
-          yours: k in mine ? text(k, mine[k]) : '',
-        }))}
-        columns={[
-          { key: 'field', dataIndex: 'field', title: t('objects.record.field') },
-          { key: 'theirs', dataIndex: 'theirs', title: t('objects.record.theirs') },
-          { key: 'yours', dataIndex: 'yours', title: t('objects.record.yours') },
-        ]}
-      />
-      <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }} wrap>
-        <Button onClick={onDiscard}>{t('objects.record.discard')}</Button>
-        <Button type="primary" loading={busy} onClick={onReapply}>
-          {t('objects.record.reapply')}
-        </Button>
-      </Flex>
-    </div>
+    <ConflictView
+      title={t('objects.record.conflictTitle')}
+      changed={changedKeys(original, conflict.latest, fields)}
+      mine={mine}
+      theirs={theirs}
+      label={label}
+      text={text}
+      busy={busy}
+      onReapply={onReapply}
+      onDiscard={onDiscard}
+    />
   );
 }

@@ -44,7 +44,6 @@ export const en = {
     duplicatesHelp: 'A company with a similar name exists. Open it instead of creating a duplicate.',
     createAnyway: 'Create anyway',
     conflictTitle: 'Someone else changed this company',
-    conflictHelp: 'Their changes are shown below. Apply your change on top of them, or discard it.',
   },
   imports: {
     title: 'Import contacts',
@@ -194,7 +193,6 @@ export const zhCN: SameKeys<typeof en> = {
     duplicatesHelp: '已有名称相近的公司，请直接打开，避免重复创建。',
     createAnyway: '仍然创建',
     conflictTitle: '其他人已修改了这家公司',
-    conflictHelp: '下方列出了对方的修改。您可以在其基础上重新应用您的修改，或放弃。',
   },
   imports: {
     title: '导入联系人',

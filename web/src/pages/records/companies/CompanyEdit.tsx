@@ -2,14 +2,14 @@
 // When someone else saved first (412), the drawer says so, shows what changed meanwhile,
 // and lets the user apply their change on top of the latest version, or drop it.
 
-import { Alert, App, Button, Drawer, Flex, Form, Grid } from 'antd';
+import { App, Button, Drawer, Flex, Form, Grid } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ConflictTable } from '../../../components/ConflictTable';
 import { api, ifMatch, unwrap } from '../../../api/client';
 import { ApiProblem } from '../../../api/problem';
 import { useReportProblem } from '../../../api/useProblem';
+import { ConflictView } from '../../../components/ConflictView';
 import { CompanyFields } from './CompanyFields';
 import { changedFields, display, fromForm, LABELS, patchOf, toForm, type Company, type CompanyForm, type CompanyPatch } from './fields';
 
@@ -79,36 +79,20 @@ export function CompanyEdit({ company, onClose }: { company: Company; onClose: (
       }
     >
       {conflict ? (
-        <div data-testid="conflict">
-          <Alert
-            type="warning"
-            showIcon
-            title={t('records.companies.conflictTitle')}
-            description={t('records.companies.conflictHelp')}
-            style={{ marginBottom: 16 }}
-          />
-          <ConflictTable
-            original={company}
-            latest={conflict.latest}
-            patch={conflict.patch}
-            changedFields={changedFields}
-            labels={LABELS}
-            display={display}
-          />
-          <Flex justify="flex-end" gap={8} style={{ marginTop: 16 }}>
-            <Button
-              onClick={() => {
-                void queryClient.invalidateQueries({ queryKey: ['companies', company.id] });
-                onClose();
-              }}
-            >
-              {t('contacts.discard')}
-            </Button>
-            <Button type="primary" loading={busy} onClick={() => void save(conflict.latest, conflict.patch)}>
-              {t('contacts.reapply')}
-            </Button>
-          </Flex>
-        </div>
+        <ConflictView
+          title={t('records.companies.conflictTitle')}
+          changed={changedFields(company, conflict.latest)}
+          mine={conflict.patch}
+          theirs={(k) => conflict.latest[k as keyof Company]}
+          label={(k) => t(LABELS[k] ?? k, { defaultValue: k })}
+          text={(_, v) => display(v)}
+          busy={busy}
+          onReapply={() => void save(conflict.latest, conflict.patch)}
+          onDiscard={() => {
+            void queryClient.invalidateQueries({ queryKey: ['companies', company.id] });
+            onClose();
+          }}
+        />
       ) : (
         <Form form={form} layout="vertical" initialValues={toForm(company)} onFinish={submit} requiredMark="optional">
           <CompanyFields />
