@@ -289,10 +289,21 @@ async fn a_receiver_that_was_down_gets_everything_once_it_recovers() {
     let failed = receiver
         .wait_for("two failed attempts", |r| r.len() >= 2)
         .await;
-    let log = app
-        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
-        .await;
-    for delivery in log.ok(200)["data"].as_array().unwrap() {
+    // The worker records an attempt once the receiver has answered it: wait for both.
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = app
+            .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+            .await
+            .ok(200)
+            .clone();
+        let recorded = log["data"].as_array().unwrap();
+        if recorded.len() == 2 && recorded.iter().all(|d| d["attempt_count"] == json!(1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for delivery in log["data"].as_array().unwrap() {
         assert_eq!(delivery["status"], json!("pending"), "{delivery}");
         assert_eq!(delivery["attempt_count"], json!(1));
         assert_eq!(delivery["attempts"][0]["status"], json!(503));
@@ -316,10 +327,19 @@ async fn a_receiver_that_was_down_gets_everything_once_it_recovers() {
     failed_ids.sort();
     delivered_ids.sort();
     assert_eq!(failed_ids, delivered_ids);
-    let log = app
-        .get(&format!("/v1/webhooks/{id}/deliveries"), token)
-        .await;
-    for delivery in log.ok(200)["data"].as_array().unwrap() {
+    for _ in 0..100 {
+        log = app
+            .get(&format!("/v1/webhooks/{id}/deliveries"), token)
+            .await
+            .ok(200)
+            .clone();
+        let recorded = log["data"].as_array().unwrap();
+        if recorded.iter().all(|d| d["status"] == json!("delivered")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for delivery in log["data"].as_array().unwrap() {
         assert_eq!(delivery["status"], json!("delivered"));
         assert_eq!(delivery["attempt_count"], json!(2));
     }
