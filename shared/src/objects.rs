@@ -202,8 +202,16 @@ impl engine::Kind for Custom {
         )
     }
 
-    fn build(&self, input: NewRecord, fresh: Fresh, _: &Context, _: &mut Errors) -> Record {
-        Record {
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewRecord,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Record, Error> {
+        Ok(Record {
             id: fresh.id,
             object: self.key.clone(),
             name: input.name,
@@ -213,10 +221,18 @@ impl engine::Kind for Custom {
             created_at: fresh.now.clone(),
             updated_at: fresh.now,
             version: 1,
-        }
+        })
     }
 
-    fn apply(&self, patch: RecordPatch, record: &mut Record, _: &Context, errors: &mut Errors) {
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        patch: RecordPatch,
+        record: &mut Record,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
         match patch.name {
             Some(Some(name)) => record.name = name,
             Some(None) => errors.add("name", "cannot be removed"),
@@ -230,6 +246,7 @@ impl engine::Kind for Custom {
         if let Some(custom) = patch.custom {
             fields::merge(&mut record.custom, custom);
         }
+        Ok(())
     }
 
     fn check(&self, _: Option<&Record>, record: &mut Record, _: &Context, errors: &mut Errors) {
@@ -280,7 +297,7 @@ impl engine::Kind for Custom {
 
     /// A record is made only while its object exists (deleting an object with records
     /// is refused, and this keeps a record from slipping in meanwhile).
-    fn guard(&self, tenant: &TenantId, _: &str, action: Action) -> Option<(Write, Error)> {
+    fn guard(&self, tenant: &TenantId, _: &Record, action: Action) -> Option<(Write, Error)> {
         (action == Action::Create).then(|| {
             (
                 live_check(tenant, &self.key),

@@ -109,22 +109,28 @@ pub trait Kind: Send + Sync {
     fn sent_new(&self, input: &Self::New) -> Vec<String>;
     /// The fields a patch sets, as role rules name them.
     fn sent_patch(&self, patch: &Self::Patch) -> Vec<String>;
-    /// A new record from a create request (checked after, by [`Kind::check`]).
+    /// A new record from a create request (checked after, by [`Kind::check`]); it may
+    /// read what it is made from (an order's products).
     fn build(
         &self,
+        state: &AppState,
+        principal: &Principal,
         input: Self::New,
         fresh: Fresh,
         cx: &Context,
         errors: &mut Errors,
-    ) -> Self::Record;
-    /// Applies a merge patch (checked after, by [`Kind::check`]).
+    ) -> impl Future<Output = Result<Self::Record, Error>> + Send;
+    /// Applies a merge patch to the record as it is (checked after, by [`Kind::check`]);
+    /// it may read what the change needs (an order's new lines' products).
     fn apply(
         &self,
+        state: &AppState,
+        principal: &Principal,
         patch: Self::Patch,
         record: &mut Self::Record,
         cx: &Context,
         errors: &mut Errors,
-    );
+    ) -> impl Future<Output = Result<(), Error>> + Send;
     /// Normalizes a new or changed record (`before` is how it was, when it is changed)
     /// and reports what is wrong with it.
     fn check(
@@ -200,10 +206,28 @@ pub trait Kind: Send + Sync {
         async { Ok(Vec::new()) }
     }
 
-    /// A write that must hold for `action` on record `id` to happen, and the error when
-    /// it does not (a custom object deleted meanwhile; a contact held by a merge).
-    fn guard(&self, _tenant: &TenantId, _id: &str, _action: Action) -> Option<(Write, Error)> {
+    /// A write that must hold for `action` on the record to happen, and the error when
+    /// it does not (a custom object deleted meanwhile; a contact held by a merge; a
+    /// partner's order made meanwhile).
+    fn guard(
+        &self,
+        _tenant: &TenantId,
+        _record: &Self::Record,
+        _action: Action,
+    ) -> Option<(Write, Error)> {
         None
+    }
+
+    /// Numbers a new record from a sequence of the tenant (an order's `SO-000042`): sets
+    /// the number and gives the writes that take it, which race other new records (the
+    /// engine then numbers and writes it again).
+    fn number(
+        &self,
+        _state: &AppState,
+        _principal: &Principal,
+        _record: &mut Self::Record,
+    ) -> impl Future<Output = Result<Vec<Write>, Error>> + Send {
+        async { Ok(Vec::new()) }
     }
 
     /// Whether the record may be deleted (a company with contacts may not).
@@ -473,7 +497,9 @@ pub async fn create<K: Kind>(
         now: cx.now.clone(),
     };
     let mut errors = Errors::new();
-    let mut record = kind.build(input, fresh, &cx, &mut errors);
+    let mut record = kind
+        .build(state, principal, input, fresh, &cx, &mut errors)
+        .await?;
     kind.check(None, &mut record, &cx, &mut errors);
     kind.settle(state, principal, None, &mut record, &cx, &mut errors)
         .await?;
@@ -482,7 +508,6 @@ pub async fn create<K: Kind>(
         check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
     }
     let tenant = &principal.tenant;
-    let id = record.id().to_owned();
     let known = writing.definitions.as_deref();
     let defs = prepare(
         state,
@@ -503,29 +528,22 @@ pub async fn create<K: Kind>(
     }
     let now = state.clock.now();
     let key = data_key(state, principal, kind, &[&record]).await?;
-    let entry = entry(
-        principal,
-        kind,
-        key.as_ref(),
-        now,
-        "created",
-        (None, Some(&record)),
-    );
-    let item = to_stored(tenant, kind, &record, key.as_ref())?;
-    let guard = kind.guard(tenant, &id, Action::Create);
-    let change = Change {
-        before: None,
-        after: Some(&record),
-        entry: &entry,
-        at: now,
-        defs: &defs,
-        key: key.as_ref(),
-    };
-    // Only the kind's own writes can race (a stage's totals): they are read and written
-    // again.
+    // Only the kind's own writes can race (a sequence's counter, a stage's totals): the
+    // record is numbered and its writes read and written again.
     for _ in 0..WRITE_ATTEMPTS {
+        let mut record = record.clone();
+        let numbered = kind.number(state, principal, &mut record).await?;
+        let entry = entry(
+            principal,
+            kind,
+            key.as_ref(),
+            now,
+            "created",
+            (None, Some(&record)),
+        );
+        let guard = kind.guard(tenant, &record, Action::Create);
         let mut writes = vec![Write::Put {
-            item: item.clone(),
+            item: to_stored(tenant, kind, &record, key.as_ref())?,
             condition: Condition::NotExists,
         }];
         // The guard and the caller's extra writes come right after, so a failed
@@ -536,6 +554,16 @@ pub async fn create<K: Kind>(
         });
         let extra = writes.len()..writes.len() + writing.extra.len();
         writes.extend(writing.extra.iter().cloned());
+        let numbers = writes.len()..writes.len() + numbered.len();
+        writes.extend(numbered);
+        let change = Change {
+            before: None,
+            after: Some(&record),
+            entry: &entry,
+            at: now,
+            defs: &defs,
+            key: key.as_ref(),
+        };
         let (more, own) = change_writes(state, principal, kind, &change).await?;
         let own = own.start + writes.len()..own.end + writes.len();
         writes.extend(more);
@@ -546,7 +574,7 @@ pub async fn create<K: Kind>(
         };
         return Err(match guard {
             Some((_, error)) if guard_at == Some(failed) => error,
-            _ if own.contains(&failed) => continue,
+            _ if own.contains(&failed) || numbers.contains(&failed) => continue,
             _ if extra.contains(&failed) => Error::conflict(
                 "concurrent-modification",
                 "The record was made at the same time by another request; retry.",
@@ -760,7 +788,8 @@ pub async fn update<K: Kind>(
         let cx = context(region.clone(), now);
         let mut next = current.clone();
         let mut errors = Errors::new();
-        kind.apply(patch.clone(), &mut next, &cx, &mut errors);
+        kind.apply(state, principal, patch.clone(), &mut next, &cx, &mut errors)
+            .await?;
         kind.check(Some(&current), &mut next, &cx, &mut errors);
         kind.settle(
             state,
@@ -821,7 +850,7 @@ pub async fn update<K: Kind>(
             key: key.as_ref(),
         };
         writes.extend(change_writes(state, principal, kind, &change).await?.0);
-        guarded(state, kind, tenant, id, Action::Update, writes)
+        guarded(state, kind, tenant, &next, Action::Update, writes)
             .await
             .map(|done| done.map(|()| (next, defs)))
     })
@@ -835,11 +864,11 @@ async fn guarded<K: Kind>(
     state: &AppState,
     kind: &K,
     tenant: &TenantId,
-    id: &str,
+    record: &K::Record,
     action: Action,
     mut writes: Vec<Write>,
 ) -> Result<Result<(), TableError>, Error> {
-    let Some((guard, error)) = kind.guard(tenant, id, action) else {
+    let Some((guard, error)) = kind.guard(tenant, record, action) else {
         return Ok(state.table.transact(writes).await);
     };
     let at = writes.len();
@@ -889,7 +918,7 @@ pub async fn delete<K: Kind>(
             key: key.as_ref(),
         };
         writes.extend(change_writes(state, principal, kind, &change).await?.0);
-        guarded(state, kind, tenant, id, Action::Delete, writes).await
+        guarded(state, kind, tenant, &current, Action::Delete, writes).await
     })
     .await
 }

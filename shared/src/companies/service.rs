@@ -81,8 +81,16 @@ impl Kind for Companies {
         patch.fields_sent().into_iter().map(str::to_owned).collect()
     }
 
-    fn build(&self, input: NewCompany, fresh: Fresh, _: &Context, _: &mut Errors) -> Company {
-        Company {
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewCompany,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Company, Error> {
+        Ok(Company {
             id: fresh.id,
             name: input.name,
             legal_name: input.legal_name,
@@ -102,11 +110,20 @@ impl Kind for Companies {
             created_at: fresh.now.clone(),
             updated_at: fresh.now,
             version: 1,
-        }
+        })
     }
 
-    fn apply(&self, patch: CompanyPatch, company: &mut Company, _: &Context, errors: &mut Errors) {
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        patch: CompanyPatch,
+        company: &mut Company,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
         patch.apply(company, errors);
+        Ok(())
     }
 
     fn check(&self, _: Option<&Company>, company: &mut Company, cx: &Context, errors: &mut Errors) {

@@ -92,7 +92,15 @@ impl Kind for Contacts {
         patch.fields_sent().into_iter().map(str::to_owned).collect()
     }
 
-    fn build(&self, input: NewContact, fresh: Fresh, _: &Context, errors: &mut Errors) -> Contact {
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewContact,
+        fresh: Fresh,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<Contact, Error> {
         let mut contact = Contact {
             id: fresh.id,
             name: input.name,
@@ -123,11 +131,20 @@ impl Kind for Contacts {
             let changes = consent.into_iter().map(|(c, v)| (c, Some(v))).collect();
             apply_consent(&mut contact.consent, changes, &contact.created_at, errors);
         }
-        contact
+        Ok(contact)
     }
 
-    fn apply(&self, patch: ContactPatch, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        patch: ContactPatch,
+        contact: &mut Contact,
+        cx: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
         patch.apply(contact, &cx.now, errors);
+        Ok(())
     }
 
     fn check(&self, _: Option<&Contact>, contact: &mut Contact, cx: &Context, errors: &mut Errors) {
@@ -184,9 +201,18 @@ impl Kind for Contacts {
     }
 
     /// Not deleted while a merge holds it: its moves would point at a deleted contact.
-    fn guard(&self, tenant: &TenantId, id: &str, action: Action) -> Option<(Write, Error)> {
-        (action == Action::Delete)
-            .then(|| (super::merge::not_merging(tenant, id), super::merge::held()))
+    fn guard(
+        &self,
+        tenant: &TenantId,
+        contact: &Contact,
+        action: Action,
+    ) -> Option<(Write, Error)> {
+        (action == Action::Delete).then(|| {
+            (
+                super::merge::not_merging(tenant, &contact.id),
+                super::merge::held(),
+            )
+        })
     }
 }
 

@@ -126,8 +126,16 @@ impl Kind for Deals {
 
     /// Without a pipeline or stage, [`Kind::settle`] gives the first pipeline and its
     /// first open stage.
-    fn build(&self, input: NewDeal, fresh: Fresh, _: &Context, _: &mut Errors) -> Deal {
-        Deal {
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewDeal,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Deal, Error> {
+        Ok(Deal {
             id: fresh.id,
             title: input.title,
             contact_id: input.contact_id,
@@ -148,11 +156,19 @@ impl Kind for Deals {
             created_at: fresh.now.clone(),
             updated_at: fresh.now,
             version: 1,
-        }
+        })
     }
 
     /// To another pipeline without a stage: [`Kind::settle`] gives its first open stage.
-    fn apply(&self, patch: DealPatch, deal: &mut Deal, _: &Context, errors: &mut Errors) {
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        patch: DealPatch,
+        deal: &mut Deal,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
         let pipeline_changed = patch
             .pipeline_id
             .as_ref()
@@ -162,6 +178,7 @@ impl Kind for Deals {
         if pipeline_changed && !stage_given {
             deal.stage_id = String::new();
         }
+        Ok(())
     }
 
     fn check(&self, _: Option<&Deal>, deal: &mut Deal, _: &Context, errors: &mut Errors) {

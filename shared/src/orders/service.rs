@@ -1,7 +1,8 @@
-//! Order operations: permission first, then tenant and record scope (an order out of
-//! scope, or of another tenant, is not found). An order's write carries the tenant's
-//! order counter (on create), its partner marker, its links to contact and company, their
-//! purchase histories, their timelines, and the audit entry.
+//! Order operations, on the record engine: permission first, then tenant and record scope
+//! (an order out of scope, or of another tenant, is not found). What is an order's own is
+//! its [`Kind`]: its lines and totals (from the products), its status workflow, its number
+//! from the tenant's order counter, its partner marker, and what its writes carry beside
+//! it: its links to contact and company, their purchase histories and their timelines.
 
 use std::collections::BTreeMap;
 
@@ -13,28 +14,380 @@ use super::{
 };
 use crate::AppState;
 use crate::audit::Entry;
-use crate::clock::rfc3339;
 use crate::companies::MAX_AMOUNT_MINOR;
+use crate::engine::{self, Change, Context, Fresh, Kind};
 use crate::error::Error;
-use crate::ids::{TenantId, new_id};
+use crate::ids::TenantId;
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{check_owner, index_by_owner, list_query, owner_pk};
-use crate::table::{Condition, Index, Item, Key, Query, TableError, Write, from_item, to_item};
+use crate::records::{Writing, list_query, owner_pk};
+use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::versioned::Precondition;
-use crate::versioned::write_on_version;
 use crate::{companies, contacts, deals, products, timeline};
+
+/// Orders, as the record engine handles them: no custom fields, no search, no timeline of
+/// their own (their creation and status changes go on the contact's and company's).
+pub struct Orders;
+
+impl crate::search::Indexed for Order {
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.number
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        terms.text("number", &self.number);
+        terms
+    }
+}
+
+impl engine::Record for Order {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// A change of status is dated when it is made.
+    fn touch(&mut self, version: u64, at: String) {
+        self.version = version;
+        self.stamp(&at);
+        self.updated_at = at;
+    }
+}
+
+/// The fields a create or patch sets, as role rules name them.
+fn sent(fields: &[(&str, bool)]) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+impl Kind for Orders {
+    type Record = Order;
+    type New = NewOrder;
+    type Patch = OrderPatch;
+    const SEARCHED: bool = false;
+    const TIMELINE: bool = false;
+    const CUSTOM_FIELDS: bool = false;
+
+    fn resource(&self) -> &str {
+        RESOURCE
+    }
+
+    fn noun(&self) -> &str {
+        "order"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        RESOURCE
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    fn sent_new(&self, input: &NewOrder) -> Vec<String> {
+        sent(&[
+            ("contact_id", input.contact_id.is_some()),
+            ("company_id", input.company_id.is_some()),
+            ("deal_id", input.deal_id.is_some()),
+            ("owner_id", input.owner_id.is_some()),
+            ("currency", input.currency.is_some()),
+            ("lines", !input.lines.is_empty()),
+            ("status", input.status.is_some()),
+            ("notes", input.notes.is_some()),
+            ("source", input.source.is_some()),
+            ("external_id", input.external_id.is_some()),
+        ])
+    }
+
+    fn sent_patch(&self, patch: &OrderPatch) -> Vec<String> {
+        sent(&[
+            ("contact_id", patch.contact_id.is_some()),
+            ("company_id", patch.company_id.is_some()),
+            ("deal_id", patch.deal_id.is_some()),
+            ("owner_id", patch.owner_id.is_some()),
+            ("lines", patch.lines.is_some()),
+            ("status", patch.status.is_some()),
+            ("notes", patch.notes.is_some()),
+        ])
+    }
+
+    /// An order from a deal takes what it lacks from the deal; its lines are priced from
+    /// the products; it is numbered when it is written ([`Kind::number`]).
+    async fn build(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        mut input: NewOrder,
+        fresh: Fresh,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<Order, Error> {
+        for (field, value) in [
+            ("source", &input.source),
+            ("external_id", &input.external_id),
+        ] {
+            if let Some(value) = value {
+                check_token(field, value, errors);
+            }
+        }
+        if input.source.is_some() != input.external_id.is_some() {
+            errors.add("external_id", "goes with source (both or neither)");
+        }
+        from_deal(state, principal, &mut input).await?;
+        let (lines, currency) = build_lines(
+            state,
+            &principal.tenant,
+            input.currency,
+            input.lines,
+            errors,
+        )
+        .await?;
+        let mut order = Order {
+            id: fresh.id,
+            number: String::new(),
+            contact_id: input.contact_id,
+            company_id: input.company_id,
+            deal_id: input.deal_id,
+            owner_id: input.owner_id.unwrap_or_else(|| fresh.user_id.clone()),
+            currency,
+            lines,
+            amount_minor: 0,
+            discount_minor: 0,
+            tax_minor: 0,
+            total_minor: 0,
+            status: input.status.unwrap_or_default(),
+            confirmed_at: None,
+            paid_at: None,
+            shipped_at: None,
+            cancelled_at: None,
+            refunded_at: None,
+            notes: input.notes,
+            source: input.source,
+            external_id: input.external_id,
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now.clone(),
+            version: 1,
+        };
+        if !order.total_up() {
+            errors.add("lines", "make the order's total too large");
+        }
+        if !matches!(
+            order.status,
+            OrderStatus::Draft | OrderStatus::Confirmed | OrderStatus::Paid
+        ) {
+            errors.add("status", "a new order is a draft, confirmed or paid");
+        }
+        order.stamp(&fresh.now);
+        Ok(order)
+    }
+
+    /// Lines change only while the order is a draft; the status only as its workflow
+    /// allows.
+    async fn apply(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        p: OrderPatch,
+        next: &mut Order,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        let current_status = next.status;
+        if let Some(lines) = p.lines {
+            match lines {
+                Some(_) if current_status != OrderStatus::Draft => {
+                    errors.add("lines", "change only while the order is a draft");
+                }
+                Some(lines) => {
+                    let currency = Some(next.currency.clone());
+                    let (lines, _) =
+                        build_lines(state, &principal.tenant, currency, lines, errors).await?;
+                    next.lines = lines;
+                    if !next.total_up() {
+                        errors.add("lines", "make the order's total too large");
+                    }
+                }
+                None => errors.add("lines", "cannot be removed"),
+            }
+        }
+        match p.status {
+            Some(Some(status)) if !current_status.can_become(status) => errors.add(
+                "status",
+                format!("cannot go from {current_status:?} to {status:?}").to_lowercase(),
+            ),
+            Some(Some(status)) => next.status = status,
+            Some(None) => errors.add("status", "cannot be removed"),
+            None => {}
+        }
+        match p.owner_id {
+            Some(Some(owner)) => next.owner_id = owner,
+            Some(None) => errors.add("owner_id", "cannot be removed"),
+            None => {}
+        }
+        if let Some(v) = p.contact_id {
+            next.contact_id = v;
+        }
+        if let Some(v) = p.company_id {
+            next.company_id = v;
+        }
+        if let Some(v) = p.deal_id {
+            next.deal_id = v;
+        }
+        if let Some(v) = p.notes {
+            next.notes = v;
+        }
+        Ok(())
+    }
+
+    fn check(&self, _: Option<&Order>, order: &mut Order, _: &Context, errors: &mut Errors) {
+        errors.trimmed("notes", &mut order.notes, 10_000);
+    }
+
+    fn updated(&self, before: &Order, after: &Order) -> &'static str {
+        if before.status != after.status {
+            "status_changed"
+        } else {
+            "updated"
+        }
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        _: &crate::fields::Definitions,
+        before: Option<&Order>,
+        after: &Order,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_links(state, principal, before, after, errors).await
+    }
+
+    async fn number(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        order: &mut Order,
+    ) -> Result<Vec<Write>, Error> {
+        let (number, counter) =
+            crate::records::next_number(state, &principal.tenant, "orders").await?;
+        order.number = format!("SO-{number:06}");
+        Ok(vec![counter])
+    }
+
+    /// A partner's order is made once: its marker must not exist (the create answers the
+    /// order made meanwhile).
+    fn guard(&self, tenant: &TenantId, order: &Order, action: Action) -> Option<(Write, Error)> {
+        let (Some(source), Some(external)) = (&order.source, &order.external_id) else {
+            return None;
+        };
+        if action != Action::Create {
+            return None;
+        }
+        let item = to_item(
+            &external_key(tenant, source, external),
+            &serde_json::json!({ "order_id": order.id }),
+        )
+        .ok()?;
+        Some((
+            Write::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            Error::conflict(
+                "concurrent-modification",
+                "The partner's order was made at the same time by another request.",
+            ),
+        ))
+    }
+
+    /// Not past draft (409 `order-not-draft`): a later order is cancelled or refunded, so
+    /// its number and history stay.
+    async fn may_delete(&self, _: &AppState, _: &Principal, order: &Order) -> Result<(), Error> {
+        if order.status != OrderStatus::Draft {
+            return Err(Error::conflict(
+                "order-not-draft",
+                "Only a draft is deleted; cancel or refund this order instead.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Its contact's and company's purchase histories (which race other orders: the
+    /// engine writes again), its link items, the merge holds on its contact, their
+    /// timelines when it is made or its status changes, and its partner marker's removal
+    /// when it is deleted.
+    async fn writes(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        change: &Change<'_, Order>,
+    ) -> Result<Vec<Write>, Error> {
+        let tenant = &principal.tenant;
+        let (before, after) = (change.before, change.after);
+        let mut writes = purchase_writes(state, tenant, before, after).await?;
+        writes.extend(link_writes(tenant, before, after)?);
+        match (before, after) {
+            (_, Some(order)) => {
+                writes.extend(crate::contacts::merge::link_holds(
+                    tenant,
+                    before.and_then(|o| o.contact_id.as_deref()),
+                    order.contact_id.as_deref(),
+                ));
+                if before.is_none_or(|b| b.status != order.status) {
+                    writes.extend(timeline_writes(tenant, order, change.at, change.entry)?);
+                }
+            }
+            (Some(order), None) => {
+                if let (Some(source), Some(external)) = (&order.source, &order.external_id) {
+                    writes.push(Write::Delete {
+                        key: external_key(tenant, source, external),
+                        condition: Condition::None,
+                    });
+                }
+            }
+            (None, None) => {}
+        }
+        Ok(writes)
+    }
+}
 
 fn not_found() -> Error {
     Error::NotFound("No order with this id.".into())
 }
 
 fn to_stored(tenant: &TenantId, order: &Order) -> Result<Item, Error> {
-    let mut item = to_item(&key(tenant, &order.id), order)?;
-    index_by_owner(&mut item, tenant, RESOURCE, &order.owner_id, &order.id);
-    Ok(item)
+    engine::to_stored(tenant, &Orders, order, None)
 }
 
 fn links(order: &Order) -> Vec<(&'static str, &str)> {
@@ -447,139 +800,41 @@ pub async fn create(
 ) -> Result<Created, Error> {
     let scope = principal.require(RESOURCE, Action::Create)?;
     let tenant = &principal.tenant;
-    let mut errors = Errors::new();
     let partner = match (&input.source, &input.external_id) {
         (Some(source), Some(external)) => {
+            let mut errors = Errors::new();
             check_token("source", source, &mut errors);
             check_token("external_id", external, &mut errors);
-            Some((source.clone(), external.clone()))
+            errors
+                .is_empty()
+                .then(|| (source.clone(), external.clone()))
         }
-        (None, None) => None,
-        _ => {
-            errors.add("external_id", "goes with source (both or neither)");
-            None
-        }
+        _ => None,
     };
-    if let Some((source, external)) = &partner
-        && errors.is_empty()
-        && let Some(id) = find_external(state, tenant, source, external).await?
-    {
+    let existing = |partner: Option<(String, String)>| async move {
+        let Some((source, external)) = partner else {
+            return Ok(None);
+        };
+        let Some(id) = find_external(state, tenant, &source, &external).await? else {
+            return Ok(None);
+        };
         let order = load(state, principal, scope, &id).await?;
-        return Ok(Created {
+        Ok::<_, Error>(Some(Created {
             order: show(principal, &order)?,
             new: false,
-        });
-    }
-    let mut input = input;
-    from_deal(state, principal, &mut input).await?;
-    let now = state.clock.now();
-    let (lines, currency) =
-        build_lines(state, tenant, input.currency, input.lines, &mut errors).await?;
-    let mut order = Order {
-        id: new_id(PREFIX),
-        number: String::new(),
-        contact_id: input.contact_id,
-        company_id: input.company_id,
-        deal_id: input.deal_id,
-        owner_id: input.owner_id.unwrap_or_else(|| principal.user_id.clone()),
-        currency,
-        lines,
-        amount_minor: 0,
-        discount_minor: 0,
-        tax_minor: 0,
-        total_minor: 0,
-        status: input.status.unwrap_or_default(),
-        confirmed_at: None,
-        paid_at: None,
-        shipped_at: None,
-        cancelled_at: None,
-        refunded_at: None,
-        notes: input.notes,
-        source: input.source,
-        external_id: input.external_id,
-        created_by: principal.user_id.clone(),
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-        version: 1,
+        }))
     };
-    if !order.total_up() {
-        errors.add("lines", "make the order's total too large");
+    if let Some(found) = existing(partner.clone()).await? {
+        return Ok(found);
     }
-    if !matches!(
-        order.status,
-        OrderStatus::Draft | OrderStatus::Confirmed | OrderStatus::Paid
-    ) {
-        errors.add("status", "a new order is a draft, confirmed or paid");
-    }
-    errors.trimmed("notes", &mut order.notes, 10_000);
-    order.stamp(&order.created_at.clone());
-    check_links(state, principal, None, &order, &mut errors).await?;
-    if order.owner_id != principal.user_id {
-        check_owner(state, principal, RESOURCE, &order.owner_id, &mut errors).await?;
-    }
-    errors.finish().map_err(Error::Validation)?;
-    let made = write_on_version(&Precondition::Any, "order counter", || async {
-        let (number, counter) = crate::records::next_number(state, tenant, "orders").await?;
-        let mut order = order.clone();
-        order.number = format!("SO-{number:06}");
-        let entry = Entry::by(principal, now, "order.created", RESOURCE, Some(&order.id))
-            .with_changes(None, Some(&order));
-        let mut writes = vec![
-            Write::Put {
-                item: to_stored(tenant, &order)?,
-                condition: Condition::NotExists,
-            },
-            counter,
-        ];
-        if let (Some(source), Some(external)) = (&order.source, &order.external_id) {
-            writes.push(Write::Put {
-                item: to_item(
-                    &external_key(tenant, source, external),
-                    &serde_json::json!({ "order_id": order.id }),
-                )?,
-                condition: Condition::NotExists,
-            });
-        }
-        writes.extend(purchase_writes(state, tenant, None, Some(&order)).await?);
-        writes.extend(link_writes(tenant, None, Some(&order))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            None,
-            order.contact_id.as_deref(),
-        ));
-        writes.extend(timeline_writes(tenant, &order, now, &entry)?);
-        writes.extend(entry.writes(tenant)?);
-        match state.table.transact(writes).await {
-            Ok(()) => Ok(Ok(Some(order))),
-            // The partner's order was made meanwhile (a concurrent repeat).
-            Err(TableError::ConditionFailed { .. })
-                if partner.is_some() && {
-                    let (s, e) = partner.as_ref().expect("checked");
-                    find_external(state, tenant, s, e).await?.is_some()
-                } =>
-            {
-                Ok(Ok(None))
-            }
-            Err(e) => Ok(Err(e)),
-        }
-    })
-    .await?;
-    match made {
-        Some(order) => Ok(Created {
-            order: show(principal, &order)?,
-            new: true,
-        }),
-        None => {
-            let (source, external) = partner.expect("only a partner's order races");
-            let id = find_external(state, tenant, &source, &external)
-                .await?
-                .ok_or_else(not_found)?;
-            let order = load(state, principal, scope, &id).await?;
-            Ok(Created {
-                order: show(principal, &order)?,
-                new: false,
-            })
-        }
+    match engine::create(state, principal, &Orders, input, Writing::default()).await {
+        Ok(order) => Ok(Created { order, new: true }),
+        // The partner's order was made meanwhile (a concurrent repeat).
+        Err(e) if partner.is_some() => match existing(partner).await? {
+            Some(found) => Ok(found),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -589,13 +844,11 @@ async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Order, Error> {
-    let key = key(&principal.tenant, id);
-    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+    engine::load(state, principal, &Orders, scope, id).await
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    show(principal, &load(state, principal, scope, id).await?)
+    engine::get(state, principal, &Orders, id, false).await
 }
 
 /// `GET /v1/orders` parameters.
@@ -691,102 +944,7 @@ pub async fn update(
     precondition: Precondition,
     patch: OrderPatch,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    let tenant = &principal.tenant;
-    let order = write_on_version(&precondition, "order", || async {
-        let current = load(state, principal, scope, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        let p = patch.clone();
-        if let Some(lines) = p.lines {
-            match lines {
-                Some(_) if current.status != OrderStatus::Draft => {
-                    errors.add("lines", "change only while the order is a draft");
-                }
-                Some(lines) => {
-                    let (lines, _) = build_lines(
-                        state,
-                        tenant,
-                        Some(current.currency.clone()),
-                        lines,
-                        &mut errors,
-                    )
-                    .await?;
-                    next.lines = lines;
-                    if !next.total_up() {
-                        errors.add("lines", "make the order's total too large");
-                    }
-                }
-                None => errors.add("lines", "cannot be removed"),
-            }
-        }
-        match p.status {
-            Some(Some(status)) if !current.status.can_become(status) => errors.add(
-                "status",
-                format!("cannot go from {:?} to {:?}", current.status, status).to_lowercase(),
-            ),
-            Some(Some(status)) => next.status = status,
-            Some(None) => errors.add("status", "cannot be removed"),
-            None => {}
-        }
-        match p.owner_id {
-            Some(Some(owner)) => next.owner_id = owner,
-            Some(None) => errors.add("owner_id", "cannot be removed"),
-            None => {}
-        }
-        if let Some(v) = p.contact_id {
-            next.contact_id = v;
-        }
-        if let Some(v) = p.company_id {
-            next.company_id = v;
-        }
-        if let Some(v) = p.deal_id {
-            next.deal_id = v;
-        }
-        if let Some(v) = p.notes {
-            next.notes = v;
-        }
-        errors.trimmed("notes", &mut next.notes, 10_000);
-        check_links(state, principal, Some(&current), &next, &mut errors).await?;
-        if next.owner_id != current.owner_id {
-            check_owner(state, principal, RESOURCE, &next.owner_id, &mut errors).await?;
-        }
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next == current {
-            return Ok(Ok(current));
-        }
-        let now = state.clock.now();
-        next.version = current.version + 1;
-        next.updated_at = rfc3339(now);
-        next.stamp(&next.updated_at.clone());
-        let moved = next.status != current.status;
-        let action = if moved {
-            "order.status_changed"
-        } else {
-            "order.updated"
-        };
-        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
-            .with_changes(Some(&current), Some(&next));
-        let mut writes = vec![Write::Put {
-            item: to_stored(tenant, &next)?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(purchase_writes(state, tenant, Some(&current), Some(&next)).await?);
-        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            current.contact_id.as_deref(),
-            next.contact_id.as_deref(),
-        ));
-        if moved {
-            writes.extend(timeline_writes(tenant, &next, now, &entry)?);
-        }
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| next))
-    })
-    .await?;
-    show(principal, &order)
+    engine::update(state, principal, &Orders, id, precondition, patch, false).await
 }
 
 /// Creates or updates the order a partner knows as `external_id` in `source` (an ERP or
@@ -842,40 +1000,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let scope = principal.require(RESOURCE, Action::Delete)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "order", || async {
-        let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
-        if current.status != OrderStatus::Draft {
-            return Err(Error::conflict(
-                "order-not-draft",
-                "Only a draft is deleted; cancel or refund this order instead.",
-            ));
-        }
-        let entry = Entry::by(
-            principal,
-            state.clock.now(),
-            "order.deleted",
-            RESOURCE,
-            Some(id),
-        )
-        .with_changes(Some(&current), None);
-        let mut writes = vec![Write::Delete {
-            key: key(tenant, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        if let (Some(source), Some(external)) = (&current.source, &current.external_id) {
-            writes.push(Write::Delete {
-                key: external_key(tenant, source, external),
-                condition: Condition::None,
-            });
-        }
-        writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Orders, id, precondition).await
 }
 
 /// A contact's or company's purchase history as `GET .../purchases` answers it.

@@ -111,8 +111,16 @@ impl Kind for Tasks {
         patch.fields_sent().into_iter().map(str::to_owned).collect()
     }
 
-    fn build(&self, input: NewTask, fresh: Fresh, _: &Context, _: &mut Errors) -> Task {
-        Task {
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewTask,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Task, Error> {
+        Ok(Task {
             id: fresh.id,
             title: input.title,
             kind: input.kind.unwrap_or_default(),
@@ -133,11 +141,20 @@ impl Kind for Tasks {
             created_at: fresh.now.clone(),
             updated_at: fresh.now,
             version: 1,
-        }
+        })
     }
 
-    fn apply(&self, patch: TaskPatch, task: &mut Task, _: &Context, errors: &mut Errors) {
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        patch: TaskPatch,
+        task: &mut Task,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
         patch.apply(task, errors);
+        Ok(())
     }
 
     fn check(&self, before: Option<&Task>, task: &mut Task, cx: &Context, errors: &mut Errors) {

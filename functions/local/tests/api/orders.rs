@@ -669,3 +669,47 @@ async fn a_purchase_history_counts_only_the_orders_the_caller_may_read() {
         json!([{"currency": "CNY", "amount_minor": 51_000}])
     );
 }
+
+#[tokio::test]
+async fn a_role_that_restricts_an_order_field_may_not_write_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme").await;
+    let admin = &acme.access_token;
+    let role = app
+        .create_role(
+            admin,
+            "Order clerk",
+            json!({"orders": {"actions": ["read", "create", "update"], "scope": "own",
+                "fields": {"notes": "hidden"}}}),
+        )
+        .await;
+    let clerk = app.add_user(admin, &[&role]).await;
+    let c = &clerk.access_token;
+    let line = json!([{"description": "Tea", "quantity": 1, "unit_price_minor": 100}]);
+    let refused = app
+        .post(
+            "/v1/orders",
+            Some(c),
+            json!({"currency": "CNY", "lines": line, "notes": "rush"}),
+        )
+        .await;
+    let problem = refused.problem(403, "read-only-field");
+    assert_eq!(problem["errors"][0]["field"], "notes");
+    let order = app
+        .post(
+            "/v1/orders",
+            Some(c),
+            json!({"currency": "CNY", "lines": line}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    assert!(order.get("notes").is_none(), "{order}");
+    let path = format!("/v1/orders/{}", id(&order));
+    app.patch(&path, c, json!({"notes": "rush"}))
+        .await
+        .problem(403, "read-only-field");
+    app.patch(&path, c, json!({"status": "confirmed"}))
+        .await
+        .ok(200);
+}
