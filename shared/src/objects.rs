@@ -134,24 +134,7 @@ pub fn key(tenant: &TenantId, object: &str, id: &str) -> Key {
     Key::new(tenant.pk(&resource_of(object)), id)
 }
 
-impl engine::Record for Record {
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn touch(&mut self, version: u64, at: String) {
-        self.version = version;
-        self.updated_at = at;
-    }
-
-    fn custom(&self) -> Option<&Map<String, Value>> {
-        Some(&self.custom)
-    }
-
-    fn custom_mut(&mut self) -> Option<&mut Map<String, Value>> {
-        Some(&mut self.custom)
-    }
-}
+crm_engine::versioned_record!(Record, custom);
 
 impl engine::Kind for Custom {
     type Record = Record;

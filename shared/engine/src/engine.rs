@@ -948,3 +948,70 @@ pub async fn timeline<K: Kind>(
     load(state, principal, kind, scope, id).await?;
     timeline::list(state, principal, kind.resource(), id, params).await
 }
+
+/// Implements [`Indexed`] for a record with the usual fields (`id`, `owner_id`,
+/// `updated_at`), named by its field `$name` and found by that field's words (and by its
+/// custom values, with `custom`).
+#[macro_export]
+macro_rules! indexed {
+    ($record:ty, $resource:expr, $name:ident $(, $custom:ident)?) => {
+        impl $crate::search::Indexed for $record {
+            fn resource(&self) -> std::borrow::Cow<'_, str> {
+                $resource.into()
+            }
+
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn owner_id(&self) -> &str {
+                &self.owner_id
+            }
+
+            fn name(&self) -> &str {
+                &self.$name
+            }
+
+            fn updated_at(&self) -> &str {
+                &self.updated_at
+            }
+
+            fn terms(&self) -> $crate::search::Terms {
+                let mut terms = $crate::search::Terms::new();
+                terms.text(stringify!($name), &self.$name);
+                $(terms.custom(&self.$custom);)?
+                terms
+            }
+        }
+    };
+}
+
+/// Implements [`Record`] for a record with the usual fields (`version`, `updated_at`,
+/// and `custom` when named).
+#[macro_export]
+macro_rules! versioned_record {
+    ($record:ty $(, $custom:ident)?) => {
+        impl $crate::engine::Record for $record {
+            fn version(&self) -> u64 {
+                self.version
+            }
+
+            fn touch(&mut self, version: u64, at: String) {
+                self.version = version;
+                self.updated_at = at;
+            }
+
+            $(
+                fn custom(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+                    Some(&self.$custom)
+                }
+
+                fn custom_mut(
+                    &mut self,
+                ) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+                    Some(&mut self.$custom)
+                }
+            )?
+        }
+    };
+}

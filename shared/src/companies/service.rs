@@ -24,24 +24,7 @@ use crate::versioned::Precondition;
 /// Companies, as the record engine handles them.
 pub struct Companies;
 
-impl engine::Record for Company {
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn touch(&mut self, version: u64, at: String) {
-        self.version = version;
-        self.updated_at = at;
-    }
-
-    fn custom(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
-        Some(&self.custom)
-    }
-
-    fn custom_mut(&mut self) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
-        Some(&mut self.custom)
-    }
-}
+crm_engine::versioned_record!(Company, custom);
 
 impl Kind for Companies {
     type Record = Company;

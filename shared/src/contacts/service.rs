@@ -35,24 +35,7 @@ pub const RESOURCE: &str = "contacts";
 /// Contacts, as the record engine handles them.
 pub struct Contacts;
 
-impl engine::Record for Contact {
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn touch(&mut self, version: u64, at: String) {
-        self.version = version;
-        self.updated_at = at;
-    }
-
-    fn custom(&self) -> Option<&serde_json::Map<String, Value>> {
-        Some(&self.custom)
-    }
-
-    fn custom_mut(&mut self) -> Option<&mut serde_json::Map<String, Value>> {
-        Some(&mut self.custom)
-    }
-}
+crm_engine::versioned_record!(Contact, custom);
 
 impl Kind for Contacts {
     type Record = Contact;

@@ -35,34 +35,7 @@ use crate::{companies, contacts};
 /// contact's and company's timelines).
 pub struct Deals;
 
-impl crate::search::Indexed for Deal {
-    fn resource(&self) -> std::borrow::Cow<'_, str> {
-        RESOURCE.into()
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn owner_id(&self) -> &str {
-        &self.owner_id
-    }
-
-    fn name(&self) -> &str {
-        &self.title
-    }
-
-    fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
-
-    fn terms(&self) -> crate::search::Terms {
-        let mut terms = crate::search::Terms::new();
-        terms.text("title", &self.title);
-        terms.custom(&self.custom);
-        terms
-    }
-}
+crm_engine::indexed!(Deal, RESOURCE, title, custom);
 
 impl engine::Record for Deal {
     fn version(&self) -> u64 {

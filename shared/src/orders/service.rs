@@ -31,33 +31,7 @@ use crate::{companies, contacts, deals, products, timeline};
 /// their own (their creation and status changes go on the contact's and company's).
 pub struct Orders;
 
-impl crate::search::Indexed for Order {
-    fn resource(&self) -> std::borrow::Cow<'_, str> {
-        RESOURCE.into()
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn owner_id(&self) -> &str {
-        &self.owner_id
-    }
-
-    fn name(&self) -> &str {
-        &self.number
-    }
-
-    fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
-
-    fn terms(&self) -> crate::search::Terms {
-        let mut terms = crate::search::Terms::new();
-        terms.text("number", &self.number);
-        terms
-    }
-}
+crm_engine::indexed!(Order, RESOURCE, number);
 
 impl engine::Record for Order {
     fn version(&self) -> u64 {

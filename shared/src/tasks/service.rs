@@ -32,44 +32,9 @@ use crate::{companies, contacts};
 /// their own (a task shows on its records' timelines as an activity).
 pub struct Tasks;
 
-impl crate::search::Indexed for Task {
-    fn resource(&self) -> std::borrow::Cow<'_, str> {
-        RESOURCE.into()
-    }
+crm_engine::indexed!(Task, RESOURCE, title);
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn owner_id(&self) -> &str {
-        &self.owner_id
-    }
-
-    fn name(&self) -> &str {
-        &self.title
-    }
-
-    fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
-
-    fn terms(&self) -> crate::search::Terms {
-        let mut terms = crate::search::Terms::new();
-        terms.text("title", &self.title);
-        terms
-    }
-}
-
-impl engine::Record for Task {
-    fn version(&self) -> u64 {
-        self.version
-    }
-
-    fn touch(&mut self, version: u64, at: String) {
-        self.version = version;
-        self.updated_at = at;
-    }
-}
+crm_engine::versioned_record!(Task);
 
 impl Kind for Tasks {
     type Record = Task;
