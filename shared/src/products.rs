@@ -1,22 +1,23 @@
-//! Products: the catalogue orders are made of (sku, name, unit price, tax rate, active).
-//! Whoever reads deals or orders reads the catalogue; keeping it needs `update` on orders
-//! for all records (finance and admins), since prices bind every seller.
+//! Products: the catalogue orders are made of (sku, name, unit price, tax rate, active),
+//! on the record engine. Whoever reads deals or orders reads the catalogue; keeping it
+//! needs `update` on orders for all records (finance and admins), since prices bind every
+//! seller. What is a product's own is its [`Kind`]: that access, no owner, and the marker
+//! that keeps a sku to one product.
 
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::audit::Entry;
-use crate::clock::rfc3339;
 use crate::companies::{MAX_AMOUNT_MINOR, Money};
+use crate::engine::{self, Change, Context, Fresh, Kind};
 use crate::error::Error;
-use crate::ids::{TenantId, is_id, new_id};
+use crate::ids::{TenantId, is_id};
 use crate::paging::{ListPage, ListParams};
-use crate::policy::{Action, Scope};
+use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
+use crate::records::Writing;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
 use crate::versioned::Precondition;
-use crate::versioned::write_on_version;
 use crate::wire::present;
 
 pub const PREFIX: &str = crate::ids::ProductId::PREFIX;
@@ -70,6 +71,222 @@ pub struct ProductPatch {
 
 fn not_found() -> Error {
     Error::NotFound("No product with this id.".into())
+}
+
+/// The catalogue, as the record engine handles it: no owner, no custom fields, search or
+/// timeline.
+pub struct Products;
+
+impl crate::search::Indexed for Product {
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        "products".into()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The catalogue is the company's: no one owns a product.
+    fn owner_id(&self) -> &str {
+        ""
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        terms.text("name", &self.name);
+        terms
+    }
+}
+
+crm_engine::versioned_record!(Product);
+
+/// The sku's marker as a write: `NotExists` unless `condition` says otherwise.
+fn sku_marker(tenant: &TenantId, product: &Product) -> Result<Write, Error> {
+    Ok(Write::Put {
+        item: to_item(
+            &sku_key(tenant, &product.sku),
+            &serde_json::json!({ "product_id": product.id }),
+        )?,
+        condition: Condition::NotExists,
+    })
+}
+
+impl Kind for Products {
+    type Record = Product;
+    type New = NewProduct;
+    type Patch = ProductPatch;
+    const SEARCHED: bool = false;
+    const TIMELINE: bool = false;
+    const CUSTOM_FIELDS: bool = false;
+    const OWNED: bool = false;
+
+    fn resource(&self) -> &str {
+        "products"
+    }
+
+    fn noun(&self) -> &str {
+        "product"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        "products"
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    /// Reading follows orders or deals; every change needs `update` on all orders.
+    fn access(&self, principal: &Principal, action: Action) -> Result<Scope, Error> {
+        match action {
+            Action::Read => require_read(principal),
+            _ => require_write(principal),
+        }
+        .map(|()| Scope::All)
+    }
+
+    /// No field rules name the catalogue's fields.
+    fn sent_new(&self, _: &NewProduct) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn sent_patch(&self, _: &ProductPatch) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn build(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        input: NewProduct,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Product, Error> {
+        Ok(Product {
+            id: fresh.id,
+            sku: input.sku,
+            name: input.name,
+            description: input.description,
+            unit_price: input.unit_price,
+            tax_rate_bp: input.tax_rate_bp.unwrap_or(0),
+            active: input.active.unwrap_or(true),
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        })
+    }
+
+    async fn apply(
+        &self,
+        _: &AppState,
+        _: &Principal,
+        p: ProductPatch,
+        next: &mut Product,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        macro_rules! required {
+            ($($field:ident),*) => {$(
+                match p.$field {
+                    Some(Some(v)) => next.$field = v,
+                    Some(None) => errors.add(stringify!($field), "cannot be removed"),
+                    None => {}
+                }
+            )*};
+        }
+        required!(sku, name, unit_price, tax_rate_bp, active);
+        if let Some(description) = p.description {
+            next.description = description;
+        }
+        Ok(())
+    }
+
+    fn check(&self, _: Option<&Product>, product: &mut Product, _: &Context, errors: &mut Errors) {
+        check(product, errors);
+    }
+
+    /// A sku another product has is refused (409 `sku-taken`).
+    async fn settle(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        before: Option<&Product>,
+        product: &mut Product,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<(), Error> {
+        let tenant = &principal.tenant;
+        let renamed =
+            before.is_some_and(|b| sku_key(tenant, &b.sku) != sku_key(tenant, &product.sku));
+        if renamed
+            && state
+                .table
+                .get(&sku_key(tenant, &product.sku))
+                .await?
+                .is_some()
+        {
+            return Err(sku_taken(&product.sku));
+        }
+        Ok(())
+    }
+
+    /// A new product takes its sku's marker, or is refused.
+    fn guard(
+        &self,
+        tenant: &TenantId,
+        product: &Product,
+        action: Action,
+    ) -> Option<(Write, Error)> {
+        (action == Action::Create).then(|| {
+            let marker = sku_marker(tenant, product).ok()?;
+            Some((marker, sku_taken(&product.sku)))
+        })?
+    }
+
+    /// The sku's marker moves with a new sku (a race for it is written again, and then
+    /// refused by [`Kind::settle`]) and goes with the product.
+    async fn writes(
+        &self,
+        _: &AppState,
+        principal: &Principal,
+        change: &Change<'_, Product>,
+    ) -> Result<Vec<Write>, Error> {
+        let tenant = &principal.tenant;
+        let mut writes = Vec::new();
+        match (change.before, change.after) {
+            (Some(before), after)
+                if after
+                    .is_none_or(|a| sku_key(tenant, &a.sku) != sku_key(tenant, &before.sku)) =>
+            {
+                writes.push(Write::Delete {
+                    key: sku_key(tenant, &before.sku),
+                    condition: Condition::None,
+                });
+                if let Some(after) = after {
+                    writes.push(sku_marker(tenant, after)?);
+                }
+            }
+            _ => {}
+        }
+        Ok(writes)
+    }
 }
 
 fn key(tenant: &TenantId, id: &str) -> Key {
@@ -152,62 +369,12 @@ pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewProduct,
-) -> Result<Product, Error> {
-    require_write(principal)?;
-    let now = state.clock.now();
-    let mut product = Product {
-        id: new_id(PREFIX),
-        sku: input.sku,
-        name: input.name,
-        description: input.description,
-        unit_price: input.unit_price,
-        tax_rate_bp: input.tax_rate_bp.unwrap_or(0),
-        active: input.active.unwrap_or(true),
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-        version: 1,
-    };
-    let mut errors = Errors::new();
-    check(&mut product, &mut errors);
-    errors.finish().map_err(Error::Validation)?;
-    let tenant = &principal.tenant;
-    let entry = Entry::by(
-        principal,
-        now,
-        "product.created",
-        "products",
-        Some(&product.id),
-    )
-    .with_changes(None, Some(&product));
-    let writes = [
-        vec![
-            Write::Put {
-                item: to_item(&key(tenant, &product.id), &product)?,
-                condition: Condition::NotExists,
-            },
-            Write::Put {
-                item: to_item(
-                    &sku_key(tenant, &product.sku),
-                    &serde_json::json!({ "product_id": product.id }),
-                )?,
-                condition: Condition::NotExists,
-            },
-        ],
-        entry.writes(tenant)?,
-    ]
-    .concat();
-    match state.table.transact(writes).await {
-        Ok(()) => Ok(product),
-        Err(crate::table::TableError::ConditionFailed { .. }) => Err(sku_taken(&product.sku)),
-        Err(e) => Err(e.into()),
-    }
+) -> Result<View, Error> {
+    engine::create(state, principal, &Products, input, Writing::default()).await
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Product, Error> {
-    require_read(principal)?;
-    find(state, &principal.tenant, id)
-        .await?
-        .ok_or_else(not_found)
+pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
+    engine::get(state, principal, &Products, id, false).await
 }
 
 /// `GET /v1/products` parameters.
@@ -283,67 +450,8 @@ pub async fn update(
     id: &str,
     precondition: Precondition,
     patch: ProductPatch,
-) -> Result<Product, Error> {
-    require_write(principal)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "product", || async {
-        let current = find(state, tenant, id).await?.ok_or_else(not_found)?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        let p = patch.clone();
-        macro_rules! required {
-            ($($field:ident),*) => {$(
-                match p.$field {
-                    Some(Some(v)) => next.$field = v,
-                    Some(None) => errors.add(stringify!($field), "cannot be removed"),
-                    None => {}
-                }
-            )*};
-        }
-        required!(sku, name, unit_price, tax_rate_bp, active);
-        if let Some(description) = p.description {
-            next.description = description;
-        }
-        check(&mut next, &mut errors);
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next == current {
-            return Ok(Ok(current));
-        }
-        let now = state.clock.now();
-        next.version = current.version + 1;
-        next.updated_at = rfc3339(now);
-        let entry = Entry::by(principal, now, "product.updated", "products", Some(id))
-            .with_changes(Some(&current), Some(&next));
-        let mut writes = vec![Write::Put {
-            item: to_item(&key(tenant, id), &next)?,
-            condition: Condition::VersionIs(current.version),
-        }];
-        if sku_key(tenant, &next.sku) != sku_key(tenant, &current.sku) {
-            if state
-                .table
-                .get(&sku_key(tenant, &next.sku))
-                .await?
-                .is_some()
-            {
-                return Err(sku_taken(&next.sku));
-            }
-            writes.push(Write::Delete {
-                key: sku_key(tenant, &current.sku),
-                condition: Condition::None,
-            });
-            writes.push(Write::Put {
-                item: to_item(
-                    &sku_key(tenant, &next.sku),
-                    &serde_json::json!({ "product_id": id }),
-                )?,
-                condition: Condition::NotExists,
-            });
-        }
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await.map(|()| next))
-    })
-    .await
+) -> Result<View, Error> {
+    engine::update(state, principal, &Products, id, precondition, patch, false).await
 }
 
 pub async fn delete(
@@ -352,34 +460,5 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    require_write(principal)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "product", || async {
-        let current = find(state, tenant, id).await?.ok_or_else(not_found)?;
-        precondition.check(current.version)?;
-        let entry = Entry::by(
-            principal,
-            state.clock.now(),
-            "product.deleted",
-            "products",
-            Some(id),
-        )
-        .with_changes(Some(&current), None);
-        let writes = [
-            vec![
-                Write::Delete {
-                    key: key(tenant, id),
-                    condition: Condition::VersionIs(current.version),
-                },
-                Write::Delete {
-                    key: sku_key(tenant, &current.sku),
-                    condition: Condition::None,
-                },
-            ],
-            entry.writes(tenant)?,
-        ]
-        .concat();
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Products, id, precondition).await
 }

@@ -9,13 +9,14 @@ use shared::http::versions::{Precondition, record_response};
 use shared::http::{ApiError, Json, Path, Principal, Query};
 use shared::ids::ProductId;
 use shared::paging::ListPage;
+use shared::policy::View;
 use shared::products::{self, NewProduct, Product, ProductPatch, ProductQuery};
 
-fn product_response(status: StatusCode, product: &Product) -> Response {
+fn product_response(status: StatusCode, product: &View) -> Response {
     record_response(
         status,
         "/v1/products",
-        &product.id,
+        product.id(),
         product.version,
         product,
     )

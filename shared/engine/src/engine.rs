@@ -83,6 +83,16 @@ pub trait Kind: Send + Sync {
     const TIMELINE: bool = true;
     /// Whether the tenant can give it custom fields.
     const CUSTOM_FIELDS: bool = true;
+    /// Whether its records have owners (record scope, the owner index, `assign`); the
+    /// catalogue's products have none.
+    const OWNED: bool = true;
+
+    /// The caller's scope for `action` (403 when their role does not allow it): the
+    /// role's grant on [`Kind::resource`], unless the kind's access is another's (the
+    /// catalogue follows orders and deals).
+    fn access(&self, principal: &Principal, action: Action) -> Result<Scope, Error> {
+        principal.require(self.resource(), action)
+    }
 
     /// The resource roles grant and the audit log names (`contacts`, `objects/project`).
     fn resource(&self) -> &str;
@@ -272,7 +282,7 @@ pub async fn open<K: Kind>(
     kind: &K,
     action: Action,
 ) -> Result<Scope, Error> {
-    let scope = principal.require(kind.resource(), action)?;
+    let scope = kind.access(principal, action)?;
     kind.open(state, principal).await?;
     Ok(scope)
 }
@@ -323,13 +333,15 @@ pub fn to_stored<K: Kind>(
     if let Some(key) = key {
         kind.seal(key, tenant, &mut item);
     }
-    index_by_owner(
-        &mut item,
-        tenant,
-        kind.resource(),
-        record.owner_id(),
-        record.id(),
-    );
+    if K::OWNED {
+        index_by_owner(
+            &mut item,
+            tenant,
+            kind.resource(),
+            record.owner_id(),
+            record.id(),
+        );
+    }
     if K::SEARCHED {
         search::index_for_lists(&mut item, tenant, record);
     }
@@ -503,7 +515,7 @@ pub async fn create<K: Kind>(
     kind.check(None, &mut record, &cx, &mut errors);
     kind.settle(state, principal, None, &mut record, &cx, &mut errors)
         .await?;
-    if record.owner_id() != principal.user_id {
+    if K::OWNED && record.owner_id() != principal.user_id {
         let owner = record.owner_id().to_owned();
         check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
     }
@@ -616,7 +628,7 @@ pub async fn load<K: Kind>(
         .await?
         .ok_or_else(|| kind.not_found())?;
     let record = from_stored(state, principal, kind, item).await?;
-    if !principal.reaches(scope, record.owner_id()) {
+    if K::OWNED && !principal.reaches(scope, record.owner_id()) {
         return Err(kind.not_found());
     }
     Ok(record)
@@ -660,7 +672,7 @@ pub async fn get<K: Kind>(
 ) -> Result<View, Error> {
     let scope = open(state, principal, kind, Action::Read).await?;
     if reveal {
-        principal.require(kind.resource(), Action::Reveal)?;
+        kind.access(principal, Action::Reveal)?;
     }
     let record = load(state, principal, kind, scope, id).await?;
     if reveal {
@@ -800,7 +812,7 @@ pub async fn update<K: Kind>(
             &mut errors,
         )
         .await?;
-        if next.owner_id() != current.owner_id() {
+        if K::OWNED && next.owner_id() != current.owner_id() {
             let owner = next.owner_id().to_owned();
             check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
         }
