@@ -215,7 +215,7 @@ impl engine::Kind for Custom {
         record: &mut Record,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         match patch.name {
             Some(Some(name)) => record.name = name,
             Some(None) => errors.add("name", "cannot be removed"),
@@ -229,7 +229,7 @@ impl engine::Kind for Custom {
         if let Some(custom) = patch.custom {
             fields::merge(&mut record.custom, custom);
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Record>, record: &mut Record, _: &Context, errors: &mut Errors) {
@@ -436,7 +436,7 @@ pub async fn relink(
                     defs: &defs,
                     key: None,
                 };
-                let (more, _) = engine::change_writes(state, principal, &kind, &change).await?;
+                let (more, _, _) = engine::change_writes(state, principal, &kind, &change).await?;
                 writes.extend(more);
                 Ok(state.table.transact(writes).await)
             })

@@ -201,7 +201,7 @@ impl Kind for Products {
         next: &mut Product,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         macro_rules! required {
             ($($field:ident),*) => {$(
                 match p.$field {
@@ -215,7 +215,7 @@ impl Kind for Products {
         if let Some(description) = p.description {
             next.description = description;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Product>, product: &mut Product, _: &Context, errors: &mut Errors) {

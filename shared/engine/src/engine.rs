@@ -86,6 +86,9 @@ pub trait Kind: Send + Sync {
     /// Whether its records have owners (record scope, the owner index, `assign`); the
     /// catalogue's products have none.
     const OWNED: bool = true;
+    /// Whether the engine checks a new owner (an active user; `assign` for someone
+    /// else). A ticket, owned by its assignee, checks its assignee itself.
+    const OWNER_CHECKED: bool = true;
 
     /// The caller's scope for `action` (403 when their role does not allow it): the
     /// role's grant on [`Kind::resource`], unless the kind's access is another's (the
@@ -131,7 +134,9 @@ pub trait Kind: Send + Sync {
         errors: &mut Errors,
     ) -> impl Future<Output = Result<Self::Record, Error>> + Send;
     /// Applies a merge patch to the record as it is (checked after, by [`Kind::check`]);
-    /// it may read what the change needs (an order's new lines' products).
+    /// it may read what the change needs (an order's new lines' products), and gives the
+    /// writes the patch itself takes (a team's round-robin turn), which go in the
+    /// change's transaction and, racing others, are written again.
     fn apply(
         &self,
         state: &AppState,
@@ -140,7 +145,7 @@ pub trait Kind: Send + Sync {
         record: &mut Self::Record,
         cx: &Context,
         errors: &mut Errors,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<Write>, Error>> + Send;
     /// Normalizes a new or changed record (`before` is how it was, when it is changed)
     /// and reports what is wrong with it.
     fn check(
@@ -216,6 +221,17 @@ pub trait Kind: Send + Sync {
         async { Ok(Vec::new()) }
     }
 
+    /// What the change sends once it is committed (a resolved ticket's survey mail),
+    /// with the writes that record it; nothing is sent if it does not commit.
+    fn sends(
+        &self,
+        _state: &AppState,
+        _principal: &Principal,
+        _change: &Change<'_, Self::Record>,
+    ) -> impl Future<Output = Result<(Vec<Write>, Option<Sequel>), Error>> + Send {
+        async { Ok((Vec::new(), None)) }
+    }
+
     /// A write that must hold for `action` on the record to happen, and the error when
     /// it does not (a custom object deleted meanwhile; a contact held by a merge; a
     /// partner's order made meanwhile).
@@ -228,10 +244,11 @@ pub trait Kind: Send + Sync {
         None
     }
 
-    /// Numbers a new record from a sequence of the tenant (an order's `SO-000042`): sets
-    /// the number and gives the writes that take it, which race other new records (the
-    /// engine then numbers and writes it again).
-    fn number(
+    /// What a new record is given from the tenant's shared state as it is written: a
+    /// number from a sequence (an order's `SO-000042`), a team member's turn. Sets it on
+    /// the record and gives the writes that take it, which race other new records (the
+    /// engine then gives and writes it again).
+    fn allot(
         &self,
         _state: &AppState,
         _principal: &Principal,
@@ -250,6 +267,9 @@ pub trait Kind: Send + Sync {
         async { Ok(()) }
     }
 }
+
+/// What a change does once it is committed (see [`Kind::sends`]).
+pub type Sequel = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// One change of a record, as a kind's own writes see it.
 pub struct Change<'a, R> {
@@ -350,14 +370,15 @@ pub fn to_stored<K: Kind>(
 }
 
 /// Everything a change writes beside the record itself: search terms, unique markers,
-/// the kind's own writes (their place in the list is the range returned), the timeline
-/// entry and the audit entry with its event.
+/// the kind's own writes (their place in the list is the range returned) and what it
+/// sends (with the sequel to run once committed), the timeline entry and the audit entry
+/// with its event.
 pub async fn change_writes<K: Kind>(
     state: &AppState,
     principal: &Principal,
     kind: &K,
     change: &Change<'_, K::Record>,
-) -> Result<(Vec<Write>, std::ops::Range<usize>), Error> {
+) -> Result<(Vec<Write>, std::ops::Range<usize>, Option<Sequel>), Error> {
     let tenant = &principal.tenant;
     let (before, after) = (change.before, change.after);
     let record = change.record();
@@ -376,6 +397,8 @@ pub async fn change_writes<K: Kind>(
     )?);
     let start = writes.len();
     writes.extend(kind.writes(state, principal, change).await?);
+    let (sent, sequel) = kind.sends(state, principal, change).await?;
+    writes.extend(sent);
     let own = start..writes.len();
     if K::TIMELINE && after.is_some() {
         writes.push(timeline::change(
@@ -386,7 +409,7 @@ pub async fn change_writes<K: Kind>(
         )?);
     }
     writes.extend(change.entry.writes(tenant)?);
-    Ok((writes, own))
+    Ok((writes, own, sequel))
 }
 
 /// The audit entry of `action` (`created`, `updated`, `deleted`) on a record going from
@@ -515,7 +538,7 @@ pub async fn create<K: Kind>(
     kind.check(None, &mut record, &cx, &mut errors);
     kind.settle(state, principal, None, &mut record, &cx, &mut errors)
         .await?;
-    if K::OWNED && record.owner_id() != principal.user_id {
+    if K::OWNED && K::OWNER_CHECKED && record.owner_id() != principal.user_id {
         let owner = record.owner_id().to_owned();
         check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
     }
@@ -544,7 +567,7 @@ pub async fn create<K: Kind>(
     // record is numbered and its writes read and written again.
     for _ in 0..WRITE_ATTEMPTS {
         let mut record = record.clone();
-        let numbered = kind.number(state, principal, &mut record).await?;
+        let numbered = kind.allot(state, principal, &mut record).await?;
         let entry = entry(
             principal,
             kind,
@@ -576,11 +599,16 @@ pub async fn create<K: Kind>(
             defs: &defs,
             key: key.as_ref(),
         };
-        let (more, own) = change_writes(state, principal, kind, &change).await?;
+        let (more, own, sequel) = change_writes(state, principal, kind, &change).await?;
         let own = own.start + writes.len()..own.end + writes.len();
         writes.extend(more);
         let failed = match state.table.transact(writes).await {
-            Ok(()) => return show(principal, kind, &defs, record, false),
+            Ok(()) => {
+                if let Some(sequel) = sequel {
+                    sequel.await;
+                }
+                return show(principal, kind, &defs, record, false);
+            }
             Err(TableError::ConditionFailed { index: Some(i) }) => i,
             Err(e) => return Err(e.into()),
         };
@@ -794,13 +822,14 @@ pub async fn update<K: Kind>(
     check_writable(principal, kind, &kind.sent_patch(&patch))?;
     let region = region::<K>(state, principal, None).await?;
     let tenant = &principal.tenant;
-    let (record, defs) = write_on_version(&precondition, kind.noun(), || async {
+    let (record, defs, sequel) = write_on_version(&precondition, kind.noun(), || async {
         let current = load(state, principal, kind, scope, id).await?;
         let now = state.clock.now();
         let cx = context(region.clone(), now);
         let mut next = current.clone();
         let mut errors = Errors::new();
-        kind.apply(state, principal, patch.clone(), &mut next, &cx, &mut errors)
+        let taken = kind
+            .apply(state, principal, patch.clone(), &mut next, &cx, &mut errors)
             .await?;
         kind.check(Some(&current), &mut next, &cx, &mut errors);
         kind.settle(
@@ -812,7 +841,7 @@ pub async fn update<K: Kind>(
             &mut errors,
         )
         .await?;
-        if K::OWNED && next.owner_id() != current.owner_id() {
+        if K::OWNED && K::OWNER_CHECKED && next.owner_id() != current.owner_id() {
             let owner = next.owner_id().to_owned();
             check_owner(state, principal, kind.resource(), &owner, &mut errors).await?;
         }
@@ -834,11 +863,11 @@ pub async fn update<K: Kind>(
         errors.finish().map_err(Error::Validation)?;
         precondition.check(current.version())?;
         if next == current {
-            return Ok(Ok((current, defs)));
+            return Ok(Ok((current, defs, None)));
         }
         next.touch(current.version() + 1, cx.now.clone());
         if dry_run {
-            return Ok(Ok((next, defs)));
+            return Ok(Ok((next, defs, None)));
         }
         let key = data_key(state, principal, kind, &[&current, &next]).await?;
         let entry = entry(
@@ -853,6 +882,7 @@ pub async fn update<K: Kind>(
             item: to_stored(tenant, kind, &next, key.as_ref())?,
             condition: Condition::VersionIs(current.version()),
         }];
+        writes.extend(taken);
         let change = Change {
             before: Some(&current),
             after: Some(&next),
@@ -861,12 +891,16 @@ pub async fn update<K: Kind>(
             defs: &defs,
             key: key.as_ref(),
         };
-        writes.extend(change_writes(state, principal, kind, &change).await?.0);
+        let (more, _, sequel) = change_writes(state, principal, kind, &change).await?;
+        writes.extend(more);
         guarded(state, kind, tenant, &next, Action::Update, writes)
             .await
-            .map(|done| done.map(|()| (next, defs)))
+            .map(|done| done.map(|()| (next, defs, sequel)))
     })
     .await?;
+    if let Some(sequel) = sequel {
+        sequel.await;
+    }
     show(principal, kind, &defs, record, false)
 }
 

@@ -104,9 +104,9 @@ impl Kind for Companies {
         company: &mut Company,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<crate::table::Write>, Error> {
         patch.apply(company, errors);
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Company>, company: &mut Company, cx: &Context, errors: &mut Errors) {

@@ -125,9 +125,9 @@ impl Kind for Contacts {
         contact: &mut Contact,
         cx: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         patch.apply(contact, &cx.now, errors);
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Contact>, contact: &mut Contact, cx: &Context, errors: &mut Errors) {

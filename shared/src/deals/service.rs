@@ -141,7 +141,7 @@ impl Kind for Deals {
         deal: &mut Deal,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         let pipeline_changed = patch
             .pipeline_id
             .as_ref()
@@ -151,7 +151,7 @@ impl Kind for Deals {
         if pipeline_changed && !stage_given {
             deal.stage_id = String::new();
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Deal>, deal: &mut Deal, _: &Context, errors: &mut Errors) {

@@ -195,7 +195,7 @@ impl Kind for Orders {
         next: &mut Order,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         let current_status = next.status;
         if let Some(lines) = p.lines {
             match lines {
@@ -240,7 +240,7 @@ impl Kind for Orders {
         if let Some(v) = p.notes {
             next.notes = v;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, _: Option<&Order>, order: &mut Order, _: &Context, errors: &mut Errors) {
@@ -267,7 +267,7 @@ impl Kind for Orders {
         check_links(state, principal, before, after, errors).await
     }
 
-    async fn number(
+    async fn allot(
         &self,
         state: &AppState,
         principal: &Principal,

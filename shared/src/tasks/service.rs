@@ -117,9 +117,9 @@ impl Kind for Tasks {
         task: &mut Task,
         _: &Context,
         errors: &mut Errors,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Write>, Error> {
         patch.apply(task, errors);
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn check(&self, before: Option<&Task>, task: &mut Task, cx: &Context, errors: &mut Errors) {

@@ -1,14 +1,14 @@
-//! Ticket operations: permission first, then tenant and record scope (the assignee owns
-//! a ticket; while unassigned, its creator). Every write carries, in one transaction: the
-//! ticket, its number (on create), the round-robin turn it took, its history of status,
-//! assignee, team and priority changes, its service level markers, its links to contact
-//! and company and their timelines, the new assignee's notification, the survey it sends
-//! when resolved, and the audit entry.
+//! Ticket operations, on the record engine: permission first, then tenant and record
+//! scope (the assignee owns a ticket; while unassigned, its creator). What is a ticket's
+//! own is its [`Kind`]: its status workflow, its service level targets, and what every
+//! write carries beside it, in one transaction: its number (on create), the round-robin
+//! turn it took, its history of status, assignee, team and priority changes, its service
+//! level markers, its links to contact and company and their timelines, the new assignee's
+//! notification, and the survey it sends when resolved (mailed once committed).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::settings::ServiceSettings;
 use super::{
     Channel, NewTicket, PREFIX, RESOURCE, Ticket, TicketPatch, TicketStatus, check_transition,
     history_pk, key, linked_pk, normalize_and_check, sla, status_pk, team_pk,
@@ -16,21 +16,358 @@ use super::{
 use crate::AppState;
 use crate::audit::{Actor, Entry};
 use crate::clock::{millis_key, millis_key_of, rfc3339};
+use crate::engine::{self, Change, Context, Fresh, Kind, Sequel};
 use crate::error::Error;
-use crate::fields::{self, Definitions, service::definitions};
+use crate::fields::{Definitions, service::definitions};
 use crate::ids::{TenantId, is_id, new_id};
 use crate::notifications::{self, NotificationKind};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Caller;
 use crate::principal::Principal;
-use crate::records::{index_by_owner, list_query, owner_pk};
+use crate::records::{Writing, list_query, owner_pk};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
 use crate::versioned::Precondition;
-use crate::versioned::write_on_version;
 use crate::{companies, contacts, surveys, timeline};
+
+/// Tickets, as the record engine handles them: with custom fields, without search or a
+/// timeline of their own (their creation, resolution, closing and deletion go on the
+/// contact's and company's).
+pub struct Tickets;
+
+impl crate::search::Indexed for Ticket {
+    fn resource(&self) -> std::borrow::Cow<'_, str> {
+        RESOURCE.into()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The assignee; while unassigned, the creator.
+    fn owner_id(&self) -> &str {
+        self.owner()
+    }
+
+    fn name(&self) -> &str {
+        &self.subject
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    fn terms(&self) -> crate::search::Terms {
+        let mut terms = crate::search::Terms::new();
+        terms.text("subject", &self.subject);
+        terms.custom(&self.custom);
+        terms
+    }
+}
+
+crm_engine::versioned_record!(Ticket, custom);
+
+impl Kind for Tickets {
+    type Record = Ticket;
+    type New = NewTicket;
+    type Patch = TicketPatch;
+    const SEARCHED: bool = false;
+    const TIMELINE: bool = false;
+    const OWNER_CHECKED: bool = false;
+
+    fn resource(&self) -> &str {
+        RESOURCE
+    }
+
+    fn noun(&self) -> &str {
+        "ticket"
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn fields_of(&self) -> &str {
+        RESOURCE
+    }
+
+    fn key(&self, tenant: &TenantId, id: &str) -> Key {
+        key(tenant, id)
+    }
+
+    fn not_found(&self) -> Error {
+        not_found()
+    }
+
+    fn sent_new(&self, input: &NewTicket) -> Vec<String> {
+        input.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    fn sent_patch(&self, patch: &TicketPatch) -> Vec<String> {
+        patch.fields_sent().into_iter().map(str::to_owned).collect()
+    }
+
+    /// Its channel, unless given, is how the caller came: the partner API, the web form,
+    /// or a person (the phone).
+    async fn build(
+        &self,
+        _: &AppState,
+        principal: &Principal,
+        input: NewTicket,
+        fresh: Fresh,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<Ticket, Error> {
+        let channel = input.channel.unwrap_or(match principal.caller {
+            Caller::ApiKey => Channel::PartnerApi,
+            Caller::System => Channel::WebForm,
+            Caller::User => Channel::Phone,
+        });
+        Ok(Ticket {
+            id: fresh.id,
+            number: String::new(),
+            subject: input.subject,
+            description: input.description,
+            contact_id: input.contact_id,
+            company_id: input.company_id,
+            channel,
+            category: input.category,
+            region: input.region,
+            priority: input.priority.unwrap_or_default(),
+            status: input.status.unwrap_or_default(),
+            assignee_id: input.assignee_id,
+            team_id: input.team_id,
+            tags: input.tags,
+            custom: input.custom.unwrap_or_default(),
+            first_response_due_at: None,
+            resolution_due_at: None,
+            first_responded_at: None,
+            resolved_at: None,
+            closed_at: None,
+            first_response_breached: false,
+            resolution_breached: false,
+            created_by: fresh.user_id,
+            created_at: fresh.now.clone(),
+            updated_at: fresh.now,
+            version: 1,
+        })
+    }
+
+    /// A new team without a named assignee: its members take it in turn (nobody able to
+    /// take it: it waits in the team's queue).
+    async fn apply(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        patch: TicketPatch,
+        ticket: &mut Ticket,
+        _: &Context,
+        errors: &mut Errors,
+    ) -> Result<Vec<Write>, Error> {
+        let team_before = ticket.team_id.clone();
+        let assignee_named = patch.assignee_id.is_some();
+        patch.apply(ticket, errors);
+        if ticket.team_id == team_before || assignee_named {
+            return Ok(Vec::new());
+        }
+        let Some(team) = &ticket.team_id else {
+            return Ok(Vec::new());
+        };
+        match super::assign::next_member(state, &principal.tenant, team).await? {
+            Some((member, turn)) => {
+                check_handing_over(principal, &member)?;
+                ticket.assignee_id = Some(member);
+                Ok(vec![turn])
+            }
+            None => {
+                ticket.assignee_id = None;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        before: Option<&Ticket>,
+        ticket: &mut Ticket,
+        cx: &Context,
+        errors: &mut Errors,
+    ) {
+        normalize_and_check(ticket, errors);
+        match before {
+            None if ticket.status == TicketStatus::Closed => {
+                errors.add("status", "a new ticket cannot be closed");
+            }
+            None => {}
+            Some(before) => check_transition(before.status, ticket.status, errors),
+        }
+        settle_status(before, ticket, &cx.now);
+    }
+
+    /// A changed priority changes the service level targets; a target passed is flagged.
+    async fn settle(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        before: Option<&Ticket>,
+        ticket: &mut Ticket,
+        _: &Context,
+        _: &mut Errors,
+    ) -> Result<(), Error> {
+        let Some(before) = before else {
+            return Ok(());
+        };
+        if ticket.priority != before.priority {
+            let settings = super::settings::load(state, &principal.tenant).await?;
+            sla::retarget(ticket, &settings);
+        }
+        sla::flag_late(ticket);
+        Ok(())
+    }
+
+    fn updated(&self, before: &Ticket, after: &Ticket) -> &'static str {
+        match (before.status, after.status) {
+            (a, b) if a == b => "updated",
+            (_, TicketStatus::Resolved) => "resolved",
+            (_, TicketStatus::Closed) => "closed",
+            (TicketStatus::Resolved | TicketStatus::Closed, _) => "reopened",
+            _ => "status_changed",
+        }
+    }
+
+    async fn check_links(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        _: &Definitions,
+        before: Option<&Ticket>,
+        after: &Ticket,
+        errors: &mut Errors,
+    ) -> Result<(), Error> {
+        check_people(state, principal, before, after, errors).await
+    }
+
+    /// What scoped lists filter on, its status queue and its team's.
+    fn index(&self, tenant: &TenantId, ticket: &Ticket, item: &mut Item) {
+        item.insert("owner_id".into(), ticket.owner().into());
+        item.insert("gsi2pk".into(), status_pk(tenant, ticket.status).into());
+        item.insert("gsi2sk".into(), created_sk(ticket).into());
+        if let Some(team) = &ticket.team_id {
+            item.insert("gsi3pk".into(), team_pk(tenant, team).into());
+            item.insert("gsi3sk".into(), created_sk(ticket).into());
+        }
+    }
+
+    /// A new ticket's number, its team by the assignment rules (when it names neither an
+    /// assignee nor a team), its service level targets, and the team member whose turn it
+    /// is (a team the caller named is handed over as if they had named the member).
+    async fn allot(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        ticket: &mut Ticket,
+    ) -> Result<Vec<Write>, Error> {
+        let tenant = &principal.tenant;
+        let settings = super::settings::load(state, tenant).await?;
+        let named_team = ticket.team_id.is_some();
+        if ticket.assignee_id.is_none() && ticket.team_id.is_none() {
+            // A rule naming a team deleted since is passed over.
+            for team in super::assign::teams_for(&settings.assignment_rules, ticket) {
+                let key = crate::directory::team_key(tenant, &team);
+                if state.table.get(&key).await?.is_some() {
+                    ticket.team_id = Some(team);
+                    break;
+                }
+            }
+        }
+        sla::set_targets(ticket, &settings);
+        let (number, counter) = crate::records::next_number(state, tenant, "tickets").await?;
+        ticket.number = format!("TK-{number:06}");
+        let mut writes = vec![counter];
+        if ticket.assignee_id.is_none()
+            && let Some(team) = &ticket.team_id
+            && let Some((member, turn)) = super::assign::next_member(state, tenant, team).await?
+        {
+            if named_team {
+                check_handing_over(principal, &member)?;
+            }
+            ticket.assignee_id = Some(member);
+            writes.push(turn);
+        }
+        Ok(writes)
+    }
+
+    /// Its history, service level markers, links, the merge holds on its contact, the new
+    /// assignee's notification, and its contact's and company's timelines when it is
+    /// made, resolved, closed or deleted.
+    async fn writes(
+        &self,
+        _: &AppState,
+        principal: &Principal,
+        change: &Change<'_, Ticket>,
+    ) -> Result<Vec<Write>, Error> {
+        let tenant = &principal.tenant;
+        let (before, after, at) = (change.before, change.after, change.at);
+        let mut writes = Vec::new();
+        if let Some(after) = after {
+            writes.extend(history_writes(tenant, principal, before, after, at)?);
+        }
+        writes.extend(sla::queue_writes(tenant, before, after)?);
+        writes.extend(link_writes(tenant, before, after)?);
+        if let Some(after) = after {
+            writes.extend(crate::contacts::merge::link_holds(
+                tenant,
+                before.and_then(|t| t.contact_id.as_deref()),
+                after.contact_id.as_deref(),
+            ));
+        }
+        let on_timeline = match (before, after) {
+            (Some(b), Some(a)) => a.status != b.status && !a.status.is_active(),
+            _ => true,
+        };
+        if on_timeline {
+            writes.extend(timeline_writes(tenant, change.record(), at, change.entry)?);
+        }
+        if let Some(after) = after {
+            writes.extend(assigned_writes(tenant, principal, before, after, at)?);
+        }
+        Ok(writes)
+    }
+
+    /// The survey a ticket resolved (or closed) just now sends, when the company asks for
+    /// one: stored with the change, mailed once it is committed.
+    async fn sends(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        change: &Change<'_, Ticket>,
+    ) -> Result<(Vec<Write>, Option<Sequel>), Error> {
+        let Some(ticket) = change.after else {
+            return Ok((Vec::new(), None));
+        };
+        // Resolved (or closed) just now; a reopened ticket is resolved again without a
+        // second survey (one per ticket).
+        let resolved_now =
+            !ticket.status.is_active() && change.before.is_none_or(|b| b.status.is_active());
+        if !resolved_now {
+            return Ok((Vec::new(), None));
+        }
+        let settings = super::settings::load(state, &principal.tenant).await?;
+        if !settings.survey_after_resolve {
+            return Ok((Vec::new(), None));
+        }
+        let Some(issued) = issue_for_ticket(state, &settings.survey, ticket, principal).await?
+        else {
+            return Ok((Vec::new(), None));
+        };
+        let writes = issued.writes(&principal.tenant)?;
+        let (state, tenant) = (state.clone(), principal.tenant.clone());
+        let mail: Sequel = Box::pin(async move { surveys::mail(&state, &tenant, &issued).await });
+        Ok((writes, Some(mail)))
+    }
+}
 
 fn not_found() -> Error {
     Error::NotFound("No ticket with this id.".into())
@@ -43,17 +380,7 @@ fn created_sk(ticket: &Ticket) -> String {
 
 /// The stored item: the ticket in its owner's index, its status queue and its team's.
 pub fn to_stored(tenant: &TenantId, ticket: &Ticket) -> Result<Item, Error> {
-    let mut item = to_item(&key(tenant, &ticket.id), ticket)?;
-    index_by_owner(&mut item, tenant, RESOURCE, ticket.owner(), &ticket.id);
-    // What scoped lists filter on.
-    item.insert("owner_id".into(), ticket.owner().into());
-    item.insert("gsi2pk".into(), status_pk(tenant, ticket.status).into());
-    item.insert("gsi2sk".into(), created_sk(ticket).into());
-    if let Some(team) = &ticket.team_id {
-        item.insert("gsi3pk".into(), team_pk(tenant, team).into());
-        item.insert("gsi3sk".into(), created_sk(ticket).into());
-    }
-    Ok(item)
+    engine::to_stored(tenant, &Tickets, ticket, None)
 }
 
 fn links(ticket: &Ticket) -> Vec<(&'static str, &str)> {
@@ -209,10 +536,10 @@ fn check_handing_over(principal: &Principal, member: &str) -> Result<(), Error> 
     Ok(())
 }
 
-/// Stamps resolution and closing (cleared when a ticket is reopened).
-fn settle_status(before: Option<&Ticket>, ticket: &mut Ticket) {
+/// Stamps resolution and closing at `now` (cleared when a ticket is reopened).
+fn settle_status(before: Option<&Ticket>, ticket: &mut Ticket, now: &str) {
     let was = before.map(|b| b.status);
-    let now = ticket.updated_at.clone();
+    let now = now.to_owned();
     match ticket.status {
         TicketStatus::Resolved if was != Some(TicketStatus::Resolved) => {
             ticket.resolved_at = Some(now);
@@ -270,23 +597,6 @@ fn assigned_writes(
     }
 }
 
-/// The survey a ticket resolved (or closed) just now sends, when the tenant asks for one.
-async fn survey_on_resolve(
-    state: &AppState,
-    principal: &Principal,
-    settings: &ServiceSettings,
-    before: Option<&Ticket>,
-    ticket: &Ticket,
-) -> Result<Option<surveys::Issued>, Error> {
-    // Resolved (or closed) just now; a reopened ticket is resolved again without a
-    // second survey (one per ticket).
-    let resolved_now = !ticket.status.is_active() && before.is_none_or(|b| b.status.is_active());
-    if !resolved_now || !settings.survey_after_resolve {
-        return Ok(None);
-    }
-    issue_for_ticket(state, &settings.survey, ticket, principal).await
-}
-
 /// The survey a resolved ticket sends its contact (by email): none when the ticket has
 /// no contact with an email, or already sent one.
 async fn issue_for_ticket(
@@ -327,155 +637,14 @@ async fn issue_for_ticket(
     }))
 }
 
+/// Creates a ticket (for the API and the web form), applying the assignment rules and
+/// the service level policy.
 pub async fn create(
     state: &AppState,
     principal: &Principal,
     input: NewTicket,
 ) -> Result<View, Error> {
-    let (ticket, defs) = create_ticket(state, principal, input).await?;
-    show(principal, &defs, ticket)
-}
-
-/// Creates a ticket (for the API and the web form), applying the assignment rules and
-/// the service level policy.
-pub async fn create_ticket(
-    state: &AppState,
-    principal: &Principal,
-    input: NewTicket,
-) -> Result<(Ticket, Definitions), Error> {
-    principal.require(RESOURCE, Action::Create)?;
-    principal.check_writable(RESOURCE, &input.fields_sent())?;
-    let tenant = &principal.tenant;
-    let now = state.clock.now();
-    let settings = super::settings::load(state, tenant).await?;
-    let input_team = input.team_id.clone();
-    let channel = input.channel.unwrap_or(match principal.caller {
-        Caller::ApiKey => Channel::PartnerApi,
-        Caller::System => Channel::WebForm,
-        Caller::User => Channel::Phone,
-    });
-    let mut ticket = Ticket {
-        id: new_id(PREFIX),
-        number: String::new(),
-        subject: input.subject,
-        description: input.description,
-        contact_id: input.contact_id,
-        company_id: input.company_id,
-        channel,
-        category: input.category,
-        region: input.region,
-        priority: input.priority.unwrap_or_default(),
-        status: input.status.unwrap_or_default(),
-        assignee_id: input.assignee_id,
-        team_id: input.team_id,
-        tags: input.tags,
-        custom: input.custom.unwrap_or_default(),
-        first_response_due_at: None,
-        resolution_due_at: None,
-        first_responded_at: None,
-        resolved_at: None,
-        closed_at: None,
-        first_response_breached: false,
-        resolution_breached: false,
-        created_by: principal.user_id.clone(),
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-        version: 1,
-    };
-    let mut errors = Errors::new();
-    normalize_and_check(&mut ticket, &mut errors);
-    if ticket.status == TicketStatus::Closed {
-        errors.add("status", "a new ticket cannot be closed");
-    }
-    settle_status(None, &mut ticket);
-    check_people(state, principal, None, &ticket, &mut errors).await?;
-    let defs = fields::prepare(
-        state,
-        tenant,
-        RESOURCE,
-        &[&ticket.id],
-        principal.new_record_fields(),
-        &mut ticket.custom,
-        &mut errors,
-    )
-    .await?;
-    errors.finish().map_err(Error::Validation)?;
-    if ticket.assignee_id.is_none() && ticket.team_id.is_none() {
-        // A rule naming a team deleted since is passed over.
-        for team in super::assign::teams_for(&settings.assignment_rules, &ticket) {
-            let key = crate::directory::team_key(tenant, &team);
-            if state.table.get(&key).await?.is_some() {
-                ticket.team_id = Some(team);
-                break;
-            }
-        }
-    }
-    sla::set_targets(&mut ticket, &settings);
-    let named_team = input_team.is_some();
-    let made = write_on_version(&Precondition::Any, "ticket counter", || async {
-        let mut ticket = ticket.clone();
-        let (number, counter) = crate::records::next_number(state, tenant, "tickets").await?;
-        ticket.number = format!("TK-{number:06}");
-        let mut writes = vec![
-            Write::Put {
-                item: to_stored(tenant, &ticket)?,
-                condition: Condition::NotExists,
-            },
-            counter,
-        ];
-        if ticket.assignee_id.is_none()
-            && let Some(team) = &ticket.team_id
-            && let Some((member, turn)) = super::assign::next_member(state, tenant, team).await?
-        {
-            if named_team {
-                check_handing_over(principal, &member)?;
-            }
-            ticket.assignee_id = Some(member);
-            writes[0] = Write::Put {
-                item: to_stored(tenant, &ticket)?,
-                condition: Condition::NotExists,
-            };
-            writes.push(turn);
-        }
-        // Made once the assignee is known: it is credited to them.
-        let survey = survey_on_resolve(state, principal, &settings, None, &ticket).await?;
-        let entry = Entry::by(principal, now, "ticket.created", RESOURCE, Some(&ticket.id))
-            .with_changes(None, Some(&ticket));
-        writes.extend(history_writes(tenant, principal, None, &ticket, now)?);
-        writes.extend(sla::queue_writes(tenant, None, Some(&ticket))?);
-        writes.extend(link_writes(tenant, None, Some(&ticket))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            None,
-            ticket.contact_id.as_deref(),
-        ));
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            &ticket.id,
-            None,
-            Some(&ticket.custom),
-            None,
-        )?);
-        writes.extend(timeline_writes(tenant, &ticket, now, &entry)?);
-        writes.extend(assigned_writes(tenant, principal, None, &ticket, now)?);
-        if let Some(issued) = &survey {
-            writes.extend(issued.writes(tenant)?);
-        }
-        writes.extend(entry.writes(tenant)?);
-        Ok(state
-            .table
-            .transact(writes)
-            .await
-            .map(|()| (ticket, survey)))
-    })
-    .await?;
-    let (made, survey) = made;
-    if let Some(issued) = &survey {
-        surveys::mail(state, tenant, issued).await;
-    }
-    Ok((made, defs))
+    engine::create(state, principal, &Tickets, input, Writing::default()).await
 }
 
 pub(crate) async fn load(
@@ -484,21 +653,16 @@ pub(crate) async fn load(
     scope: Scope,
     id: &str,
 ) -> Result<Ticket, Error> {
-    let key = key(&principal.tenant, id);
-    crate::records::load_owned(state, principal, scope, (PREFIX, id), key, not_found).await
+    engine::load(state, principal, &Tickets, scope, id).await
 }
 
 /// `ticket` as the caller sees it: removed custom fields left out, field rules applied.
-fn show(principal: &Principal, defs: &Definitions, mut ticket: Ticket) -> Result<View, Error> {
-    ticket.custom = defs.visible(&ticket.custom);
-    principal.view(RESOURCE, &ticket, false)
+fn show(principal: &Principal, defs: &Definitions, ticket: Ticket) -> Result<View, Error> {
+    engine::show(principal, &Tickets, defs, ticket, false)
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Read)?;
-    let ticket = load(state, principal, scope, id).await?;
-    let defs = definitions(state.table.as_ref(), &principal.tenant, RESOURCE).await?;
-    show(principal, &defs, ticket)
+    engine::get(state, principal, &Tickets, id, false).await
 }
 
 /// `GET /v1/tickets` parameters.
@@ -648,137 +812,7 @@ pub async fn update(
     precondition: Precondition,
     patch: TicketPatch,
 ) -> Result<View, Error> {
-    let scope = principal.require(RESOURCE, Action::Update)?;
-    principal.check_writable(RESOURCE, &patch.fields_sent())?;
-    let tenant = &principal.tenant;
-    // The service settings matter only to a new priority (its targets) and a new status
-    // (the survey a resolution sends).
-    let settings = match patch.priority.is_some() || patch.status.is_some() {
-        true => Some(super::settings::load(state, tenant).await?),
-        false => None,
-    };
-    let (ticket, defs, survey) = write_on_version(&precondition, "ticket", || async {
-        let current = load(state, principal, scope, id).await?;
-        let mut next = current.clone();
-        let mut errors = Errors::new();
-        patch.clone().apply(&mut next, &mut errors);
-        normalize_and_check(&mut next, &mut errors);
-        check_transition(current.status, next.status, &mut errors);
-        let now = state.clock.now();
-        next.updated_at = rfc3339(now);
-        settle_status(Some(&current), &mut next);
-        check_people(state, principal, Some(&current), &next, &mut errors).await?;
-        let defs = fields::prepare(
-            state,
-            tenant,
-            RESOURCE,
-            &[id],
-            Some(&current.custom),
-            &mut next.custom,
-            &mut errors,
-        )
-        .await?;
-        errors.finish().map_err(Error::Validation)?;
-        precondition.check(current.version)?;
-        if next.priority != current.priority
-            && let Some(settings) = &settings
-        {
-            sla::retarget(&mut next, settings);
-        }
-        sla::flag_late(&mut next);
-        let mut same = next.clone();
-        same.updated_at = current.updated_at.clone();
-        if same == current {
-            return Ok(Ok((current, defs, None)));
-        }
-        let mut writes = Vec::new();
-        // A new team without a named assignee: its members take it in turn.
-        let team_changed = next.team_id != current.team_id;
-        if team_changed
-            && patch.assignee_id.is_none()
-            && let Some(team) = &next.team_id
-        {
-            match super::assign::next_member(state, tenant, team).await? {
-                Some((member, turn)) => {
-                    check_handing_over(principal, &member)?;
-                    next.assignee_id = Some(member);
-                    writes.push(turn);
-                }
-                // Nobody in the team can take it: it waits in the team's queue.
-                None => next.assignee_id = None,
-            }
-        }
-        next.version = current.version + 1;
-        let action = match (current.status, next.status) {
-            (a, b) if a == b => "ticket.updated",
-            (_, TicketStatus::Resolved) => "ticket.resolved",
-            (_, TicketStatus::Closed) => "ticket.closed",
-            (TicketStatus::Resolved | TicketStatus::Closed, _) => "ticket.reopened",
-            _ => "ticket.status_changed",
-        };
-        let entry = Entry::by(principal, now, action, RESOURCE, Some(id))
-            .with_changes(Some(&current), Some(&next));
-        let survey = match &settings {
-            Some(settings) => {
-                survey_on_resolve(state, principal, settings, Some(&current), &next).await?
-            }
-            None => None,
-        };
-        writes.insert(
-            0,
-            Write::Put {
-                item: to_stored(tenant, &next)?,
-                condition: Condition::VersionIs(current.version),
-            },
-        );
-        writes.extend(history_writes(
-            tenant,
-            principal,
-            Some(&current),
-            &next,
-            now,
-        )?);
-        writes.extend(sla::queue_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(link_writes(tenant, Some(&current), Some(&next))?);
-        writes.extend(crate::contacts::merge::link_holds(
-            tenant,
-            current.contact_id.as_deref(),
-            next.contact_id.as_deref(),
-        ));
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            Some(&next.custom),
-            None,
-        )?);
-        if next.status != current.status && !next.status.is_active() {
-            writes.extend(timeline_writes(tenant, &next, now, &entry)?);
-        }
-        writes.extend(assigned_writes(
-            tenant,
-            principal,
-            Some(&current),
-            &next,
-            now,
-        )?);
-        if let Some(issued) = &survey {
-            writes.extend(issued.writes(tenant)?);
-        }
-        writes.extend(entry.writes(tenant)?);
-        Ok(state
-            .table
-            .transact(writes)
-            .await
-            .map(|()| (next, defs, survey)))
-    })
-    .await?;
-    if let Some(issued) = &survey {
-        surveys::mail(state, tenant, issued).await;
-    }
-    show(principal, &defs, ticket)
+    engine::update(state, principal, &Tickets, id, precondition, patch, false).await
 }
 
 pub async fn delete(
@@ -787,35 +821,7 @@ pub async fn delete(
     id: &str,
     precondition: Precondition,
 ) -> Result<(), Error> {
-    let scope = principal.require(RESOURCE, Action::Delete)?;
-    let tenant = &principal.tenant;
-    write_on_version(&precondition, "ticket", || async {
-        let current = load(state, principal, scope, id).await?;
-        precondition.check(current.version)?;
-        let now = state.clock.now();
-        let entry = Entry::by(principal, now, "ticket.deleted", RESOURCE, Some(id))
-            .with_changes(Some(&current), None);
-        let defs = definitions(state.table.as_ref(), tenant, RESOURCE).await?;
-        let mut writes = vec![Write::Delete {
-            key: key(tenant, id),
-            condition: Condition::VersionIs(current.version),
-        }];
-        writes.extend(sla::queue_writes(tenant, Some(&current), None)?);
-        writes.extend(link_writes(tenant, Some(&current), None)?);
-        writes.extend(fields::unique_writes(
-            tenant,
-            RESOURCE,
-            &defs,
-            id,
-            Some(&current.custom),
-            None,
-            None,
-        )?);
-        writes.extend(timeline_writes(tenant, &current, now, &entry)?);
-        writes.extend(entry.writes(tenant)?);
-        Ok(state.table.transact(writes).await)
-    })
-    .await
+    engine::delete(state, principal, &Tickets, id, precondition).await
 }
 
 /// The recorded changes of ticket `id`, oldest first.

@@ -156,7 +156,7 @@ pub async fn submit(
     let system = Principal::system(tenant.clone(), "web-form", request);
     let email = normalize_email(&input.email);
     let contact_id = sender(state, &system, &input, &email).await?;
-    let (ticket, _) = super::service::create_ticket(
+    let ticket = super::service::create(
         state,
         &system,
         NewTicket {
@@ -171,7 +171,7 @@ pub async fn submit(
     .await?;
     let lang = Lang::of_locale(&company.locale);
     let company = company.company_name;
-    let number = &ticket.number;
+    let number = ticket.body["number"].as_str().unwrap_or_default();
     // Nothing the sender wrote is repeated: the form cannot be used to mail others
     // someone's text in the company's name.
     let mail = Mail {
@@ -190,7 +190,7 @@ pub async fn submit(
         },
     };
     if let Err(e) = state.mailer.send(&mail).await {
-        tracing::warn!(error = %e, ticket_id = %ticket.id, "web form receipt not mailed");
+        tracing::warn!(error = %e, ticket_id = %ticket.id(), "web form receipt not mailed");
     }
     Ok(())
 }
