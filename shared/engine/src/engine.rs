@@ -629,12 +629,10 @@ pub async fn create<K: Kind>(
             .into(),
         });
     }
+    let noun = kind.noun();
     Err(Error::conflict(
         "concurrent-modification",
-        format!(
-            "The {} is being changed by many requests at once; please retry.",
-            kind.noun()
-        ),
+        format!("The {noun} is being changed by many requests at once; please retry."),
     ))
 }
 
