@@ -138,6 +138,7 @@ crm_engine::versioned_record!(Record, custom);
 
 impl engine::Kind for Custom {
     type Record = Record;
+    type Id = crate::ids::RecordId;
     type New = NewRecord;
     type Patch = RecordPatch;
 

@@ -8,16 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::companies::{MAX_AMOUNT_MINOR, Money};
-use crate::engine::{self, Change, Context, Fresh, Kind};
+use crate::engine::{Change, Context, Fresh, Kind};
 use crate::error::Error;
 use crate::ids::{TenantId, is_id};
 use crate::paging::{ListPage, ListParams};
-use crate::policy::{Action, Scope, View};
+use crate::policy::{Action, Scope};
 use crate::principal::Principal;
-use crate::records::Writing;
 use crate::table::{Condition, Key, Query, Write, from_item, to_item};
 use crate::validation::Errors;
-use crate::versioned::Precondition;
 use crate::wire::present;
 
 pub const PREFIX: &str = crate::ids::ProductId::PREFIX;
@@ -75,6 +73,7 @@ fn not_found() -> Error {
 
 /// The catalogue, as the record engine handles it: no owner, no custom fields, search or
 /// timeline.
+#[derive(Default)]
 pub struct Products;
 
 impl crate::search::Indexed for Product {
@@ -121,6 +120,7 @@ fn sku_marker(tenant: &TenantId, product: &Product) -> Result<Write, Error> {
 
 impl Kind for Products {
     type Record = Product;
+    type Id = crate::ids::ProductId;
     type New = NewProduct;
     type Patch = ProductPatch;
     const SEARCHED: bool = false;
@@ -365,18 +365,6 @@ pub async fn find(state: &AppState, tenant: &TenantId, id: &str) -> Result<Optio
         .transpose()?)
 }
 
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: NewProduct,
-) -> Result<View, Error> {
-    engine::create(state, principal, &Products, input, Writing::default()).await
-}
-
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    engine::get(state, principal, &Products, id, false).await
-}
-
 /// `GET /v1/products` parameters.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -442,23 +430,4 @@ pub async fn list(
         data,
         next_cursor: next.map(|n| state.cursors.encode(&list_id, &n)),
     })
-}
-
-pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-    patch: ProductPatch,
-) -> Result<View, Error> {
-    engine::update(state, principal, &Products, id, precondition, patch, false).await
-}
-
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Products, id, precondition).await
 }

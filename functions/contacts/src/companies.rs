@@ -1,30 +1,18 @@
-//! Companies: create, read, list, update, delete, a company's contacts, and upserts in
-//! bulk by an external system's id.
+//! Companies' own handlers: the list, a company's contacts and upserts in bulk by an
+//! external system's id (create, read, update, delete, the timeline and activities are
+//! the record engine's handlers, `shared::http::records`).
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use shared::AppState;
 use shared::companies::service::{self as companies, CompanyQuery};
-use shared::companies::{CompanyPatch, NewCompany};
 use shared::external::{BulkUpsert, Object};
 use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
 use shared::ids::CompanyId;
 use shared::paging::{ListPage, ListParams};
 use shared::policy::View;
-use shared::versioned::Precondition;
 
-use crate::{bulk_upsert, record};
-
-pub(crate) async fn create_company(
-    State(state): State<AppState>,
-    principal: Principal,
-    Json(input): Json<NewCompany>,
-) -> Result<Response, ApiError> {
-    let company = companies::create(&state, &principal, input).await?;
-    Ok(record(StatusCode::CREATED, "/v1/companies", company))
-}
+use crate::bulk_upsert;
 
 pub(crate) async fn bulk_companies(
     State(state): State<AppState>,
@@ -43,43 +31,6 @@ pub(crate) async fn list_companies(
         .await
         .map(JsonResponse)
         .map_err(ApiError::from)
-}
-
-pub(crate) async fn get_company(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<CompanyId>,
-) -> Result<Response, ApiError> {
-    let company = companies::get(&state, &principal, &id).await?;
-    Ok(record(StatusCode::OK, "/v1/companies", company))
-}
-
-pub(crate) async fn update_company(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<CompanyId>,
-    headers: HeaderMap,
-    Json(patch): Json<CompanyPatch>,
-) -> Result<Response, ApiError> {
-    let precondition = Precondition::from_headers(&headers);
-    let company = companies::update(&state, &principal, &id, precondition, patch).await?;
-    Ok(record(StatusCode::OK, "/v1/companies", company))
-}
-
-pub(crate) async fn delete_company(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<CompanyId>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    companies::delete(
-        &state,
-        &principal,
-        &id,
-        Precondition::from_headers(&headers),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn company_contacts(

@@ -1,43 +1,23 @@
-//! Contacts: create, read (masked fields in clear on request), list, update, delete, and
-//! upserts in bulk by an external system's id.
+//! Contacts' own handlers: the list and upserts in bulk by an external system's id
+//! (create, read with masked fields in clear on request, update, delete, the timeline and
+//! activities are the record engine's handlers, `shared::http::records`).
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use shared::AppState;
 use shared::contacts::service::{self, ContactQuery};
-use shared::contacts::{ContactPatch, NewContact};
 use shared::external::{BulkUpsert, Object};
-use shared::http::{ApiError, FilterQuery, Json, Path, Principal, Query};
-use shared::ids::ContactId;
+use shared::http::{ApiError, FilterQuery, Json, Principal};
 use shared::paging::ListPage;
 use shared::policy::View;
-use shared::versioned::Precondition;
 
 use crate::{bulk_upsert, record};
-
-/// Options of `GET /v1/contacts/{id}`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GetOptions {
-    /// Show masked fields in clear (needs `reveal`; audited).
-    #[serde(default)]
-    reveal: bool,
-}
 
 /// A record with its `ETag` (and `Location` under `collection` when just created).
 pub(crate) fn with_etag(status: StatusCode, contact: View) -> Response {
     record(status, "/v1/contacts", contact)
-}
-
-pub(crate) async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    Json(input): Json<NewContact>,
-) -> Result<Response, ApiError> {
-    let contact = service::create(&state, &principal, input).await?;
-    Ok(with_etag(StatusCode::CREATED, contact))
 }
 
 pub(crate) async fn bulk_contacts(
@@ -57,42 +37,4 @@ pub(crate) async fn list(
         .await
         .map(JsonResponse)
         .map_err(ApiError::from)
-}
-
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<ContactId>,
-    Query(options): Query<GetOptions>,
-) -> Result<Response, ApiError> {
-    let contact = service::get(&state, &principal, &id, options.reveal).await?;
-    Ok(with_etag(StatusCode::OK, contact))
-}
-
-pub(crate) async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<ContactId>,
-    headers: HeaderMap,
-    Json(patch): Json<ContactPatch>,
-) -> Result<Response, ApiError> {
-    let precondition = Precondition::from_headers(&headers);
-    let contact = service::update(&state, &principal, &id, precondition, patch).await?;
-    Ok(with_etag(StatusCode::OK, contact))
-}
-
-pub(crate) async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<ContactId>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    service::delete(
-        &state,
-        &principal,
-        &id,
-        Precondition::from_headers(&headers),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,16 +1,20 @@
 //! The `contacts` function, the customer records: contacts and companies (create, read,
 //! list, update, delete; a company's contacts; bulk upserts), their duplicates and merging,
 //! activities and timelines, the global search, imports and exports. Handlers only
-//! translate HTTP to calls of the services in `shared`. One module per resource holds its
-//! handlers; [`routes`] lists every route in one place.
+//! translate HTTP to calls of the services in `shared`; creating, reading, changing and
+//! deleting a record, and its timeline, are the record engine's handlers
+//! (`shared::http::records`). One module per resource holds its own handlers; [`routes`]
+//! lists every route in one place.
 
 use axum::Json as JsonResponse;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
+use shared::companies::service::Companies;
+use shared::contacts::service::Contacts;
 use shared::external::{self, BulkUpsert, Object};
 use shared::http::versions::record_response;
-use shared::http::{ApiError, Principal, Routes};
+use shared::http::{ApiError, Principal, Routes, records};
 use shared::policy::View;
 
 mod companies;
@@ -19,35 +23,37 @@ mod duplicates;
 mod exports;
 mod imports;
 mod search;
-mod timeline;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .post("/v1/contacts", contacts::create)
+        .post("/v1/contacts", records::create::<Contacts>)
         .post("/v1/contacts/bulk", contacts::bulk_contacts)
         .get("/v1/contacts", contacts::list)
         .get("/v1/contacts/duplicates", duplicates::duplicates)
-        .get("/v1/contacts/{id}", contacts::get)
-        .patch("/v1/contacts/{id}", contacts::update)
-        .delete("/v1/contacts/{id}", contacts::delete)
+        .get("/v1/contacts/{id}", records::get_revealing::<Contacts>)
+        .patch("/v1/contacts/{id}", records::update::<Contacts>)
+        .delete("/v1/contacts/{id}", records::delete::<Contacts>)
         .post("/v1/contacts/{id}/merge", duplicates::merge)
-        .post("/v1/companies", companies::create_company)
+        .post("/v1/companies", records::create::<Companies>)
         .post("/v1/companies/bulk", companies::bulk_companies)
         .get("/v1/companies", companies::list_companies)
-        .get("/v1/companies/{id}", companies::get_company)
-        .patch("/v1/companies/{id}", companies::update_company)
-        .delete("/v1/companies/{id}", companies::delete_company)
+        .get("/v1/companies/{id}", records::get::<Companies>)
+        .patch("/v1/companies/{id}", records::update::<Companies>)
+        .delete("/v1/companies/{id}", records::delete::<Companies>)
         .get("/v1/companies/{id}/contacts", companies::company_contacts)
         .post(
             "/v1/contacts/{id}/activities",
-            timeline::log_contact_activity,
+            records::log_activity::<Contacts>,
         )
-        .get("/v1/contacts/{id}/timeline", timeline::contact_timeline)
+        .get("/v1/contacts/{id}/timeline", records::timeline::<Contacts>)
         .post(
             "/v1/companies/{id}/activities",
-            timeline::log_company_activity,
+            records::log_activity::<Companies>,
         )
-        .get("/v1/companies/{id}/timeline", timeline::company_timeline)
+        .get(
+            "/v1/companies/{id}/timeline",
+            records::timeline::<Companies>,
+        )
         .get("/v1/search", search::search)
         .post("/v1/imports", imports::create_import)
         .get("/v1/imports", imports::list_imports)

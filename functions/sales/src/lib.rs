@@ -4,7 +4,11 @@
 //! `shared`. One module per resource holds its handlers; [`routes`] lists every route in
 //! one place.
 
-use shared::http::Routes;
+use shared::deals::service::Deals;
+use shared::http::{Routes, records};
+use shared::orders::service::Orders;
+use shared::products::Products;
+use shared::tasks::service::Tasks;
 
 mod deals;
 mod notifications;
@@ -25,22 +29,22 @@ pub fn routes() -> Routes {
             "/v1/pipelines/{id}/stages/{stage_id}/move-deals",
             pipelines::move_deals,
         )
-        .post("/v1/deals", deals::create)
+        .post("/v1/deals", records::create::<Deals>)
         .get("/v1/deals", deals::list)
-        .get("/v1/deals/{id}", deals::get)
-        .patch("/v1/deals/{id}", deals::update)
-        .delete("/v1/deals/{id}", deals::delete)
+        .get("/v1/deals/{id}", records::get::<Deals>)
+        .patch("/v1/deals/{id}", records::update::<Deals>)
+        .delete("/v1/deals/{id}", records::delete::<Deals>)
         .get("/v1/deals/{id}/stage-history", deals::history)
-        .post("/v1/products", products::create_product)
+        .post("/v1/products", records::create::<Products>)
         .get("/v1/products", products::list_products)
-        .get("/v1/products/{id}", products::get_product)
-        .patch("/v1/products/{id}", products::update_product)
-        .delete("/v1/products/{id}", products::delete_product)
+        .get("/v1/products/{id}", records::get::<Products>)
+        .patch("/v1/products/{id}", records::update::<Products>)
+        .delete("/v1/products/{id}", records::delete::<Products>)
         .post("/v1/orders", orders::create_order)
         .get("/v1/orders", orders::list_orders)
-        .get("/v1/orders/{id}", orders::get_order)
-        .patch("/v1/orders/{id}", orders::update_order)
-        .delete("/v1/orders/{id}", orders::delete_order)
+        .get("/v1/orders/{id}", records::get::<Orders>)
+        .patch("/v1/orders/{id}", records::update::<Orders>)
+        .delete("/v1/orders/{id}", records::delete::<Orders>)
         .put(
             "/v1/orders/external/{source}/{external_id}",
             orders::upsert_external_order,
@@ -48,11 +52,11 @@ pub fn routes() -> Routes {
         .post("/v1/orders/bulk", orders::bulk_upsert_orders)
         .get("/v1/contacts/{id}/purchases", orders::contact_purchases)
         .get("/v1/companies/{id}/purchases", orders::company_purchases)
-        .post("/v1/tasks", tasks::create_task)
+        .post("/v1/tasks", records::create::<Tasks>)
         .get("/v1/tasks", tasks::list_tasks)
-        .get("/v1/tasks/{id}", tasks::get_task)
-        .patch("/v1/tasks/{id}", tasks::update_task)
-        .delete("/v1/tasks/{id}", tasks::delete_task)
+        .get("/v1/tasks/{id}", records::get::<Tasks>)
+        .patch("/v1/tasks/{id}", records::update::<Tasks>)
+        .delete("/v1/tasks/{id}", records::delete::<Tasks>)
         .get("/v1/notifications", notifications::list_notifications)
         .post(
             "/v1/notifications/{id}/read",

@@ -1,16 +1,18 @@
-//! Orders: create, read, list, update, delete, upserts by an external system's id (one or
-//! in bulk), and a contact's or company's purchase history.
+//! Orders' own handlers: create (a partner's repeat answers the order made), the list,
+//! upserts by an external system's id (one or in bulk), and a contact's or company's
+//! purchase history (read, update and delete are the record engine's handlers,
+//! `shared::http::records`).
 
 use axum::Json as JsonResponse;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use shared::AppState;
-use shared::http::versions::{Precondition, record_response};
+use shared::http::versions::record_response;
 use shared::http::{ApiError, Json, Path, Principal, Query};
-use shared::ids::{CompanyId, ContactId, OrderId};
+use shared::ids::{CompanyId, ContactId};
+use shared::orders::NewOrder;
 use shared::orders::service::{self as orders, Created, OrderQuery, PurchaseHistory};
-use shared::orders::{NewOrder, OrderPatch};
 use shared::paging::ListPage;
 use shared::policy::View;
 
@@ -43,50 +45,6 @@ pub(crate) async fn list_orders(
         .await
         .map(JsonResponse)
         .map_err(ApiError::from)
-}
-
-pub(crate) async fn get_order(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<OrderId>,
-) -> Result<Response, ApiError> {
-    let order = orders::get(&state, &principal, &id).await?;
-    Ok(record_response(
-        StatusCode::OK,
-        "/v1/orders",
-        order.id(),
-        order.version,
-        &order,
-    ))
-}
-
-pub(crate) async fn update_order(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<OrderId>,
-    headers: HeaderMap,
-    Json(patch): Json<OrderPatch>,
-) -> Result<Response, ApiError> {
-    let precondition = Precondition::from_headers(&headers);
-    let order = orders::update(&state, &principal, &id, precondition, patch).await?;
-    Ok(record_response(
-        StatusCode::OK,
-        "/v1/orders",
-        order.id(),
-        order.version,
-        &order,
-    ))
-}
-
-pub(crate) async fn delete_order(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<OrderId>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    let precondition = Precondition::from_headers(&headers);
-    orders::delete(&state, &principal, &id, precondition).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn upsert_external_order(

@@ -4,7 +4,8 @@
 //! services in `shared`. One module per resource holds its handlers; [`routes`] lists
 //! every route in one place.
 
-use shared::http::Routes;
+use shared::http::{Routes, records};
+use shared::tickets::service::Tickets;
 
 mod public;
 mod surveys;
@@ -12,11 +13,11 @@ mod tickets;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .post("/v1/tickets", tickets::create)
+        .post("/v1/tickets", records::create::<Tickets>)
         .get("/v1/tickets", tickets::list)
-        .get("/v1/tickets/{id}", tickets::get)
-        .patch("/v1/tickets/{id}", tickets::update)
-        .delete("/v1/tickets/{id}", tickets::delete)
+        .get("/v1/tickets/{id}", records::get::<Tickets>)
+        .patch("/v1/tickets/{id}", records::update::<Tickets>)
+        .delete("/v1/tickets/{id}", records::delete::<Tickets>)
         .get("/v1/tickets/{id}/history", tickets::history)
         .get("/v1/tickets/{id}/comments", tickets::list_comments)
         .post("/v1/tickets/{id}/comments", tickets::comment)

@@ -69,6 +69,9 @@ pub struct Context {
 /// One kind of business record: what is its own. Everything else is the engine's.
 pub trait Kind: Send + Sync {
     type Record: Record;
+    /// Its records' ids (a [`crate::ids::DealId`]): what a path names, refused before
+    /// anything is read when malformed.
+    type Id: serde::de::DeserializeOwned + AsRef<str> + Send + 'static;
     /// The body of a create request.
     type New: Send;
     /// The body of a merge patch.

@@ -17,17 +17,18 @@ use crate::principal::Principal;
 use crate::records::Writing;
 use crate::search::Filter;
 use crate::table::{Index, Query};
-use crate::timeline::{NewActivity, TimelineEntry};
 use crate::validation::Errors;
 use crate::versioned::Precondition;
 
 /// Companies, as the record engine handles them.
+#[derive(Default)]
 pub struct Companies;
 
 crm_engine::versioned_record!(Company, custom);
 
 impl Kind for Companies {
     type Record = Company;
+    type Id = crate::ids::CompanyId;
     type New = NewCompany;
     type Patch = CompanyPatch;
     const PHONES: bool = true;
@@ -136,14 +137,6 @@ impl Kind for Companies {
         }
         Ok(())
     }
-}
-
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: NewCompany,
-) -> Result<View, Error> {
-    create_with(state, principal, input, Writing::default()).await
 }
 
 /// [`create`], with extra writes in its transaction, or as a dry run.
@@ -299,34 +292,4 @@ pub async fn update_with(
         dry_run,
     )
     .await
-}
-
-/// Deletes a company no contact links to (409 `company-has-contacts` otherwise).
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Companies, id, precondition).await
-}
-
-/// Logs an activity (note, call, meeting, email) on company `id`; needs `update` on it.
-pub async fn log_activity(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    input: NewActivity,
-) -> Result<TimelineEntry, Error> {
-    engine::log_activity(state, principal, &Companies, id, input).await
-}
-
-/// The timeline of company `id`, newest first.
-pub async fn timeline(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    params: ListParams,
-) -> Result<ListPage<TimelineEntry>, Error> {
-    engine::timeline(state, principal, &Companies, id, params).await
 }

@@ -26,19 +26,20 @@ use crate::records::{self, Writing, phone_region};
 use crate::search::{self, Filter};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, to_item};
 use crate::terms;
-use crate::timeline::{NewActivity, TimelineEntry};
 use crate::validation::{Errors, is_email, normalize_email, to_e164};
 use crate::versioned::Precondition;
 
 pub const RESOURCE: &str = "contacts";
 
 /// Contacts, as the record engine handles them.
+#[derive(Default)]
 pub struct Contacts;
 
 crm_engine::versioned_record!(Contact, custom);
 
 impl Kind for Contacts {
     type Record = Contact;
+    type Id = crate::ids::ContactId;
     type New = NewContact;
     type Patch = ContactPatch;
     const PHONES: bool = true;
@@ -643,33 +644,4 @@ pub async fn update_with(
         dry_run,
     )
     .await
-}
-
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Contacts, id, precondition).await
-}
-
-/// Logs an activity (note, call, meeting, email) on contact `id`; needs `update` on it.
-pub async fn log_activity(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    input: NewActivity,
-) -> Result<TimelineEntry, Error> {
-    engine::log_activity(state, principal, &Contacts, id, input).await
-}
-
-/// The timeline of contact `id`, newest first.
-pub async fn timeline(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    params: ListParams,
-) -> Result<ListPage<TimelineEntry>, Error> {
-    engine::timeline(state, principal, &Contacts, id, params).await
 }

@@ -23,7 +23,7 @@ use crate::ids::{TenantId, new_id};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{Writing, list_query, owner_pk, reaches_item};
+use crate::records::{list_query, owner_pk, reaches_item};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::timeline;
 use crate::validation::Errors;
@@ -33,6 +33,7 @@ use crate::{companies, contacts};
 /// Deals, as the record engine handles them: with custom fields, without search or a
 /// timeline of their own (their creation, stage changes and deletion go on the linked
 /// contact's and company's timelines).
+#[derive(Default)]
 pub struct Deals;
 
 crm_engine::indexed!(Deal, RESOURCE, title, custom);
@@ -60,6 +61,7 @@ impl engine::Record for Deal {
 
 impl Kind for Deals {
     type Record = Deal;
+    type Id = crate::ids::DealId;
     type New = NewDeal;
     type Patch = DealPatch;
     const SEARCHED: bool = false;
@@ -468,15 +470,7 @@ pub async fn change_stage(
         stage_id: Some(Some(to.stage_id)),
         ..Default::default()
     };
-    update(state, principal, id, precondition, patch).await
-}
-
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: NewDeal,
-) -> Result<View, Error> {
-    engine::create(state, principal, &Deals, input, Writing::default()).await
+    engine::update(state, principal, &Deals, id, precondition, patch, false).await
 }
 
 async fn load(
@@ -606,25 +600,6 @@ pub async fn list(
         .map(|d| show(principal, &defs, d))
         .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
-}
-
-pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-    patch: DealPatch,
-) -> Result<View, Error> {
-    engine::update(state, principal, &Deals, id, precondition, patch, false).await
-}
-
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Deals, id, precondition).await
 }
 
 /// The stage changes of deal `id`, oldest first.

@@ -29,6 +29,7 @@ use crate::{companies, contacts, deals, products, timeline};
 
 /// Orders, as the record engine handles them: no custom fields, no search, no timeline of
 /// their own (their creation and status changes go on the contact's and company's).
+#[derive(Default)]
 pub struct Orders;
 
 crm_engine::indexed!(Order, RESOURCE, number);
@@ -57,6 +58,7 @@ fn sent(fields: &[(&str, bool)]) -> Vec<String> {
 
 impl Kind for Orders {
     type Record = Order;
+    type Id = crate::ids::OrderId;
     type New = NewOrder;
     type Patch = OrderPatch;
     const SEARCHED: bool = false;
@@ -964,17 +966,6 @@ pub async fn upsert_external(
     }
     let order = update(state, principal, &id, Precondition::Any, patch).await?;
     Ok(Created { order, new: false })
-}
-
-/// Deletes a draft (an order past draft is cancelled or refunded instead, so its number
-/// and history stay).
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Orders, id, precondition).await
 }
 
 /// A contact's or company's purchase history as `GET .../purchases` answers it.

@@ -22,14 +22,14 @@ use crate::notifications::{self, NotificationKind};
 use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Principal;
-use crate::records::{Writing, list_query, owner_pk};
+use crate::records::{list_query, owner_pk};
 use crate::table::{Condition, Index, Item, Key, Query, SortKey, Write, from_item};
 use crate::validation::Errors;
-use crate::versioned::Precondition;
 use crate::{companies, contacts};
 
 /// Tasks, as the record engine handles them: no custom fields, no search, no timeline of
 /// their own (a task shows on its records' timelines as an activity).
+#[derive(Default)]
 pub struct Tasks;
 
 crm_engine::indexed!(Task, RESOURCE, title);
@@ -38,6 +38,7 @@ crm_engine::versioned_record!(Task);
 
 impl Kind for Tasks {
     type Record = Task;
+    type Id = crate::ids::TaskId;
     type New = NewTask;
     type Patch = TaskPatch;
     const SEARCHED: bool = false;
@@ -269,14 +270,6 @@ fn show(principal: &Principal, task: &Task) -> Result<View, Error> {
     principal.view(RESOURCE, task, false)
 }
 
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: NewTask,
-) -> Result<View, Error> {
-    engine::create(state, principal, &Tasks, input, Writing::default()).await
-}
-
 async fn load(
     state: &AppState,
     principal: &Principal,
@@ -284,10 +277,6 @@ async fn load(
     id: &str,
 ) -> Result<Task, Error> {
     engine::load(state, principal, &Tasks, scope, id).await
-}
-
-pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<View, Error> {
-    engine::get(state, principal, &Tasks, id, false).await
 }
 
 /// The "my tasks" views: open tasks by due time.
@@ -436,25 +425,6 @@ pub async fn list(
         .map(|t| show(principal, t))
         .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
-}
-
-pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-    patch: TaskPatch,
-) -> Result<View, Error> {
-    engine::update(state, principal, &Tasks, id, precondition, patch, false).await
-}
-
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Tasks, id, precondition).await
 }
 
 /// The writes of a follow-up task the product made (see [`Task::follow_up`]): the task,

@@ -25,16 +25,16 @@ use crate::paging::{ListPage, ListParams};
 use crate::policy::{Action, Scope, View};
 use crate::principal::Caller;
 use crate::principal::Principal;
-use crate::records::{Writing, list_query, owner_pk};
+use crate::records::{list_query, owner_pk};
 use crate::table::{Condition, Index, Item, Key, Query, Write, from_item, to_item};
 use crate::tasks::Priority;
 use crate::validation::Errors;
-use crate::versioned::Precondition;
 use crate::{companies, contacts, surveys, timeline};
 
 /// Tickets, as the record engine handles them: with custom fields, without search or a
 /// timeline of their own (their creation, resolution, closing and deletion go on the
 /// contact's and company's).
+#[derive(Default)]
 pub struct Tickets;
 
 impl crate::search::Indexed for Ticket {
@@ -71,6 +71,7 @@ crm_engine::versioned_record!(Ticket, custom);
 
 impl Kind for Tickets {
     type Record = Ticket;
+    type Id = crate::ids::TicketId;
     type New = NewTicket;
     type Patch = TicketPatch;
     const SEARCHED: bool = false;
@@ -637,16 +638,6 @@ async fn issue_for_ticket(
     }))
 }
 
-/// Creates a ticket (for the API and the web form), applying the assignment rules and
-/// the service level policy.
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: NewTicket,
-) -> Result<View, Error> {
-    engine::create(state, principal, &Tickets, input, Writing::default()).await
-}
-
 pub(crate) async fn load(
     state: &AppState,
     principal: &Principal,
@@ -803,25 +794,6 @@ pub async fn list(
         .map(|t| show(principal, &defs, t))
         .collect::<Result<_, _>>()?;
     Ok(ListPage { data, next_cursor })
-}
-
-pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-    patch: TicketPatch,
-) -> Result<View, Error> {
-    engine::update(state, principal, &Tickets, id, precondition, patch, false).await
-}
-
-pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    precondition: Precondition,
-) -> Result<(), Error> {
-    engine::delete(state, principal, &Tickets, id, precondition).await
 }
 
 /// The recorded changes of ticket `id`, oldest first.

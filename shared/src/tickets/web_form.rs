@@ -156,9 +156,10 @@ pub async fn submit(
     let system = Principal::system(tenant.clone(), "web-form", request);
     let email = normalize_email(&input.email);
     let contact_id = sender(state, &system, &input, &email).await?;
-    let ticket = super::service::create(
+    let ticket = crate::engine::create(
         state,
         &system,
+        &super::service::Tickets,
         NewTicket {
             subject: input.subject,
             description: Some(input.description),
@@ -167,6 +168,7 @@ pub async fn submit(
             category: input.category,
             ..NewTicket::default()
         },
+        Default::default(),
     )
     .await?;
     let lang = Lang::of_locale(&company.locale);

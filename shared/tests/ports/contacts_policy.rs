@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde_json::json;
 use shared::AppState;
 use shared::config::{Config, Secret};
-use shared::contacts::{ContactPatch, NewContact, service};
+use shared::contacts::service::{self, Contacts};
+use shared::contacts::{ContactPatch, NewContact};
+use shared::engine;
 use shared::error::Error as ApiError;
 use shared::ids::{TenantId, new_id};
 use shared::policy::{Effective, templates};
@@ -98,7 +100,7 @@ async fn sales_see_only_their_own_contacts() {
         Err(ApiError::NotFound(_))
     ));
     assert!(matches!(
-        service::delete(&w.state, &bob, hers.id(), Precondition::Any).await,
+        engine::delete(&w.state, &bob, &Contacts, hers.id(), Precondition::Any).await,
         Err(ApiError::NotFound(_))
     ));
     let listed = service::list(&w.state, &bob, Default::default(), Default::default())
@@ -239,7 +241,14 @@ async fn read_only_users_change_nothing() {
         Err(ApiError::Forbidden(_))
     ));
     assert!(matches!(
-        service::delete(&w.state, &reader, contact.id(), Precondition::Any).await,
+        engine::delete(
+            &w.state,
+            &reader,
+            &Contacts,
+            contact.id(),
+            Precondition::Any
+        )
+        .await,
         Err(ApiError::Forbidden(_))
     ));
 }

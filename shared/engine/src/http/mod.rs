@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod principal;
 pub mod problem;
 pub mod rate_limit;
+pub mod records;
 pub mod routes;
 pub mod versions;
 
