@@ -32,21 +32,16 @@ e2e_log=$(mktemp)
 (cd web && CRM_E2E_SERVER="${CARGO_TARGET_DIR:-$PWD/target}/debug/crm" npx playwright test --retries=1) >"$e2e_log" 2>&1 &
 e2e_pid=$!
 
-# Less the security matrix: it asks the policy (the same code above either twin) about
-# every route, role and company, thousands of requests that moto, one request at a time,
-# would take a quarter of an hour over; the embedded pass runs it, and what the AWS twins
-# themselves must do is what the rest of this pass and the conformance suites check.
 # Two tests measure time (failed logins held to one floor; the rate limiter's bucket): beside
 # the rest of the suite, moto's queue would be what they measure, so they run afterwards on
 # their own.
 timed=(auth::unknown_emails_and_wrong_passwords_take_alike
     limits::a_steady_load_under_the_limit_is_never_refused_and_an_overload_passes_at_it)
-echo "== the black-box HTTP suite again, on the AWS twins (moto), less the security matrix"
+echo "== the black-box HTTP suite again, on the AWS twins (moto)"
 aws_status=0
 # `--workspace`, like the pass above: the same packages resolve the same features, so the
 # build above is reused rather than rebuilt for `-p crm` alone.
-CRM_TEST_BACKEND=aws cargo test --workspace --test api -- --skip security_matrix:: \
-    "${timed[@]/#/--skip=}" || aws_status=$?
+CRM_TEST_BACKEND=aws cargo test --workspace --test api -- "${timed[@]/#/--skip=}" || aws_status=$?
 echo "== the timed tests on the AWS twins, alone"
 CRM_TEST_BACKEND=aws cargo test --workspace --test api -- --test-threads=1 --exact "${timed[@]}" || aws_status=$?
 
