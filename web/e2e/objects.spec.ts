@@ -26,10 +26,22 @@ async function expectAccessible(page: Page, screen: string) {
   await axe(page, screen);
 }
 
-/** Picks an option of an antd select opened by its label. */
-async function choose(page: Page, label: string, option: string) {
-  await page.getByLabel(label, { exact: true }).click();
-  await page.locator('.ant-select-dropdown:visible').getByTitle(option, { exact: true }).click();
+/**
+ * Picks an option of an antd select in the open drawer, opened by its label (typing `search` first, for a
+ * record picker), until the field shows it: a click on an option that a search answer
+ * re-renders under the pointer can be lost, so the pick is tried again rather than the
+ * next step run on a field left empty.
+ */
+async function choose(page: Page, label: string, option: string, search?: string) {
+  const name = new RegExp(`^${label}( \\(optional\\))?$`);
+  const item = page.getByRole('dialog').locator('.ant-form-item').filter({ has: page.getByRole('combobox', { name }) });
+  const input = item.getByRole('combobox', { name });
+  await expect(async () => {
+    await input.click();
+    if (search) await input.fill(search);
+    await page.locator('.ant-select-dropdown:visible').getByTitle(option, { exact: true }).click({ timeout: 5_000 });
+    await expect(item).toContainText(option, { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
 }
 
 const PROJECT = {
@@ -95,12 +107,8 @@ test('custom objects: define, create, search, edit, related lists, delete', asyn
     await drawer.getByRole('button', { name: 'Create', exact: true }).click();
     await expect(drawer.getByText('Enter an amount such as 1234.50 (at most 2 decimals)')).toBeVisible();
     await drawer.getByLabel('Budget').fill('50000.50');
-    await drawer.getByLabel('Client').click();
-    await page.keyboard.type('小明');
-    await page.locator('.ant-select-dropdown:visible').getByTitle('王小明', { exact: true }).click();
-    await drawer.getByLabel('Site owner').click();
-    await page.keyboard.type('西湖');
-    await page.locator('.ant-select-dropdown:visible').getByTitle('杭州西湖茶业').click();
+    await choose(page, 'Client', '王小明', '小明');
+    await choose(page, 'Site owner', '杭州西湖茶业', '西湖');
     await drawer.getByLabel('Urgent').check();
     await drawer.getByLabel('Due').click();
     await page.keyboard.type('2026-12-31');

@@ -10,10 +10,10 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, ifMatch, unwrap } from '../../api/client';
 import { useUserName } from '../../api/lookups';
-import { ApiProblem } from '../../api/problem';
 import { useReportProblem } from '../../api/useProblem';
 import { useMe } from '../../auth/me';
 import { ConflictView } from '../../components/ConflictView';
+import { EditDrawer, type Conflict, type ConflictActions } from '../../components/EditDrawer';
 import { activeFields, labelOf, type ObjectDefinition, type ObjectRecord } from './definitions';
 import { ObjectFields, useFieldAccess } from './ObjectFields';
 import { valueText } from './ObjectValue';
@@ -114,11 +114,6 @@ export function CreateRecord({
   );
 }
 
-interface Conflict {
-  latest: ObjectRecord;
-  patch: RecordPatch;
-}
-
 export function EditRecord({
   object,
   record,
@@ -129,92 +124,41 @@ export function EditRecord({
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
   const queryClient = useQueryClient();
-  const report = useReportProblem();
-  const size = useDrawerSize();
   const access = useFieldAccess(object.key);
-  const [form] = Form.useForm<FormValues>();
-  const [busy, setBusy] = useState(false);
-  const [conflict, setConflict] = useState<Conflict | null>(null);
   const fields = activeFields(object);
   const queryKey = ['objects', object.key, 'records', record.id];
 
-  const save = async (base: ObjectRecord, patch: RecordPatch) => {
-    setBusy(true);
-    try {
-      const saved = await unwrap(
-        api.PATCH('/v1/objects/{key}/records/{id}', {
-          params: { path: { key: object.key, id: base.id }, header: { 'If-Match': ifMatch(base.version) } },
-          body: patch as never,
-        }),
-      );
-      queryClient.setQueryData(queryKey, saved);
-      void queryClient.invalidateQueries({ queryKey: ['objects', object.key, 'list'] });
-      void queryClient.invalidateQueries({ queryKey: ['objects', 'related'] });
-      void queryClient.invalidateQueries({ queryKey: [...queryKey, 'timeline'] });
-      void message.success(t('common.saved'));
-      onClose();
-    } catch (e) {
-      if (e instanceof ApiProblem && e.status === 412) {
-        try {
-          const latest = await unwrap(
-            api.GET('/v1/objects/{key}/records/{id}', { params: { path: { key: object.key, id: base.id } } }),
-          );
-          setConflict({ latest, patch });
-        } catch (again) {
-          report(again);
-        }
-      } else {
-        report(e, form);
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const submit = (values: FormValues) => {
-    const patch = patchOf(record, values, fields, access.writable);
-    if (Object.keys(patch).length === 0) return onClose();
-    void save(record, patch);
-  };
-
   return (
-    <Drawer
-      open
-      onClose={onClose}
+    <EditDrawer
       title={t('objects.record.editTitle', { name: record.name ?? '' })}
-      size={size}
-      destroyOnHidden
-      footer={
-        conflict ? null : (
-          <Flex justify="flex-end" gap={8}>
-            <Button onClick={onClose}>{t('common.cancel')}</Button>
-            <Button type="primary" loading={busy} onClick={() => form.submit()}>
-              {t('common.save')}
-            </Button>
-          </Flex>
+      width={560}
+      original={record}
+      initialValues={toForm(record, fields)}
+      patchOf={(values: FormValues) => patchOf(record, values, fields, access.writable)}
+      send={(base, patch) =>
+        unwrap(
+          api.PATCH('/v1/objects/{key}/records/{id}', {
+            params: { path: { key: object.key, id: base.id }, header: { 'If-Match': ifMatch(base.version) } },
+            body: patch as never,
+          }),
         )
       }
-    >
-      {conflict ? (
-        <RecordConflict
-          object={object}
-          original={record}
-          conflict={conflict}
-          busy={busy}
-          onReapply={() => void save(conflict.latest, conflict.patch)}
-          onDiscard={() => {
-            queryClient.setQueryData(queryKey, conflict.latest);
-            onClose();
-          }}
-        />
-      ) : (
-        <Form form={form} layout="vertical" initialValues={toForm(record, fields)} onFinish={submit} requiredMark="optional">
-          <ObjectFields object={object} editing />
-        </Form>
+      reload={(id) => unwrap(api.GET('/v1/objects/{key}/records/{id}', { params: { path: { key: object.key, id } } }))}
+      onSaved={(saved) => {
+        queryClient.setQueryData(queryKey, saved);
+        void queryClient.invalidateQueries({ queryKey: ['objects', object.key, 'list'] });
+        void queryClient.invalidateQueries({ queryKey: ['objects', 'related'] });
+        void queryClient.invalidateQueries({ queryKey: [...queryKey, 'timeline'] });
+      }}
+      onDiscard={(latest) => queryClient.setQueryData(queryKey, latest)}
+      conflictView={(conflict, actions) => (
+        <RecordConflict object={object} original={record} conflict={conflict} {...actions} />
       )}
-    </Drawer>
+      onClose={onClose}
+    >
+      <ObjectFields object={object} editing />
+    </EditDrawer>
   );
 }
 
@@ -229,11 +173,8 @@ function RecordConflict({
 }: {
   object: ObjectDefinition;
   original: ObjectRecord;
-  conflict: Conflict;
-  busy: boolean;
-  onReapply: () => void;
-  onDiscard: () => void;
-}) {
+  conflict: Conflict<ObjectRecord, RecordPatch>;
+} & ConflictActions) {
   const { t, i18n } = useTranslation();
   const userName = useUserName();
   const fields = activeFields(object);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Me } from '../../auth/me';
 import { canObject, labelOf, objectFieldRule, recordPath, relationsTo, type ObjectDefinition } from './definitions';
-import { filterParams, storedColumns } from './list';
+import { filterParams } from './list';
 
 function me(permissions: Me['permissions'], field_rules: Me['field_rules'] = {}): Me {
   return { permissions, field_rules } as Me;
@@ -66,11 +66,5 @@ describe('a list’s address', () => {
     const p = new URLSearchParams('q=仓库&sort=-updated&owner_id=usr_1&cf.stage=plan&cf.unknown=x&sort2=y');
     expect(filterParams(p, [{ key: 'stage' }])).toEqual({ q: '仓库', sort: '-updated', owner: 'usr_1', custom: { stage: 'plan' } });
     expect(filterParams(new URLSearchParams('sort=bogus'), []).sort).toBeUndefined();
-  });
-
-  it('remembers the chosen columns among the live fields', () => {
-    localStorage.setItem('crm.objects.project.columns', JSON.stringify(['stage', 'gone']));
-    expect(storedColumns('project', ['client', 'stage'])).toEqual(['stage']);
-    expect(storedColumns('vehicle', ['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });

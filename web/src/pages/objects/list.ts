@@ -1,11 +1,9 @@
-// A record list's state in its address (so a filtered list can be shared and reloaded):
-// `q`, `sort`, `owner_id` and `cf.<field>` for the simple filters.
+// A custom object's list in its address (see components/list.ts): `q`, `sort`, `owner_id`
+// and `cf.<field>` for the simple filters, of the object's filterable fields only.
 
 import type { Schemas } from '../../api/client';
+import { customFilters, sortOf } from '../../components/list';
 import type { ObjectField } from './definitions';
-
-export type Sort = 'name' | '-name' | 'created' | '-created' | 'updated' | '-updated';
-const SORTS: Sort[] = ['name', '-name', 'created', '-created', 'updated', '-updated'];
 
 /** The field types a list filters on with one pick (an option, yes/no, a record). */
 export const FILTERABLE: Schemas['CustomFieldType'][] = ['single_select', 'multi_select', 'boolean', 'relation'];
@@ -14,28 +12,13 @@ export const FILTERABLE: Schemas['CustomFieldType'][] = ['single_select', 'multi
 export const DEFAULT_COLUMNS = 6;
 
 export function filterParams(params: URLSearchParams, filterable: Pick<ObjectField, 'key'>[]) {
-  const raw = params.get('sort');
-  const sort = SORTS.includes(raw as Sort) ? (raw as Sort) : undefined;
-  const custom: Record<string, string> = {};
-  for (const f of filterable) {
-    const v = params.get(`cf.${f.key}`);
-    if (v) custom[f.key] = v;
-  }
   return {
     q: params.get('q') ?? '',
-    sort,
+    sort: sortOf(params),
     owner: params.get('owner_id') || undefined,
-    custom,
+    custom: customFilters(
+      params,
+      filterable.map((f) => f.key),
+    ),
   };
-}
-
-/** The columns the user chose for this object in this browser, else its first fields. */
-export function storedColumns(key: string, fields: string[]): string[] {
-  try {
-    const raw = JSON.parse(localStorage.getItem(`crm.objects.${key}.columns`) ?? 'null') as unknown;
-    if (Array.isArray(raw)) return fields.filter((f) => raw.includes(f));
-  } catch {
-    // fall through
-  }
-  return fields.slice(0, DEFAULT_COLUMNS);
 }
