@@ -9,7 +9,7 @@ use shared::config::{Config, Secret};
 use shared::contacts::service::{self, Contacts};
 use shared::contacts::{ContactPatch, NewContact};
 use shared::engine;
-use shared::error::Error as ApiError;
+use shared::error::Error;
 use shared::ids::{TenantId, new_id};
 use shared::policy::{Effective, templates};
 use shared::principal::Caller;
@@ -86,7 +86,7 @@ async fn sales_see_only_their_own_contacts() {
         .unwrap();
     assert!(matches!(
         service::get(&w.state, &bob, hers.id(), false).await,
-        Err(ApiError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
         service::update(
@@ -97,11 +97,11 @@ async fn sales_see_only_their_own_contacts() {
             patch(json!({"title": "x"}))
         )
         .await,
-        Err(ApiError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
         engine::delete(&w.state, &bob, &Contacts, hers.id(), Precondition::Any).await,
-        Err(ApiError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     let listed = service::list(&w.state, &bob, Default::default(), Default::default())
         .await
@@ -141,7 +141,7 @@ async fn taking_over_a_contact_needs_assign() {
         patch(json!({"owner_id": support.user_id})),
     )
     .await;
-    assert!(matches!(taken, Err(ApiError::Forbidden(_))), "{taken:?}");
+    assert!(matches!(taken, Err(Error::Forbidden(_))), "{taken:?}");
     service::update(
         &w.state,
         &support,
@@ -165,7 +165,7 @@ async fn taking_over_a_contact_needs_assign() {
         patch(json!({"owner_id": stranger})),
     )
     .await;
-    let Err(ApiError::Validation(errors)) = handed else {
+    let Err(Error::Validation(errors)) = handed else {
         panic!("an owner who is not a user must be refused: {handed:?}");
     };
     assert_eq!(errors[0].field, "owner_id");
@@ -182,7 +182,7 @@ async fn taking_over_a_contact_needs_assign() {
     assert_eq!(handed.body["owner_id"], admin.user_id.as_str());
     assert!(matches!(
         service::get(&w.state, &sales, theirs.id(), false).await,
-        Err(ApiError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     service::get(&w.state, &admin, theirs.id(), false)
         .await
@@ -227,7 +227,7 @@ async fn read_only_users_change_nothing() {
         .unwrap();
     assert!(matches!(
         service::create(&w.state, &reader, new_contact("X")).await,
-        Err(ApiError::Forbidden(_))
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
         service::update(
@@ -238,7 +238,7 @@ async fn read_only_users_change_nothing() {
             patch(json!({"title": "x"}))
         )
         .await,
-        Err(ApiError::Forbidden(_))
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
         engine::delete(
@@ -249,7 +249,7 @@ async fn read_only_users_change_nothing() {
             Precondition::Any
         )
         .await,
-        Err(ApiError::Forbidden(_))
+        Err(Error::Forbidden(_))
     ));
 }
 
@@ -260,7 +260,7 @@ async fn only_roles_with_audit_read_see_the_log() {
         let reader = as_role(&w, role);
         let reply = shared::audit::list(&w.state, &reader, Default::default()).await;
         assert!(
-            matches!(reply, Err(ApiError::Forbidden(_))),
+            matches!(reply, Err(Error::Forbidden(_))),
             "{role}: {reply:?}"
         );
     }
