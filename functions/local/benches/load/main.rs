@@ -13,6 +13,8 @@
 //! prints p50/p95 per operation against the targets and exits with status 1 if a p50
 //! (or the 50,000-row import) misses its target.
 
+mod throughput;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -209,6 +211,13 @@ async fn main() {
         );
     }
 
+    throughput::storage(&dir.path().join("crm.sqlite3"), total);
+    if std::env::var("BENCH_HOLD").is_ok() {
+        // For a profiler: the seeded server stays up until the process is stopped.
+        println!("holding: {} token {}", client.base, client.token);
+        std::future::pending::<()>().await;
+    }
+
     let mut created = Vec::with_capacity(samples);
     let mut times = Vec::with_capacity(samples);
     for n in 0..samples {
@@ -294,6 +303,7 @@ async fn main() {
     );
 
     console_first_page(&client.base, &mut report, total).await;
+    under_load(&client, &created, &queries, dir.path());
 
     let deals: usize = std::env::var("BENCH_DEALS")
         .ok()
@@ -335,6 +345,63 @@ async fn main() {
     if report.missed {
         println!("\nSome targets were missed.");
         std::process::exit(1);
+    }
+}
+
+/// Requests a second and p99 per scenario at concurrency 8 and 32 (wrk, when installed:
+/// `apt-get install wrk`), `BENCH_SECONDS` (default 20) each after a warm-up.
+fn under_load(client: &Client, created: &[String], queries: &[String], dir: &std::path::Path) {
+    if std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("\nUnder load: skipped (wrk is not installed)");
+        return;
+    }
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let token = &client.token;
+    let gets: Vec<String> = created
+        .iter()
+        .map(|id| format!("/v1/contacts/{id}"))
+        .collect();
+    let searches: Vec<String> = queries
+        .iter()
+        .map(|q| format!("/v1/contacts?q={}&limit=20", urlencode(q)))
+        .collect();
+    let scenarios = [
+        throughput::gets("Get a contact", token, &gets),
+        throughput::gets(
+            "List, first page of 50",
+            token,
+            &["/v1/contacts?limit=50".to_owned()],
+        ),
+        throughput::gets("Prefix search (20 results)", token, &searches),
+        throughput::creates(token),
+    ];
+    println!(
+        "\n| Under load ({seconds} s each, wrk -t2) | c=8 req/s | c=8 p99 | c=32 req/s | c=32 p99 |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for scenario in &scenarios {
+        let mut cells = Vec::new();
+        for connections in [8, 32] {
+            match throughput::run(&client.base, dir, scenario, connections, seconds) {
+                Some(m) => {
+                    let errors = if m.errors > 0 {
+                        format!(" ({} errors)", m.errors)
+                    } else {
+                        String::new()
+                    };
+                    cells.push(format!("{:.0}{errors} | {:.2} ms", m.rps, m.p99_ms));
+                }
+                None => cells.push("failed | ".to_owned()),
+            }
+        }
+        println!("| {} | {} |", scenario.name, cells.join(" | "));
     }
 }
 
