@@ -78,6 +78,7 @@ pub fn state(config: Config, secret: &Secret, ports: Ports) -> AppState {
         &config.audience,
         config.access_token_ttl,
     );
+    let directory = Arc::new(crate::principal::cache::Watched::new(ports.table));
     AppState {
         cursors: Cursors::new(secret.derive("cursors")),
         rate_limits: Arc::new(RateLimits::new(
@@ -98,7 +99,8 @@ pub fn state(config: Config, secret: &Secret, ports: Ports) -> AppState {
         )),
         tokens: Arc::new(tokens),
         config: Arc::new(config),
-        table: ports.table,
+        table: directory.clone(),
+        directory,
         blobs: ports.blobs,
         keys: ports.keys,
         mailer: ports.mailer,

@@ -281,6 +281,8 @@ async fn an_interrupted_import_resumes_where_it_stopped_and_creates_each_row_onc
         .unwrap();
     let at = stopped.progress["next_row"].as_u64().unwrap();
     assert!(0 < at && at < 40, "stopped mid-import, at row {at}");
+    // The stopped server's process is gone, its hold on the data directory with it.
+    drop(state);
     let app = TestApp::spawn_in(dir, &batches).await;
     let done = app.wait_for_job(&path, &t).await;
     assert_eq!(done["status"], "succeeded");

@@ -30,6 +30,24 @@ async fn data_survives_a_restart() {
         .ok(200);
 }
 
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused() {
+    if std::env::var("CRM_TEST_BACKEND").as_deref() == Ok("aws") {
+        return; // the data directory holds no table on the AWS twins
+    }
+    let app = TestApp::spawn().await;
+    let config = crate::support::test_config(app.data_dir.path(), &[]);
+    let refused = shared::wiring::from_config(config).await.err().unwrap();
+    assert!(
+        refused.to_string().contains("in use by another server"),
+        "{refused}"
+    );
+    // Once the first has stopped, the directory is free.
+    let dir = app.stop().await;
+    let again = TestApp::spawn_in(dir, &[]).await;
+    again.sign_up("Acme").await;
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -601,3 +601,44 @@ async fn invitation_and_reset_mails_speak_the_readers_language() {
         reset.text
     );
 }
+
+#[tokio::test]
+async fn a_change_made_on_one_instance_holds_on_the_next_request_to_another() {
+    // Who a caller is, is kept between requests; two servers on one table (two Lambda
+    // instances) must each see a change made through the other at once.
+    let app = TestApp::spawn().await;
+    let second = app.second_instance(&[]).await;
+    let acme = app.sign_up("Acme").await;
+    let bob = app.add_user(&acme.access_token, &["sales"]).await;
+    let on_second = |path: &str, token: &str| {
+        let request = app.client.get(format!("{second}{path}")).bearer_auth(token);
+        async move { crate::support::into_reply(request.send().await.unwrap()).await }
+    };
+    // Both instances have read Bob as a salesperson, who may not read the audit log.
+    for _ in 0..2 {
+        app.get("/v1/contacts", &bob.access_token).await.ok(200);
+        on_second("/v1/contacts", &bob.access_token).await.ok(200);
+        on_second("/v1/audit", &bob.access_token)
+            .await
+            .problem(403, "forbidden");
+    }
+    // Made an administrator on the first, he is one on the second.
+    let path = format!("/v1/users/{}", bob.user_id);
+    app.patch(&path, &acme.access_token, json!({"role_ids": ["admin"]}))
+        .await
+        .ok(200);
+    on_second("/v1/audit", &bob.access_token).await.ok(200);
+    // Deactivated on the first, he is refused on the second.
+    app.patch(&path, &acme.access_token, json!({"status": "deactivated"}))
+        .await
+        .ok(200);
+    on_second("/v1/contacts", &bob.access_token)
+        .await
+        .problem(401, "unauthenticated");
+    // Signed out on the first, the owner's token is refused on the second.
+    on_second("/v1/me", &acme.access_token).await.ok(200);
+    assert_eq!(app.logout(&acme.refresh_token).await.status, 204);
+    on_second("/v1/me", &acme.access_token)
+        .await
+        .problem(401, "unauthenticated");
+}

@@ -330,6 +330,17 @@ pub trait Table: Send + Sync {
         let _ = now;
         Ok(0)
     }
+    /// Whether every write to the table's storage goes through this value (and its
+    /// clones) in this process: true for the embedded file, which one server holds
+    /// locked; false for DynamoDB, which other processes write too.
+    fn sole_writer(&self) -> bool {
+        false
+    }
+    /// The table as a value of its own type, for a table that wraps another and must
+    /// find out whether it would wrap itself twice.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Checks what both twins reject before touching storage, so they reject it alike.

@@ -5,26 +5,30 @@
 //! Strings compare by their UTF-8 bytes in SQLite's BINARY collation, as in DynamoDB, so
 //! queries return items in the same order on both twins.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value as SqlValue};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value as SqlValue};
+use serde_json::Value;
 
 use super::{
-    Condition, Index, Item, Key, Page, Query, SortKey, Table, TableError, Write, check_item,
-    check_transaction,
+    Condition, Index, Item, Key, MAX_ITEM_BYTES, Page, Query, SortKey, Table, TableError, Write,
+    check_item, check_transaction,
 };
 
 #[derive(Clone)]
 pub struct SqliteTable {
-    conn: Arc<Mutex<Connection>>,
+    db: Arc<Mutex<Db>>,
     /// Connections that only read (a file table): in WAL mode they read the last commit
     /// while the writer works, so reads do not queue behind writes.
-    readers: Arc<[Mutex<Connection>]>,
+    readers: Arc<[Mutex<Db>]>,
     next_reader: Arc<std::sync::atomic::AtomicUsize>,
     /// Writes waiting for the connection; whoever holds it next commits them all at once.
     waiting: Arc<Mutex<Vec<Pending>>>,
+    /// The lock that keeps a second server off the file while this one has it open.
+    _held: Option<Arc<std::fs::File>>,
 }
 
 /// One write request (a transaction, or a single put or delete) waiting to be committed.
@@ -35,36 +39,263 @@ struct Pending {
     done: std::sync::mpsc::SyncSender<Result<(), TableError>>,
 }
 
+/// A connection, with what it has learnt of the partition names and a compression
+/// context of its own (making one costs more than compressing an item).
+struct Db {
+    conn: Connection,
+    parts: Parts,
+    zip: Option<zstd::bulk::Compressor<'static>>,
+    unzip: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+/// Partition names by number and numbers by name. A number, once given to a name, is
+/// never given to another, so what a connection learnt stays true; only the writer's
+/// names given in a transaction that has not committed yet are `pending`.
+#[derive(Default)]
+struct Parts {
+    by_name: HashMap<Arc<str>, i64>,
+    by_id: HashMap<i64, Arc<str>>,
+    pending: Vec<(Arc<str>, i64)>,
+}
+
+/// Names a connection remembers before it starts over (a record's own partitions, such
+/// as its timeline, are many and mostly read once).
+const MAX_REMEMBERED_PARTS: usize = 100_000;
+
+impl Parts {
+    fn remember(&mut self, name: Arc<str>, id: i64) {
+        if self.by_name.len() >= MAX_REMEMBERED_PARTS {
+            self.by_name.clear();
+            self.by_id.clear();
+        }
+        self.by_id.insert(id, name.clone());
+        self.by_name.insert(name, id);
+    }
+}
+
+// Items are stored in a layout of their own, not as their JSON (see docs/decisions.md):
+// - partition keys (`pk`, and the indexes' `gsiNpk`) are numbered once in `parts`, so an
+//   item's row holds a small integer where it held a 40-60 byte string, in the table and
+//   in every index it is in;
+// - the body holds the other attributes, as JSON compressed with zstd when that makes it
+//   smaller (first byte 1; 0 for plain JSON), so most rows fit in their B-tree page
+//   instead of spilling into an overflow page of their own;
+// - `ttl` has a column, so expiry reads an index instead of every body.
+// Within a partition, rows sort by `sk` in BINARY order, as DynamoDB sorts; index rows
+// sort by their sort key, then by the base key, whose partition number only breaks ties
+// (DynamoDB does not define their order either).
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS items (
-    pk     TEXT NOT NULL,
-    sk     TEXT NOT NULL,
-    gsi1pk TEXT,
-    gsi1sk TEXT,
-    gsi2pk TEXT,
-    gsi2sk TEXT,
-    gsi3pk TEXT,
-    gsi3sk TEXT,
-    gsi4pk TEXT,
-    gsi4sk TEXT,
-    body   TEXT NOT NULL,
-    PRIMARY KEY (pk, sk)
+CREATE TABLE IF NOT EXISTS parts (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS rows (
+    p    INTEGER NOT NULL,
+    sk   TEXT NOT NULL,
+    g1   INTEGER,
+    g1s  TEXT,
+    g2   INTEGER,
+    g2s  TEXT,
+    g3   INTEGER,
+    g3s  TEXT,
+    g4   INTEGER,
+    g4s  TEXT,
+    ttl  INTEGER,
+    body BLOB NOT NULL,
+    PRIMARY KEY (p, sk)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL AND gsi1sk IS NOT NULL;
-CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
-CREATE INDEX IF NOT EXISTS gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL AND gsi3sk IS NOT NULL;
-CREATE INDEX IF NOT EXISTS gsi4 ON items (gsi4pk, gsi4sk, pk, sk) WHERE gsi4pk IS NOT NULL AND gsi4sk IS NOT NULL;
-CREATE INDEX IF NOT EXISTS ttl ON items (json_extract(body, '$.ttl')) WHERE json_extract(body, '$.ttl') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi1 ON rows (g1, g1s, p, sk) WHERE g1 IS NOT NULL AND g1s IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi2 ON rows (g2, g2s, p, sk) WHERE g2 IS NOT NULL AND g2s IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi3 ON rows (g3, g3s, p, sk) WHERE g3 IS NOT NULL AND g3s IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi4 ON rows (g4, g4s, p, sk) WHERE g4 IS NOT NULL AND g4s IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ttl ON rows (ttl) WHERE ttl IS NOT NULL;
 ";
 
-/// Reader connections of a file table.
-const READERS: usize = 2;
-/// Page cache per connection, in KiB (negative, as SQLite takes it): the hot part of the
+/// The index columns of each secondary index, in `Index::SECONDARY` order.
+const INDEX_COLUMNS: [(&str, &str); 4] =
+    [("g1", "g1s"), ("g2", "g2s"), ("g3", "g3s"), ("g4", "g4s")];
+
+/// What a query or read selects of a row, decoded by [`decode`].
+const ROW: &str = "p, sk, g1, g1s, g2, g2s, g3, g3s, g4, g4s, body";
+
+/// Bodies shorter than this are stored as they are: compressing them saves nothing.
+const COMPRESS_FROM: usize = 96;
+/// zstd's level: its fastest levels already take most of what JSON gives up.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Cache per connection, in KiB (negative, as SQLite takes it): the hot part of the
 /// indexes stays in memory.
 const CACHE_SIZE: i64 = -32768;
+/// How much of the file readers map into memory instead of copying each page they read.
+const MMAP_BYTES: i64 = 1 << 30;
 
 fn unavailable(e: impl std::fmt::Display) -> TableError {
     TableError::Unavailable(e.to_string())
+}
+
+impl Db {
+    fn new(conn: Connection) -> Self {
+        Self {
+            conn,
+            parts: Parts::default(),
+            zip: None,
+            unzip: None,
+        }
+    }
+
+    /// The number of partition `name`, if it has one.
+    fn part_id(&mut self, name: &str) -> Result<Option<i64>, TableError> {
+        if let Some(id) = self.parts.by_name.get(name) {
+            return Ok(Some(*id));
+        }
+        if let Some((_, id)) = self.parts.pending.iter().find(|(n, _)| &**n == name) {
+            return Ok(Some(*id));
+        }
+        let id: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM parts WHERE name = ?1")
+            .and_then(|mut stmt| stmt.query_row([name], |row| row.get(0)).optional())
+            .map_err(unavailable)?;
+        if let Some(id) = id {
+            self.parts.remember(name.into(), id);
+        }
+        Ok(id)
+    }
+
+    /// The name of partition number `id`.
+    fn part_name(&mut self, id: i64) -> Result<Arc<str>, TableError> {
+        if let Some(name) = self.parts.by_id.get(&id) {
+            return Ok(name.clone());
+        }
+        if let Some((name, _)) = self.parts.pending.iter().find(|(_, n)| *n == id) {
+            return Ok(name.clone());
+        }
+        let name: String = self
+            .conn
+            .prepare_cached("SELECT name FROM parts WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)))
+            .map_err(unavailable)?;
+        let name: Arc<str> = name.into();
+        self.parts.remember(name.clone(), id);
+        Ok(name)
+    }
+
+    /// The number of partition `name`, numbering it if it is new. Only the writer calls
+    /// this, in its transaction and outside any savepoint: a number given in a savepoint
+    /// that is then rolled back would be remembered for a name that has none.
+    fn number_part(&mut self, name: &str) -> Result<i64, TableError> {
+        if let Some(id) = self.part_id(name)? {
+            return Ok(id);
+        }
+        let id = self
+            .conn
+            .prepare_cached("INSERT INTO parts (name) VALUES (?1)")
+            .and_then(|mut stmt| stmt.insert([name]))
+            .map_err(unavailable)?;
+        self.parts.pending.push((name.into(), id));
+        Ok(id)
+    }
+
+    /// Numbers every partition `writes` put items in.
+    fn number_parts(&mut self, writes: &[Write]) -> Result<(), TableError> {
+        for write in writes {
+            if let Write::Put { item, .. } = write {
+                for (name, _) in std::iter::once(Index::Primary.key_names())
+                    .chain(Index::SECONDARY.map(Index::key_names))
+                {
+                    if let Some(part) = item.get(name).and_then(Value::as_str) {
+                        self.number_part(part)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After the writer's transaction: its new numbers stand if it committed.
+    fn settle_parts(&mut self, committed: bool) {
+        for (name, id) in std::mem::take(&mut self.parts.pending) {
+            if committed {
+                self.parts.remember(name, id);
+            }
+        }
+    }
+
+    fn encode_body(&mut self, body: &Item) -> Result<Vec<u8>, TableError> {
+        let json = serde_json::to_vec(body).map_err(|e| TableError::Invalid(e.to_string()))?;
+        if json.len() >= COMPRESS_FROM {
+            if self.zip.is_none() {
+                self.zip = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(unavailable)?);
+            }
+            if let Some(zip) = self.zip.as_mut() {
+                let mut out = Vec::with_capacity(json.len() / 2 + 16);
+                out.push(1);
+                let packed = zip.compress(&json).map_err(unavailable)?;
+                if packed.len() + 1 < json.len() {
+                    out.extend_from_slice(&packed);
+                    return Ok(out);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(json.len() + 1);
+        out.push(0);
+        out.extend_from_slice(&json);
+        Ok(out)
+    }
+
+    fn decode_body(&mut self, body: &[u8]) -> Result<Item, TableError> {
+        let corrupt =
+            |e: &dyn std::fmt::Display| TableError::Unavailable(format!("corrupt item: {e}"));
+        match body.split_first() {
+            Some((0, json)) => serde_json::from_slice(json).map_err(|e| corrupt(&e)),
+            Some((1, packed)) => {
+                let size = zstd::zstd_safe::get_frame_content_size(packed)
+                    .ok()
+                    .flatten()
+                    .filter(|n| *n <= (MAX_ITEM_BYTES * 4) as u64)
+                    .ok_or_else(|| corrupt(&"no content size"))?;
+                if self.unzip.is_none() {
+                    self.unzip = Some(zstd::bulk::Decompressor::new().map_err(unavailable)?);
+                }
+                let unzip = self
+                    .unzip
+                    .as_mut()
+                    .ok_or_else(|| corrupt(&"no decompressor"))?;
+                let json = unzip
+                    .decompress(packed, size as usize)
+                    .map_err(|e| corrupt(&e))?;
+                serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+            }
+            _ => Err(corrupt(&"unknown body format")),
+        }
+    }
+}
+
+/// Locks the table file for this process (an advisory lock beside SQLite's own), so a
+/// second server started on the same data directory stops with a clear error: the
+/// servers' caches rely on seeing every write (see `sole_writer`).
+fn hold(path: &Path) -> Result<std::fs::File, TableError> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path).map_err(unavailable)?;
+    // SAFETY: flock on a descriptor this function owns; it touches no memory.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if locked {
+        Ok(file)
+    } else {
+        Err(TableError::Unavailable(format!(
+            "{} is in use by another server; stop it first, or give this one its own CRM_DATA_DIR",
+            path.display()
+        )))
+    }
+}
+
+fn open_db(path: &Path, flags: rusqlite::OpenFlags) -> Result<Connection, TableError> {
+    let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "cache_size", CACHE_SIZE)
+        .map_err(unavailable)?;
+    Ok(conn)
 }
 
 impl SqliteTable {
@@ -72,21 +303,24 @@ impl SqliteTable {
     pub fn open(path: &Path) -> Result<Self, TableError> {
         // Owner-only from the first byte; SQLite gives its journals the file's mode.
         crate::private_files::touch(path).map_err(|e| TableError::Unavailable(e.to_string()))?;
-        let conn = Connection::open(path).map_err(unavailable)?;
+        let held = hold(path)?;
+        let conn = open_db(path, rusqlite::OpenFlags::default())?;
         let mut table = Self::init(conn)?;
-        let readers = (0..READERS)
+        table._held = Some(Arc::new(held));
+        // Reads run on the threads that serve requests (a read of pages in memory takes
+        // microseconds, less than handing it to another thread would), so there is a
+        // reader for each of them and a few more.
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
+        let readers = (0..count)
             .map(|_| {
-                let conn = Connection::open_with_flags(
+                let conn = open_db(
                     path,
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(unavailable)?;
-                conn.busy_timeout(std::time::Duration::from_secs(5))
+                )?;
+                conn.pragma_update(None, "mmap_size", MMAP_BYTES)
                     .map_err(unavailable)?;
-                conn.pragma_update(None, "cache_size", CACHE_SIZE)
-                    .map_err(unavailable)?;
-                Ok(Mutex::new(conn))
+                Ok(Mutex::new(Db::new(conn)))
             })
             .collect::<Result<Vec<_>, TableError>>()?;
         table.readers = readers.into();
@@ -113,13 +347,15 @@ impl SqliteTable {
         // checkpoint; a longer log (about 40 MB) copies hot pages less often.
         conn.pragma_update(None, "wal_autocheckpoint", 10000)
             .map_err(unavailable)?;
-        migrate(&conn)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        let mut db = Db::new(conn);
+        migrate(&mut db)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            db: Arc::new(Mutex::new(db)),
             readers: Arc::new([]),
             next_reader: Arc::default(),
             waiting: Arc::default(),
+            _held: None,
         })
     }
 
@@ -136,14 +372,14 @@ impl SqliteTable {
             single,
             done,
         });
-        let (conn, waiting) = (self.conn.clone(), self.waiting.clone());
+        let (db, waiting) = (self.db.clone(), self.waiting.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&conn);
+            let mut db = lock(&db);
             let group = std::mem::take(&mut *lock(&waiting));
             // Empty when an earlier holder of the connection committed this request
             // with its own group; its result was sent before the connection was freed.
             if !group.is_empty() {
-                commit_group(&mut conn, group);
+                commit_group(&mut db, group);
             }
         })
         .await
@@ -153,21 +389,22 @@ impl SqliteTable {
             .unwrap_or_else(|_| Err(unavailable("the write was abandoned")))
     }
 
-    /// Runs the read `f` off the async runtime, on a reader connection if there are any.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, TableError> + Send + 'static,
-    ) -> Result<T, TableError> {
-        let (conn, readers) = (self.conn.clone(), self.readers.clone());
-        let n = self
+    /// Runs the read `f` on a reader connection (the writer's for an in-memory table),
+    /// on the calling thread: a free reader is taken if there is one.
+    fn read<T>(&self, f: impl FnOnce(&mut Db) -> Result<T, TableError>) -> Result<T, TableError> {
+        if self.readers.is_empty() {
+            return f(&mut lock(&self.db));
+        }
+        let start = self
             .next_reader
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || match readers.get(n % readers.len().max(1)) {
-            Some(reader) => f(&lock(reader)),
-            None => f(&lock(&conn)),
-        })
-        .await
-        .map_err(unavailable)?
+        let count = self.readers.len();
+        for n in 0..count {
+            if let Ok(mut db) = self.readers[(start + n) % count].try_lock() {
+                return f(&mut db);
+            }
+        }
+        f(&mut lock(&self.readers[start % count]))
     }
 }
 
@@ -180,23 +417,36 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Commits `group` in one SQLite transaction, each request in its own savepoint so one
 /// whose condition fails leaves no trace while the others stand; then answers each.
-fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
+fn commit_group(db: &mut Db, group: Vec<Pending>) {
     let outcome = (|| {
-        let mut tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        db.conn
+            .execute_batch("BEGIN IMMEDIATE")
             .map_err(unavailable)?;
         let mut results = Vec::with_capacity(group.len());
         for pending in &group {
-            let savepoint = tx.savepoint().map_err(unavailable)?;
-            let result = apply(&savepoint, &pending.writes, pending.single);
-            if result.is_ok() {
-                savepoint.commit().map_err(unavailable)?;
-            } // else dropping the savepoint rolls back to it
+            let result = (|| {
+                db.number_parts(&pending.writes)?;
+                db.conn
+                    .execute_batch("SAVEPOINT one")
+                    .map_err(unavailable)?;
+                let result = apply(db, &pending.writes, pending.single);
+                let end = if result.is_ok() {
+                    "RELEASE one"
+                } else {
+                    "ROLLBACK TO one; RELEASE one"
+                };
+                db.conn.execute_batch(end).map_err(unavailable)?;
+                result
+            })();
+            if let Err(TableError::Unavailable(e)) = result {
+                return Err(TableError::Unavailable(e));
+            }
             results.push(result);
         }
-        tx.commit().map_err(unavailable)?;
+        db.conn.execute_batch("COMMIT").map_err(unavailable)?;
         Ok::<_, TableError>(results)
     })();
+    db.settle_parts(outcome.is_ok());
     match outcome {
         Ok(results) => {
             for (pending, result) in group.into_iter().zip(results) {
@@ -205,6 +455,9 @@ fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
         }
         // Nothing of the group was committed, so every request fails.
         Err(e) => {
+            if !db.conn.is_autocommit() {
+                let _ = db.conn.execute_batch("ROLLBACK");
+            }
             let detail = match e {
                 TableError::Unavailable(detail) => detail,
                 other => other.to_string(),
@@ -220,7 +473,7 @@ fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
 
 /// Applies one request's writes, checking every condition before writing anything, as
 /// DynamoDB does.
-fn apply(conn: &Connection, writes: &[Write], single: bool) -> Result<(), TableError> {
+fn apply(db: &mut Db, writes: &[Write], single: bool) -> Result<(), TableError> {
     for (i, write) in writes.iter().enumerate() {
         let (key, condition) = match write {
             Write::Put { item, condition } => (Key::of(item)?, condition),
@@ -228,104 +481,194 @@ fn apply(conn: &Connection, writes: &[Write], single: bool) -> Result<(), TableE
                 (key.clone(), condition)
             }
         };
-        check(conn, &key, condition, (!single).then_some(i))?;
+        check(db, &key, condition, (!single).then_some(i))?;
     }
     for write in writes {
         match write {
-            Write::Put { item, .. } => write_item(conn, item)?,
-            Write::Delete { key, .. } => remove(conn, key)?,
+            Write::Put { item, .. } => write_item(db, item)?,
+            Write::Delete { key, .. } => remove(db, key)?,
             Write::Check { .. } => {}
         }
     }
     Ok(())
 }
 
-fn read(conn: &Connection, key: &Key) -> Result<Option<Item>, TableError> {
-    let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM items WHERE pk = ?1 AND sk = ?2",
-            [&key.pk, &key.sk],
-            |row| row.get(0),
-        )
-        .optional()
+fn read(db: &mut Db, key: &Key) -> Result<Option<Item>, TableError> {
+    let Some(p) = db.part_id(&key.pk)? else {
+        return Ok(None);
+    };
+    let row = db
+        .conn
+        .prepare_cached(&format!("SELECT {ROW} FROM rows WHERE p = ?1 AND sk = ?2"))
+        .and_then(|mut stmt| stmt.query_row(params![p, key.sk], Stored::of).optional())
         .map_err(unavailable)?;
-    body.map(|b| parse(&b)).transpose()
+    row.map(|row| decode(db, row)).transpose()
 }
 
-fn parse(body: &str) -> Result<Item, TableError> {
-    serde_json::from_str(body).map_err(|e| TableError::Unavailable(format!("corrupt item: {e}")))
+/// A row as read, before its partition numbers are named and its body opened.
+struct Stored {
+    p: i64,
+    sk: String,
+    indexes: [(Option<i64>, Option<String>); 4],
+    body: Vec<u8>,
 }
 
-fn index_value(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_str()).map(str::to_owned)
+impl Stored {
+    /// The columns of [`ROW`].
+    fn of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            p: row.get(0)?,
+            sk: row.get(1)?,
+            indexes: [
+                (row.get(2)?, row.get(3)?),
+                (row.get(4)?, row.get(5)?),
+                (row.get(6)?, row.get(7)?),
+                (row.get(8)?, row.get(9)?),
+            ],
+            body: row.get(10)?,
+        })
+    }
 }
 
-fn write_item(conn: &Connection, item: &Item) -> Result<(), TableError> {
-    let key = Key::of(item)?;
-    let body = serde_json::to_string(item).map_err(|e| TableError::Invalid(e.to_string()))?;
-    let mut values = vec![SqlValue::Text(key.pk), SqlValue::Text(key.sk)];
-    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
-        for name in [ipk, isk] {
-            values.push(index_value(item, name).map_or(SqlValue::Null, SqlValue::Text));
+/// The item a row stores: its body, with its keys and index keys put back.
+fn decode(db: &mut Db, row: Stored) -> Result<Item, TableError> {
+    let mut item = db.decode_body(&row.body)?;
+    item.insert("pk".into(), Value::String(db.part_name(row.p)?.to_string()));
+    item.insert("sk".into(), Value::String(row.sk));
+    for ((ipk, isk), (part, sort)) in Index::SECONDARY
+        .map(Index::key_names)
+        .into_iter()
+        .zip(row.indexes)
+    {
+        if let Some(part) = part {
+            item.insert(ipk.into(), Value::String(db.part_name(part)?.to_string()));
+        }
+        if let Some(sort) = sort {
+            item.insert(isk.into(), Value::String(sort));
         }
     }
-    values.push(SqlValue::Text(body));
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk,
-         gsi4pk, gsi4sk, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )
-    .and_then(|mut stmt| stmt.execute(params_from_iter(values)))
-    .map_err(unavailable)?;
+    Ok(item)
+}
+
+fn write_item(db: &mut Db, item: &Item) -> Result<(), TableError> {
+    let key = Key::of(item)?;
+    let mut body = item.clone();
+    body.remove("pk");
+    body.remove("sk");
+    let mut values: Vec<SqlValue> = Vec::with_capacity(12);
+    values.push(SqlValue::Integer(db.number_part(&key.pk)?));
+    values.push(SqlValue::Text(key.sk));
+    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
+        match body.remove(ipk) {
+            Some(Value::String(part)) => values.push(SqlValue::Integer(db.number_part(&part)?)),
+            Some(other) => {
+                body.insert(ipk.into(), other);
+                values.push(SqlValue::Null);
+            }
+            None => values.push(SqlValue::Null),
+        }
+        match body.remove(isk) {
+            Some(Value::String(sort)) => values.push(SqlValue::Text(sort)),
+            Some(other) => {
+                body.insert(isk.into(), other);
+                values.push(SqlValue::Null);
+            }
+            None => values.push(SqlValue::Null),
+        }
+    }
+    // DynamoDB's TTL takes whole seconds; a fraction is cut off as it would be.
+    values.push(
+        match body
+            .get("ttl")
+            .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64)))
+        {
+            Some(ttl) => SqlValue::Integer(ttl),
+            None => SqlValue::Null,
+        },
+    );
+    values.push(SqlValue::Blob(db.encode_body(&body)?));
+    db.conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO rows (p, sk, g1, g1s, g2, g2s, g3, g3s, g4, g4s, ttl, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .and_then(|mut stmt| stmt.execute(params_from_iter(values)))
+        .map_err(unavailable)?;
     Ok(())
 }
 
-/// Brings a table file written by an earlier version up to the current schema: index
-/// columns added later are filled from the items' bodies, so no item drops out of an index.
-fn migrate(conn: &Connection) -> Result<(), TableError> {
-    let exists: bool = conn
+/// Brings a table file of the first layout (`items`: keys as text, bodies as JSON) into
+/// this one, in one transaction, and drops the old table: every item, with every index
+/// key, was in its body.
+fn migrate(db: &mut Db) -> Result<(), TableError> {
+    let old: i64 = db
+        .conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'items'",
             [],
-            |row| row.get::<_, i64>(0),
+            |row| row.get(0),
         )
-        .map_err(unavailable)?
-        > 0;
-    if !exists {
+        .map_err(unavailable)?;
+    if old == 0 {
         return Ok(());
     }
-    let columns: Vec<String> = conn
-        .prepare("SELECT name FROM pragma_table_info('items')")
-        .and_then(|mut stmt| {
-            stmt.query_map([], |row| row.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-        })
-        .map_err(unavailable)?;
-    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
-        if columns.iter().any(|c| c == ipk) {
-            continue;
+    tracing::info!("moving the table file's items into the compact layout");
+    let moved = (|| {
+        db.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(unavailable)?;
+        let mut last: Option<(String, String)> = None;
+        loop {
+            // In batches, so the old bodies are never all in memory at once.
+            let batch: Vec<(String, String, String)> = {
+                let mut stmt = db
+                    .conn
+                    .prepare(
+                        "SELECT pk, sk, body FROM items WHERE ?1 IS NULL OR (pk, sk) > (?1, ?2)
+                         ORDER BY pk, sk LIMIT 1000",
+                    )
+                    .map_err(unavailable)?;
+                let (pk, sk) = last.clone().unzip();
+                stmt.query_map(params![pk, sk], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(unavailable)?
+            };
+            let Some((pk, sk, _)) = batch.last() else {
+                break;
+            };
+            last = Some((pk.clone(), sk.clone()));
+            for (_, _, body) in &batch {
+                let item: Item = serde_json::from_str(body)
+                    .map_err(|e| TableError::Unavailable(format!("corrupt item: {e}")))?;
+                write_item(db, &item)?;
+            }
         }
-        conn.execute_batch(&format!(
-            "ALTER TABLE items ADD COLUMN {ipk} TEXT;
-             ALTER TABLE items ADD COLUMN {isk} TEXT;
-             UPDATE items SET {ipk} = json_extract(body, '$.{ipk}'),
-                              {isk} = json_extract(body, '$.{isk}');"
-        ))
-        .map_err(unavailable)?;
+        db.conn
+            .execute_batch("DROP TABLE items; COMMIT;")
+            .map_err(unavailable)
+    })();
+    db.settle_parts(moved.is_ok());
+    if moved.is_err() && !db.conn.is_autocommit() {
+        let _ = db.conn.execute_batch("ROLLBACK");
     }
-    Ok(())
+    moved
 }
 
-fn remove(conn: &Connection, key: &Key) -> Result<(), TableError> {
-    conn.execute(
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        [&key.pk, &key.sk],
-    )
-    .map_err(unavailable)?;
+fn remove(db: &mut Db, key: &Key) -> Result<(), TableError> {
+    let Some(p) = db.part_id(&key.pk)? else {
+        return Ok(());
+    };
+    db.conn
+        .prepare_cached("DELETE FROM rows WHERE p = ?1 AND sk = ?2")
+        .and_then(|mut stmt| stmt.execute(params![p, key.sk]))
+        .map_err(unavailable)?;
     Ok(())
 }
 
 fn check(
-    conn: &Connection,
+    db: &mut Db,
     key: &Key,
     condition: &Condition,
     index: Option<usize>,
@@ -333,7 +676,7 @@ fn check(
     if *condition == Condition::None {
         return Ok(());
     }
-    if condition.holds(read(conn, key)?.as_ref()) {
+    if condition.holds(read(db, key)?.as_ref()) {
         Ok(())
     } else {
         Err(TableError::ConditionFailed { index })
@@ -343,8 +686,7 @@ fn check(
 #[async_trait]
 impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
-        let key = key.clone();
-        self.read(move |conn| read(conn, &key)).await
+        self.read(|db| read(db, key))
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
@@ -360,8 +702,7 @@ impl Table for SqliteTable {
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
         query.check()?;
-        let query = query.clone();
-        self.read(move |conn| run_query(conn, &query)).await
+        self.read(|db| run_query(db, query))
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
@@ -370,17 +711,19 @@ impl Table for SqliteTable {
     }
 
     async fn expire(&self, now: i64) -> Result<usize, TableError> {
-        let conn = self.conn.clone();
+        let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            lock(&conn)
-                .execute(
-                    "DELETE FROM items WHERE json_extract(body, '$.ttl') < ?1",
-                    [now],
-                )
+            lock(&db)
+                .conn
+                .execute("DELETE FROM rows WHERE ttl < ?1", [now])
                 .map_err(unavailable)
         })
         .await
         .map_err(unavailable)?
+    }
+
+    fn sole_writer(&self) -> bool {
+        true
     }
 }
 
@@ -402,12 +745,22 @@ fn successor(prefix: &str) -> Option<String> {
     None
 }
 
-fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
-    let (ipk, isk) = query.index.key_names();
-    let mut sql = format!("SELECT body FROM items WHERE {ipk} = ?");
-    let mut args: Vec<SqlValue> = vec![SqlValue::Text(query.pk.clone())];
+fn run_query(db: &mut Db, query: &Query) -> Result<Page, TableError> {
+    let (ipk, isk) = match query.index {
+        Index::Primary => ("p", "sk"),
+        Index::Gsi1 => INDEX_COLUMNS[0],
+        Index::Gsi2 => INDEX_COLUMNS[1],
+        Index::Gsi3 => INDEX_COLUMNS[2],
+        Index::Gsi4 => INDEX_COLUMNS[3],
+    };
+    // A partition never written to has no number, and no items.
+    let Some(part) = db.part_id(&query.pk)? else {
+        return Ok(Page::default());
+    };
+    let mut sql = format!("SELECT {ROW} FROM rows WHERE {ipk} = ?");
+    let mut args: Vec<SqlValue> = vec![SqlValue::Integer(part)];
     if query.index != Index::Primary {
-        sql.push_str(&format!(" AND {isk} IS NOT NULL"));
+        sql.push_str(&format!(" AND {ipk} IS NOT NULL AND {isk} IS NOT NULL"));
     }
     // The index is seeked by one lower and one upper bound on the sort key: the tightest
     // of those the sort-key condition and the start key set (SQLite uses only one of
@@ -452,24 +805,40 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
     let order_cols: Vec<&str> = if query.index == Index::Primary {
         vec!["sk"]
     } else {
-        vec![isk, "pk", "sk"]
+        vec![isk, "p", "sk"]
     };
     let mut after = None;
     if let Some(start) = &query.start {
         let mut values = Vec::new();
         for col in &order_cols {
+            let attribute = match *col {
+                "p" => "pk",
+                "sk" => "sk",
+                _ => query.index.key_names().1,
+            };
             let value = start
-                .get(col)
-                .ok_or_else(|| TableError::Invalid(format!("start key lacks `{col}`")))?;
-            values.push(value.to_owned());
+                .get(attribute)
+                .ok_or_else(|| TableError::Invalid(format!("start key lacks `{attribute}`")))?;
+            values.push(if *col == "p" {
+                let part = db
+                    .part_id(value)?
+                    .ok_or_else(|| TableError::Invalid("start key of no stored item".into()))?;
+                SqlValue::Integer(part)
+            } else {
+                SqlValue::Text(value.to_owned())
+            });
         }
+        let text = |v: &SqlValue| match v {
+            SqlValue::Text(t) => t.clone(),
+            _ => String::new(),
+        };
         // On the sort key alone the start is an inclusive bound (ties are settled by the
         // row value below), exclusive when the sort key is the whole order.
         let exclusive = order_cols.len() == 1;
         if query.descending {
-            tighten(&mut upper, values[0].clone(), !exclusive, false);
+            tighten(&mut upper, text(&values[0]), !exclusive, false);
         } else {
-            tighten(&mut lower, values[0].clone(), !exclusive, true);
+            tighten(&mut lower, text(&values[0]), !exclusive, true);
         }
         if !exclusive {
             after = Some(values);
@@ -502,22 +871,24 @@ fn run_query(conn: &Connection, query: &Query) -> Result<Page, TableError> {
             order_cols.join(", "),
             placeholders.join(", ")
         ));
-        args.extend(values.into_iter().map(SqlValue::Text));
+        args.extend(values);
     }
     let dir = if query.descending { "DESC" } else { "ASC" };
     let order: Vec<String> = order_cols.iter().map(|c| format!("{c} {dir}")).collect();
     sql.push_str(&format!(" ORDER BY {} LIMIT ?", order.join(", ")));
     args.push(SqlValue::Integer(query.limit as i64 + 1));
 
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let bodies = stmt
-        .query_map(params_from_iter(args), |row| row.get::<_, String>(0))
-        .map_err(unavailable)?
-        .collect::<Result<Vec<_>, _>>()
+    let rows = db
+        .conn
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params_from_iter(args), Stored::of)?
+                .collect::<Result<Vec<_>, _>>()
+        })
         .map_err(unavailable)?;
-    let items = bodies
-        .iter()
-        .map(|b| parse(b))
+    let items = rows
+        .into_iter()
+        .map(|row| decode(db, row))
         .collect::<Result<Vec<_>, _>>()?;
     Page::from_overfetch(items, query)
 }

@@ -445,6 +445,15 @@ pub async fn authenticate(
 ) -> Result<Principal, Error> {
     let denied = || Error::Unauthenticated("The access token is no longer valid.".into());
     let tenant = TenantId::parse(&claims.tid).ok_or_else(denied)?;
+    let stamp = state.directory.stamp(&tenant).await?;
+    if let Some(mut principal) =
+        state
+            .directory
+            .principal(&tenant, &claims.sub, &claims.sid, &stamp)
+    {
+        principal.request = request;
+        return Ok(principal);
+    }
     let table = state.table.as_ref();
     let session_key = sessions::key(&tenant, &claims.sid);
     let (user, company, session, roles, teams) = tokio::try_join!(
@@ -471,7 +480,7 @@ pub async fn authenticate(
             .filter(|r| user.role_ids.contains(&r.id))
             .map(|r| &r.permissions),
     );
-    Ok(Principal {
+    let principal = Principal {
         tenant,
         must_enrol_mfa: company_requires_mfa && !user.has_mfa(),
         team_members: directory::teammates(&teams, &user.id),
@@ -481,7 +490,9 @@ pub async fn authenticate(
         role_ids: user.role_ids,
         permissions,
         request,
-    })
+    };
+    state.directory.keep(stamp, &principal);
+    Ok(principal)
 }
 
 /// Who started a piece of work that runs later (an import, an export), acting again: the

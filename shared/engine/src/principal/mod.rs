@@ -2,6 +2,7 @@
 //! effective permissions) every tenant-scoped operation starts from, and the request facts
 //! the audit log keeps. The HTTP edge makes them from a request (`crate::http::principal`).
 
+pub mod cache;
 mod reader;
 
 use std::collections::BTreeSet;

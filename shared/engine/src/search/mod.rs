@@ -77,11 +77,12 @@ pub fn index_writes<T: Indexed>(
             condition: Condition::None,
         });
     }
+    // An entry is its key alone: the record's id ends its sort key.
     for term in new.difference(&old) {
         writes.push(Write::Put {
             item: to_item(
                 &entry_key(tenant, &resource, term, id),
-                &serde_json::json!({ "id": id }),
+                &serde_json::json!({}),
             )?,
             condition: Condition::None,
         });
@@ -135,7 +136,10 @@ pub async fn exact(
     Ok(page
         .items
         .iter()
-        .filter_map(|i| i.get("id").and_then(Value::as_str).map(str::to_owned))
+        .filter_map(|i| {
+            let sk = i.get("sk").and_then(Value::as_str)?;
+            sk.rsplit_once('#').map(|(_, id)| id.to_owned())
+        })
         .collect())
 }
 

@@ -24,7 +24,10 @@ use crate::tokens::Tokens;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// The table, as [`directory`](Self::directory) watches it.
     pub table: Arc<dyn Table>,
+    /// Who callers are, kept while the writes to the table leave it true.
+    pub directory: Arc<crate::principal::cache::Watched>,
     pub blobs: Arc<dyn Blobs>,
     pub keys: Arc<dyn Keys>,
     pub mailer: Arc<dyn Mailer>,
