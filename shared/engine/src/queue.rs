@@ -24,6 +24,36 @@ where
     F: Fn(Key, crate::table::Item) -> Fut,
     Fut: std::future::Future<Output = Result<bool, Error>>,
 {
+    drain(state, partition, budget, fire, false).await
+}
+
+/// [`run_queue`] for markers that `fire` does not remove: those it fired are removed a
+/// page at a time, in one transaction (one commit for up to [`BATCH`] markers instead of
+/// one each, which is what a queue filled by an import needs).
+pub async fn run_queue_removing<F, Fut>(
+    state: &AppState,
+    partition: &str,
+    budget: Duration,
+    fire: F,
+) -> Result<usize, Error>
+where
+    F: Fn(Key, crate::table::Item) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, Error>>,
+{
+    drain(state, partition, budget, fire, true).await
+}
+
+async fn drain<F, Fut>(
+    state: &AppState,
+    partition: &str,
+    budget: Duration,
+    fire: F,
+    remove_fired: bool,
+) -> Result<usize, Error>
+where
+    F: Fn(Key, crate::table::Item) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, Error>>,
+{
     let started = std::time::Instant::now();
     let mut fired = 0;
     // Each page starts after the last marker seen, so markers that keep failing at the
@@ -46,19 +76,38 @@ where
         };
         let next = crate::table::StartKey::after(crate::table::Index::Primary, last)?;
         let count = page.items.len();
+        let mut done_keys = Vec::new();
         // A marker that fails (a record it cannot read, a race another worker won) is
         // logged and left for a later run: it must not hold up the others.
         for item in page.items {
             if started.elapsed() >= budget {
-                return Ok(fired);
+                break;
             }
             let Ok(key) = Key::of(&item) else { continue };
             match fire(key.clone(), item).await {
-                Ok(done) => fired += usize::from(done),
+                Ok(done) => {
+                    fired += usize::from(done);
+                    if done {
+                        done_keys.push(key);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, queue = partition, marker = %key.sk, "queue marker failed")
                 }
             }
+        }
+        if remove_fired && !done_keys.is_empty() {
+            let writes = done_keys
+                .into_iter()
+                .map(|key| crate::table::Write::Delete {
+                    key,
+                    condition: Condition::None,
+                })
+                .collect();
+            state.table.transact(writes).await?;
+        }
+        if started.elapsed() >= budget {
+            return Ok(fired);
         }
         if count < BATCH {
             break;

@@ -18,14 +18,22 @@ pub(super) async fn owner_of(
 /// Turns the outbox's due markers into deliveries, until none is left or `budget` is
 /// spent. Returns how many events were handed on.
 pub async fn run_outbox(state: &AppState, budget: Duration) -> Result<usize, Error> {
-    crate::queue::run_queue(state, events::OUTBOX, budget, |key, item| {
-        fan_out_marker(state, key, item)
+    // The markers handed on are removed a page at a time.
+    crate::queue::run_queue_removing(state, events::OUTBOX, budget, |_, item| async move {
+        hand_on(state, item).await.map(|()| true)
     })
     .await
 }
 
 /// Fans out the event of one outbox marker, then removes the marker.
 pub async fn fan_out_marker(state: &AppState, key: Key, item: Item) -> Result<bool, Error> {
+    hand_on(state, item).await?;
+    state.table.delete(&key, Condition::None).await?;
+    Ok(true)
+}
+
+/// Fans out the event of an outbox marker (to no one when its company has no webhooks).
+async fn hand_on(state: &AppState, item: Item) -> Result<(), Error> {
     if let Ok(marker) = from_item::<OutboxMarker>(item)
         && let Some(tenant) = TenantId::parse(&marker.tenant)
         // Most companies have no webhooks: their events need not even be read.
@@ -38,8 +46,7 @@ pub async fn fan_out_marker(state: &AppState, key: Key, item: Item) -> Result<bo
         let event: Event = from_item(event)?;
         fan_out(state, &tenant, &event, None).await?;
     }
-    state.table.delete(&key, Condition::None).await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Makes (or, with `requeue`, puts back in the queue) the deliveries of `event` to the
