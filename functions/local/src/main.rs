@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use shared::config::{Backend, Config};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "Run the CRM locally: every function in one server")]
 struct Args {

@@ -15,6 +15,10 @@
 
 mod throughput;
 
+// The server runs in this process: with the allocator the `crm` binary has.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

@@ -123,6 +123,8 @@ const COMPRESS_FROM: usize = 96;
 /// zstd's level: its fastest levels already take most of what JSON gives up.
 const ZSTD_LEVEL: i32 = 3;
 
+/// Prepared statements kept per connection.
+const STATEMENTS: usize = 128;
 /// Cache per connection, in KiB (negative, as SQLite takes it): the hot part of the
 /// indexes stays in memory.
 const CACHE_SIZE: i64 = -32768;
@@ -291,6 +293,8 @@ fn open_db(path: &Path, flags: rusqlite::OpenFlags) -> Result<Connection, TableE
     let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(unavailable)?;
+    // Queries differ in shape (index, bounds, order, start), more than the default 16.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS);
     conn.pragma_update(None, "cache_size", CACHE_SIZE)
         .map_err(unavailable)?;
     Ok(conn)
@@ -340,6 +344,7 @@ impl SqliteTable {
             .map_err(unavailable)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         conn.pragma_update(None, "cache_size", CACHE_SIZE)
             .map_err(unavailable)?;
         // A page rewritten by many commits is copied into the database file once per
