@@ -154,14 +154,8 @@ async fn main() {
         println!("load: a benchmark; run it with `cargo bench -p crm --bench load`");
         return;
     }
-    let total: usize = std::env::var("BENCH_CONTACTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let samples: usize = std::env::var("BENCH_SAMPLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let total: usize = setting("BENCH_CONTACTS", 100_000);
+    let samples: usize = setting("BENCH_SAMPLES", 500);
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -309,10 +303,7 @@ async fn main() {
     console_first_page(&client.base, &mut report, total).await;
     under_load(&client, &created, &queries, dir.path());
 
-    let deals: usize = std::env::var("BENCH_DEALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let deals: usize = setting("BENCH_DEALS", 10_000);
     let (_, pipelines) = client.get("/v1/pipelines").await;
     let pipeline = &pipelines["data"][0];
     let open: Vec<&str> = pipeline["stages"]
@@ -363,10 +354,7 @@ fn under_load(client: &Client, created: &[String], queries: &[String], dir: &std
         println!("\nUnder load: skipped (wrk is not installed)");
         return;
     }
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let seconds: u64 = setting("BENCH_SECONDS", 20);
     let token = &client.token;
     let gets: Vec<String> = created
         .iter()
@@ -457,6 +445,14 @@ async fn console_first_page(base: &str, report: &mut Report, total: usize) {
         times["p95_ms"].as_f64().unwrap_or(f64::MAX),
         if ok { "ok" } else { "MISSED" }
     );
+}
+
+/// The number in environment variable `name`, or `default`.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn urlencode(text: &str) -> String {

@@ -181,8 +181,8 @@ impl Db {
     }
 
     /// The number of partition `name`, numbering it if it is new. Only the writer calls
-    /// this, in its transaction and outside any savepoint: a number given in a savepoint
-    /// that is then rolled back would be remembered for a name that has none.
+    /// this, in its transaction: the number stays `pending` until the transaction commits,
+    /// so a group that fails leaves no name remembered with a number it never stored.
     fn number_part(&mut self, name: &str) -> Result<i64, TableError> {
         if let Some(id) = self.part_id(name)? {
             return Ok(id);
@@ -289,15 +289,14 @@ fn hold(path: &Path) -> Result<std::fs::File, TableError> {
     }
 }
 
-fn open_db(path: &Path, flags: rusqlite::OpenFlags) -> Result<Connection, TableError> {
-    let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+/// What every connection is given, the writer's and the readers'.
+fn configure(conn: &Connection) -> Result<(), TableError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(unavailable)?;
     // Queries differ in shape (index, bounds, order, start), more than the default 16.
     conn.set_prepared_statement_cache_capacity(STATEMENTS);
     conn.pragma_update(None, "cache_size", CACHE_SIZE)
-        .map_err(unavailable)?;
-    Ok(conn)
+        .map_err(unavailable)
 }
 
 impl SqliteTable {
@@ -306,8 +305,7 @@ impl SqliteTable {
         // Owner-only from the first byte; SQLite gives its journals the file's mode.
         crate::private_files::touch(path).map_err(|e| TableError::Unavailable(e.to_string()))?;
         let held = hold(path)?;
-        let conn = open_db(path, rusqlite::OpenFlags::default())?;
-        let mut table = Self::init(conn)?;
+        let mut table = Self::init(Connection::open(path).map_err(unavailable)?)?;
         table._held = Some(Arc::new(held));
         // Reads run on the threads that serve requests (a read of pages in memory takes
         // microseconds, less than handing it to another thread would), so there is a
@@ -318,11 +316,13 @@ impl SqliteTable {
         let count = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
         let readers = (0..count)
             .map(|_| {
-                let conn = open_db(
+                let conn = Connection::open_with_flags(
                     path,
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
+                )
+                .map_err(unavailable)?;
+                configure(&conn)?;
                 Ok(Mutex::new(Db::new(conn)))
             })
             .collect::<Result<Vec<_>, TableError>>()?;
@@ -342,11 +342,7 @@ impl SqliteTable {
             .map_err(unavailable)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(unavailable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(unavailable)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENTS);
-        conn.pragma_update(None, "cache_size", CACHE_SIZE)
-            .map_err(unavailable)?;
+        configure(&conn)?;
         // A page rewritten by many commits is copied into the database file once per
         // checkpoint; a longer log (about 40 MB) copies hot pages less often.
         conn.pragma_update(None, "wal_autocheckpoint", 10000)
