@@ -20,6 +20,12 @@ use crate::tokens::Tokens;
 
 /// Builds the state with the twins `config` names.
 pub async fn from_config(config: Config) -> Result<AppState, StartError> {
+    let (secret, ports) = ports(&config).await?;
+    Ok(state(config, &secret, ports))
+}
+
+/// The deployment secret and the twins `config` names, opened.
+pub async fn ports(config: &Config) -> Result<(Secret, Ports), StartError> {
     let secret = config
         .load_secret()
         .map_err(|e| StartError(format!("deployment secret: {e}")))?;
@@ -47,7 +53,7 @@ pub async fn from_config(config: Config) -> Result<AppState, StartError> {
                 table: Arc::new(table),
                 blobs: files.clone(),
                 keys: Arc::new(keys),
-                mailer: mailer(&config, None).await,
+                mailer: mailer(config, None).await,
                 local_files: Some(files),
             }
         }
@@ -59,7 +65,7 @@ pub async fn from_config(config: Config) -> Result<AppState, StartError> {
         } => {
             let clients = AwsClients::new(endpoint_url.as_deref()).await;
             Ports {
-                mailer: mailer(&config, Some(clients.ses)).await,
+                mailer: mailer(config, Some(clients.ses)).await,
                 table: Arc::new(DynamoTable::new(clients.dynamodb, table)),
                 blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
                 keys: Arc::new(KmsKeys::new(clients.kms, kms_key_id)),
@@ -67,7 +73,7 @@ pub async fn from_config(config: Config) -> Result<AppState, StartError> {
             }
         }
     };
-    Ok(state(config, &secret, ports))
+    Ok((secret, ports))
 }
 
 /// The state on `ports`, its keys derived from `secret`.

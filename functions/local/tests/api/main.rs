@@ -8,6 +8,7 @@ mod support;
 
 mod audit;
 mod auth;
+mod capacity;
 mod companies;
 mod contacts;
 mod deals;

@@ -170,11 +170,15 @@ pub fn test_config(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config
     Config::from_vars(&vars).expect("valid test configuration")
 }
 
-/// The state for a test app on the backend CRM_TEST_BACKEND names (embedded by default).
-/// On AWS, the resources' name is kept in the data directory, so a restarted app finds
-/// its data again.
-async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
-    match std::env::var("CRM_TEST_BACKEND").as_deref() {
+/// The state for a test app on the backend CRM_TEST_BACKEND names (embedded by default),
+/// its table first passed through `wrap`. On AWS, the resources' name is kept in the data
+/// directory, so a restarted app finds its data again.
+async fn test_state(
+    config: Config,
+    data_dir: &std::path::Path,
+    wrap: impl FnOnce(Arc<dyn shared::table::Table>) -> Arc<dyn shared::table::Table>,
+) -> AppState {
+    let (secret, mut ports) = match std::env::var("CRM_TEST_BACKEND").as_deref() {
         Ok("aws") => {
             let url = std::env::var("CRM_TEST_MOTO_URL")
                 .expect("CRM_TEST_BACKEND=aws needs CRM_TEST_MOTO_URL (see infra/test.sh)");
@@ -188,7 +192,6 @@ async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
             let key_id = shared::state::bootstrap_aws(&clients, &name, &name, Some(MAIL_FROM))
                 .await
                 .unwrap();
-            let secret = shared::config::Secret::from_bytes(&SECRET);
             let ports = shared::state::Ports {
                 table: Arc::new(shared::table::dynamo::DynamoTable::new(
                     clients.dynamodb,
@@ -199,10 +202,12 @@ async fn test_state(config: Config, data_dir: &std::path::Path) -> AppState {
                 mailer: Arc::new(shared::mail::ses::SesMailer::new(clients.ses, MAIL_FROM)),
                 local_files: None,
             };
-            shared::wiring::state(config, &secret, ports)
+            (shared::config::Secret::from_bytes(&SECRET), ports)
         }
-        _ => shared::wiring::from_config(config).await.unwrap(),
-    }
+        _ => shared::wiring::ports(&config).await.unwrap(),
+    };
+    ports.table = wrap(ports.table);
+    shared::wiring::state(config, &secret, ports)
 }
 
 impl TestApp {
@@ -234,13 +239,22 @@ impl TestApp {
         extra: &[(&str, &str)],
         clock: Option<Arc<dyn shared::clock::Clock>>,
     ) -> Self {
+        Self::start_wrapped(data_dir, extra, clock, |table| table).await
+    }
+
+    async fn start_wrapped(
+        data_dir: tempfile::TempDir,
+        extra: &[(&str, &str)],
+        clock: Option<Arc<dyn shared::clock::Clock>>,
+        wrap: impl FnOnce(Arc<dyn shared::table::Table>) -> Arc<dyn shared::table::Table>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
         let mut extra = extra.to_vec();
         extra.push(("CRM_PUBLIC_URL", &url));
         let config = test_config(data_dir.path(), &extra);
-        let mut state = test_state(config, data_dir.path()).await;
+        let mut state = test_state(config, data_dir.path(), wrap).await;
         if let Some(clock) = clock {
             state.clock = clock;
         }
@@ -261,6 +275,25 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// An app whose table counts what each call would cost in DynamoDB capacity units
+    /// (`docs/capacity.md`), with the background workers idle, so that what the meter
+    /// shows between two requests is what the second one cost.
+    pub async fn spawn_metered() -> (Self, Arc<shared::table::metered::Metered>) {
+        let mut meter = None;
+        let app = Self::start_wrapped(
+            tempfile::tempdir().unwrap(),
+            &[("CRM_WORKER_INTERVAL_MS", "60000")],
+            None,
+            |table| {
+                let metered = Arc::new(shared::table::metered::Metered::new(table));
+                meter = Some(metered.clone());
+                metered
+            },
+        )
+        .await;
+        (app, meter.expect("the table was wrapped"))
     }
 
     /// A second server on this app's table, blobs and keys, with its own process state

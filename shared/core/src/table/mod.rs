@@ -6,6 +6,7 @@
 //! here; `tests/table_conformance.rs` holds them to it.
 
 pub mod dynamo;
+pub mod metered;
 pub mod sqlite;
 
 use async_trait::async_trait;
