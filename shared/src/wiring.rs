@@ -13,6 +13,7 @@ use crate::keys::{kms::KmsKeys, local::LocalKeys};
 use crate::mail::{Mailer, file::FileMailer, ses::SesMailer};
 use crate::paging::Cursors;
 use crate::rate_limit::{Rate, RateLimits};
+use crate::state::StateParts;
 use crate::state::hooks::{Hooks, seen};
 use crate::state::{AwsClients, Ports, StartError};
 use crate::table::{dynamo::DynamoTable, sqlite::SqliteTable};
@@ -85,7 +86,7 @@ pub fn state(config: Config, secret: &Secret, ports: Ports) -> AppState {
         config.access_token_ttl,
     );
     let directory = Arc::new(crate::principal::cache::Watched::new(ports.table));
-    AppState {
+    AppState::new(StateParts {
         cursors: Cursors::new(secret.derive("cursors")),
         rate_limits: Arc::new(RateLimits::new(
             Rate {
@@ -114,7 +115,7 @@ pub fn state(config: Config, secret: &Secret, ports: Ports) -> AppState {
         hooks: Arc::new(hooks()),
         clock: Arc::new(SystemClock),
         local_files: ports.local_files,
-    }
+    })
 }
 
 /// The mailer `config` names. The transport is chosen on its own, so an install on the AWS

@@ -485,11 +485,19 @@ async fn prepare<K: Kind>(
     let Some(custom) = record.custom_mut() else {
         return Ok(Definitions::default());
     };
+    let kept;
+    let known = match known {
+        Some(known) => known,
+        None => {
+            kept = definitions(state, principal, kind).await?;
+            &kept
+        }
+    };
     fields::prepare_with(
         state,
         &principal.tenant,
         kind.fields_of(),
-        known,
+        Some(known),
         &[&id],
         before,
         custom,
@@ -687,7 +695,21 @@ pub async fn definitions<K: Kind>(
     if !K::CUSTOM_FIELDS {
         return Ok(Definitions::default());
     }
-    fields::service::definitions(state.table.as_ref(), &principal.tenant, kind.fields_of()).await
+    let (tenant, object) = (&principal.tenant, kind.fields_of());
+    // Kept per company while its directory stamp (which custom field changes move)
+    // holds: most requests read no definitions at all.
+    let name = format!("custom-fields#{object}");
+    if let Some(stamp) = &principal.stamp {
+        if let Some(defs) = state.directory.value::<Definitions>(tenant, &name, stamp) {
+            return Ok(defs);
+        }
+        let defs = fields::service::definitions(state.table.as_ref(), tenant, object).await?;
+        state
+            .directory
+            .keep_value(stamp.clone(), tenant, &name, defs.clone());
+        return Ok(defs);
+    }
+    fields::service::definitions(state.table.as_ref(), tenant, object).await
 }
 
 /// Record `id`; with `reveal`, its masked fields in clear (needs `reveal`; audited as

@@ -63,6 +63,7 @@ fn as_role(world: &World, role: &str) -> Principal {
         role_ids: vec![role.to_owned()],
         permissions: Effective::union([&template.permissions]),
         request: Default::default(),
+        stamp: None,
     }
 }
 

@@ -635,6 +635,38 @@ async fn a_change_made_on_one_instance_holds_on_the_next_request_to_another() {
     on_second("/v1/contacts", &bob.access_token)
         .await
         .problem(401, "unauthenticated");
+    // A custom field removed on the first is gone from the record on the second, which
+    // had read the company's field definitions before.
+    let owner = &acme.access_token;
+    let field = app
+        .post(
+            "/v1/settings/fields",
+            Some(owner),
+            json!({"object": "contacts", "key": "nickname", "label": "Nickname", "type": "text"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let made = app
+        .create_contact(
+            owner,
+            json!({"name": "Li", "custom": {"nickname": "Sparrow"}}),
+        )
+        .await;
+    let contact = format!("/v1/contacts/{}", made["id"].as_str().unwrap());
+    for _ in 0..2 {
+        let read = on_second(&contact, owner).await;
+        assert_eq!(read.ok(200)["custom"], json!({"nickname": "Sparrow"}));
+    }
+    app.delete(&format!("/v1/settings/fields/{field}"), owner)
+        .await
+        .ok(204);
+    assert_eq!(
+        on_second(&contact, owner).await.ok(200)["custom"],
+        json!({})
+    );
     // Signed out on the first, the owner's token is refused on the second.
     on_second("/v1/me", &acme.access_token).await.ok(200);
     assert_eq!(app.logout(&acme.refresh_token).await.status, 204);

@@ -23,6 +23,7 @@ use crate::ids::{TenantId, is_id, new_id};
 use crate::paging::ListPage;
 use crate::policy::{Action, Effective, Permissions};
 use crate::principal::Principal;
+use crate::principal::cache::KeptKey;
 use crate::principal::{Caller, RequestMeta};
 use crate::table::{Condition, Key, Table, TableError, Write, from_item, to_item};
 use crate::validation::Errors;
@@ -356,6 +357,21 @@ pub async fn authenticate(
     request: RequestMeta,
 ) -> Result<Principal, Error> {
     let (tenant, id, secret) = secrets::parse(TOKEN_KIND, PREFIX, token).ok_or_else(denied)?;
+    // What a key acts with is read once and kept while the company's directory (its keys
+    // among it) is unchanged: see `principal::cache`.
+    let stamp = state.directory.stamp(&tenant).await?;
+    let now = state.clock.now();
+    if let Some(kept) = state.directory.key(&tenant, &id, &stamp)
+        && now < kept.until
+    {
+        if !secrets::matches(&kept.secret_hash, &secret) {
+            return Err(denied());
+        }
+        let mut principal = kept.principal;
+        principal.request = request;
+        principal.stamp = Some(stamp);
+        return Ok(principal);
+    }
     let table = state.table.as_ref();
     let record_key = key(&tenant, &id);
     let (record, company, roles) = tokio::try_join!(
@@ -364,7 +380,6 @@ pub async fn authenticate(
         directory::list_roles(table, &tenant),
     )?;
     let record: ApiKey = from_item(record.ok_or_else(denied)?)?;
-    let now = state.clock.now();
     if !secrets::matches(&record.secret_hash, &secret)
         || !is_live(&record, now)
         || !company.is_some_and(|t| t.status == Status::Active)
@@ -382,8 +397,39 @@ pub async fn authenticate(
                     .into(),
             )
         })?;
-    note_use(state, &tenant, &record, now).await;
-    Ok(key_principal(tenant, record, &roles, &maker, request))
+    let noted = note_use(state, &tenant, &record, now).await;
+    let secret_hash = record.secret_hash.clone();
+    let until = kept_until(&record, now);
+    let mut principal = key_principal(tenant.clone(), record, &roles, &maker, request);
+    principal.stamp = Some(stamp.clone());
+    // A use just recorded moved the stamp: the next request reads the key again.
+    if !noted {
+        let kept = KeptKey {
+            principal: principal.clone(),
+            secret_hash,
+            until,
+        };
+        state.directory.keep_key(stamp, &tenant, &id, kept);
+    }
+    Ok(principal)
+}
+
+/// Until when what was read of `record` at `now` may be used: before it expires and its
+/// last use is due to be recorded again.
+fn kept_until(record: &ApiKey, now: OffsetDateTime) -> OffsetDateTime {
+    let parse =
+        |at: &str| OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok();
+    let due = record
+        .last_used_at
+        .as_deref()
+        .and_then(parse)
+        .map_or(now, |at| {
+            at + time::Duration::seconds(LAST_USED_GRANULARITY_SECS)
+        });
+    match record.expires_at.as_deref() {
+        Some(at) => due.min(parse(at).unwrap_or(now)),
+        None => due,
+    }
 }
 
 /// The principal of key `record`: its own permissions (from `roles` as they are now)
@@ -407,6 +453,7 @@ fn key_principal(
         must_enrol_mfa: false,
         permissions,
         request,
+        stamp: None,
     }
 }
 
@@ -446,19 +493,25 @@ pub async fn principal_for(
 }
 
 /// Records when a key was last used, at most once a minute; a lost race is harmless.
-async fn note_use(state: &AppState, tenant: &TenantId, record: &ApiKey, now: OffsetDateTime) {
+/// Whether it wrote (or tried to).
+async fn note_use(
+    state: &AppState,
+    tenant: &TenantId,
+    record: &ApiKey,
+    now: OffsetDateTime,
+) -> bool {
     let recent = record.last_used_at.as_deref().is_some_and(|at| {
         OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
             .is_ok_and(|at| (now - at).whole_seconds() < LAST_USED_GRANULARITY_SECS)
     });
     if recent {
-        return;
+        return false;
     }
     let mut next = record.clone();
     next.last_used_at = Some(rfc3339(now));
     next.version += 1;
     let Ok(item) = to_item(&key(tenant, &record.id), &next) else {
-        return;
+        return false;
     };
     if let Err(e) = state
         .table
@@ -468,4 +521,5 @@ async fn note_use(state: &AppState, tenant: &TenantId, record: &ApiKey, now: Off
     {
         tracing::warn!(error = %e, "recording API key use failed");
     }
+    true
 }

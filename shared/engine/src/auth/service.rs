@@ -452,6 +452,7 @@ pub async fn authenticate(
             .principal(&tenant, &claims.sub, &claims.sid, &stamp)
     {
         principal.request = request;
+        principal.stamp = Some(stamp);
         return Ok(principal);
     }
     let table = state.table.as_ref();
@@ -490,6 +491,7 @@ pub async fn authenticate(
         role_ids: user.role_ids,
         permissions,
         request,
+        stamp: Some(stamp.clone()),
     };
     state.directory.keep(stamp, &principal);
     Ok(principal)
@@ -539,6 +541,7 @@ pub async fn principal_for(
         role_ids: user.role_ids,
         permissions,
         request,
+        stamp: None,
     }))
 }
 

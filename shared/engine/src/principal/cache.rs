@@ -15,6 +15,7 @@
 //!   item (strongly consistent, one read unit): a change made anywhere is seen by the next
 //!   request everywhere.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -27,8 +28,18 @@ use crate::table::{
     Condition, Item, Key, MAX_TRANSACTION_ITEMS, Page, Query, Table, TableError, Write,
 };
 
-/// The partitions a user's principal is read from (`T#<tenant>#<name>`).
-pub const WATCHED: [&str; 5] = ["tenant", "users", "roles", "teams", "sessions"];
+/// The partitions a user's or an API key's principal is read from (`T#<tenant>#<name>`).
+/// Custom field definitions are watched too, for what is kept per company
+/// ([`Watched::value`]).
+pub const WATCHED: [&str; 7] = [
+    "tenant",
+    "users",
+    "roles",
+    "teams",
+    "sessions",
+    "api-keys",
+    "custom-fields",
+];
 /// The partition of the company's stamp item (not itself watched).
 const STAMP_PARTITION: &str = "directory-stamp";
 /// Most principals kept before the cache starts over.
@@ -44,7 +55,26 @@ pub struct Watched {
     counts: Arc<Mutex<HashMap<String, u64>>>,
     /// Per session: the stamp the principal was read at, and the principal.
     entries: Mutex<HashMap<SessionKey, (Stamp, Principal)>>,
+    /// Per API key (company and key id): the stamp it was read at, and what was read.
+    keys: Mutex<HashMap<(String, String), (Stamp, KeptKey)>>,
+    /// Per company and name: a value read from watched partitions (custom field
+    /// definitions), with the stamp it was read at.
+    values: Mutex<HashMap<(String, String), (Stamp, Kept)>>,
 }
+
+/// An API key's principal, with what each use must check again.
+#[derive(Clone)]
+pub struct KeptKey {
+    pub principal: Principal,
+    /// The hash the presented secret must match.
+    pub secret_hash: String,
+    /// When the key must be read again: it expires, or its last use is due to be
+    /// recorded again.
+    pub until: time::OffsetDateTime,
+}
+
+/// A value kept per company, of whatever type its reader keeps.
+type Kept = Arc<dyn Any + Send + Sync>;
 
 /// A session: its company, user and id.
 type SessionKey = (String, String, String);
@@ -70,6 +100,8 @@ impl Watched {
             inner,
             counts,
             entries: Mutex::default(),
+            keys: Mutex::default(),
+            values: Mutex::default(),
         }
     }
 
@@ -118,6 +150,54 @@ impl Watched {
         entries.insert(
             entry_key(&principal.tenant, &principal.user_id, session),
             (stamp, principal.clone()),
+        );
+    }
+
+    /// What was kept of API key `id` of `tenant`, if it was read at `stamp`.
+    pub fn key(&self, tenant: &TenantId, id: &str, stamp: &Stamp) -> Option<KeptKey> {
+        let keys = lock(&self.keys);
+        let (at, kept) = keys.get(&(tenant.as_str().to_owned(), id.to_owned()))?;
+        (at == stamp).then(|| kept.clone())
+    }
+
+    /// Keeps what was read of API key `id` of `tenant` at `stamp`.
+    pub fn keep_key(&self, stamp: Stamp, tenant: &TenantId, id: &str, kept: KeptKey) {
+        let mut keys = lock(&self.keys);
+        if keys.len() >= MAX_ENTRIES {
+            keys.clear();
+        }
+        keys.insert((tenant.as_str().to_owned(), id.to_owned()), (stamp, kept));
+    }
+
+    /// The value kept as `name` for `tenant`, if it was read at `stamp`.
+    pub fn value<T: Clone + Send + Sync + 'static>(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        stamp: &Stamp,
+    ) -> Option<T> {
+        let values = lock(&self.values);
+        let (at, value) = values.get(&(tenant.as_str().to_owned(), name.to_owned()))?;
+        (at == stamp)
+            .then(|| value.downcast_ref::<T>().cloned())
+            .flatten()
+    }
+
+    /// Keeps `value` as `name` for `tenant`, read at `stamp` from watched partitions.
+    pub fn keep_value<T: Send + Sync + 'static>(
+        &self,
+        stamp: Stamp,
+        tenant: &TenantId,
+        name: &str,
+        value: T,
+    ) {
+        let mut values = lock(&self.values);
+        if values.len() >= MAX_ENTRIES {
+            values.clear();
+        }
+        values.insert(
+            (tenant.as_str().to_owned(), name.to_owned()),
+            (stamp, Arc::new(value)),
         );
     }
 

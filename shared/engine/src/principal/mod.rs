@@ -31,6 +31,9 @@ pub struct Principal {
     pub permissions: Effective,
     /// Where the request came from, for the audit log.
     pub request: RequestMeta,
+    /// The company's directory stamp read when the caller was authenticated: what is
+    /// kept per company (custom field definitions) is used while it still holds.
+    pub stamp: Option<cache::Stamp>,
 }
 
 /// What kind of credential a request carried.
@@ -69,6 +72,7 @@ impl Principal {
             must_enrol_mfa: false,
             permissions: Effective::union([&admin]),
             request,
+            stamp: None,
         }
     }
 

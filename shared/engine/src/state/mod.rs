@@ -21,8 +21,33 @@ use crate::rate_limit::RateLimits;
 use crate::table::Table;
 use crate::tokens::Tokens;
 
+/// The state, shared: cloning it (axum does for every handler and layer of a request) is
+/// one reference count, not one per part. A clone that is changed (a test's clock)
+/// gets parts of its own first.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+impl AppState {
+    pub fn new(parts: StateParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut StateParts {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct StateParts {
     pub config: Arc<Config>,
     /// The table, as [`directory`](Self::directory) watches it.
     pub table: Arc<dyn Table>,
