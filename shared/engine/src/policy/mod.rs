@@ -344,14 +344,34 @@ impl Effective {
             return Err(Error::Internal("a record is not an object".into()));
         };
         let version = body.get("version").and_then(Value::as_u64).unwrap_or(0);
-        for (field, rule) in self.display_rules(resource) {
+        // Each record of a list passes here: the rules are walked where they are, not
+        // gathered into a map of their own per record.
+        let own = self.access(resource).map(|a| &a.fields);
+        let sensitive = || fields_of(resource).iter().filter(|f| f.sensitive);
+        let rules = own
+            .into_iter()
+            .flatten()
+            .map(|(field, rule)| {
+                let floor = if sensitive().any(|f| f.name == field.as_str()) {
+                    FieldRule::Masked
+                } else {
+                    *rule
+                };
+                (field.as_str(), (*rule).max(floor))
+            })
+            .chain(
+                sensitive()
+                    .filter(|f| !own.is_some_and(|o| o.contains_key(f.name)))
+                    .map(|f| (f.name, FieldRule::Masked)),
+            );
+        for (field, rule) in rules {
             // A rule on one custom field (`custom.<key>`) applies inside `custom`.
             let (holder, name) = match field.strip_prefix("custom.") {
                 Some(key) => match body.get_mut("custom").and_then(Value::as_object_mut) {
                     Some(custom) => (custom, key),
                     None => continue,
                 },
-                None => (&mut body, field.as_str()),
+                None => (&mut body, field),
             };
             match rule {
                 FieldRule::Hidden => {
