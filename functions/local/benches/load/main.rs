@@ -364,6 +364,14 @@ fn under_load(client: &Client, created: &[String], queries: &[String], dir: &std
         .iter()
         .map(|q| format!("/v1/contacts?q={}&limit=20", urlencode(q)))
         .collect();
+    // What this machine serves at best: an axum route in the same process that answers a
+    // contact-sized JSON document with no authentication and no storage.
+    let baseline = baseline_server();
+    let baseline_scenario = throughput::gets(
+        "Baseline: axum route, JSON, no auth or storage",
+        token,
+        &["/hello".to_owned()],
+    );
     let scenarios = [
         throughput::gets("Get a contact", token, &gets),
         throughput::gets(
@@ -378,10 +386,12 @@ fn under_load(client: &Client, created: &[String], queries: &[String], dir: &std
         "\n| Under load ({seconds} s each, wrk -t2) | c=8 req/s | c=8 p99 | c=32 req/s | c=32 p99 |"
     );
     println!("| --- | --- | --- | --- | --- |");
-    for scenario in &scenarios {
+    let runs = std::iter::once((baseline.as_str(), &baseline_scenario))
+        .chain(scenarios.iter().map(|s| (client.base.as_str(), s)));
+    for (base, scenario) in runs {
         let mut cells = Vec::new();
         for connections in [8, 32] {
-            match throughput::run(&client.base, dir, scenario, connections, seconds) {
+            match throughput::run(base, dir, scenario, connections, seconds) {
                 Some(m) => {
                     let errors = if m.errors > 0 {
                         format!(" ({} errors)", m.errors)
@@ -395,6 +405,30 @@ fn under_load(client: &Client, created: &[String], queries: &[String], dir: &std
         }
         println!("| {} | {} |", scenario.name, cells.join(" | "));
     }
+}
+
+/// Starts the baseline server on the running runtime; returns its base URL.
+fn baseline_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let doc = json!({"id": "con_01jf8z3n4q5r6s7t8v9w0xyzab", "name": "Zhou Mei", "title": "Buyer",
+        "owner_id": "usr_01jf8z3n4q5r6s7t8v9w0xyzac", "version": 1, "tags": ["vip"],
+        "emails": [{"address": "mei.zhou@example.cn", "label": "work"}],
+        "phones": [{"number": "+862155550199", "label": "mobile"}],
+        "created_at": "2026-12-07T10:11:12.345Z", "updated_at": "2026-12-07T10:11:12.345Z"});
+    let app = axum::Router::new().route(
+        "/hello",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc) }
+        }),
+    );
+    tokio::spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(listener, app).await.unwrap();
+    });
+    base
 }
 
 /// The contact list's first page in a real browser (web/bench/first-page.mjs in Debian's
