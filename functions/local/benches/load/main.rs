@@ -188,22 +188,25 @@ async fn main() {
         token: signup["access_token"].as_str().unwrap().to_owned(),
     };
     let mut report = Report { missed: false };
-    println!(
-        "Seeding {total} contacts by two CSV imports of {} rows...",
-        total / 2
-    );
-    let first = client.import(csv(0, total / 2)).await;
-    let second = client.import(csv(total / 2, total)).await;
+    // Files of at most 50,000 rows (about 5 MB; uploads are limited to 10 MB), the first
+    // and last of them timed in the report.
+    let chunk = (total / 2).clamp(1, 50_000);
+    let files = total.div_ceil(chunk);
+    println!("Seeding {total} contacts by {files} CSV imports of {chunk} rows...");
+    let mut took = Vec::with_capacity(files);
+    for start in (0..total).step_by(chunk) {
+        took.push(client.import(csv(start, (start + chunk).min(total))).await);
+    }
     println!();
     println!("| Operation | Samples | p50 | p95 | Target (p50) | |");
     println!("| --- | --- | --- | --- | --- | --- |");
-    let per_50k = |d: Duration| d.as_secs_f64() * 50_000.0 / (total / 2) as f64;
-    for (what, took) in [("first", first), ("second", second)] {
+    let per_50k = |d: Duration| d.as_secs_f64() * 50_000.0 / chunk as f64;
+    let timed = [("first", took[0]), ("last", took[took.len() - 1])];
+    for (what, took) in timed {
         let ok = per_50k(took) < 60.0;
         report.missed |= !ok;
         println!(
-            "| CSV import, {what} {} rows | 1 | {:.1} s | | < 60 s per 50,000 rows | {} |",
-            total / 2,
+            "| CSV import, {what} {chunk} rows | 1 | {:.1} s | | < 60 s per 50,000 rows | {} |",
             took.as_secs_f64(),
             if ok { "ok" } else { "MISSED" }
         );
