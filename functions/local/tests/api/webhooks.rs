@@ -424,8 +424,19 @@ async fn a_receiver_that_was_down_gets_everything_once_it_recovers() {
     }
     assert_eq!(disabled["enabled"], json!(false), "{disabled}");
     assert_eq!(disabled["disabled_reason"], json!("gone"));
-    let notices = app.get("/v1/notifications", token).await;
-    let notices = notices.ok(200)["data"].as_array().unwrap().clone();
+    // The admins are told in writes of their own, a moment after the webhook is disabled.
+    let mut notices = Vec::new();
+    for _ in 0..100 {
+        let listed = app.get("/v1/notifications", token).await;
+        notices = listed.ok(200)["data"].as_array().unwrap().clone();
+        if notices
+            .iter()
+            .any(|n| n["kind"] == json!("webhook_disabled"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         notices
             .iter()
