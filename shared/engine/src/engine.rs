@@ -698,18 +698,15 @@ pub async fn definitions<K: Kind>(
     let (tenant, object) = (&principal.tenant, kind.fields_of());
     // Kept per company while its directory stamp (which custom field changes move)
     // holds: most requests read no definitions at all.
-    let name = format!("custom-fields#{object}");
-    if let Some(stamp) = &principal.stamp {
-        if let Some(defs) = state.directory.value::<Definitions>(tenant, &name, stamp) {
-            return Ok(defs);
-        }
-        let defs = fields::service::definitions(state.table.as_ref(), tenant, object).await?;
-        state
-            .directory
-            .keep_value(stamp.clone(), tenant, &name, defs.clone());
-        return Ok(defs);
-    }
-    fields::service::definitions(state.table.as_ref(), tenant, object).await
+    state
+        .directory
+        .value(
+            tenant,
+            &format!("custom-fields#{object}"),
+            principal.stamp.as_ref(),
+            || fields::service::definitions(state.table.as_ref(), tenant, object),
+        )
+        .await
 }
 
 /// Record `id`; with `reveal`, its masked fields in clear (needs `reveal`; audited as

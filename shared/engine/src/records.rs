@@ -146,22 +146,20 @@ pub async fn check_owner(
 /// The region the caller's company reads phone numbers in.
 pub async fn phone_region(state: &AppState, principal: &Principal) -> Result<String, Error> {
     // The company's profile is watched: kept while the request's stamp holds.
-    const NAME: &str = "default-region";
     let tenant = &principal.tenant;
-    if let Some(stamp) = &principal.stamp
-        && let Some(region) = state.directory.value::<String>(tenant, NAME, stamp)
-    {
-        return Ok(region);
-    }
-    let region = crate::directory::get_tenant(state.table.as_ref(), tenant)
-        .await?
-        .map_or_else(crate::directory::default_region, |t| t.default_region);
-    if let Some(stamp) = &principal.stamp {
-        state
-            .directory
-            .keep_value(stamp.clone(), tenant, NAME, region.clone());
-    }
-    Ok(region)
+    state
+        .directory
+        .value(
+            tenant,
+            "default-region",
+            principal.stamp.as_ref(),
+            || async {
+                Ok(crate::directory::get_tenant(state.table.as_ref(), tenant)
+                    .await?
+                    .map_or_else(crate::directory::default_region, |t| t.default_region))
+            },
+        )
+        .await
 }
 
 /// A record of a tenant with an owner (for record scope).

@@ -169,36 +169,38 @@ impl Watched {
         keys.insert((tenant.as_str().to_owned(), id.to_owned()), (stamp, kept));
     }
 
-    /// The value kept as `name` for `tenant`, if it was read at `stamp`.
-    pub fn value<T: Clone + Send + Sync + 'static>(
+    /// The value `read` reads from watched partitions of `tenant`, kept as `name` while
+    /// `stamp` (the request's, read before) holds. Without a stamp (work that runs later,
+    /// not a request) it is read every time.
+    pub async fn value<T, E, Fut>(
         &self,
         tenant: &TenantId,
         name: &str,
-        stamp: &Stamp,
-    ) -> Option<T> {
-        let values = lock(&self.values);
-        let (at, value) = values.get(&(tenant.as_str().to_owned(), name.to_owned()))?;
-        (at == stamp)
-            .then(|| value.downcast_ref::<T>().cloned())
-            .flatten()
-    }
-
-    /// Keeps `value` as `name` for `tenant`, read at `stamp` from watched partitions.
-    pub fn keep_value<T: Send + Sync + 'static>(
-        &self,
-        stamp: Stamp,
-        tenant: &TenantId,
-        name: &str,
-        value: T,
-    ) {
+        stamp: Option<&Stamp>,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let Some(stamp) = stamp else {
+            return read().await;
+        };
+        let key = (tenant.as_str().to_owned(), name.to_owned());
+        let kept = lock(&self.values)
+            .get(&key)
+            .filter(|(at, _)| at == stamp)
+            .and_then(|(_, value)| value.downcast_ref::<T>().cloned());
+        if let Some(value) = kept {
+            return Ok(value);
+        }
+        let value = read().await?;
         let mut values = lock(&self.values);
         if values.len() >= MAX_ENTRIES {
             values.clear();
         }
-        values.insert(
-            (tenant.as_str().to_owned(), name.to_owned()),
-            (stamp, Arc::new(value)),
-        );
+        values.insert(key, (stamp.clone(), Arc::new(value.clone())));
+        Ok(value)
     }
 
     /// The companies whose watched partitions `writes` touch.
