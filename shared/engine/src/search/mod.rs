@@ -332,8 +332,10 @@ where
     if !request.words.is_empty() && !request.sorted {
         let tenant = &principal.tenant;
         return search(state, principal, request, params, load, |record: &T| {
-            to_item(&Key::new(tenant.pk(&request.resource), record.id()), record)
-                .is_ok_and(|item| request.filter.matches(&item))
+            // A search without a filter keeps every record found, without encoding it.
+            request.filter.is_empty()
+                || to_item(&Key::new(tenant.pk(&request.resource), record.id()), record)
+                    .is_ok_and(|item| request.filter.matches(&item))
         })
         .await;
     }
