@@ -10,6 +10,8 @@
 //! A marker whose record was deleted (or merged away) is stale: the next upsert makes a
 //! new record and points the marker at it.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -39,6 +41,10 @@ pub struct BulkUpsert {
     /// Each a record's fields and its `external_id`.
     pub items: Vec<Map<String, Value>>,
 }
+
+/// One item of a bulk call: its place, its external id (or why it is not one) and its
+/// other fields.
+type Item = (usize, Result<String, Error>, Map<String, Value>);
 
 /// What became of one item.
 #[derive(Debug, Serialize)]
@@ -204,16 +210,54 @@ pub async fn bulk_upsert(
         errors.add("items", format!("give 1 to {MAX_BULK} items"));
     }
     errors.finish().map_err(Error::Validation)?;
-    let mut outcomes = Vec::with_capacity(input.items.len());
-    for (index, mut fields) in input.items.into_iter().enumerate() {
-        let (external_id, result) = match check_external_id(fields.remove("external_id").as_ref()) {
-            Ok(id) => {
-                let result = upsert(state, principal, &object, &input.system, &id, &fields).await;
-                (Some(id), result)
+    let items: Vec<Item> = input
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut fields)| {
+            let external_id = check_external_id(fields.remove("external_id").as_ref());
+            (index, external_id, fields)
+        })
+        .collect();
+    // Items run at once, so that their transactions are committed together, except that
+    // items which could touch the same record (the same external id, or an equal custom
+    // value, which may be unique) run one after another in their order, as if the call
+    // ran every item in turn.
+    let mut running = tokio::task::JoinSet::new();
+    let chains = chains(&items);
+    let count = items.len();
+    let mut items: Vec<_> = items.into_iter().map(Some).collect();
+    for chain in chains {
+        let (state, principal, object, system) = (
+            state.clone(),
+            principal.clone(),
+            object.clone(),
+            input.system.clone(),
+        );
+        let chain: Vec<_> = chain.into_iter().filter_map(|n| items[n].take()).collect();
+        running.spawn(async move {
+            let mut done = Vec::with_capacity(chain.len());
+            for (index, external_id, fields) in chain {
+                done.push(match external_id {
+                    Ok(id) => {
+                        let result =
+                            upsert(&state, &principal, &object, &system, &id, &fields).await;
+                        (index, Some(id), result)
+                    }
+                    Err(e) => (index, None, Err(e)),
+                });
             }
-            Err(e) => (None, Err(e)),
-        };
-        outcomes.push(match result {
+            done
+        });
+    }
+    let mut done = Vec::with_capacity(count);
+    while let Some(chain) = running.join_next().await {
+        done.extend(chain.map_err(|e| Error::Internal(format!("bulk upsert: {e}")))?);
+    }
+    done.sort_by_key(|(index, ..)| *index);
+    Ok(done
+        .into_iter()
+        .map(|(index, external_id, result)| match result {
             Ok((made, record)) => Outcome {
                 index,
                 status: if made { 201 } else { 200 },
@@ -228,9 +272,42 @@ pub async fn bulk_upsert(
                 record: None,
                 problem: Some(e.body()),
             },
-        });
+        })
+        .collect())
+}
+
+/// The items of a bulk call grouped into chains, each in the items' order: two items that
+/// share an external id or a custom value are in the same chain.
+fn chains(items: &[Item]) -> Vec<Vec<usize>> {
+    fn root(parent: &mut [usize], mut n: usize) -> usize {
+        while parent[n] != n {
+            parent[n] = parent[parent[n]];
+            n = parent[n];
+        }
+        n
     }
-    Ok(outcomes)
+    let mut parent: Vec<usize> = (0..items.len()).collect();
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (n, (_, external_id, fields)) in items.iter().enumerate() {
+        let custom = fields.get("custom").and_then(Value::as_object);
+        let keys = external_id.iter().map(|id| format!("id:{id}")).chain(
+            custom
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("c:{k}:{v}")),
+        );
+        for key in keys {
+            let other = *first.entry(key).or_insert(n);
+            let (a, b) = (root(&mut parent, other), root(&mut parent, n));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut chains: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for n in 0..items.len() {
+        let r = root(&mut parent, n);
+        chains.entry(r).or_default().push(n);
+    }
+    chains.into_values().collect()
 }
 
 /// Upserts one record; true when it was made.
@@ -297,4 +374,37 @@ async fn upsert(
         "concurrent-modification",
         "The record was changed at the same time by another request; please retry.",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn items_that_could_touch_one_record_share_a_chain_in_their_order() {
+        let item = |id: Option<&str>, custom: Value| {
+            let mut fields = Map::new();
+            fields.insert("custom".into(), custom);
+            let id = id
+                .map(str::to_owned)
+                .ok_or_else(|| Error::validation("external_id", "x"));
+            (0, id, fields)
+        };
+        let items = [
+            item(Some("A"), json!({})),
+            item(Some("B"), json!({"code": "x1"})),
+            item(Some("A"), json!({})),
+            item(None, json!({"code": "x1"})),
+            item(Some("C"), json!({"code": "x2"})),
+            item(None, json!({})),
+            item(Some("D"), json!({"code": "x2", "other": 1})),
+            item(Some("B"), json!({})),
+        ];
+        assert_eq!(
+            chains(&items),
+            [vec![0, 2], vec![1, 3, 7], vec![4, 6], vec![5]]
+        );
+    }
 }

@@ -10,7 +10,7 @@
 
 pub mod file;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -368,32 +368,38 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
     let region = phone_region(state, principal).await?;
     let end = (progress.next_row + state.config.import_batch_rows).min(rows.len());
     let mut reports = Vec::new();
-    // Rows run a few at a time (their work overlaps on the cores and the table), but two
-    // rows that could find each other (the same email, phone, name or fingerprint) never
-    // run together, so a file's own duplicates are still updated, not created twice.
-    let mut window: Vec<(usize, Map<String, Value>)> = Vec::new();
-    let mut window_keys: std::collections::BTreeSet<String> = Default::default();
+    // Rows run many at a time (their work overlaps on the cores, and the embedded table
+    // commits their transactions in large groups), but a row that could find one still
+    // running (the same email, phone, name or fingerprint) waits for it, so a file's own
+    // duplicates are still updated, not created twice.
+    let mut running = tokio::task::JoinSet::new();
+    let mut running_keys: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut waiting: Option<(usize, Map<String, Value>, Vec<String>)> = None;
     let mut outcomes = Vec::new();
     let mut index = progress.next_row;
-    while index < end || !window.is_empty() {
-        let next = (index < end).then(|| {
-            let input = file::row_input(&params.object, &rows[index], &params.mapping, &defs);
-            let keys = row_keys(&params.object, &region, &input);
-            (index, input, keys)
-        });
-        let fits = next.as_ref().is_some_and(|(_, _, keys)| {
-            window.len() < PARALLEL_ROWS && keys.iter().all(|k| !window_keys.contains(k))
-        });
-        if let (true, Some((i, input, keys))) = (fits, next) {
-            index += 1;
-            if !rows[i].is_empty() {
-                window_keys.extend(keys);
-                window.push((i, input));
+    loop {
+        while running.len() < PARALLEL_ROWS {
+            let (i, input, keys) = match waiting.take() {
+                Some(next) => next,
+                None if index < end => {
+                    let i = index;
+                    index += 1;
+                    if rows[i].is_empty() {
+                        continue;
+                    }
+                    let input = file::row_input(&params.object, &rows[i], &params.mapping, &defs);
+                    let keys = row_keys(&params.object, &region, &input);
+                    (i, input, keys)
+                }
+                None => break,
+            };
+            if keys.iter().any(|k| taken.contains(k)) {
+                waiting = Some((i, input, keys));
+                break;
             }
-            continue;
-        }
-        let mut running = tokio::task::JoinSet::new();
-        for (i, input) in window.drain(..) {
+            taken.extend(keys.iter().cloned());
+            running_keys.insert(i, keys);
             let (state, principal, params, region, job_id, defs) = (
                 state.clone(),
                 principal.clone(),
@@ -411,11 +417,14 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
                 (i, done)
             });
         }
-        window_keys.clear();
-        while let Some(joined) = running.join_next().await {
-            let (i, done) = joined.map_err(|e| Error::Internal(format!("import row: {e}")))?;
-            outcomes.push((i, done?));
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (i, done) = joined.map_err(|e| Error::Internal(format!("import row: {e}")))?;
+        for key in running_keys.remove(&i).unwrap_or_default() {
+            taken.remove(&key);
         }
+        outcomes.push((i, done?));
     }
     outcomes.sort_by_key(|(i, _)| *i);
     for (index, done) in outcomes {
@@ -471,8 +480,9 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
 }
 
 /// Rows imported at once: enough that the embedded table commits their transactions in
-/// large groups (docs/decisions.md), few enough to bound the work in flight.
-const PARALLEL_ROWS: usize = 32;
+/// large groups (docs/decisions.md), few enough to bound the work in flight and how long
+/// a group holds the writer from other requests.
+const PARALLEL_ROWS: usize = 128;
 
 /// What a row could be found by (so rows that could find each other do not run at once):
 /// its emails and phones for contacts, its name for companies, and its fingerprint.

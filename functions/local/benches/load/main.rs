@@ -213,6 +213,7 @@ async fn main() {
     }
 
     throughput::storage(&dir.path().join("crm.sqlite3"), total);
+    bulk_upserts(&client, total).await;
     if std::env::var("BENCH_HOLD").is_ok() {
         // For a profiler: the seeded server stays up until the process is stopped.
         println!("holding: {} token {}", client.base, client.token);
@@ -485,6 +486,60 @@ async fn console_first_page(base: &str, report: &mut Report, total: usize) {
 }
 
 /// The number in environment variable `name`, or `default`.
+/// `POST /v1/contacts/bulk` by a partner: `BENCH_BULK` new contacts (default 20,000) in
+/// calls of 100 items, 8 calls at a time; rows per second over the whole run.
+async fn bulk_upserts(client: &Client, total: usize) {
+    let rows: usize = setting("BENCH_BULK", 20_000);
+    let calls = rows.div_ceil(100);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (http, base, token, next) = (
+            client.http.clone(),
+            client.base.clone(),
+            client.token.clone(),
+            next.clone(),
+        );
+        callers.spawn(async move {
+            loop {
+                let call = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if call >= calls {
+                    break;
+                }
+                let items: Vec<Value> = (call * 100..((call + 1) * 100).min(rows))
+                    .map(|n| {
+                        let k = total + 1_000_000 + n;
+                        json!({"external_id": format!("erp-{k}"), "name": name(k),
+                               "emails": [{"address": format!("b{k}@bench.example")}],
+                               "phones": [{"number": format!("1{:010}", 4_000_000_000u64 + k as u64)}]})
+                    })
+                    .collect();
+                let reply = http
+                    .post(format!("{base}/v1/contacts/bulk"))
+                    .bearer_auth(&token)
+                    .json(&json!({"system": "erp", "items": items}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), 200);
+                let body: Value = reply.json().await.unwrap();
+                let made = body["results"].as_array().map_or(0, |r| {
+                    r.iter().filter(|o| o["status"] == 201).count()
+                });
+                assert_eq!(made, items.len(), "{body}");
+            }
+        });
+    }
+    while callers.join_next().await.is_some() {}
+    let took = started.elapsed();
+    println!(
+        "Bulk upserts: {rows} new contacts in calls of 100, 8 at a time: {:.1} s, {:.0} rows/s",
+        took.as_secs_f64(),
+        rows as f64 / took.as_secs_f64()
+    );
+}
+
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()

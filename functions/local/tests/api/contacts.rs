@@ -419,6 +419,36 @@ async fn a_partner_upserts_contacts_and_companies_in_bulk_by_its_own_ids() {
     let all = app.get("/v1/contacts", token).await;
     assert_eq!(all.ok(200)["data"].as_array().unwrap().len(), 2);
 
+    // Items of one call run at once, but one id's items run in their order: the first
+    // makes the record, each next one updates it, and the last word stands.
+    let mut items = vec![json!({"external_id": "C-5", "name": "Linus"})];
+    for n in 1..=20 {
+        items.push(json!({"external_id": "C-6", "name": format!("Ken {n}")}));
+        items.push(json!({"external_id": "C-5", "title": format!("Maintainer {n}")}));
+    }
+    let twice = app
+        .post(
+            "/v1/contacts/bulk",
+            Some(token),
+            json!({"system": "erp", "items": items}),
+        )
+        .await;
+    let statuses: Vec<u64> = outcomes(&twice).into_iter().map(|(s, _)| s).collect();
+    let mut expected = vec![201, 201, 200];
+    expected.extend([200; 38]);
+    assert_eq!(statuses, expected);
+    let (linus, ken) = (record_id(&twice, 0), record_id(&twice, 1));
+    assert!((1..=20).all(|n| record_id(&twice, 2 * n) == linus));
+    let read = app.get(&format!("/v1/contacts/{linus}"), token).await;
+    assert_eq!(read.ok(200)["title"], json!("Maintainer 20"));
+    let read = app.get(&format!("/v1/contacts/{ken}"), token).await;
+    assert_eq!(read.ok(200)["name"], json!("Ken 20"));
+    for id in [linus, ken] {
+        app.delete(&format!("/v1/contacts/{id}"), token)
+            .await
+            .ok(204);
+    }
+
     // Another system's id space is its own.
     let shop = app
         .post(
