@@ -33,17 +33,18 @@ pub struct SqliteTable {
 
 /// One write request (a transaction, or a single put or delete) waiting to be committed.
 struct Pending {
-    writes: Vec<Op>,
+    writes: Vec<Write>,
     /// A lone put or delete: its failed condition has no index in a transaction.
     single: bool,
     done: std::sync::mpsc::SyncSender<Result<(), TableError>>,
 }
 
-/// A connection, with what it has learnt of the partition names and decompression
-/// contexts of its own (making one costs more than opening an item).
+/// A connection, with what it has learnt of the partition names and a compression
+/// context of its own (making one costs more than compressing an item).
 struct Db {
     conn: Connection,
     parts: Parts,
+    zip: Option<zstd::bulk::Compressor<'static>>,
     /// For bodies of format 1 (zstd without a dictionary), written before format 2.
     unzip: Option<zstd::bulk::Decompressor<'static>>,
     unzip_dict: Option<zstd::bulk::Decompressor<'static>>,
@@ -153,6 +154,7 @@ impl Db {
         Self {
             conn,
             parts: Parts::default(),
+            zip: None,
             unzip: None,
             unzip_dict: None,
         }
@@ -211,6 +213,22 @@ impl Db {
         Ok(id)
     }
 
+    /// Numbers every partition `writes` put items in.
+    fn number_parts(&mut self, writes: &[Write]) -> Result<(), TableError> {
+        for write in writes {
+            if let Write::Put { item, .. } = write {
+                for (name, _) in std::iter::once(Index::Primary.key_names())
+                    .chain(Index::SECONDARY.map(Index::key_names))
+                {
+                    if let Some(part) = item.get(name).and_then(Value::as_str) {
+                        self.number_part(part)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// After the writer's transaction: its new numbers stand if it committed.
     fn settle_parts(&mut self, committed: bool) {
         for (name, id) in std::mem::take(&mut self.parts.pending) {
@@ -218,6 +236,33 @@ impl Db {
                 self.parts.remember(name, id);
             }
         }
+    }
+
+    fn encode_body(&mut self, body: &Item) -> Result<Vec<u8>, TableError> {
+        let json = serde_json::to_vec(body).map_err(|e| TableError::Invalid(e.to_string()))?;
+        if json.len() >= COMPRESS_FROM {
+            if self.zip.is_none() {
+                let mut zip = zstd::bulk::Compressor::with_prepared_dictionary(&ENCODER)
+                    .map_err(unavailable)?;
+                // The format byte names the dictionary; the frame need not repeat its id.
+                zip.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
+                    .map_err(unavailable)?;
+                self.zip = Some(zip);
+            }
+            if let Some(zip) = self.zip.as_mut() {
+                let mut out = Vec::with_capacity(json.len() / 2 + 16);
+                out.push(2);
+                let packed = zip.compress(&json).map_err(unavailable)?;
+                if packed.len() + 1 < json.len() {
+                    out.extend_from_slice(&packed);
+                    return Ok(out);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(json.len() + 1);
+        out.push(0);
+        out.extend_from_slice(&json);
+        Ok(out)
     }
 
     fn decode_body(&mut self, body: &[u8]) -> Result<Item, TableError> {
@@ -248,44 +293,6 @@ impl Db {
             .map_err(|e| corrupt(&e))?;
         serde_json::from_slice(&json).map_err(|e| corrupt(&e))
     }
-}
-
-thread_local! {
-    /// A compression context per thread (making one costs more than compressing an item).
-    static ZIP: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// An item's body as stored: plain JSON behind a 0, or compressed with the items'
-/// dictionary behind a 2 when that is smaller.
-fn encode_body(body: &Item) -> Result<Vec<u8>, TableError> {
-    let json = serde_json::to_vec(body).map_err(|e| TableError::Invalid(e.to_string()))?;
-    if json.len() >= COMPRESS_FROM {
-        let packed = ZIP.with_borrow_mut(|zip| {
-            if zip.is_none() {
-                let mut made = zstd::bulk::Compressor::with_prepared_dictionary(&ENCODER)
-                    .map_err(unavailable)?;
-                // The format byte names the dictionary; the frame need not repeat its id.
-                made.set_parameter(zstd::zstd_safe::CParameter::DictIdFlag(false))
-                    .map_err(unavailable)?;
-                *zip = Some(made);
-            }
-            match zip.as_mut() {
-                Some(zip) => zip.compress(&json).map_err(unavailable),
-                None => Err(unavailable("no compressor")),
-            }
-        })?;
-        if packed.len() + 1 < json.len() {
-            let mut out = Vec::with_capacity(packed.len() + 1);
-            out.push(2);
-            out.extend_from_slice(&packed);
-            return Ok(out);
-        }
-    }
-    let mut out = Vec::with_capacity(json.len() + 1);
-    out.push(0);
-    out.extend_from_slice(&json);
-    Ok(out)
 }
 
 /// Locks the table file for this process (an advisory lock beside SQLite's own), so a
@@ -392,12 +399,6 @@ impl SqliteTable {
     /// large import fast without weakening durability (nothing is answered before the
     /// group's commit is on disk).
     async fn write(&self, writes: Vec<Write>, single: bool) -> Result<(), TableError> {
-        // Items are encoded here, on the caller's thread, so the one writer only
-        // checks, numbers and stores them.
-        let writes = writes
-            .into_iter()
-            .map(Op::of)
-            .collect::<Result<Vec<_>, _>>()?;
         let (done, result) = std::sync::mpsc::sync_channel(1);
         lock(&self.waiting).push(Pending {
             writes,
@@ -458,7 +459,9 @@ fn commit_group(db: &mut Db, group: Vec<Pending>) {
             .map_err(unavailable)?;
         let mut results = Vec::with_capacity(group.len());
         for pending in &group {
-            let result = apply(db, &pending.writes, pending.single);
+            let result = db
+                .number_parts(&pending.writes)
+                .and_then(|()| apply(db, &pending.writes, pending.single));
             if let Err(TableError::Unavailable(e)) = result {
                 return Err(TableError::Unavailable(e));
             }
@@ -492,48 +495,35 @@ fn commit_group(db: &mut Db, group: Vec<Pending>) {
     }
 }
 
-/// A write as the writer takes it: a put's item already encoded.
-enum Op {
-    Put(Box<Encoded>, Condition),
-    Delete(Key, Condition),
-    Check(Key, Condition),
-}
-
-impl Op {
-    fn of(write: Write) -> Result<Self, TableError> {
-        Ok(match write {
-            Write::Put { item, condition } => Op::Put(Box::new(encode(&item)?), condition),
-            Write::Delete { key, condition } => Op::Delete(key, condition),
-            Write::Check { key, condition } => Op::Check(key, condition),
-        })
-    }
-}
-
-/// An item as its row stores it, but for the partition numbers, which the writer gives.
-struct Encoded {
-    key: Key,
-    /// Each secondary index's partition and sort key, where the item has them.
-    indexes: [(Option<String>, Option<String>); 4],
-    ttl: Option<i64>,
-    body: Vec<u8>,
-}
-
-/// Applies one request's writes, checking every condition before writing anything, as
-/// DynamoDB does: what can still fail after the first write is the storage itself, which
-/// fails the whole group.
-fn apply(db: &mut Db, ops: &[Op], single: bool) -> Result<(), TableError> {
-    for (i, op) in ops.iter().enumerate() {
-        let (key, condition) = match op {
-            Op::Put(row, condition) => (&row.key, condition),
-            Op::Delete(key, condition) | Op::Check(key, condition) => (key, condition),
+/// Applies one request's writes, checking every condition and encoding every item before
+/// writing anything, as DynamoDB does: what can still fail after the first write is the
+/// storage itself, which fails the whole group.
+fn apply(db: &mut Db, writes: &[Write], single: bool) -> Result<(), TableError> {
+    for (i, write) in writes.iter().enumerate() {
+        let (key, condition) = match write {
+            Write::Put { item, condition } => (Key::of(item)?, condition),
+            Write::Delete { key, condition } | Write::Check { key, condition } => {
+                (key.clone(), condition)
+            }
         };
-        check(db, key, condition, (!single).then_some(i))?;
+        check(db, &key, condition, (!single).then_some(i))?;
     }
-    for op in ops {
-        match op {
-            Op::Put(row, _) => insert(db, row)?,
-            Op::Delete(key, _) => remove(db, key)?,
-            Op::Check(..) => {}
+    let mut rows = Vec::with_capacity(writes.len());
+    for write in writes {
+        if let Write::Put { item, .. } = write {
+            rows.push(row_of(db, item)?);
+        }
+    }
+    let mut rows = rows.into_iter();
+    for write in writes {
+        match write {
+            Write::Put { .. } => {
+                if let Some(row) = rows.next() {
+                    insert(db, row)?;
+                }
+            }
+            Write::Delete { key, .. } => remove(db, key)?,
+            Write::Check { .. } => {}
         }
     }
     Ok(())
@@ -596,55 +586,59 @@ fn decode(db: &mut Db, row: Stored) -> Result<Item, TableError> {
     Ok(item)
 }
 
-/// What stores `item`: its keys and index keys taken out of its body, the body encoded.
-fn encode(item: &Item) -> Result<Encoded, TableError> {
+fn write_item(db: &mut Db, item: &Item) -> Result<(), TableError> {
+    let row = row_of(db, item)?;
+    insert(db, row)
+}
+
+/// The column values that store `item`.
+fn row_of(db: &mut Db, item: &Item) -> Result<Vec<SqlValue>, TableError> {
     let key = Key::of(item)?;
     let mut body = item.clone();
     body.remove("pk");
     body.remove("sk");
-    let indexes = Index::SECONDARY.map(Index::key_names).map(|(ipk, isk)| {
-        let mut take = |name: &str| match body.remove(name) {
-            Some(Value::String(value)) => Some(value),
+    let mut values: Vec<SqlValue> = Vec::with_capacity(12);
+    values.push(SqlValue::Integer(db.number_part(&key.pk)?));
+    values.push(SqlValue::Text(key.sk));
+    for (ipk, isk) in Index::SECONDARY.map(Index::key_names) {
+        match body.remove(ipk) {
+            Some(Value::String(part)) => values.push(SqlValue::Integer(db.number_part(&part)?)),
             Some(other) => {
-                body.insert(name.into(), other);
-                None
+                body.insert(ipk.into(), other);
+                values.push(SqlValue::Null);
             }
-            None => None,
-        };
-        (take(ipk), take(isk))
-    });
-    // DynamoDB's TTL takes whole seconds; a fraction is cut off as it would be.
-    let ttl = body
-        .get("ttl")
-        .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64)));
-    Ok(Encoded {
-        key,
-        indexes,
-        ttl,
-        body: encode_body(&body)?,
-    })
-}
-
-fn insert(db: &mut Db, row: &Encoded) -> Result<(), TableError> {
-    let p = db.number_part(&row.key.pk)?;
-    let mut parts = [None; 4];
-    for (n, (part, _)) in row.indexes.iter().enumerate() {
-        if let Some(part) = part {
-            parts[n] = Some(db.number_part(part)?);
+            None => values.push(SqlValue::Null),
+        }
+        match body.remove(isk) {
+            Some(Value::String(sort)) => values.push(SqlValue::Text(sort)),
+            Some(other) => {
+                body.insert(isk.into(), other);
+                values.push(SqlValue::Null);
+            }
+            None => values.push(SqlValue::Null),
         }
     }
-    let [(_, s1), (_, s2), (_, s3), (_, s4)] = &row.indexes;
+    // DynamoDB's TTL takes whole seconds; a fraction is cut off as it would be.
+    values.push(
+        match body
+            .get("ttl")
+            .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64)))
+        {
+            Some(ttl) => SqlValue::Integer(ttl),
+            None => SqlValue::Null,
+        },
+    );
+    values.push(SqlValue::Blob(db.encode_body(&body)?));
+    Ok(values)
+}
+
+fn insert(db: &mut Db, values: Vec<SqlValue>) -> Result<(), TableError> {
     db.conn
         .prepare_cached(
             "INSERT OR REPLACE INTO rows (p, sk, g1, g1s, g2, g2s, g3, g3s, g4, g4s, ttl, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                p, row.key.sk, parts[0], s1, parts[1], s2, parts[2], s3, parts[3], s4, row.ttl,
-                row.body
-            ])
-        })
+        .and_then(|mut stmt| stmt.execute(params_from_iter(values)))
         .map_err(unavailable)?;
     Ok(())
 }
@@ -694,7 +688,7 @@ fn migrate(db: &mut Db) -> Result<(), TableError> {
             for (_, _, body) in &batch {
                 let item: Item = serde_json::from_str(body)
                     .map_err(|e| TableError::Unavailable(format!("corrupt item: {e}")))?;
-                insert(db, &encode(&item)?)?;
+                write_item(db, &item)?;
             }
         }
         db.conn
@@ -1035,7 +1029,7 @@ mod tests {
         let mut db = Db::new(Connection::open_in_memory().unwrap());
         let body = contact_body();
         let json = serde_json::to_vec(&body).unwrap();
-        let stored = encode_body(&body).unwrap();
+        let stored = db.encode_body(&body).unwrap();
         assert_eq!(stored[0], 2, "written with the dictionary");
         assert_eq!(db.decode_body(&stored).unwrap(), body);
         // Bodies an earlier version wrote: plain JSON, and zstd without a dictionary.
