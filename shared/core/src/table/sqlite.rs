@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -25,8 +26,11 @@ pub struct SqliteTable {
     /// while the writer works, so reads do not queue behind writes.
     readers: Arc<[Mutex<Db>]>,
     next_reader: Arc<std::sync::atomic::AtomicUsize>,
-    /// Writes waiting for the connection; whoever holds it next commits them all at once.
+    /// Writes waiting for the connection; the committer takes them all at once.
     waiting: Arc<Mutex<Vec<Pending>>>,
+    /// Whether a committer is at work (on a blocking thread), taking groups from
+    /// `waiting` until it finds it empty.
+    committing: Arc<std::sync::atomic::AtomicBool>,
     /// The lock that keeps a second server off the file while this one has it open.
     _held: Option<Arc<std::fs::File>>,
 }
@@ -36,7 +40,7 @@ struct Pending {
     writes: Vec<Write>,
     /// A lone put or delete: its failed condition has no index in a transaction.
     single: bool,
-    done: std::sync::mpsc::SyncSender<Result<(), TableError>>,
+    done: tokio::sync::oneshot::Sender<Result<(), TableError>>,
 }
 
 /// A connection, with what it has learnt of the partition names and a compression
@@ -388,6 +392,7 @@ impl SqliteTable {
             readers: Arc::new([]),
             next_reader: Arc::default(),
             waiting: Arc::default(),
+            committing: Arc::default(),
             _held: None,
         })
     }
@@ -399,26 +404,41 @@ impl SqliteTable {
     /// large import fast without weakening durability (nothing is answered before the
     /// group's commit is on disk).
     async fn write(&self, writes: Vec<Write>, single: bool) -> Result<(), TableError> {
-        let (done, result) = std::sync::mpsc::sync_channel(1);
+        let (done, result) = tokio::sync::oneshot::channel();
         lock(&self.waiting).push(Pending {
             writes,
             single,
             done,
         });
-        let (db, waiting) = (self.db.clone(), self.waiting.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut db = lock(&db);
-            let group = std::mem::take(&mut *lock(&waiting));
-            // Empty when an earlier holder of the connection committed this request
-            // with its own group; its result was sent before the connection was freed.
-            if !group.is_empty() {
-                commit_group(&mut db, group);
-            }
-        })
-        .await
-        .map_err(unavailable)?;
+        // One committer at a time, on one blocking thread; a request that finds it at
+        // work only waits for its answer. (A blocking thread per request, each waiting
+        // for the connection, was hundreds of threads after a few bulk calls, and a
+        // thread switch per commit for each.)
+        if !self.committing.swap(true, SeqCst) {
+            let (db, waiting, committing) = (
+                self.db.clone(),
+                self.waiting.clone(),
+                self.committing.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let _done = Stopped(&waiting, &committing);
+                loop {
+                    let group = std::mem::take(&mut *lock(&waiting));
+                    if !group.is_empty() {
+                        commit_group(&mut lock(&db), group);
+                        continue;
+                    }
+                    committing.store(false, SeqCst);
+                    // A request queued after the take saw a committer at work and
+                    // started none: go on for it unless one has started since.
+                    if lock(&waiting).is_empty() || committing.swap(true, SeqCst) {
+                        break;
+                    }
+                }
+            });
+        }
         result
-            .try_recv()
+            .await
             .unwrap_or_else(|_| Err(unavailable("the write was abandoned")))
     }
 
@@ -438,6 +458,19 @@ impl SqliteTable {
             }
         }
         f(&mut lock(&self.readers[start % count]))
+    }
+}
+
+/// Ends a committer: should it panic, the requests still waiting are answered (as
+/// abandoned) and the next request starts a committer again.
+struct Stopped<'a>(&'a Mutex<Vec<Pending>>, &'a std::sync::atomic::AtomicBool);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(self.0).clear();
+            self.1.store(false, SeqCst);
+        }
     }
 }
 
