@@ -291,10 +291,11 @@ fn chains(items: &[Item]) -> Vec<Vec<usize>> {
     for (n, (_, external_id, fields)) in items.iter().enumerate() {
         let custom = fields.get("custom").and_then(Value::as_object);
         let keys = external_id.iter().map(|id| format!("id:{id}")).chain(
-            custom
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| format!("c:{k}:{v}")),
+            custom.into_iter().flatten().map(|(k, v)| match v {
+                // In the form unique values are compared in.
+                Value::String(text) => format!("c:{k}:{}", crate::terms::fold(text)),
+                other => format!("c:{k}:{other}"),
+            }),
         );
         for key in keys {
             let other = *first.entry(key).or_insert(n);
@@ -401,10 +402,12 @@ mod tests {
             item(None, json!({})),
             item(Some("D"), json!({"code": "x2", "other": 1})),
             item(Some("B"), json!({})),
+            item(Some("E"), json!({"code": "AB-1"})),
+            item(Some("F"), json!({"code": "ab-1"})),
         ];
         assert_eq!(
             chains(&items),
-            [vec![0, 2], vec![1, 3, 7], vec![4, 6], vec![5]]
+            [vec![0, 2], vec![1, 3, 7], vec![4, 6], vec![5], vec![8, 9]]
         );
     }
 }

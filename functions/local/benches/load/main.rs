@@ -485,7 +485,6 @@ async fn console_first_page(base: &str, report: &mut Report, total: usize) {
     );
 }
 
-/// The number in environment variable `name`, or `default`.
 /// `POST /v1/contacts/bulk` by a partner: `BENCH_BULK` new contacts (default 20,000) in
 /// calls of 100 items, 8 calls at a time; rows per second over the whole run.
 async fn bulk_upserts(client: &Client, total: usize) {
@@ -540,6 +539,7 @@ async fn bulk_upserts(client: &Client, total: usize) {
     );
 }
 
+/// The number in environment variable `name`, or `default`.
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()

@@ -415,27 +415,15 @@ impl SqliteTable {
         // for the connection, was hundreds of threads after a few bulk calls, and a
         // thread switch per commit for each.)
         if !self.committing.swap(true, SeqCst) {
-            let (db, waiting, committing) = (
-                self.db.clone(),
-                self.waiting.clone(),
-                self.committing.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                let _done = Stopped(&waiting, &committing);
-                loop {
-                    let group = std::mem::take(&mut *lock(&waiting));
-                    if !group.is_empty() {
-                        commit_group(&mut lock(&db), group);
-                        continue;
-                    }
-                    committing.store(false, SeqCst);
-                    // A request queued after the take saw a committer at work and
-                    // started none: go on for it unless one has started since.
-                    if lock(&waiting).is_empty() || committing.swap(true, SeqCst) {
-                        break;
-                    }
-                }
-            });
+            // Made before the task, so that a task that never runs (the runtime shutting
+            // down) still lets the next request start a committer.
+            let mut committer = Committer {
+                db: self.db.clone(),
+                waiting: self.waiting.clone(),
+                committing: self.committing.clone(),
+                done: false,
+            };
+            tokio::task::spawn_blocking(move || committer.run());
         }
         result
             .await
@@ -461,16 +449,55 @@ impl SqliteTable {
     }
 }
 
-/// Ends a committer: should it panic, the requests still waiting are answered (as
-/// abandoned) and the next request starts a committer again.
-struct Stopped<'a>(&'a Mutex<Vec<Pending>>, &'a std::sync::atomic::AtomicBool);
+/// The one committer at work: it commits the waiting requests, group after group, until
+/// it finds none.
+struct Committer {
+    db: Arc<Mutex<Db>>,
+    waiting: Arc<Mutex<Vec<Pending>>>,
+    committing: Arc<std::sync::atomic::AtomicBool>,
+    /// Set when it stopped as it should; otherwise (a panic, or never run) its drop
+    /// cleans up.
+    done: bool,
+}
 
-impl Drop for Stopped<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            lock(self.0).clear();
-            self.1.store(false, SeqCst);
+impl Committer {
+    fn run(&mut self) {
+        loop {
+            let group = std::mem::take(&mut *lock(&self.waiting));
+            if !group.is_empty() {
+                commit_group(&mut lock(&self.db), group);
+                continue;
+            }
+            self.committing.store(false, SeqCst);
+            // A request queued after the take saw a committer at work and started none:
+            // go on for it unless one has started since.
+            if lock(&self.waiting).is_empty() || self.committing.swap(true, SeqCst) {
+                self.done = true;
+                return;
+            }
         }
+    }
+}
+
+impl Drop for Committer {
+    /// After a panic mid-group: the open transaction is rolled back (a `BEGIN` would
+    /// fail on it forever after), the requests still queued are answered as abandoned,
+    /// and the next request starts a committer. The flag is cleared under the queue's
+    /// lock, so a request queued meanwhile cannot find it still set.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        {
+            let mut db = lock(&self.db);
+            if !db.conn.is_autocommit() {
+                let _ = db.conn.execute_batch("ROLLBACK");
+            }
+            db.settle_parts(false);
+        }
+        let mut waiting = lock(&self.waiting);
+        waiting.clear();
+        self.committing.store(false, SeqCst);
     }
 }
 
