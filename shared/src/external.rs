@@ -291,11 +291,10 @@ fn chains(items: &[Item]) -> Vec<Vec<usize>> {
     for (n, (_, external_id, fields)) in items.iter().enumerate() {
         let custom = fields.get("custom").and_then(Value::as_object);
         let keys = external_id.iter().map(|id| format!("id:{id}")).chain(
-            custom.into_iter().flatten().map(|(k, v)| match v {
-                // In the form unique values are compared in.
-                Value::String(text) => format!("c:{k}:{}", crate::terms::fold(text)),
-                other => format!("c:{k}:{other}"),
-            }),
+            custom
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("c:{k}:{}", crate::fields::unique_form(v))),
         );
         for key in keys {
             let other = *first.entry(key).or_insert(n);

@@ -10,7 +10,7 @@
 
 pub mod file;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -373,7 +373,6 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
     // running (the same email, phone, name or fingerprint) waits for it, so a file's own
     // duplicates are still updated, not created twice.
     let mut running = tokio::task::JoinSet::new();
-    let mut running_keys: HashMap<usize, Vec<String>> = HashMap::new();
     let mut taken: HashSet<String> = HashSet::new();
     let mut waiting: Option<(usize, Map<String, Value>, Vec<String>)> = None;
     let mut outcomes = Vec::new();
@@ -399,7 +398,6 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
                 break;
             }
             taken.extend(keys.iter().cloned());
-            running_keys.insert(i, keys);
             let (state, principal, params, region, job_id, defs) = (
                 state.clone(),
                 principal.clone(),
@@ -414,15 +412,15 @@ pub async fn step(state: &AppState, principal: &Principal, job: &mut Job) -> Res
                     defs,
                 };
                 let done = import_row(&state, &principal, &params, known, &job_id, input).await;
-                (i, done)
+                (i, keys, done)
             });
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let (i, done) = joined.map_err(|e| Error::Internal(format!("import row: {e}")))?;
-        for key in running_keys.remove(&i).unwrap_or_default() {
-            taken.remove(&key);
+        let (i, keys, done) = joined.map_err(|e| Error::Internal(format!("import row: {e}")))?;
+        for key in &keys {
+            taken.remove(key);
         }
         outcomes.push((i, done?));
     }

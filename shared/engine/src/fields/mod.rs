@@ -271,7 +271,7 @@ pub fn merge(custom: &mut Map<String, Value>, patch: Option<Map<String, Value>>)
 }
 
 /// The form a unique value is compared in.
-fn unique_form(value: &Value) -> String {
+pub fn unique_form(value: &Value) -> String {
     match value {
         Value::String(s) => crate::terms::fold(s),
         other => other.to_string(),
